@@ -1,0 +1,371 @@
+/**
+ * A minimal SQL executor with two drivers behind it: PostgreSQL through Postgres.js and the
+ * embedded PGlite. The store writes one SQL text (the `sql` tag numbers the parameters
+ * `$1…$n`) and both engines run exactly that text with the extended protocol.
+ *
+ * Results look the same on both engines (the adapters install the same parsers):
+ *   int2/int4 → number · int8 (bigint, count(*)) → bigint · numeric → decimal string ·
+ *   date → "YYYY-MM-DD" string · timestamptz → Date · bytea → Uint8Array · uuid, text → string.
+ * Both sessions run with TimeZone=UTC and DateStyle=ISO, so text casts agree as well.
+ *
+ * Errors: a unique violation (SQLSTATE 23505) surfaces as UniqueViolationError; a database that
+ * cannot be reached (refused, dropped or shut-down connection, PGlite closed) as
+ * DatabaseUnavailableError, which the HTTP layer answers with 503. Any other error is the
+ * driver's own, with its SQLSTATE in `code` (read it with `sqlState`).
+ */
+import { mkdir } from "node:fs/promises";
+import postgres from "postgres";
+import type { PGlite, Transaction as PgliteTransaction } from "@electric-sql/pglite";
+
+/** A query text with `$n` placeholders and its values, in order. */
+export interface SqlQuery {
+  readonly text: string;
+  readonly values: readonly unknown[];
+}
+
+export interface Db {
+  /** Runs one statement; `text` may carry `$n` placeholders. */
+  query<T>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T>(q: SqlQuery): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+  /** Runs `fn` in a transaction (a savepoint when already inside one); throws roll it back. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  readonly engine: "postgres" | "pglite";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `sql` tag
+
+/** A piece of SQL built by the `sql` tag; pieces nest and are renumbered when they do. */
+export class Sql implements SqlQuery {
+  /** @internal chunks.length === values.length + 1: text between the placeholders. */
+  constructor(
+    readonly chunks: readonly string[],
+    readonly values: readonly unknown[],
+  ) {}
+
+  get text(): string {
+    let text = this.chunks[0] ?? "";
+    for (let i = 1; i < this.chunks.length; i++) text += `$${i}${this.chunks[i]}`;
+    return text;
+  }
+}
+
+function tag(strings: TemplateStringsArray, ...values: unknown[]): Sql {
+  const chunks: string[] = [strings[0] ?? ""];
+  const params: unknown[] = [];
+  values.forEach((value, i) => {
+    const next = strings[i + 1] ?? "";
+    if (value instanceof Sql) {
+      chunks[chunks.length - 1] += value.chunks[0] ?? "";
+      chunks.push(...value.chunks.slice(1));
+      params.push(...value.values);
+      chunks[chunks.length - 1] += next;
+    } else {
+      // Postgres.js refuses undefined and PGlite would send NULL: refuse it on both, so a
+      // missing field is a bug found in tests rather than a silent NULL.
+      if (value === undefined) throw new TypeError(`sql: parameter ${params.length + 1} is undefined`);
+      params.push(value);
+      chunks.push(next);
+    }
+  });
+  return new Sql(chunks, params);
+}
+
+/** Joins pieces of SQL with a separator (default ", "). */
+function join(parts: readonly Sql[], separator: Sql = new Sql([", "], [])): Sql {
+  return parts.reduce<Sql>((acc, part, i) => (i === 0 ? part : tag`${acc}${separator}${part}`), new Sql([""], []));
+}
+
+/** A quoted identifier (a table or schema name that cannot be a parameter). */
+function ident(name: string): Sql {
+  return new Sql([`"${name.replaceAll('"', '""')}"`], []);
+}
+
+/**
+ * Tagged-template SQL: ``sql`select … where a = ${x}` `` gives `{text: "select … where a = $1",
+ * values: [x]}`. Interpolated `Sql` pieces are spliced in (not parameters); see `sql.join`,
+ * `sql.ident`.
+ */
+export const sql = Object.assign(tag, { join, ident });
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** The database cannot be reached or is shutting down: retry later (HTTP 503). */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = "DatabaseUnavailableError";
+  constructor(message = "The database is unavailable.", options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** SQLSTATE 23505: an insert or update hit a unique constraint. */
+export class UniqueViolationError extends Error {
+  override readonly name = "UniqueViolationError";
+  readonly code = "23505";
+  constructor(
+    readonly constraint: string | null,
+    options?: { cause?: unknown },
+  ) {
+    super(`unique violation${constraint ? ` on ${constraint}` : ""}`, options);
+  }
+}
+
+/** The SQLSTATE of a database error (both drivers put it in `code`), if it has one. */
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+// Node socket errors and Postgres.js' own connection errors.
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "EAI_AGAIN",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
+
+function isUnavailable(error: unknown): boolean {
+  if (error instanceof AggregateError) return error.errors.some(isUnavailable);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
+  const state = sqlState(error);
+  if (state) {
+    // 08: connection exception; 53: insufficient resources (too many connections, disk full);
+    // 57P01-57P03: admin/crash shutdown, cannot connect now; 28: bad credentials; 3D000: no such
+    // database. All mean "this database cannot serve us now", not "this request is wrong".
+    return (
+      state.startsWith("08") ||
+      state.startsWith("53") ||
+      state.startsWith("28") ||
+      ["57P01", "57P02", "57P03", "3D000"].includes(state)
+    );
+  }
+  return error instanceof Error && /PGlite is closed/i.test(error.message);
+}
+
+/** Maps driver errors to the two classes callers act on; other errors pass unchanged. */
+export function mapDbError(error: unknown): unknown {
+  if (error instanceof DatabaseUnavailableError || error instanceof UniqueViolationError) return error;
+  if (sqlState(error) === "23505") {
+    const e = error as { constraint?: string; constraint_name?: string };
+    return new UniqueViolationError(e.constraint ?? e.constraint_name ?? null, { cause: error });
+  }
+  if (isUnavailable(error)) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return new DatabaseUnavailableError(`The database is unavailable: ${detail}`, { cause: error });
+  }
+  return error;
+}
+
+async function mapped<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw mapDbError(error);
+  }
+}
+
+function toQuery(textOrQuery: string | SqlQuery, params?: readonly unknown[]): SqlQuery {
+  const q = typeof textOrQuery === "string" ? { text: textOrQuery, values: params ?? [] } : textOrQuery;
+  const missing = q.values.indexOf(undefined);
+  if (missing >= 0) throw new TypeError(`query: parameter ${missing + 1} is undefined`);
+  return q;
+}
+
+/** Schema names are interpolated into SET/CREATE statements: allow only plain identifiers. */
+function checkSchema(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError(`invalid schema name: ${schema}`);
+  return schema;
+}
+
+// The session settings both engines run with, so that text casts of dates and times agree.
+const SESSION = { TimeZone: "UTC", DateStyle: "ISO, YMD" } as const;
+
+// OIDs of the types whose parsing we pin (pg_type.oid, stable across versions).
+const OID = { int8: 20, bytea: 17, date: 1082 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL through Postgres.js
+
+export interface PostgresDbOptions {
+  url: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** Tables live in this schema (created when missing) instead of `public`. */
+  schema?: string;
+  connectTimeoutSeconds?: number;
+}
+
+type PgClient = postgres.Sql<Record<string, unknown>>;
+
+/** Opens a pool on a PostgreSQL server. Connects (and creates the schema) before returning. */
+export async function openPostgresDb(opts: PostgresDbOptions): Promise<Db> {
+  const schema = opts.schema === undefined ? undefined : checkSchema(opts.schema);
+  const client = postgres(opts.url, {
+    max: opts.poolSize ?? 10,
+    connect_timeout: opts.connectTimeoutSeconds ?? 10,
+    // NOTICEs (e.g. "relation already exists, skipping") are not worth a console line.
+    onnotice: () => {},
+    // Startup parameters: every pooled connection gets them, including reconnects, which a
+    // `SET` after connecting would not guarantee. A search_path naming a schema that does not
+    // exist yet is accepted; it takes effect once the schema is created below.
+    connection: {
+      application_name: "hoadon",
+      ...SESSION,
+      ...(schema === undefined ? {} : { search_path: `"${schema}"` }),
+    },
+    types: {
+      bigint: postgres.BigInt,
+      // Postgres.js turns dates into JS Dates at local midnight; keep the ISO text instead.
+      isoDate: {
+        to: OID.date,
+        from: [OID.date],
+        serialize: (x: unknown) => (x instanceof Date ? x.toISOString().slice(0, 10) : String(x)),
+        parse: (x: string) => x,
+      },
+      // Postgres.js gives Buffers; hand out plain Uint8Arrays like PGlite.
+      bytes: {
+        to: OID.bytea,
+        from: [OID.bytea],
+        serialize: (x: Uint8Array) => "\\x" + Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString("hex"),
+        parse: (x: string) => new Uint8Array(Buffer.from(x.slice(2), "hex")),
+      },
+    },
+  }) as unknown as PgClient;
+
+  const wrap = (conn: PgClient | postgres.TransactionSql<Record<string, unknown>>, inTransaction: boolean): Db => ({
+    engine: "postgres",
+    query<T>(textOrQuery: string | SqlQuery, params?: readonly unknown[]): Promise<T[]> {
+      const q = toQuery(textOrQuery, params);
+      // simple: false keeps the extended protocol even without parameters, as PGlite does
+      // (so a script of several statements fails the same way on both engines).
+      const options = { prepare: true, simple: false } as postgres.UnsafeQueryOptions;
+      return mapped(async () => Array.from(await conn.unsafe(q.text, q.values as never[], options)) as T[]);
+    },
+    exec(script: string): Promise<void> {
+      return mapped(async () => {
+        await conn.unsafe(script);
+      });
+    },
+    transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      return mapped(async () => {
+        if (inTransaction) {
+          const tx = conn as postgres.TransactionSql<Record<string, unknown>>;
+          return (await tx.savepoint((sp) => fn(wrap(sp, true)))) as T;
+        }
+        return (await (conn as PgClient).begin((tx) => fn(wrap(tx, true)))) as T;
+      });
+    },
+    close(): Promise<void> {
+      if (inTransaction) return Promise.reject(new Error("close() inside a transaction"));
+      return (conn as PgClient).end({ timeout: 5 });
+    },
+  });
+
+  const db = wrap(client, false);
+  try {
+    if (schema !== undefined) await createSchema(db, schema);
+    else await db.query("select 1");
+  } catch (error) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw error;
+  }
+  return db;
+}
+
+async function createSchema(db: Db, schema: string): Promise<void> {
+  try {
+    await db.exec(`create schema if not exists "${schema}"`);
+  } catch (error) {
+    // Two instances starting at once can both pass "if not exists": the loser sees 23505 on
+    // pg_namespace (or 42P06), and the schema exists either way.
+    if (!(error instanceof UniqueViolationError) && sqlState(error) !== "42P06") throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PGlite
+
+export interface PgliteDbOptions {
+  /** A directory (created when missing) or "memory://" for a throw-away database. */
+  dataDir: string;
+  /** Tables live in this schema (created when missing) instead of `public`. */
+  schema?: string;
+}
+
+/** Opens (creating it when new) an embedded PGlite database. Takes a few seconds. */
+export async function openPgliteDb(opts: PgliteDbOptions): Promise<Db> {
+  const schema = opts.schema === undefined ? undefined : checkSchema(opts.schema);
+  const { PGlite } = await import("@electric-sql/pglite");
+  const inMemory = opts.dataDir.startsWith("memory://");
+  let pg: PGlite;
+  try {
+    if (!inMemory) await mkdir(opts.dataDir, { recursive: true });
+    pg = await PGlite.create({
+      dataDir: opts.dataDir,
+      parsers: {
+        // PGlite turns int8 into a JS number (losing precision past 2^53) and dates into Dates.
+        [OID.int8]: (x: string) => BigInt(x),
+        [OID.date]: (x: string) => x,
+      },
+    });
+  } catch (error) {
+    throw new DatabaseUnavailableError(`Cannot open the embedded database under ${opts.dataDir}`, { cause: error });
+  }
+
+  let savepoints = 0;
+  const wrap = (conn: PGlite | PgliteTransaction, inTransaction: boolean): Db => ({
+    engine: "pglite",
+    query<T>(textOrQuery: string | SqlQuery, params?: readonly unknown[]): Promise<T[]> {
+      const q = toQuery(textOrQuery, params);
+      return mapped(async () => (await conn.query<T>(q.text, q.values as unknown[])).rows);
+    },
+    exec(script: string): Promise<void> {
+      return mapped(async () => {
+        await conn.exec(script);
+      });
+    },
+    transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      if (!inTransaction) return mapped(() => (conn as PGlite).transaction((tx) => fn(wrap(tx, true))));
+      // PGlite has no nested transactions: a savepoint does the same job.
+      return mapped(async () => {
+        const name = `sp_${++savepoints}`;
+        await conn.query(`savepoint ${name}`);
+        try {
+          const result = await fn(wrap(conn, true));
+          await conn.query(`release savepoint ${name}`);
+          return result;
+        } catch (error) {
+          await conn.query(`rollback to savepoint ${name}`);
+          throw error;
+        }
+      });
+    },
+    close(): Promise<void> {
+      if (inTransaction) return Promise.reject(new Error("close() inside a transaction"));
+      return (conn as PGlite).close();
+    },
+  });
+
+  // PGlite is a single session, so plain SETs hold for every later query.
+  const settings = [
+    `set TimeZone = '${SESSION.TimeZone}'`,
+    `set DateStyle = '${SESSION.DateStyle}'`,
+    ...(schema === undefined ? [] : [`create schema if not exists "${schema}"`, `set search_path = "${schema}"`]),
+  ];
+  const db = wrap(pg, false);
+  await db.exec(settings.join(";\n"));
+  return db;
+}

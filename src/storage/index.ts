@@ -1,0 +1,53 @@
+/**
+ * Opening the store: PostgreSQL when a database URL is configured, else the embedded PGlite
+ * under the data directory. Either way the migrations have run when the promise resolves.
+ */
+import { join } from "node:path";
+import { openPgliteDb, openPostgresDb, type Db } from "./db.js";
+import { PgStore } from "./pg-store.js";
+import type { Store } from "./store.js";
+
+export interface StoreOptions {
+  /** postgres://… — selects PostgreSQL through Postgres.js. */
+  databaseUrl?: string;
+  /**
+   * Without databaseUrl: the service's data directory. The embedded database lives in its
+   * `pglite/` subdirectory (the data directory also holds keys and secrets). "memory://" gives
+   * a throw-away in-memory database.
+   */
+  dataDir?: string;
+  /** A PostgreSQL schema for the tables (created when missing) instead of `public`. */
+  schema?: string;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+}
+
+/** Opens the database the options name, without migrating. */
+export async function openDb(opts: StoreOptions): Promise<Db> {
+  if (opts.databaseUrl) {
+    return openPostgresDb({
+      url: opts.databaseUrl,
+      ...(opts.schema === undefined ? {} : { schema: opts.schema }),
+      ...(opts.poolSize === undefined ? {} : { poolSize: opts.poolSize }),
+    });
+  }
+  if (!opts.dataDir) throw new Error("openStore: give databaseUrl or dataDir");
+  const dataDir = opts.dataDir.startsWith("memory://") ? opts.dataDir : join(opts.dataDir, "pglite");
+  return openPgliteDb({ dataDir, ...(opts.schema === undefined ? {} : { schema: opts.schema }) });
+}
+
+/** Opens the store and applies pending migrations. */
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  const store = new PgStore(await openDb(opts));
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  return store;
+}
+
+export { PgStore, TXN_BLOCK_SIZE } from "./pg-store.js";
+export { DatabaseUnavailableError, UniqueViolationError, sql, sqlState, type Db, type SqlQuery } from "./db.js";
+export type * from "./store.js";

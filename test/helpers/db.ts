@@ -1,0 +1,47 @@
+/**
+ * The store for a test file: a fresh, uniquely named schema on the PostgreSQL server named by
+ * DATABASE_URL (dropped again by `close`), else an in-memory PGlite. Opening PGlite takes
+ * seconds, so a test file opens one store in beforeAll and shares it; tests keep out of each
+ * other's way by using their own sellers and invoice numbers.
+ */
+import { randomBytes } from "node:crypto";
+import { openDb } from "../../src/storage/index.js";
+import { sql } from "../../src/storage/db.js";
+import { PgStore } from "../../src/storage/pg-store.js";
+
+/** A PgStore that drops its schema when closed. */
+class SchemaStore extends PgStore {
+  constructor(
+    db: PgStore["db"],
+    private readonly schema: string,
+  ) {
+    super(db);
+  }
+
+  override async close(): Promise<void> {
+    try {
+      await this.db.query(sql`drop schema if exists ${sql.ident(this.schema)} cascade`);
+    } finally {
+      await super.close();
+    }
+  }
+}
+
+/** Opens and migrates a store for one test file; close it in afterAll. */
+export async function testStore(): Promise<PgStore> {
+  const databaseUrl = process.env.DATABASE_URL;
+  const store = databaseUrl
+    ? await (async () => {
+        const schema = `test_${process.pid}_${randomBytes(4).toString("hex")}`;
+        // A small pool: many test files may run at once against one server.
+        return new SchemaStore(await openDb({ databaseUrl, schema, poolSize: 4 }), schema);
+      })()
+    : new PgStore(await openDb({ dataDir: "memory://" }));
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  return store;
+}
