@@ -1,0 +1,75 @@
+/**
+ * All settings (api.md "Start and configuration") in one zod schema. Invalid configuration stops
+ * start-up with one line naming the setting.
+ */
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const devCert = (name: string) => resolve(projectRoot, "certs", name);
+
+const existingFile = z.string().min(1).refine((p) => existsSync(p), { message: "file not found" });
+const pemOrPath = z
+  .string()
+  .min(1)
+  .refine((v) => v.includes("-----BEGIN") || existsSync(v), { message: "must be PEM text or the path of an existing file" });
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
+
+export const ConfigSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+      .optional(),
+    HOADON_DATA_DIR: z.string().min(1).default("./.hoadon"),
+    HOADON_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    HOADON_TRUST_ANCHORS: existingFile.default(devCert("trust-anchors.pem")),
+    HOADON_INTERMEDIATES: existingFile.optional(),
+    HOADON_CRLS: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : []))
+      .refine((paths) => paths.every((p) => existsSync(p)), { message: "a CRL file was not found" }),
+    HOADON_SIGNING_KEY: pemOrPath.optional(),
+    HOADON_SIGNING_CERT: pemOrPath.optional(),
+    HOADON_CODE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    HOADON_ISSUER_ID: z
+      .string()
+      .regex(/^[0-9A-Fa-f]{2}$/, "must be two hex characters")
+      .transform((v) => v.toUpperCase())
+      .default("00"),
+    HOADON_ALLOW_SHA1: bool.default(false),
+    HOADON_DB_POOL: z.coerce.number().int().min(1).max(200).default(10),
+  })
+  .superRefine((c, ctx) => {
+    if (Boolean(c.HOADON_SIGNING_KEY) !== Boolean(c.HOADON_SIGNING_CERT)) {
+      ctx.addIssue({ code: "custom", path: [c.HOADON_SIGNING_KEY ? "HOADON_SIGNING_CERT" : "HOADON_SIGNING_KEY"], message: "HOADON_SIGNING_KEY and HOADON_SIGNING_CERT go together" });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema> & { HOADON_INTERMEDIATES_DEFAULT: string };
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; throws ConfigError with one line naming the setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty variables count as unset.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = ConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? "configuration");
+    throw new ConfigError(`invalid configuration: ${name}: ${issue.message}`);
+  }
+  return { ...parsed.data, HOADON_INTERMEDIATES_DEFAULT: devCert("intermediates.pem") };
+}
+
+/** The intermediates bundle in force: the configured one, else the development issuing CA when the anchors are the development root. */
+export function intermediatesPath(c: Config): string | undefined {
+  if (c.HOADON_INTERMEDIATES) return c.HOADON_INTERMEDIATES;
+  return c.HOADON_TRUST_ANCHORS === devCert("trust-anchors.pem") ? c.HOADON_INTERMEDIATES_DEFAULT : undefined;
+}

@@ -1,0 +1,286 @@
+/**
+ * Hardened XML parsing. A linear pre-scan refuses what must never reach a parser (DOCTYPE,
+ * entities, comments, processing instructions, too deep, too many nodes or attributes, invalid
+ * characters) before @xmldom/xmldom builds the tree with every warning treated as fatal. One
+ * walk of the tree then checks namespaces and builds the Id map that proves Id uniqueness.
+ */
+import { DOMParser } from "@xmldom/xmldom";
+import { type Fault, type Result, ok } from "../errors.js";
+
+export interface ParseLimits {
+  maxBytes: number;
+  maxDepth: number;
+  maxNodes: number;
+  maxAttributes: number;
+}
+
+export const DEFAULT_LIMITS: ParseLimits = {
+  maxBytes: 2 * 1024 * 1024,
+  maxDepth: 64,
+  maxNodes: 200_000,
+  maxAttributes: 32,
+};
+
+/** Where the root's children stand in the text, so output can splice bytes instead of reserializing. */
+export interface Frame {
+  /** Index just after the root's start tag. */
+  rootOpenEnd: number;
+  /** Index of the root's end tag. */
+  rootCloseStart: number;
+  children: { name: string; start: number; end: number }[];
+}
+
+export interface ParsedXml {
+  /** The decoded text (without a byte-order mark). */
+  text: string;
+  frame: Frame;
+  doc: Document;
+  root: Element;
+  /** Every Id-like attribute value (Id, ID, id, xml:id) → its element; duplicates are refused at parse. */
+  ids: Map<string, Element>;
+  /** Id values that occur more than once (reported by the signature profile, not here). */
+  duplicateIds: string[];
+  /** Every ds:Signature element in document order. */
+  signatures: Element[];
+}
+
+const ID_ATTRIBUTES = new Set(["Id", "ID", "id", "xml:id"]);
+const DSIG_NS = "http://www.w3.org/2000/09/xmldsig#";
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+const forbidden = (message: string): Result<never> => ({ ok: false, faults: [{ code: "XML_FORBIDDEN_CONSTRUCT", message }] });
+const malformed = (message: string): Result<never> => ({ ok: false, faults: [{ code: "XML_MALFORMED", message }] });
+
+/** Decodes the body as strict UTF-8 (a UTF-8 byte-order mark is dropped; anything else invalid is refused). */
+export function decodeUtf8(bytes: Uint8Array): Result<string> {
+  try {
+    return ok(utf8.decode(bytes));
+  } catch {
+    return malformed("The body is not valid UTF-8.");
+  }
+}
+
+// Characters XML 1.0 does not allow (C0 controls other than TAB, LF, CR; U+FFFE, U+FFFF).
+const INVALID_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const REFERENCE = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/y;
+const NAMED_REFERENCE = /&[A-Za-z_:][-A-Za-z0-9._:]*;/y;
+const XML_DECL = /^<\?xml\s+version\s*=\s*(["'])1\.[0-9]\1(?:\s+encoding\s*=\s*(["'])([A-Za-z][A-Za-z0-9._-]*)\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\4)?\s*\?>/;
+
+function validCodePoint(cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+/**
+ * The linear pre-scan: refuses forbidden constructs and enforces depth, node and attribute
+ * limits before any tree is built, so that no input can make the parser do super-linear work.
+ */
+export function prescan(text: string, limits: ParseLimits = DEFAULT_LIMITS): Result<Frame> {
+  if (INVALID_CHAR.test(text)) return malformed("The document contains a character that XML does not allow.");
+  let i = 0;
+  const n = text.length;
+  if (text.startsWith("<?xml")) {
+    const m = XML_DECL.exec(text);
+    if (!m) return malformed("The XML declaration is malformed.");
+    const enc = m[3];
+    if (enc !== undefined && !/^utf-?8$/i.test(enc)) return malformed(`Only UTF-8 is accepted, not ${enc}.`);
+    i = m[0].length;
+  }
+  let depth = 0;
+  let nodes = 0;
+  let roots = 0;
+  const frame: Frame = { rootOpenEnd: -1, rootCloseStart: -1, children: [] };
+  let childStart = -1;
+  while (i < n) {
+    const lt = text.indexOf("<", i);
+    const amp = text.indexOf("&", i);
+    if (amp !== -1 && (lt === -1 || amp < lt)) {
+      if (depth === 0) return malformed("Text outside the root element.");
+      const r = checkReference(text, amp);
+      if (!r.ok) return r;
+      i = r.value;
+      continue;
+    }
+    if (lt === -1) {
+      if (text.slice(i).trim() !== "") return malformed("Text outside the root element.");
+      break;
+    }
+    if (depth === 0 && text.slice(i, lt).trim() !== "") return malformed("Text outside the root element.");
+    const next = text.charCodeAt(lt + 1);
+    if (next === 0x21 /* ! */) {
+      if (text.startsWith("<![CDATA[", lt)) {
+        if (depth === 0) return malformed("CDATA outside the root element.");
+        const end = text.indexOf("]]>", lt + 9);
+        if (end === -1) return malformed("Unterminated CDATA section.");
+        i = end + 3;
+        nodes++;
+        continue;
+      }
+      if (text.startsWith("<!--", lt)) return forbidden("Comments are not allowed.");
+      if (text.startsWith("<!DOCTYPE", lt)) return forbidden("DOCTYPE declarations are not allowed.");
+      if (text.startsWith("<!ENTITY", lt)) return forbidden("Entity declarations are not allowed.");
+      return forbidden("Markup declarations are not allowed.");
+    }
+    if (next === 0x3f /* ? */) return forbidden("Processing instructions are not allowed.");
+    if (next === 0x2f /* / */) {
+      const gt = text.indexOf(">", lt);
+      if (gt === -1) return malformed("Unterminated end tag.");
+      depth--;
+      if (depth < 0) return malformed("An end tag without a start tag.");
+      if (depth === 1) frame.children.push({ name: tagName(text, childStart), start: childStart, end: gt + 1 });
+      else if (depth === 0) frame.rootCloseStart = lt;
+      i = gt + 1;
+      continue;
+    }
+    // A start tag: walk to its end, counting attributes, honouring quotes.
+    let j = lt + 1;
+    let attributes = 0;
+    let quote = 0;
+    for (; j < n; j++) {
+      const c = text.charCodeAt(j);
+      if (quote) {
+        if (c === quote) quote = 0;
+        else if (c === 0x3c /* < */) return malformed("'<' inside an attribute value.");
+        else if (c === 0x26 /* & */) {
+          const r = checkReference(text, j);
+          if (!r.ok) return r;
+          j = r.value - 1;
+        }
+      } else if (c === 0x22 || c === 0x27) quote = c;
+      else if (c === 0x3d /* = */) {
+        if (++attributes > limits.maxAttributes) return forbidden(`More than ${limits.maxAttributes} attributes on one element.`);
+      } else if (c === 0x3e /* > */) break;
+      else if (c === 0x3c) return malformed("'<' inside a tag.");
+    }
+    if (j >= n) return malformed("Unterminated start tag.");
+    if (++nodes > limits.maxNodes) return forbidden(`More than ${limits.maxNodes} nodes.`);
+    const selfClosing = text.charCodeAt(j - 1) === 0x2f;
+    if (depth === 0 && ++roots > 1) return malformed("More than one root element.");
+    if (depth === 0) frame.rootOpenEnd = j + 1;
+    if (depth === 1) {
+      childStart = lt;
+      if (selfClosing) frame.children.push({ name: tagName(text, lt), start: lt, end: j + 1 });
+    }
+    if (!selfClosing) {
+      depth++;
+      if (depth > limits.maxDepth) return forbidden(`Nesting deeper than ${limits.maxDepth} levels.`);
+    }
+    i = j + 1;
+    // Text nodes count towards the node limit too.
+    if (text.charCodeAt(i) !== 0x3c && i < n) nodes++;
+  }
+  if (roots === 0) return malformed("No root element.");
+  if (depth !== 0) return malformed("Unclosed elements.");
+  return ok(frame);
+}
+
+function tagName(text: string, lt: number): string {
+  const m = /^<([^\s/>]+)/.exec(text.slice(lt, lt + 200));
+  return m ? m[1]! : "";
+}
+
+function checkReference(text: string, at: number): Result<number> {
+  REFERENCE.lastIndex = at;
+  const m = REFERENCE.exec(text);
+  if (m) {
+    if (m[2] !== undefined || m[3] !== undefined) {
+      const cp = m[2] !== undefined ? Number.parseInt(m[2], 10) : Number.parseInt(m[3]!, 16);
+      if (!validCodePoint(cp)) return malformed("A character reference names a character XML does not allow.");
+    }
+    return ok(at + m[0].length);
+  }
+  NAMED_REFERENCE.lastIndex = at;
+  if (NAMED_REFERENCE.test(text)) return forbidden("Entity references are not allowed.");
+  return malformed("A bare '&' (escape it as &amp;).");
+}
+
+const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S*$/;
+
+/**
+ * Parses an invoice body: UTF-8, pre-scan, DOM with warnings fatal, one root named `rootName`
+ * in no namespace, absolute namespace URIs, and the Id map.
+ */
+export function parseXml(bytes: Uint8Array | string, rootName: string, limits: ParseLimits = DEFAULT_LIMITS): Result<ParsedXml> {
+  const size = typeof bytes === "string" ? Buffer.byteLength(bytes) : bytes.byteLength;
+  if (size > limits.maxBytes) return { ok: false, faults: [{ code: "PAYLOAD_TOO_LARGE", message: `The document is over ${limits.maxBytes} bytes.` }] };
+  const decoded = typeof bytes === "string" ? ok(bytes.startsWith("\uFEFF") ? bytes.slice(1) : bytes) : decodeUtf8(bytes);
+  if (!decoded.ok) return decoded;
+  const text = decoded.value;
+  const scanned = prescan(text, limits);
+  if (!scanned.ok) return scanned;
+
+  let doc: Document;
+  try {
+    doc = new DOMParser({
+      onError: (level: string, message: string) => {
+        throw new Error(`${level}: ${message}`);
+      },
+    }).parseFromString(text, "application/xml") as unknown as Document;
+  } catch (e) {
+    return malformed(`Not well-formed XML: ${firstLine((e as Error).message)}`);
+  }
+  const root = doc.documentElement;
+  if (!root) return malformed("No root element.");
+  if (root.localName !== rootName || root.namespaceURI !== null) return malformed(`The root element must be ${rootName} in no namespace.`);
+
+  const ids = new Map<string, Element>();
+  const duplicates = new Set<string>();
+  const signatures: Element[] = [];
+  const faults: Fault[] = [];
+  // Iterative walk: no recursion depth depends on input (the pre-scan bounded it anyway).
+  const stack: Element[] = [root];
+  while (stack.length) {
+    const el = stack.pop()!;
+    if (el.localName === "Signature" && el.namespaceURI === DSIG_NS) signatures.push(el);
+    const attrs = el.attributes;
+    for (let k = 0; k < attrs.length; k++) {
+      const a = attrs.item(k)!;
+      const name = a.name;
+      if (name === "xmlns" || name.startsWith("xmlns:")) {
+        if (a.value !== "" && !ABSOLUTE_URI.test(a.value)) faults.push({ code: "XML_FORBIDDEN_CONSTRUCT", message: `Namespace URI "${a.value}" is not absolute.` });
+      } else if (ID_ATTRIBUTES.has(name)) {
+        if (ids.has(a.value)) duplicates.add(a.value);
+        else ids.set(a.value, el);
+      }
+    }
+    for (let c = el.lastChild; c; c = c.previousSibling) if (c.nodeType === 1) stack.push(c as Element);
+  }
+  if (faults.length) return { ok: false, faults };
+  signatures.reverse();
+  return ok({ text, frame: scanned.value, doc, root, ids, duplicateIds: [...duplicates], signatures });
+}
+
+function firstLine(s: string): string {
+  const line = s.split("\n")[0] ?? s;
+  const cause = line.lastIndexOf("caused Error: ");
+  return (cause === -1 ? line : line.slice(cause + 14)).replace(/^(?:fatalError|error|warning): /, "").slice(0, 200);
+}
+
+/** Child elements of `el` (in document order). */
+export function childElements(el: Element): Element[] {
+  const out: Element[] = [];
+  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) out.push(c as Element);
+  return out;
+}
+
+/** True when `el` has a text child that is not whitespace (mixed content where only elements belong). */
+export function hasNonWhitespaceText(el: Element): boolean {
+  for (let c = el.firstChild; c; c = c.nextSibling) if ((c.nodeType === 3 || c.nodeType === 4) && /\S/.test(c.nodeValue ?? "")) return true;
+  return false;
+}
+
+/** The concatenated text of an element's text children. */
+export function textOf(el: Element): string {
+  let s = "";
+  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 3 || c.nodeType === 4) s += c.nodeValue ?? "";
+  return s;
+}
+
+/** The same parse seen from an inner element (an HDon inside a T-VAN TDiep, say); the frame is recomputed for it. */
+export function focus(parsed: ParsedXml, root: Element): ParsedXml {
+  return { ...parsed, root, signatures: parsed.signatures.filter((s) => isInside(s, root)) };
+}
+
+function isInside(node: Node, ancestor: Node): boolean {
+  for (let p: Node | null = node; p; p = p.parentNode) if (p === ancestor) return true;
+  return false;
+}
