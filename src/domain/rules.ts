@@ -1,0 +1,199 @@
+/**
+ * Business rules that need no database (invoice-format.md §3.2–3.3): tax codes, symbol year,
+ * issue date, totals. The rules that read the store (§3.1 seller, §3.4 duplicates, §3.5 related
+ * invoice) belong to the caller.
+ *
+ * Decisions where the spec is silent:
+ * - Negative amounts are legal in the format (decrease adjustments), so the schema accepts them;
+ *   whether this invoice may carry them is a business rule, reported as TOTALS_MISMATCH with the
+ *   field's path. They are allowed only when TTHDLQuan/TCHDon = 2 (adjusts). TGia is always > 0
+ *   (schema).
+ * - Lines are matched to LTSuat groups by TSuat exactly as written ("KHAC:8.00" ≠ "KHAC:8.00%").
+ *   Only TChat 1 (added) and 3 (subtracted) lines count; 2 promotion, 4 note, 5 special goods do not.
+ *   Lines without TSuat belong to no group (a sales invoice has no VAT) and count directly in
+ *   TgTCThue: TgTCThue = Σ LTSuat.ThTien + Σ such lines.
+ * - ThTien per group and TgTCThue, TgTThue are exact; TThue per group and TgTTTBSo allow ±1.
+ *   For VND the expected TThue is ThTien × rate rounded once to whole đồng (half away from zero);
+ *   in another currency it is the exact product, and ±1 is one unit of that currency (its minor
+ *   unit is unknown here: cents, yen, …).
+ * - "VND totals are whole numbers" applies to TToan (LTSuat ThTien/TThue, TgTCThue, TgTThue,
+ *   TTCKTMai, TGTKhac, TgTTTBSo, TPhi), not to line amounts; lines that do not sum to whole
+ *   groups fail the group check anyway.
+ * - TgTTTBSo = TgTCThue + TgTThue + Σ TPhi − TTCKTMai − TGTKhac, as the spec writes it (absent
+ *   amounts count 0), even though TChat 3 lines already reduce TgTCThue.
+ */
+import type { Fault } from "../errors.js";
+import type { Invoice } from "./invoice.js";
+import { type Decimal, ONE, ZERO, abs, add, cmp, isWhole, mul, sub, toString } from "./money.js";
+import { checkTaxCode, taxRateOf } from "./taxcode.js";
+
+/** What the rules need besides the invoice: the day of receipt in GMT+7. */
+export interface RuleContext {
+  /** YYYY-MM-DD, the day of receipt in GMT+7. */
+  today: string;
+}
+
+const LINES = "NDHDon/DSHHDVu/HHDVu";
+const GROUPS = "NDHDon/TToan/THTTLTSuat";
+const TOTALS = "NDHDon/TToan";
+
+const fault = (code: Fault["code"], path: string, message: string): Fault => ({ code, message, path });
+const mismatch = (path: string, message: string): Fault => fault("TOTALS_MISMATCH", path, message);
+const str = toString;
+
+/**
+ * Checks §3.2–3.3 and returns every fault, ordered by stage: TAX_CODE_INVALID, then
+ * SYMBOL_YEAR_MISMATCH, then ISSUE_DATE_IN_FUTURE, then TOTALS_MISMATCH. The caller reports the
+ * first fault's code with the faults of that code. Empty when the invoice passes.
+ */
+export function checkRules(inv: Invoice, ctx: RuleContext): Fault[] {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(ctx.today)) throw new TypeError(`checkRules: today must be YYYY-MM-DD, got ${JSON.stringify(ctx.today)}`);
+  return [...taxCodeFaults(inv), ...symbolYearFaults(inv), ...issueDateFaults(inv, ctx.today), ...totalsFaults(inv)];
+}
+
+function taxCodeFaults(inv: Invoice): Fault[] {
+  const faults: Fault[] = [];
+  const seller = checkTaxCode(inv.seller.taxCode);
+  if (!seller.ok) faults.push(fault("TAX_CODE_INVALID", "NDHDon/NBan/MST", `seller tax code ${JSON.stringify(inv.seller.taxCode)}: ${seller.reason}`));
+  const buyerCode = inv.buyer?.taxCode ?? null;
+  if (buyerCode !== null) {
+    const buyer = checkTaxCode(buyerCode);
+    if (!buyer.ok) faults.push(fault("TAX_CODE_INVALID", "NDHDon/NMua/MST", `buyer tax code ${JSON.stringify(buyerCode)}: ${buyer.reason}`));
+  }
+  return faults;
+}
+
+function symbolYearFaults(inv: Invoice): Fault[] {
+  const symbolYear = inv.symbol.slice(1, 3);
+  const issueYear = inv.issueDate.slice(2, 4);
+  if (symbolYear === issueYear) return [];
+  return [fault("SYMBOL_YEAR_MISMATCH", "TTChung/KHHDon", `symbol ${inv.symbol} names year ${symbolYear} but NLap ${inv.issueDate} is in year ${issueYear}`)];
+}
+
+function issueDateFaults(inv: Invoice, today: string): Fault[] {
+  // Same fixed-width YYYY-MM-DD form on both sides: string order is date order.
+  if (inv.issueDate <= today) return [];
+  return [fault("ISSUE_DATE_IN_FUTURE", "TTChung/NLap", `NLap ${inv.issueDate} is after the day of receipt ${today} (GMT+7)`)];
+}
+
+const isNegative = (d: Decimal): boolean => d < 0n;
+const within = (actual: Decimal, expected: Decimal, tolerance: Decimal): boolean => cmp(abs(sub(actual, expected)), tolerance) <= 0;
+
+/** Every amount of the invoice with its path, for the sign and whole-number checks. */
+function amountsWithPaths(inv: Invoice): { lines: [string, Decimal | null][]; totals: [string, Decimal | null][] } {
+  const lines: [string, Decimal | null][] = [];
+  inv.lines.forEach((l, i) => {
+    const p = `${LINES}[${i + 1}]`;
+    lines.push([`${p}/SLuong`, l.quantity], [`${p}/DGia`, l.unitPrice], [`${p}/TLCKhau`, l.discountRate], [`${p}/STCKhau`, l.discountAmount], [`${p}/ThTien`, l.amount]);
+  });
+  const t = inv.totals;
+  const totals: [string, Decimal | null][] = [];
+  t.byRate.forEach((g, i) => totals.push([`${GROUPS}/LTSuat[${i + 1}]/ThTien`, g.amountBeforeTax], [`${GROUPS}/LTSuat[${i + 1}]/TThue`, g.tax]));
+  totals.push([`${TOTALS}/TgTCThue`, t.totalBeforeTax], [`${TOTALS}/TgTThue`, t.totalTax], [`${TOTALS}/TTCKTMai`, t.tradeDiscount]);
+  t.fees.forEach((f, i) => totals.push([`${TOTALS}/DSLPhi/LPhi[${i + 1}]/TPhi`, f.amount]));
+  totals.push([`${TOTALS}/TGTKhac`, t.otherDeductions], [`${TOTALS}/TgTTTBSo`, t.totalPayable]);
+  return { lines, totals };
+}
+
+function totalsFaults(inv: Invoice): Fault[] {
+  const faults: Fault[] = [];
+  const vnd = inv.currency === "VND";
+  const t = inv.totals;
+
+  const { lines, totals } = amountsWithPaths(inv);
+  if (inv.related?.kind !== "adjusts") {
+    for (const [path, value] of [...lines, ...totals]) {
+      if (value !== null && isNegative(value)) {
+        faults.push(mismatch(path, `negative amount ${str(value)}: only an adjusting invoice (TTHDLQuan/TCHDon = 2) may carry negative amounts`));
+      }
+    }
+  }
+  if (vnd) {
+    for (const [path, value] of totals) {
+      if (value !== null && !isWhole(value)) faults.push(mismatch(path, `${str(value)} is not a whole number of đồng (VND totals are whole)`));
+    }
+  }
+
+  // Σ of TChat 1 lines minus TChat 3 lines, per TSuat as written; lines without TSuat apart.
+  const expectedByRate = new Map<string, Decimal>();
+  let untaxed = ZERO;
+  for (const line of inv.lines) {
+    if (line.kind !== 1 && line.kind !== 3) continue;
+    const signed = line.kind === 1 ? (line.amount ?? ZERO) : sub(ZERO, line.amount ?? ZERO);
+    if (line.taxRate === null) untaxed = add(untaxed, signed);
+    else expectedByRate.set(line.taxRate, add(expectedByRate.get(line.taxRate) ?? ZERO, signed));
+  }
+
+  let sumBefore = ZERO;
+  let sumTax = ZERO;
+  t.byRate.forEach((g, i) => {
+    const p = `${GROUPS}/LTSuat[${i + 1}]`;
+    sumBefore = add(sumBefore, g.amountBeforeTax);
+    sumTax = add(sumTax, g.tax);
+    const expected = expectedByRate.get(g.taxRate) ?? ZERO;
+    if (cmp(g.amountBeforeTax, expected) !== 0) {
+      faults.push(mismatch(`${p}/ThTien`, `ThTien of ${g.taxRate} is ${str(g.amountBeforeTax)} but its lines sum to ${str(expected)}`));
+    }
+    const rate = taxRateOf(g.taxRate);
+    if (rate === null) return; // the schema refuses such a TSuat; nothing to compute against
+    const expectedTax = vnd ? mul(g.amountBeforeTax, rate, 0) : mul(g.amountBeforeTax, rate);
+    if (!within(g.tax, expectedTax, ONE)) {
+      faults.push(mismatch(`${p}/TThue`, `TThue of ${g.taxRate} is ${str(g.tax)} but ${str(g.amountBeforeTax)} × ${g.taxRate} is ${str(expectedTax)} (±1 allowed)`));
+    }
+  });
+  const declared = new Set(t.byRate.map((g) => g.taxRate));
+  for (const [rate, expected] of expectedByRate) {
+    if (!declared.has(rate) && cmp(expected, ZERO) !== 0) {
+      faults.push(mismatch(GROUPS, `lines at ${rate} sum to ${str(expected)} but there is no LTSuat for ${rate}`));
+    }
+  }
+
+  const expectedBefore = add(sumBefore, untaxed);
+  if (cmp(t.totalBeforeTax, expectedBefore) !== 0) {
+    const how = cmp(untaxed, ZERO) === 0 ? "Σ LTSuat.ThTien" : "Σ LTSuat.ThTien + lines without TSuat";
+    faults.push(mismatch(`${TOTALS}/TgTCThue`, `TgTCThue is ${str(t.totalBeforeTax)} but ${how} is ${str(expectedBefore)}`));
+  }
+  if (cmp(t.totalTax, sumTax) !== 0) {
+    faults.push(mismatch(`${TOTALS}/TgTThue`, `TgTThue is ${str(t.totalTax)} but Σ LTSuat.TThue is ${str(sumTax)}`));
+  }
+  const fees = t.fees.reduce((s, f) => add(s, f.amount), ZERO);
+  const expectedPayable = sub(sub(add(add(t.totalBeforeTax, t.totalTax), fees), t.tradeDiscount ?? ZERO), t.otherDeductions ?? ZERO);
+  if (!within(t.totalPayable, expectedPayable, ONE)) {
+    faults.push(
+      mismatch(`${TOTALS}/TgTTTBSo`, `TgTTTBSo is ${str(t.totalPayable)} but TgTCThue + TgTThue + Σ TPhi − TTCKTMai − TGTKhac is ${str(expectedPayable)} (±1 allowed)`),
+    );
+  }
+  return faults;
+}
+
+/** The amounts the store and the reports keep, in VND, as decimal strings. */
+export interface VndTotals {
+  /** TgTCThue × TGia */
+  totalBeforeTax: string;
+  /** TgTThue × TGia */
+  totalTax: string;
+  /** TgTTTBSo × TGia */
+  totalPayable: string;
+  /** The rate used, TGia ("1" for VND), for the store's exchangeRate. */
+  exchangeRate: string;
+  /** One per LTSuat: TSuat as written, ThTien × TGia, TThue × TGia. */
+  taxRates: { taxRate: string; amountBeforeTax: string; tax: string }[];
+}
+
+/**
+ * The invoice's totals in VND: each amount × TGia (1 for VND), rounded once to whole đồng, half
+ * away from zero. Each amount is rounded on its own, so in a foreign currency the per-rate rows
+ * may differ from the totals by a few đồng.
+ */
+export function vndTotals(inv: Invoice): VndTotals {
+  const rate = inv.currency === "VND" ? ONE : inv.exchangeRate;
+  const vnd = (d: Decimal): string => str(mul(d, rate, 0));
+  const t = inv.totals;
+  return {
+    totalBeforeTax: vnd(t.totalBeforeTax),
+    totalTax: vnd(t.totalTax),
+    totalPayable: vnd(t.totalPayable),
+    exchangeRate: str(rate),
+    taxRates: t.byRate.map((g) => ({ taxRate: g.taxRate, amountBeforeTax: vnd(g.amountBeforeTax), tax: vnd(g.tax) })),
+  };
+}
