@@ -59,8 +59,11 @@ export interface ProfileRules {
 
 export interface VerifiedSignature {
   profile: SignatureProfile;
-  /** The public key of the first KeyInfo certificate, which verified the SignatureValue. */
+  /** The public key that verified the SignatureValue, and the KeyInfo certificate it came from. */
   publicKey: KeyObject;
+  signer: Buffer;
+  /** The other KeyInfo certificates (candidate intermediates for the chain). */
+  others: Buffer[];
   /** Canonical octets of each verified Reference target, by Reference index. */
   canonical: string[];
   /** SigningTime from an Object this signature covers, or null when none is covered. */
@@ -244,6 +247,7 @@ function readReference(ref: Element, sig: Element, parsed: ParsedXml, rules: Pro
   return { uri: uri!, target: target!, enveloped, c14n: c14n ?? C14N, prefixList, digest: digest!, digestValue: digestValue! };
 }
 
+const MAX_SIGNER_CANDIDATES = 4;
 const certKeyCache = new Map<string, KeyObject>();
 
 function publicKeyOf(der: Buffer): KeyObject | null {
@@ -276,18 +280,24 @@ export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
       faults.push({ code: "SIGNATURE_INVALID", message: `The digest of ${r.uri} does not match: the signed content was changed.`, path: `Signature/SignedInfo/Reference[${i + 1}]` });
     }
   }
-  const publicKey = publicKeyOf(p.certificates[0]!);
-  if (!publicKey) faults.push({ code: "SIGNATURE_INVALID", message: "The KeyInfo certificate cannot be parsed." });
-  else {
-    const signedInfo = canonicalize(p.signedInfo, p.c14n, { prefixList: p.c14nPrefixList });
-    if (!verifySignatureValue(p.method, publicKey, signedInfo, p.signatureValue)) {
-      faults.push({ code: "SIGNATURE_INVALID", message: "The SignatureValue does not verify with the KeyInfo certificate's key." });
+  // The signer's certificate is normally the first in KeyInfo; some software lists the chain in
+  // another order, so a few more are tried (bounded: each try is one public-key operation).
+  const signedInfo = canonicalize(p.signedInfo, p.c14n, { prefixList: p.c14nPrefixList });
+  let signer = -1;
+  let publicKey: KeyObject | null = null;
+  for (let i = 0; i < Math.min(p.certificates.length, MAX_SIGNER_CANDIDATES) && signer < 0; i++) {
+    const key = publicKeyOf(p.certificates[i]!);
+    if (i === 0 && !key) faults.push({ code: "SIGNATURE_INVALID", message: "The KeyInfo certificate cannot be parsed." });
+    if (key && verifySignatureValue(p.method, key, signedInfo, p.signatureValue)) {
+      signer = i;
+      publicKey = key;
     }
   }
+  if (signer < 0 && !faults.length) faults.push({ code: "SIGNATURE_INVALID", message: "The SignatureValue does not verify with the KeyInfo certificate's key." });
   if (faults.length) return { ok: false, faults };
   const st = coveredSigningTime(p);
   if (!st.ok) return st;
-  return ok({ profile: p, publicKey: publicKey!, canonical, signingTime: st.value });
+  return ok({ profile: p, publicKey: publicKey!, signer: p.certificates[signer]!, others: p.certificates.filter((_, i) => i !== signer), canonical, signingTime: st.value });
 }
 
 const SIGNING_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?$/;

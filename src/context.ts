@@ -1,0 +1,24 @@
+/** What every request handler can reach: the services built once at start, and per-request values. */
+import type { Principal } from "./auth.js";
+import type { SubmitDeps } from "./domain/submit.js";
+import type { TrustStore } from "./pki/trust.js";
+import type { Store } from "./storage/store.js";
+import type { AuthorityKey } from "./xml/stamp.js";
+
+export interface Services {
+  store: Store;
+  trust: TrustStore;
+  authority: AuthorityKey;
+  codeSecret: Uint8Array;
+  adminTokenHash: string;
+  clock: () => Date;
+  submit: SubmitDeps;
+}
+
+export interface AppEnv {
+  Variables: {
+    services: Services;
+    requestId: string;
+    principal: Principal;
+  };
+}

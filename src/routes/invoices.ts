@@ -1,0 +1,216 @@
+/** Submitting and reading invoices. */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { Principal } from "../auth.js";
+import type { AppEnv } from "../context.js";
+import { submitInvoice } from "../domain/submit.js";
+import { ApiError } from "../errors.js";
+import type { InvoiceSummary } from "../storage/store.js";
+import { auth, bearer, errorResponses, Money } from "./common.js";
+
+const InvoiceStatus = z.enum(["issued", "replaced", "adjusted", "cancelled"]);
+
+const summaryFields = {
+  code: z.string().openapi({ example: "00000000000003E8A1B2C3D4E5F6A7B8C9" }),
+  status: InvoiceStatus,
+  sellerTaxCode: z.string(),
+  form: z.string().openapi({ example: "1" }),
+  symbol: z.string().openapi({ example: "C26TAA" }),
+  number: z.number().int(),
+  issueDate: z.string().openapi({ example: "2026-11-22" }),
+  currency: z.string(),
+  totalBeforeTax: Money,
+  totalTax: Money,
+  totalPayable: Money,
+  issuedAt: z.string(),
+  digest: z.string().openapi({ description: "SHA-256 (base64) of the signed DLHDon under C14N 1.0." }),
+};
+
+const IssuedSchema = z.object({ ...summaryFields, xml: z.string() }).openapi("IssuedInvoice");
+const EventSchema = z.object({
+  event: z.enum(["issued", "replaced", "replaces", "adjusted", "adjusts", "cancelled"]),
+  at: z.string(),
+  by: z.string(),
+  reason: z.string().optional(),
+  relatedCode: z.string().optional(),
+});
+const InvoiceSchema = z.object({ ...summaryFields, buyerTaxCode: z.string().nullable(), history: z.array(EventSchema) }).openapi("Invoice");
+const CodeParam = z.object({ code: z.string().regex(/^[0-9A-F]{34}$/).openapi({ param: { name: "code", in: "path" }, example: "00000000000003E8A1B2C3D4E5F6A7B8C9" }) });
+
+const submit = createRoute({
+  method: "post",
+  path: "/v1/invoices",
+  tags: ["Invoices"],
+  summary: "Submit one seller-signed invoice (HDon) for the tax authority's code.",
+  description:
+    "The gate runs in the order of invoice-format.md §4; the first failing stage is reported with all of its faults. " +
+    "201 with the stamped invoice (MCCQT and CQT signature); 200 when the same signed invoice was issued before (replay). " +
+    "With `Accept: application/xml` the body is the stamped XML.",
+  security: bearer,
+  middleware: [auth("seller")] as const,
+  request: { body: { required: true, content: { "application/xml": { schema: z.string().openapi({ example: "<HDon><DLHDon Id=\"SigningData\">…</DLHDon><DSCKS><NBan><Signature …/></NBan></DSCKS></HDon>" }) } } } },
+  responses: {
+    201: { description: "Issued.", headers: { Location: { schema: { type: "string" } } }, content: { "application/json": { schema: IssuedSchema }, "application/xml": { schema: z.string() } } },
+    200: { description: "Replay: the same signed invoice was issued before; the original answer.", content: { "application/json": { schema: IssuedSchema }, "application/xml": { schema: z.string() } } },
+    ...errorResponses(
+      "XML_MALFORMED",
+      "XML_FORBIDDEN_CONSTRUCT",
+      "UNAUTHENTICATED",
+      "FORBIDDEN",
+      "DUPLICATE_INVOICE",
+      "PAYLOAD_TOO_LARGE",
+      "UNSUPPORTED_MEDIA_TYPE",
+      "CODE_ALREADY_PRESENT",
+      "SIGNATURE_MISSING",
+      "SIGNATURE_PROFILE",
+      "ALGORITHM_NOT_ALLOWED",
+      "SIGNATURE_INVALID",
+      "CERT_UNTRUSTED",
+      "CERT_EXPIRED",
+      "CERT_REVOKED",
+      "CERT_TAX_CODE_MISMATCH",
+      "CERT_NOT_REGISTERED",
+      "SELLER_NOT_REGISTERED",
+      "SELLER_SUSPENDED",
+      "SCHEMA_INVALID",
+      "TAX_CODE_INVALID",
+      "SYMBOL_YEAR_MISMATCH",
+      "ISSUE_DATE_IN_FUTURE",
+      "TOTALS_MISMATCH",
+      "RATE_LIMITED",
+    ),
+  },
+});
+
+const read = createRoute({
+  method: "get",
+  path: "/v1/invoices/{code}",
+  tags: ["Invoices"],
+  summary: "An invoice's summary, status and history (officers, or the owning seller).",
+  security: bearer,
+  middleware: [auth("officer", "seller")] as const,
+  request: { params: CodeParam },
+  responses: {
+    200: { description: "The invoice.", content: { "application/json": { schema: InvoiceSchema } } },
+    ...errorResponses("NOT_FOUND", "UNAUTHENTICATED", "FORBIDDEN"),
+  },
+});
+
+const readXml = createRoute({
+  method: "get",
+  path: "/v1/invoices/{code}/xml",
+  tags: ["Invoices"],
+  summary: "The stamped invoice XML (officers, or the owning seller).",
+  security: bearer,
+  middleware: [auth("officer", "seller")] as const,
+  request: { params: CodeParam },
+  responses: {
+    200: { description: "The stamped XML.", content: { "application/xml": { schema: z.string() } } },
+    ...errorResponses("NOT_FOUND", "UNAUTHENTICATED", "FORBIDDEN"),
+  },
+});
+
+export const summaryJson = (i: InvoiceSummary) => ({
+  code: i.code,
+  status: i.status,
+  sellerTaxCode: i.sellerTaxCode,
+  form: i.form,
+  symbol: i.symbol,
+  number: i.number,
+  issueDate: i.issueDate,
+  currency: i.currency,
+  totalBeforeTax: i.totalBeforeTax,
+  totalTax: i.totalTax,
+  totalPayable: i.totalPayable,
+  issuedAt: i.issuedAt.toISOString(),
+  digest: i.digest,
+});
+
+const XML_TYPES = new Set(["application/xml", "text/xml"]);
+
+export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(submit, async (c) => {
+    const principal = c.get("principal");
+    if (principal.role !== "seller") throw new ApiError("FORBIDDEN");
+    const [type, ...params] = (c.req.header("content-type") ?? "").split(";").map((s) => s.trim().toLowerCase());
+    if (!XML_TYPES.has(type ?? "") || params.some((p) => p.startsWith("charset=") && !/^charset="?utf-8"?$/.test(p))) {
+      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the invoice as application/xml (UTF-8).");
+    }
+    const body = await readLimited(c, c.get("services").submit.limits.maxBytes);
+    const out = await submitInvoice(c.get("services").submit, body, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode });
+    const status = out.status === "issued" ? 201 : 200;
+    c.header("Location", `/v1/invoices/${out.invoice.code}`);
+    if (wantsXml(c)) {
+      c.header("Content-Type", "application/xml; charset=utf-8");
+      return c.body(out.xml, status) as never;
+    }
+    return c.json({ ...summaryJson(out.invoice), xml: out.xml }, status);
+  });
+
+  app.openapi(read, async (c) => {
+    const { code } = c.req.valid("param");
+    const store = c.get("services").store;
+    const inv = await readable(c.get("principal"), code, store.getInvoice(code));
+    const history = await store.getInvoiceHistory(code);
+    return c.json(
+      {
+        ...summaryJson(inv),
+        buyerTaxCode: inv.buyerTaxCode,
+        history: history.map((h) => ({
+          event: h.event,
+          at: h.at.toISOString(),
+          by: h.by,
+          ...(h.reason !== null ? { reason: h.reason } : {}),
+          ...(h.relatedCode !== null ? { relatedCode: h.relatedCode } : {}),
+        })),
+      },
+      200,
+    );
+  });
+
+  app.openapi(readXml, async (c) => {
+    const { code } = c.req.valid("param");
+    const store = c.get("services").store;
+    await readable(c.get("principal"), code, store.getInvoice(code));
+    const xml = await store.getInvoiceXml(code);
+    if (xml === null) throw new ApiError("NOT_FOUND", `No invoice ${code}.`);
+    c.header("Content-Type", "application/xml; charset=utf-8");
+    c.header("Content-Disposition", `attachment; filename="${code}.xml"`);
+    return c.body(xml, 200) as never;
+  });
+}
+
+/** Officers read every invoice; a seller only its own. */
+async function readable(p: Principal, code: string, pending: Promise<InvoiceSummary | null>): Promise<InvoiceSummary> {
+  const inv = await pending;
+  if (!inv) throw new ApiError("NOT_FOUND", `No invoice ${code}.`);
+  if (p.role === "seller" && p.sellerTaxCode !== inv.sellerTaxCode) throw new ApiError("FORBIDDEN", "This invoice belongs to another seller.");
+  return inv;
+}
+
+function wantsXml(c: Context<AppEnv>): boolean {
+  const accept = c.req.header("accept") ?? "";
+  return /\b(application|text)\/xml\b/.test(accept) && !/\bapplication\/json\b/.test(accept);
+}
+
+/** Reads the body, refusing (413) as soon as it passes the limit, whatever Content-Length claimed. */
+export async function readLimited(c: Context<AppEnv>, max: number): Promise<Uint8Array> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > max) throw new ApiError("PAYLOAD_TOO_LARGE", `The body is over ${max} bytes.`);
+  const stream = c.req.raw.body;
+  if (!stream) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new ApiError("PAYLOAD_TOO_LARGE", `The body is over ${max} bytes.`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}

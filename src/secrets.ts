@@ -1,0 +1,112 @@
+/**
+ * The authority's secrets: its signing key and certificate, the MAC key of the codes and the
+ * bootstrap admin token. Configured values win; otherwise development values are generated once
+ * under the data directory (mode 0600) and reused on later starts.
+ */
+import "reflect-metadata";
+import { createHash, createPrivateKey, randomBytes, webcrypto, X509Certificate as NodeX509 } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as x509 from "@peculiar/x509";
+import { newSecret, hashSecret } from "./auth.js";
+import { authorityMethod, type AuthorityKey } from "./xml/stamp.js";
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+export interface Secrets {
+  authority: AuthorityKey;
+  codeSecret: Buffer;
+  adminTokenHash: string;
+  /** Set only on the start that generated the admin token: print it once. */
+  newAdminToken: string | null;
+}
+
+export interface SecretSettings {
+  dataDir: string;
+  signingKey?: string | undefined;
+  signingCert?: string | undefined;
+  codeSecret?: string | undefined;
+  adminToken?: string | undefined;
+}
+
+const readPemSetting = (v: string): string => (v.includes("-----BEGIN") ? v : readFileSync(v, "utf8"));
+
+/** Builds the authority's key from PEM text: the method follows the key type (rsa-sha256 or ecdsa-sha256). */
+export function authorityKeyFromPem(keyPem: string, certPem: string): AuthorityKey {
+  const privateKey = createPrivateKey(keyPem);
+  const cert = new NodeX509(certPem);
+  if (!cert.checkPrivateKey(privateKey)) throw new Error("HOADON_SIGNING_KEY does not match HOADON_SIGNING_CERT");
+  const parsed = new x509.X509Certificate(certPem);
+  return { privateKey, method: authorityMethod(privateKey), certDer: Buffer.from(cert.raw), certPem: cert.toString(), subjectName: parsed.subject };
+}
+
+/** A self-signed development certificate for the authority (never for production). */
+export async function generateDevAuthority(kind: "rsa" | "ec" = "rsa"): Promise<{ keyPem: string; certPem: string }> {
+  const alg =
+    kind === "rsa"
+      ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 }
+      : { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomBytes(16).toString("hex").replace(/^[89a-f]/, "1"),
+    name: "CN=Hoadon development tax authority, O=Development only, C=VN",
+    notBefore: new Date(now - 86_400_000),
+    notAfter: new Date(now + 10 * 365 * 86_400_000),
+    keys,
+    signingAlgorithm: alg,
+    extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true)],
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString("base64").replace(/.{64}/g, "$&\n").replace(/\n?$/, "\n")}-----END PRIVATE KEY-----\n`;
+  return { keyPem, certPem: cert.toString("pem") + "\n" };
+}
+
+function writeSecret(path: string, content: string): void {
+  writeFileSync(path, content, { mode: 0o600 });
+}
+
+/** Loads the configured secrets, generating development ones under the data dir when unset. */
+export async function loadSecrets(s: SecretSettings): Promise<Secrets> {
+  mkdirSync(s.dataDir, { recursive: true, mode: 0o700 });
+
+  let keyPem: string;
+  let certPem: string;
+  if (s.signingKey && s.signingCert) {
+    keyPem = readPemSetting(s.signingKey);
+    certPem = readPemSetting(s.signingCert);
+  } else {
+    const keyPath = join(s.dataDir, "authority.key");
+    const certPath = join(s.dataDir, "authority.pem");
+    if (!existsSync(keyPath) || !existsSync(certPath)) {
+      const dev = await generateDevAuthority();
+      writeSecret(keyPath, dev.keyPem);
+      writeFileSync(certPath, dev.certPem);
+    }
+    keyPem = readFileSync(keyPath, "utf8");
+    certPem = readFileSync(certPath, "utf8");
+  }
+
+  let codeSecret: Buffer;
+  if (s.codeSecret) codeSecret = createHash("sha256").update(s.codeSecret, "utf8").digest();
+  else {
+    const path = join(s.dataDir, "code-secret");
+    if (!existsSync(path)) writeSecret(path, randomBytes(32).toString("hex") + "\n");
+    codeSecret = Buffer.from(readFileSync(path, "utf8").trim(), "hex");
+  }
+
+  let adminTokenHash: string;
+  let newAdminToken: string | null = null;
+  if (s.adminToken) adminTokenHash = hashSecret(s.adminToken);
+  else {
+    // Only the hash is kept; the token itself is printed once, on the start that made it.
+    const path = join(s.dataDir, "admin-token.sha256");
+    if (!existsSync(path)) {
+      newAdminToken = newSecret("hda");
+      writeSecret(path, hashSecret(newAdminToken) + "\n");
+    }
+    adminTokenHash = readFileSync(path, "utf8").trim();
+  }
+
+  return { authority: authorityKeyFromPem(keyPem, certPem), codeSecret, adminTokenHash, newAdminToken };
+}

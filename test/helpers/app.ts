@@ -1,0 +1,114 @@
+/**
+ * An in-process Hoadon for route tests: the real app, store (PGlite, or PostgreSQL when
+ * DATABASE_URL is set), trust store over certs/, a generated authority key. One per test file.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { buildApp } from "../../src/app.js";
+import { hashSecret } from "../../src/auth.js";
+import type { Services } from "../../src/context.js";
+import { loadTrust, TrustStore, type TrustMaterial } from "../../src/pki/trust.js";
+import { authorityKeyFromPem, generateDevAuthority } from "../../src/secrets.js";
+import { createServices } from "../../src/services.js";
+import type { Store } from "../../src/storage/store.js";
+import { testStore } from "./db.js";
+import { buildInvoice, randomTaxCode, type BuildInvoiceOptions } from "./invoice.js";
+import { issueSellerCert, type KeyType } from "./pki.js";
+import { signInvoice, type SignOptions } from "./sign.js";
+
+export const CERTS = fileURLToPath(new URL("../../certs/", import.meta.url));
+export const ADMIN_TOKEN = "hda_test-admin-token-0123456789";
+
+export interface Harness {
+  app: ReturnType<typeof buildApp>;
+  services: Services;
+  store: Store;
+  authorityCertPem: string;
+  /** JSON request as `token` (default: admin). */
+  call(method: string, path: string, body?: unknown, token?: string, headers?: Record<string, string>): Promise<Response>;
+  /** POST /v1/invoices with the XML as the seller's key. */
+  submit(xml: string | Uint8Array, key: string, headers?: Record<string, string>): Promise<Response>;
+  /** A registered, active seller with a registered certificate and an API key. */
+  seller(opts?: { taxCode?: string; keyType?: KeyType }): Promise<TestSeller>;
+  close(): Promise<void>;
+}
+
+export interface TestSeller {
+  taxCode: string;
+  apiKey: string;
+  certPem: string;
+  keyPem: string;
+  serial: string;
+  /** Builds and signs an invoice of this seller with the project's test signer. */
+  invoice(opts?: BuildInvoiceOptions, sign?: Partial<SignOptions>): string;
+}
+
+export interface HarnessOptions {
+  trust?: TrustMaterial;
+  allowSha1?: boolean;
+  clock?: () => Date;
+  authorityKeyType?: "rsa" | "ec";
+}
+
+/** Builds the harness (call in beforeAll; PGlite takes seconds to start). */
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const store = await testStore();
+  const trust = new TrustStore(opts.trust ?? loadTrust({ anchorsPath: CERTS + "trust-anchors.pem", intermediatesPath: CERTS + "intermediates.pem" }), { warn: () => {} });
+  const dev = await generateDevAuthority(opts.authorityKeyType ?? "rsa");
+  const services = createServices({
+    store,
+    trust,
+    secrets: { authority: authorityKeyFromPem(dev.keyPem, dev.certPem), codeSecret: Buffer.alloc(32, 7), adminTokenHash: hashSecret(ADMIN_TOKEN) },
+    issuerId: "0A",
+    allowSha1: opts.allowSha1 ?? false,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+  const app = buildApp(services, { logError: (e) => console.error(e) });
+
+  const call: Harness["call"] = (method, path, body, token = ADMIN_TOKEN, headers = {}) =>
+    Promise.resolve(
+      app.request(path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+        ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+      }),
+    );
+
+  const submit: Harness["submit"] = (xml, key, headers = {}) =>
+    Promise.resolve(app.request("/v1/invoices", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/xml", ...headers }, body: xml as BodyInit }));
+
+  const seller: Harness["seller"] = async (o = {}) => {
+    const taxCode = o.taxCode ?? randomTaxCode();
+    const created = await call("POST", "/v1/sellers", { taxCode, name: `Công ty TNHH Thử nghiệm ${taxCode}`, address: "1 Tràng Tiền, Hà Nội", taxOffice: "Cục Thuế TP Hà Nội", province: "Hà Nội" });
+    if (created.status !== 201) throw new Error(`seller: ${created.status} ${await created.text()}`);
+    const cert = await issueSellerCert({ taxCode, keyType: o.keyType ?? "rsa" });
+    const reg = await call("POST", `/v1/sellers/${taxCode}/certificates`, { pem: cert.certPem });
+    if (reg.status !== 201) throw new Error(`certificate: ${reg.status} ${await reg.text()}`);
+    const serial = ((await reg.json()) as { serial: string }).serial;
+    const k = await call("POST", `/v1/sellers/${taxCode}/api-keys`);
+    if (k.status !== 201) throw new Error(`api key: ${k.status} ${await k.text()}`);
+    const apiKey = ((await k.json()) as { key: string }).key;
+    return {
+      taxCode,
+      apiKey,
+      certPem: cert.certPem,
+      keyPem: cert.keyPem,
+      serial,
+      invoice: (b = {}, s = {}) => signInvoice(buildInvoice({ sellerTaxCode: taxCode, ...b }), { keyPem: cert.keyPem, certPem: cert.certPem, ...s }),
+    };
+  };
+
+  return {
+    app,
+    services,
+    store,
+    authorityCertPem: dev.certPem,
+    call,
+    submit,
+    seller,
+    close: () => store.close(),
+  };
+}
+
+/** Reads a file of certs/. */
+export const cert = (name: string): string => readFileSync(CERTS + name, "utf8");
