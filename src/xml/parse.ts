@@ -62,6 +62,8 @@ export function decodeUtf8(bytes: Uint8Array): Result<string> {
 
 // Characters XML 1.0 does not allow (C0 controls other than TAB, LF, CR; U+FFFE, U+FFFF).
 const INVALID_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+// Only reachable for string input (bytes go through strict UTF-8 decoding).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const REFERENCE = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/y;
 const NAMED_REFERENCE = /&[A-Za-z_:][-A-Za-z0-9._:]*;/y;
 const XML_DECL = /^<\?xml\s+version\s*=\s*(["'])1\.[0-9]\1(?:\s+encoding\s*=\s*(["'])([A-Za-z][A-Za-z0-9._-]*)\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\4)?\s*\?>/;
@@ -75,10 +77,10 @@ function validCodePoint(cp: number): boolean {
  * limits before any tree is built, so that no input can make the parser do super-linear work.
  */
 export function prescan(text: string, limits: ParseLimits = DEFAULT_LIMITS): Result<Frame> {
-  if (INVALID_CHAR.test(text)) return malformed("The document contains a character that XML does not allow.");
+  if (INVALID_CHAR.test(text) || LONE_SURROGATE.test(text)) return malformed("The document contains a character that XML does not allow.");
   let i = 0;
   const n = text.length;
-  if (text.startsWith("<?xml")) {
+  if (/^<\?xml[\s?]/.test(text)) {
     const m = XML_DECL.exec(text);
     if (!m) return malformed("The XML declaration is malformed.");
     const enc = m[3];
@@ -90,17 +92,24 @@ export function prescan(text: string, limits: ParseLimits = DEFAULT_LIMITS): Res
   let roots = 0;
   const frame: Frame = { rootOpenEnd: -1, rootCloseStart: -1, children: [] };
   let childStart = -1;
+  let cdataSections = 0;
+  // The next '<' and '&' at or after i, found once and reused until i passes them: every
+  // character is looked at a bounded number of times, whatever the input (no quadratic rescans).
+  let lt = -1;
+  let amp = -1;
   while (i < n) {
-    const lt = text.indexOf("<", i);
-    const amp = text.indexOf("&", i);
-    if (amp !== -1 && (lt === -1 || amp < lt)) {
+    if (lt < i && lt !== -2) lt = text.indexOf("<", i);
+    if (lt === -1) lt = -2;
+    if (amp < i && amp !== -2) amp = text.indexOf("&", i);
+    if (amp === -1) amp = -2;
+    if (amp >= 0 && (lt < 0 || amp < lt)) {
       if (depth === 0) return malformed("Text outside the root element.");
       const r = checkReference(text, amp);
       if (!r.ok) return r;
       i = r.value;
       continue;
     }
-    if (lt === -1) {
+    if (lt < 0) {
       if (text.slice(i).trim() !== "") return malformed("Text outside the root element.");
       break;
     }
@@ -112,7 +121,8 @@ export function prescan(text: string, limits: ParseLimits = DEFAULT_LIMITS): Res
         const end = text.indexOf("]]>", lt + 9);
         if (end === -1) return malformed("Unterminated CDATA section.");
         i = end + 3;
-        nodes++;
+        cdataSections++;
+        if (++nodes > limits.maxNodes) return forbidden(`More than ${limits.maxNodes} nodes.`);
         continue;
       }
       if (text.startsWith("<!--", lt)) return forbidden("Comments are not allowed.");
@@ -129,6 +139,7 @@ export function prescan(text: string, limits: ParseLimits = DEFAULT_LIMITS): Res
       if (depth === 1) frame.children.push({ name: tagName(text, childStart), start: childStart, end: gt + 1 });
       else if (depth === 0) frame.rootCloseStart = lt;
       i = gt + 1;
+      if (depth > 0 && i < n && text.charCodeAt(i) !== 0x3c && ++nodes > limits.maxNodes) return forbidden(`More than ${limits.maxNodes} nodes.`);
       continue;
     }
     // A start tag: walk to its end, counting attributes, honouring quotes.
@@ -160,17 +171,23 @@ export function prescan(text: string, limits: ParseLimits = DEFAULT_LIMITS): Res
       childStart = lt;
       if (selfClosing) frame.children.push({ name: tagName(text, lt), start: lt, end: j + 1 });
     }
-    if (!selfClosing) {
-      depth++;
-      if (depth > limits.maxDepth) return forbidden(`Nesting deeper than ${limits.maxDepth} levels.`);
-    }
+    if (depth + 1 > limits.maxDepth) return forbidden(`Nesting deeper than ${limits.maxDepth} levels.`);
+    if (!selfClosing) depth++;
     i = j + 1;
     // Text nodes count towards the node limit too.
-    if (text.charCodeAt(i) !== 0x3c && i < n) nodes++;
+    if (depth > 0 && i < n && text.charCodeAt(i) !== 0x3c && ++nodes > limits.maxNodes) return forbidden(`More than ${limits.maxNodes} nodes.`);
   }
   if (roots === 0) return malformed("No root element.");
   if (depth !== 0) return malformed("Unclosed elements.");
+  // "]]>" may only close a CDATA section; in character data it is not well-formed.
+  if (countOf(text, "]]>") > cdataSections) return malformed("']]>' outside a CDATA section.");
   return ok(frame);
+}
+
+function countOf(text: string, needle: string): number {
+  let count = 0;
+  for (let k = text.indexOf(needle); k !== -1; k = text.indexOf(needle, k + needle.length)) count++;
+  return count;
 }
 
 function tagName(text: string, lt: number): string {
@@ -232,12 +249,20 @@ export function parseXml(bytes: Uint8Array | string, rootName: string, limits: P
     const el = stack.pop()!;
     if (el.localName === "Signature" && el.namespaceURI === DSIG_NS) signatures.push(el);
     const attrs = el.attributes;
+    const expanded = attrs.length > 1 ? new Set<string>() : null;
     for (let k = 0; k < attrs.length; k++) {
       const a = attrs.item(k)!;
       const name = a.name;
       if (name === "xmlns" || name.startsWith("xmlns:")) {
-        if (a.value !== "" && !ABSOLUTE_URI.test(a.value)) faults.push({ code: "XML_FORBIDDEN_CONSTRUCT", message: `Namespace URI "${a.value}" is not absolute.` });
-      } else if (ID_ATTRIBUTES.has(name)) {
+        if (name !== "xmlns" && a.value === "") faults.push({ code: "XML_MALFORMED", message: `${name}="" un-declares a prefix, which XML 1.0 does not allow.` });
+        else if (a.value !== "" && !ABSOLUTE_URI.test(a.value)) faults.push({ code: "XML_FORBIDDEN_CONSTRUCT", message: `Namespace URI "${a.value}" is not absolute.` });
+        continue;
+      }
+      // Two prefixes bound to one namespace can spell the same attribute twice.
+      const key = `${a.namespaceURI ?? ""}|${a.localName}`;
+      if (expanded?.has(key)) faults.push({ code: "XML_MALFORMED", message: `Attribute ${a.localName} appears twice on ${el.tagName}.` });
+      expanded?.add(key);
+      if (ID_ATTRIBUTES.has(name)) {
         if (ids.has(a.value)) duplicates.add(a.value);
         else ids.set(a.value, el);
       }
@@ -245,7 +270,6 @@ export function parseXml(bytes: Uint8Array | string, rootName: string, limits: P
     for (let c = el.lastChild; c; c = c.previousSibling) if (c.nodeType === 1) stack.push(c as Element);
   }
   if (faults.length) return { ok: false, faults };
-  signatures.reverse();
   return ok({ text, frame: scanned.value, doc, root, ids, duplicateIds: [...duplicates], signatures });
 }
 
