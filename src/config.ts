@@ -19,7 +19,12 @@ const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v
 
 export const ConfigSchema = z
   .object({
-    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    PORT: z
+      .string()
+      .regex(/^\d{1,5}$/, "must be a port number")
+      .transform(Number)
+      .pipe(z.number().int().min(0).max(65535))
+      .default(8080),
     HOST: z.string().min(1).default("127.0.0.1"),
     DATABASE_URL: z
       .string()
@@ -43,7 +48,12 @@ export const ConfigSchema = z
       .transform((v) => v.toUpperCase())
       .default("00"),
     HOADON_ALLOW_SHA1: bool.default(false),
-    HOADON_DB_POOL: z.coerce.number().int().min(1).max(200).default(10),
+    HOADON_DB_POOL: z
+      .string()
+      .regex(/^\d{1,3}$/, "must be a whole number")
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(200))
+      .default(10),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.HOADON_SIGNING_KEY) !== Boolean(c.HOADON_SIGNING_CERT)) {

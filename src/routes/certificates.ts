@@ -6,11 +6,12 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";
 import { pemOrDerToDer } from "../pki/certificate.js";
-import { auth, bearer, errorResponses, TaxCodeParam } from "./common.js";
+import { auth, bearer, errorResponses, readLimited, TaxCodeParam } from "./common.js";
 import { CertificateSchema, certificateJson, loadSeller } from "./sellers.js";
 
 const params = z.object({ taxCode: TaxCodeParam });
-const PemBody = z.object({ pem: z.string().min(1).max(64 * 1024) }).openapi("CertificatePem");
+const MAX_PEM = 64 * 1024;
+const PemBody = z.object({ pem: z.string().min(1).max(MAX_PEM) }).openapi("CertificatePem");
 
 const register = createRoute({
   method: "post",
@@ -61,7 +62,7 @@ export function registerCertificates(app: OpenAPIHono<AppEnv>): void {
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
     let pem: string;
     if (type === "application/json") pem = (c.req.valid("json") as { pem: string }).pem;
-    else if (type === "application/x-pem-file" || type === "application/pkix-cert" || type === "text/plain") pem = await c.req.text();
+    else if (type === "application/x-pem-file" || type === "application/pkix-cert" || type === "text/plain") pem = Buffer.from(await readLimited(c, MAX_PEM)).toString("utf8");
     else throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the certificate as application/x-pem-file or as JSON {pem}.");
     let der: Uint8Array;
     try {

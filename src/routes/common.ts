@@ -3,7 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { authenticate, requireRole, type Principal, type Role } from "../auth.js";
 import type { AppEnv } from "../context.js";
-import { ERRORS, type ErrorCode } from "../errors.js";
+import { ApiError, ERRORS, type ErrorCode } from "../errors.js";
 
 export const ErrorSchema = z
   .object({
@@ -52,4 +52,26 @@ export function auth(...roles: Role[]): MiddlewareHandler<AppEnv> {
     requireRole(await principalOf(c), ...roles);
     await next();
   };
+}
+
+/** Reads the body, refusing (413) as soon as it passes the limit, whatever Content-Length claimed. */
+export async function readLimited(c: Context<AppEnv>, max: number): Promise<Uint8Array> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > max) throw new ApiError("PAYLOAD_TOO_LARGE", `The body is over ${max} bytes.`);
+  const stream = c.req.raw.body;
+  if (!stream) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new ApiError("PAYLOAD_TOO_LARGE", `The body is over ${max} bytes.`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
 }

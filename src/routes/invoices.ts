@@ -6,7 +6,7 @@ import type { AppEnv } from "../context.js";
 import { submitInvoice } from "../domain/submit.js";
 import { ApiError } from "../errors.js";
 import type { InvoiceSummary } from "../storage/store.js";
-import { auth, bearer, errorResponses, Money } from "./common.js";
+import { auth, bearer, errorResponses, Money, readLimited } from "./common.js";
 
 const InvoiceStatus = z.enum(["issued", "replaced", "adjusted", "cancelled"]);
 
@@ -191,26 +191,4 @@ async function readable(p: Principal, code: string, pending: Promise<InvoiceSumm
 function wantsXml(c: Context<AppEnv>): boolean {
   const accept = c.req.header("accept") ?? "";
   return /\b(application|text)\/xml\b/.test(accept) && !/\bapplication\/json\b/.test(accept);
-}
-
-/** Reads the body, refusing (413) as soon as it passes the limit, whatever Content-Length claimed. */
-export async function readLimited(c: Context<AppEnv>, max: number): Promise<Uint8Array> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > max) throw new ApiError("PAYLOAD_TOO_LARGE", `The body is over ${max} bytes.`);
-  const stream = c.req.raw.body;
-  if (!stream) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new ApiError("PAYLOAD_TOO_LARGE", `The body is over ${max} bytes.`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
 }
