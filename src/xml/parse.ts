@@ -6,6 +6,7 @@
  */
 import { DOMParser } from "@xmldom/xmldom";
 import { type Fault, type Result, ok } from "../errors.js";
+import { elementFrame } from "./frame.js";
 
 export interface ParseLimits {
   maxBytes: number;
@@ -28,6 +29,12 @@ export interface Frame {
   /** Index of the root's end tag. */
   rootCloseStart: number;
   children: { name: string; start: number; end: number }[];
+  /**
+   * Where a splice of this frame begins and ends: absent, the whole text (declaration and all);
+   * for a focused inner element (xml/frame.ts), the element itself.
+   */
+  outerStart?: number;
+  outerEnd?: number;
 }
 
 export interface ParsedXml {
@@ -301,7 +308,7 @@ export function textOf(el: Element): string {
 
 /** The same parse seen from an inner element (an HDon inside a T-VAN TDiep, say); the frame is recomputed for it. */
 export function focus(parsed: ParsedXml, root: Element): ParsedXml {
-  return { ...parsed, root, signatures: parsed.signatures.filter((s) => isInside(s, root)) };
+  return { ...parsed, root, frame: elementFrame(parsed.text, root), signatures: parsed.signatures.filter((s) => isInside(s, root)) };
 }
 
 function isInside(node: Node, ancestor: Node): boolean {

@@ -124,13 +124,13 @@ function splice(doc: InvoiceDocument, mccqtXml: string, cqt: string): string {
   const dscks = slice("DSCKS");
   const close = dscks.lastIndexOf("</");
   return (
-    text.slice(0, frame.rootOpenEnd) +
+    text.slice(frame.outerStart ?? 0, frame.rootOpenEnd) +
     slice("DLHDon") +
     slice("DLQRCode") +
     mccqtXml +
     dscks.slice(0, close) +
     cqt +
     dscks.slice(close) +
-    text.slice(frame.rootCloseStart)
+    text.slice(frame.rootCloseStart, frame.outerEnd ?? text.length)
   );
 }
