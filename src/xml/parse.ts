@@ -43,7 +43,7 @@ export interface ParsedXml {
   frame: Frame;
   doc: Document;
   root: Element;
-  /** Every Id-like attribute value (Id, ID, id, xml:id) → its element; duplicates are refused at parse. */
+  /** Every Id-like attribute value (Id, ID, id, xml:id, and those names under any prefix) → its element. */
   ids: Map<string, Element>;
   /** Id values that occur more than once (reported by the signature profile, not here). */
   duplicateIds: string[];
@@ -51,7 +51,10 @@ export interface ParsedXml {
   signatures: Element[];
 }
 
-const ID_ATTRIBUTES = new Set(["Id", "ID", "id", "xml:id"]);
+// Matched by local name, whatever the prefix (xml:id, wsu:Id, …): xml-crypto's SignedXml resolves a
+// Reference through any attribute with one of these local names, so a value repeated under a
+// prefix would name a second element for some verifier. Uniqueness is proved across all of them.
+const ID_LOCAL_NAMES = new Set(["Id", "ID", "id"]);
 const DSIG_NS = "http://www.w3.org/2000/09/xmldsig#";
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -269,7 +272,7 @@ export function parseXml(bytes: Uint8Array | string, rootName: string, limits: P
       const key = `${a.namespaceURI ?? ""}|${a.localName}`;
       if (expanded?.has(key)) faults.push({ code: "XML_MALFORMED", message: `Attribute ${a.localName} appears twice on ${el.tagName}.` });
       expanded?.add(key);
-      if (ID_ATTRIBUTES.has(name)) {
+      if (ID_LOCAL_NAMES.has(a.localName ?? name)) {
         if (ids.has(a.value)) duplicates.add(a.value);
         else ids.set(a.value, el);
       }

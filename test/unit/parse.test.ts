@@ -344,9 +344,14 @@ describe("Id attributes", () => {
     expect(p.duplicateIds).toEqual(["SigningData"]);
   });
 
-  it("does not take other attributes (IdRef, Ids, ds:Id) as Ids", () => {
-    const p = parsed('<HDon xmlns:p="urn:x"><A IdRef="a"/><B Ids="a"/><C p:Id="a"/></HDon>');
+  it("does not take other attributes (IdRef, Ids) as Ids", () => {
+    const p = parsed('<HDon xmlns:p="urn:x"><A IdRef="a"/><B Ids="a"/><C p:Idx="a"/></HDon>');
     expect(p.ids.size).toBe(0);
+  });
+
+  it("takes a prefixed Id (p:Id, wsu:Id) as an Id, since xml-crypto resolves References by local name", () => {
+    const p = parsed('<HDon xmlns:p="urn:x"><DLHDon Id="a"/><C p:Id="a"/></HDon>');
+    expect(p.duplicateIds).toEqual(["a"]);
   });
 });
 
