@@ -38,13 +38,16 @@ export function readInvoiceDocument(parsed: ParsedXml): Result<InvoiceDocument> 
   const byName = new Map<string, Element[]>();
   for (const el of childElements(root)) {
     const name = el.namespaceURI === null ? el.localName : `{${el.namespaceURI}}${el.localName}`;
+    // A stray Signature is reported once, as the signature profile fault it is (below).
+    if (el.localName === "Signature" && el.namespaceURI === DSIG_NS) continue;
     if (!ROOT_CHILDREN.has(name)) {
       faults.push(structural("SCHEMA_INVALID", `Unexpected element ${el.tagName} in HDon.`, el.tagName));
       continue;
     }
     byName.set(name, [...(byName.get(name) ?? []), el]);
   }
-  for (const name of ROOT_CHILDREN) if ((byName.get(name)?.length ?? 0) > 1) faults.push(structural("SCHEMA_INVALID", `HDon holds more than one ${name}.`, name));
+  // A second DLHDon is a wrapping attempt wherever it stands (below), not a schema matter.
+  for (const name of ROOT_CHILDREN) if (name !== "DLHDon" && (byName.get(name)?.length ?? 0) > 1) faults.push(structural("SCHEMA_INVALID", `HDon holds more than one ${name}.`, name));
   const dlhdon = byName.get("DLHDon")?.[0];
   if (!dlhdon) faults.push(structural("SCHEMA_INVALID", "HDon has no DLHDon.", "DLHDon"));
   const dlhdonId = dlhdon?.getAttribute("Id") ?? "";
@@ -72,9 +75,13 @@ export function readInvoiceDocument(parsed: ParsedXml): Result<InvoiceDocument> 
     if (group.localName === "NBan") sellerSignatures.push(sig);
     else if (group.localName === "CQT") authoritySignatures.push(sig);
   }
-  if (faults.length) return { ok: false, faults };
+  // Text where only elements belong is malformed XML (400); after it, wrapping signals: the refusal
+  // names SIGNATURE_PROFILE whatever else is wrong with the frame.
+  if (faults.length) return { ok: false, faults: faults.sort((a, b) => frameRank(a) - frameRank(b)) };
   return ok({ parsed, dlhdon: dlhdon!, dlhdonId, dlqrcode: byName.get("DLQRCode")?.[0] ?? null, mccqt, dscks: dscks!, sellerSignatures, authoritySignatures });
 }
+
+const frameRank = (f: Fault): number => (f.code === "XML_MALFORMED" ? 0 : f.code === "SIGNATURE_PROFILE" ? 1 : 2);
 
 /** A submission must not carry what only the authority adds: MCCQT or a CQT signature. */
 export function refuseAuthorityParts(doc: InvoiceDocument): Fault[] {
