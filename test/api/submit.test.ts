@@ -13,9 +13,10 @@ import { readSignature, verifyProfile } from "../../src/xml/verify.js";
 import { cert, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { buildInvoice, nextNumber, randomTaxCode, todayGmt7 } from "../helpers/invoice.js";
 import { submitInvoice } from "../../src/domain/submit.js";
-import { ApiError } from "../../src/errors.js";
+import { ApiError, type ErrorCode } from "../../src/errors.js";
 import { issueSellerCert } from "../helpers/pki.js";
 import { signInvoice } from "../helpers/sign.js";
+import { expectRefused as expectRefusedBy, type ErrorBody } from "../helpers/refusal.js";
 
 let h: Harness;
 let s: TestSeller;
@@ -26,52 +27,10 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-interface ErrorBody {
-  error: { code: string; message: string; details: { code: string; message: string; path?: string }[]; requestId: string };
+/** Submits and expects a refusal with `code`, checking that no row was written anywhere (test/helpers/refusal.ts). */
+function expectRefused(xml: string | Uint8Array, code: ErrorCode, key = s.apiKey, headers: Record<string, string> = {}): Promise<ErrorBody> {
+  return expectRefusedBy(h, xml, code, key, headers);
 }
-
-/** Submits and expects a refusal with `code`, checking that no row was written anywhere. */
-async function expectRefused(xml: string | Uint8Array, code: string, key = s.apiKey, headers: Record<string, string> = {}): Promise<ErrorBody> {
-  const before = await h.store.countRows();
-  const res = await h.submit(xml, key, headers);
-  const body = (await res.json()) as ErrorBody;
-  expect(body.error?.code, JSON.stringify(body)).toBe(code);
-  expect(res.status).toBe(ERROR_STATUS[code]);
-  expect(body.error.requestId).toBe(res.headers.get("x-request-id"));
-  expect(await h.store.countRows()).toEqual(before);
-  return body;
-}
-
-const ERROR_STATUS: Record<string, number> = {
-  XML_MALFORMED: 400,
-  XML_FORBIDDEN_CONSTRUCT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  DUPLICATE_INVOICE: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-};
-const status = (code: string) => ERROR_STATUS[code] ?? 422;
-for (const c of [
-  "SCHEMA_INVALID",
-  "TAX_CODE_INVALID",
-  "SYMBOL_YEAR_MISMATCH",
-  "ISSUE_DATE_IN_FUTURE",
-  "TOTALS_MISMATCH",
-  "CODE_ALREADY_PRESENT",
-  "SIGNATURE_MISSING",
-  "SIGNATURE_PROFILE",
-  "ALGORITHM_NOT_ALLOWED",
-  "SIGNATURE_INVALID",
-  "CERT_UNTRUSTED",
-  "CERT_EXPIRED",
-  "CERT_REVOKED",
-  "CERT_TAX_CODE_MISMATCH",
-  "CERT_NOT_REGISTERED",
-  "SELLER_NOT_REGISTERED",
-  "SELLER_SUSPENDED",
-])
-  ERROR_STATUS[c] = status(c);
 
 interface Issued {
   code: string;
