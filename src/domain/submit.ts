@@ -9,18 +9,24 @@
  *
  * The first failing stage is reported with all of its faults. Nothing is written before the
  * last step, and the last step is one transaction.
+ *
+ * Two halves, so that many invoices can share one transaction (POST /v1/invoices/batch, and the
+ * throughput work that will batch single submissions): `verifyInvoice` runs the stages up to the
+ * business rules for one invoice (CPU, plus the seller's registration, read once per request);
+ * `commitInvoices` takes verified invoices of one submitter through duplicates and related
+ * invoices (one read for all), codes and stamps, and one store transaction for all of them.
  */
 import { ApiError, type Fault } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
-import type { InvoiceSummary, Store } from "../storage/store.js";
+import type { CertificateRecord, InvoiceSummary, IssueOutcome, NaturalKey, NewInvoice, RelatedLink, Seller, Store } from "../storage/store.js";
 import { C14N, digestBase64 } from "../xml/algorithms.js";
 import { canonicalize } from "../xml/c14n.js";
-import { readInvoiceDocument, readSellerSignature, refuseAuthorityParts } from "../xml/invoice-document.js";
-import { childElements, parseXml, textOf, type ParseLimits } from "../xml/parse.js";
+import { readInvoiceDocument, readSellerSignature, refuseAuthorityParts, type InvoiceDocument } from "../xml/invoice-document.js";
+import { childElements, parseXml, textOf, type ParseLimits, type ParsedXml } from "../xml/parse.js";
 import { stamp, type AuthorityKey } from "../xml/stamp.js";
 import { verifyProfile, type VerifiedSignature } from "../xml/verify.js";
 import type { CodeIssuer } from "./code.js";
-import { readInvoice } from "./invoice.js";
+import { readInvoice, type Invoice } from "./invoice.js";
 import { checkRules, vndTotals } from "./rules.js";
 
 /** Everything the pipeline needs, built once at start. */
@@ -48,16 +54,118 @@ const refuse = (faults: Fault[]): never => {
   throw ApiError.fromFaults(faults);
 };
 
-/** Runs one invoice through the gate; throws ApiError with the first failing stage's faults. */
-export async function submitInvoice(deps: SubmitDeps, body: Uint8Array, submitter: Submitter): Promise<SubmitOutcome> {
-  const receivedAt = deps.clock();
+/** Registration data the gate reads: a seller and its certificates, loaded once per request and seller. */
+export interface Registry {
+  seller(taxCode: string): Promise<Seller | null>;
+  certificate(taxCode: string, fingerprint: string): Promise<CertificateRecord | null>;
+}
 
+/** A Registry over the store: one read of the seller and one of its certificates, shared by every invoice of the request. */
+export function storeRegistry(store: Store): Registry {
+  const loaded = new Map<string, Promise<{ seller: Seller | null; certs: Map<string, CertificateRecord> }>>();
+  const load = (taxCode: string) => {
+    let p = loaded.get(taxCode);
+    if (!p) {
+      p = Promise.all([store.getSeller(taxCode), store.listCertificates(taxCode)]).then(([seller, certs]) => ({ seller, certs: new Map(certs.map((c) => [c.fingerprint, c])) }));
+      loaded.set(taxCode, p);
+    }
+    return p;
+  };
+  return {
+    seller: async (taxCode) => (await load(taxCode)).seller,
+    certificate: async (taxCode, fingerprint) => (await load(taxCode)).certs.get(fingerprint) ?? null,
+  };
+}
+
+/** An invoice that passed every stage up to the business rules: what the commit half needs. */
+export interface VerifiedInvoice {
+  doc: InvoiceDocument;
+  invoice: Invoice;
+  key: NaturalKey;
+  /** SHA-256 (base64) of the signed DLHDon under C14N 1.0. */
+  digest: string;
+  certificateFingerprint: string;
+  receivedAt: Date;
+}
+
+/** What became of one verified invoice: issued, a replay of an issued one, or refused. */
+export type Judgement =
+  | { ok: true; status: "issued" | "replay"; invoice: InvoiceSummary; /** The stamped XML when at hand (issued). */ xml: string | null }
+  | { ok: false; error: ApiError };
+
+/** Runs one invoice through the gate; throws ApiError with the first failing stage's faults. */
+export async function submitInvoice(deps: SubmitDeps, body: Uint8Array | ParsedXml, submitter: Submitter): Promise<SubmitOutcome> {
+  const receivedAt = deps.clock();
+  const verified = await verifyInvoice(deps, body, submitter, receivedAt, storeRegistry(deps.store));
+  const [judged] = await commitInvoices(deps, [verified], submitter);
+  if (!judged) throw new ApiError("INTERNAL");
+  if (!judged.ok) throw judged.error;
+  const xml = judged.xml ?? (await deps.store.getInvoiceXml(judged.invoice.code));
+  if (xml === null) throw new ApiError("INTERNAL");
+  return { status: judged.status, invoice: judged.invoice, xml };
+}
+
+/** One item's result in a batch (api.md: POST /v1/invoices/batch). */
+export interface BatchItemResult {
+  index: number;
+  status: number;
+  code?: string;
+  error?: { code: string; message: string; details: Fault[] };
+}
+
+/**
+ * Many invoices of one submitter, each judged on its own by the same gate (one refused item never
+ * affects another), all accepted ones written in one transaction. Items under one natural key
+ * resolve as sequential submissions would: the first is issued, identical later ones are
+ * replays, different ones DUPLICATE_INVOICE. Results come back in input order.
+ */
+export async function submitBatch(deps: SubmitDeps, bodies: readonly string[], submitter: Submitter): Promise<BatchItemResult[]> {
+  const receivedAt = deps.clock();
+  const registry = storeRegistry(deps.store);
+  const results: BatchItemResult[] = new Array(bodies.length);
+  const verified: { index: number; item: VerifiedInvoice }[] = [];
+  for (let index = 0; index < bodies.length; index++) {
+    // The gate is CPU work: let other requests in between items.
+    if (index % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
+    try {
+      verified.push({ index, item: await verifyInvoice(deps, bodies[index]!, submitter, receivedAt, registry) });
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      results[index] = refusedItem(index, error);
+    }
+  }
+  const judged = await commitInvoices(deps, verified.map((v) => v.item), submitter);
+  judged.forEach((j, k) => {
+    const index = verified[k]!.index;
+    results[index] = j.ok ? { index, status: j.status === "issued" ? 201 : 200, code: j.invoice.code } : refusedItem(index, j.error);
+  });
+  return results;
+}
+
+const refusedItem = (index: number, e: ApiError): BatchItemResult => ({ index, status: e.status, error: { code: e.code, message: e.message, details: e.details } });
+
+/**
+ * Stages 1–7 for one invoice: everything up to and including the business rules. `body` is the
+ * request body, or an HDon already parsed inside another document (`focus` of a T-VAN TDiep).
+ * Throws ApiError with the first failing stage's faults.
+ */
+export async function verifyInvoice(
+  deps: SubmitDeps,
+  body: Uint8Array | string | ParsedXml,
+  submitter: Submitter,
+  receivedAt: Date,
+  registry: Registry,
+): Promise<VerifiedInvoice> {
   // 1. Size, well-formed parse, forbidden constructs, one HDon root.
-  const parsed = parseXml(body, "HDon", deps.limits);
-  if (!parsed.ok) return refuse(parsed.faults);
+  let input: ParsedXml;
+  if (typeof body === "string" || body instanceof Uint8Array) {
+    const parsed = parseXml(body, "HDon", deps.limits);
+    if (!parsed.ok) return refuse(parsed.faults);
+    input = parsed.value;
+  } else input = body;
 
   // 2. The frame: where DLHDon and the signatures stand; no MCCQT or CQT signature yet.
-  const frame = readInvoiceDocument(parsed.value);
+  const frame = readInvoiceDocument(input);
   if (!frame.ok) return refuse(frame.faults);
   const doc = frame.value;
   const authorityParts = refuseAuthorityParts(doc);
@@ -85,10 +193,7 @@ export async function submitInvoice(deps: SubmitDeps, body: Uint8Array, submitte
   const cert = deps.trust.verifySigner(verified.value.signer, verified.value.others, signingTime, sellerTaxCode);
   if (!cert.ok) return refuse(cert.faults);
   // … and registration: the seller is registered and active, the certificate registered to it and not stopped.
-  const [seller, registered] = await Promise.all([
-    deps.store.getSeller(sellerTaxCode),
-    deps.store.findCertificate(sellerTaxCode, cert.value.fingerprint),
-  ]);
+  const [seller, registered] = await Promise.all([registry.seller(sellerTaxCode), registry.certificate(sellerTaxCode, cert.value.fingerprint)]);
   if (!seller) return refuse([{ code: "SELLER_NOT_REGISTERED", message: `Seller ${sellerTaxCode} is not registered.`, path: "NDHDon/NBan/MST" }]);
   if (seller.status !== "active") return refuse([{ code: "SELLER_SUSPENDED", message: `Seller ${sellerTaxCode} is ${seller.status}.` }]);
   if (!registered || (registered.stoppedAt && registered.stoppedAt.getTime() <= receivedAt.getTime())) {
@@ -104,47 +209,161 @@ export async function submitInvoice(deps: SubmitDeps, body: Uint8Array, submitte
   const ruleFaults = checkRules(inv, { today: gmt7Date(receivedAt) });
   if (ruleFaults.length) return refuse(firstStage(ruleFaults));
 
-  // 8. Duplicates: the same signed data under the same key is a replay; other data is a conflict.
   const dlhdonC14n = reuseInclusiveCanonical(verified.value, doc.dlhdon) ?? canonicalize(doc.dlhdon, C14N);
-  const digest = digestBase64("sha256", dlhdonC14n);
-  const key = { sellerTaxCode, form: inv.form, symbol: inv.symbol, number: inv.number };
-  const existing = await deps.store.findInvoiceByKey(key);
-  if (existing) return replayOrConflict(deps, existing, digest);
-
-  // 9. The code, 10. the authority's signature, 11. store (one transaction).
-  const totals = vndTotals(inv);
-  const code = await deps.codes.issue({ ...key, issueDate: inv.issueDate, totalPayable: totals.totalPayable, digest });
-  const stamped = stamp(doc, code, receivedAt, deps.authority, digest);
-  const outcome = await deps.store.issueInvoice({
-    ...key,
-    code,
-    status: "issued",
-    buyerTaxCode: inv.buyer?.taxCode ?? null,
-    issueDate: inv.issueDate,
-    currency: inv.currency,
-    ...totals,
-    digest,
-    xml: stamped.xml,
-    issuedAt: receivedAt,
+  return {
+    doc,
+    invoice: inv,
+    key: { sellerTaxCode, form: inv.form, symbol: inv.symbol, number: inv.number },
+    digest: digestBase64("sha256", dlhdonC14n),
     certificateFingerprint: cert.value.fingerprint,
-    submittedBy: submitter.keyId,
-  });
-  if (outcome.kind === "issued") return { status: "issued", invoice: outcome.invoice, xml: stamped.xml };
-  // Lost a race with a concurrent submission of the same key.
-  const winner = outcome.kind === "replay" ? outcome.invoice : await deps.store.getInvoice(outcome.existingCode);
-  if (!winner) throw new ApiError("INTERNAL");
-  return replayOrConflict(deps, winner, digest);
+    receivedAt,
+  };
 }
 
-async function replayOrConflict(deps: SubmitDeps, existing: InvoiceSummary, digest: string): Promise<SubmitOutcome> {
-  if (existing.digest !== digest) {
-    throw new ApiError("DUPLICATE_INVOICE", `Invoice ${existing.form}/${existing.symbol}/${existing.number} was already issued with code ${existing.code}.`, [
-      { code: "DUPLICATE_INVOICE", message: `Existing code ${existing.code}.`, path: existing.code },
-    ]);
+/**
+ * Stages 8–11 for verified invoices of one submitter, in input order: duplicates and the related
+ * invoice (one read for all), the code, the authority's signature, and one store transaction.
+ */
+export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[], submitter: Submitter): Promise<Judgement[]> {
+  if (items.length === 0) return [];
+  const judged: Judgement[] = new Array(items.length);
+
+  // 8. Duplicates (§3.4) and the related invoice (§3.5), against the store and the earlier items.
+  const relatedKeys = items.map((v) => relatedKeyOf(v));
+  const stored = new Map((await deps.store.findInvoicesByKeys([...items.map((v) => v.key), ...relatedKeys.filter((k) => k !== null)])).map((i) => [keyOf(i), i]));
+  const claimed = new Map<string, number>();
+  const followers: { index: number; leader: number }[] = [];
+  const pending: number[] = [];
+  items.forEach((v, i) => {
+    const existing = stored.get(keyOf(v.key));
+    if (existing) {
+      judged[i] = existing.digest === v.digest ? { ok: true, status: "replay", invoice: existing, xml: null } : { ok: false, error: duplicate(existing.code, v.key) };
+      return;
+    }
+    const leader = claimed.get(keyOf(v.key));
+    if (leader !== undefined) {
+      followers.push({ index: i, leader });
+      return;
+    }
+    const related = checkRelated(v, relatedKeys[i]!, stored, claimed, items);
+    if (related) {
+      judged[i] = { ok: false, error: related };
+      return;
+    }
+    claimed.set(keyOf(v.key), i);
+    pending.push(i);
+  });
+
+  // 9. The code, 10. the authority's signature.
+  const fresh: NewInvoice[] = [];
+  for (const i of pending) {
+    const v = items[i]!;
+    const totals = vndTotals(v.invoice);
+    const code = await deps.codes.issue({ ...v.key, issueDate: v.invoice.issueDate, totalPayable: totals.totalPayable, digest: v.digest });
+    const stamped = stamp(v.doc, code, v.receivedAt, deps.authority, v.digest);
+    fresh.push({
+      ...v.key,
+      code,
+      status: "issued",
+      buyerTaxCode: v.invoice.buyer?.taxCode ?? null,
+      issueDate: v.invoice.issueDate,
+      currency: v.invoice.currency,
+      ...totals,
+      digest: v.digest,
+      xml: stamped.xml,
+      issuedAt: v.receivedAt,
+      certificateFingerprint: v.certificateFingerprint,
+      submittedBy: submitter.keyId,
+      related: relatedLinkOf(v, relatedKeys[i]!),
+    });
   }
-  const xml = await deps.store.getInvoiceXml(existing.code);
-  if (xml === null) throw new ApiError("INTERNAL");
-  return { status: "replay", invoice: existing, xml };
+
+  // 11. Store: one transaction for all.
+  const outcomes = await deps.store.issueInvoices(fresh);
+  pending.forEach((i, k) => {
+    judged[i] = judgementOf(outcomes[k]!, fresh[k]!);
+  });
+
+  // Later items under a key an earlier item of this call took: as if sent after it.
+  for (const { index, leader } of followers) {
+    const first = judged[leader]!;
+    const v = items[index]!;
+    if (!first.ok) {
+      const winner = first.error.code === "DUPLICATE_INVOICE" ? await deps.store.findInvoiceByKey(v.key) : null;
+      judged[index] = winner ? (winner.digest === v.digest ? { ok: true, status: "replay", invoice: winner, xml: null } : { ok: false, error: duplicate(winner.code, v.key) }) : first;
+    } else if (first.invoice.digest === v.digest) judged[index] = { ok: true, status: "replay", invoice: first.invoice, xml: first.xml };
+    else judged[index] = { ok: false, error: duplicate(first.invoice.code, v.key) };
+  }
+  return judged;
+}
+
+function judgementOf(o: IssueOutcome, inv: NewInvoice): Judgement {
+  switch (o.kind) {
+    case "issued":
+      return { ok: true, status: "issued", invoice: o.invoice, xml: inv.xml };
+    case "replay":
+      return { ok: true, status: "replay", invoice: o.invoice, xml: null };
+    case "conflict":
+      // Lost a race with a concurrent submission of the same key.
+      return { ok: false, error: duplicate(o.existingCode, inv) };
+    case "related_not_found":
+      return { ok: false, error: relatedNotFound(inv.related!) };
+    case "related_state":
+      return { ok: false, error: relatedState(o.relatedCode, o.status) };
+  }
+}
+
+const keyOf = (k: NaturalKey): string => `${k.sellerTaxCode}|${k.form}|${k.symbol}|${k.number}`;
+
+function duplicate(existingCode: string, key: NaturalKey): ApiError {
+  return new ApiError("DUPLICATE_INVOICE", `Invoice ${key.form}/${key.symbol}/${key.number} was already issued with code ${existingCode}.`, [
+    { code: "DUPLICATE_INVOICE", message: `Existing code ${existingCode}.`, path: existingCode },
+  ]);
+}
+
+const RELATED_PATH = "TTChung/TTHDLQuan";
+
+/** The natural key TTHDLQuan names, when it can name one of our invoices at all (an e-invoice with a code, LHDCLQuan 1). */
+function relatedKeyOf(v: VerifiedInvoice): NaturalKey | null {
+  const r = v.invoice.related;
+  if (!r || r.relatedType !== 1 || !/^[1-9]$/.test(r.form) || !/^\d{1,8}$/.test(r.number)) return null;
+  const number = Number(r.number);
+  if (number < 1) return null;
+  return { sellerTaxCode: v.key.sellerTaxCode, form: r.form, symbol: r.symbol, number };
+}
+
+function relatedLinkOf(v: VerifiedInvoice, key: NaturalKey | null): RelatedLink | null {
+  const r = v.invoice.related;
+  return r && key ? { kind: r.kind, key, issueDate: r.issueDate, reason: r.note } : null;
+}
+
+/**
+ * §3.5 before a code is issued: TTHDLQuan names an invoice of this seller (in the store, or an
+ * earlier item of this call) with that issue date, not already replaced or cancelled. The store
+ * checks again under a row lock when it writes (a concurrent replacement loses there).
+ */
+function checkRelated(v: VerifiedInvoice, key: NaturalKey | null, stored: Map<string, InvoiceSummary>, claimed: Map<string, number>, items: VerifiedInvoice[]): ApiError | null {
+  const r = v.invoice.related;
+  if (!r) return null;
+  if (!key) return relatedNotFound({ kind: r.kind, key: { sellerTaxCode: v.key.sellerTaxCode, form: r.form, symbol: r.symbol, number: Number.NaN }, issueDate: r.issueDate, reason: r.note }, r.relatedType !== 1 ? `LHDCLQuan ${r.relatedType}: only an e-invoice with a code (LHDCLQuan 1) issued here can be replaced or adjusted here.` : undefined);
+  const original = stored.get(keyOf(key));
+  const earlier = claimed.get(keyOf(key));
+  const issueDate = original?.issueDate ?? (earlier !== undefined ? items[earlier]!.invoice.issueDate : null);
+  if (issueDate === null || issueDate !== r.issueDate) return relatedNotFound({ kind: r.kind, key, issueDate: r.issueDate, reason: r.note });
+  if (original && original.status !== "issued" && original.status !== "adjusted") return relatedState(original.code, original.status);
+  return null;
+}
+
+function relatedNotFound(link: RelatedLink, why?: string): ApiError {
+  const k = link.key;
+  const named = `${k.form}/${k.symbol}/${Number.isNaN(k.number) ? "?" : k.number} of ${link.issueDate}`;
+  const message = why ?? `TTHDLQuan names invoice ${named}, which seller ${k.sellerTaxCode} was not issued a code for.`;
+  return new ApiError("RELATED_INVOICE_NOT_FOUND", message, [{ code: "RELATED_INVOICE_NOT_FOUND", message, path: RELATED_PATH }]);
+}
+
+function relatedState(code: string, status: string): ApiError {
+  const message = `The related invoice ${code} is ${status}; only an issued or adjusted invoice can be replaced or adjusted.`;
+  return new ApiError("RELATED_INVOICE_STATE", message, [{ code: "RELATED_INVOICE_STATE", message, path: code }]);
 }
 
 /** The seller's tax code, read from the verified DLHDon (NDHDon/NBan/MST). */

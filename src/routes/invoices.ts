@@ -1,11 +1,12 @@
 /** Submitting and reading invoices. */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Principal } from "../auth.js";
 import type { AppEnv } from "../context.js";
-import { submitInvoice } from "../domain/submit.js";
+import { cancelInvoice } from "../domain/lifecycle.js";
+import { submitBatch, submitInvoice } from "../domain/submit.js";
 import { ApiError } from "../errors.js";
-import type { InvoiceSummary } from "../storage/store.js";
+import type { InvoiceEvent, InvoiceSummary } from "../storage/store.js";
 import { auth, bearer, errorResponses, Money, readLimited } from "./common.js";
 
 const InvoiceStatus = z.enum(["issued", "replaced", "adjusted", "cancelled"]);
@@ -82,6 +83,58 @@ const submit = createRoute({
   },
 });
 
+/** A batch body may carry up to 1,000 invoices of up to 2 MiB each, but no more than this in all. */
+export const BATCH_MAX_BYTES = 32 * 1024 * 1024;
+export const BATCH_MAX_ITEMS = 1000;
+
+const BatchBody = z
+  .object({ invoices: z.array(z.string()).min(1).max(BATCH_MAX_ITEMS).openapi({ description: "Seller-signed HDon documents, each as an XML string." }) })
+  .openapi("InvoiceBatch");
+const BatchResult = z
+  .object({
+    results: z.array(
+      z.object({
+        index: z.number().int(),
+        status: z.number().int().openapi({ description: "201 issued, 200 replay, or the HTTP status of the item's error code." }),
+        code: z.string().optional(),
+        error: z.object({ code: z.string(), message: z.string(), details: z.array(z.object({ code: z.string(), message: z.string(), path: z.string().optional() })) }).optional(),
+      }),
+    ),
+  })
+  .openapi("InvoiceBatchResult");
+
+const batch = createRoute({
+  method: "post",
+  path: "/v1/invoices/batch",
+  tags: ["Invoices"],
+  summary: "Submit up to 1,000 seller-signed invoices at once; each is judged on its own.",
+  description:
+    "Every item runs the same gate as `POST /v1/invoices`; one refused item never affects another. Results come in input order with `index`: " +
+    "`status` 201 with `code` (issued), 200 with `code` (replay), or the item's error status with `error`. Items under one natural key resolve as " +
+    "sequential submissions would. All accepted items are written in one transaction. Body ≤ 32 MiB.",
+  security: bearer,
+  middleware: [auth("seller"), limitBody(BATCH_MAX_BYTES)] as const,
+  request: { body: { required: true, content: { "application/json": { schema: BatchBody } } } },
+  responses: {
+    200: { description: "One result per item, in input order.", content: { "application/json": { schema: BatchResult } } },
+    ...errorResponses("BAD_REQUEST", "SCHEMA_INVALID", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "UNAUTHENTICATED", "FORBIDDEN", "RATE_LIMITED"),
+  },
+});
+
+const cancel = createRoute({
+  method: "post",
+  path: "/v1/invoices/{code}/cancellation",
+  tags: ["Invoices"],
+  summary: "Cancel an issued or adjusted invoice, with a reason (officers, or the owning seller).",
+  security: bearer,
+  middleware: [auth("officer", "seller")] as const,
+  request: { params: CodeParam, body: { required: true, content: { "application/json": { schema: z.object({ reason: z.string().trim().min(1).max(255) }).openapi("Cancellation") } } } },
+  responses: {
+    200: { description: "The cancelled invoice with its history.", content: { "application/json": { schema: InvoiceSchema } } },
+    ...errorResponses("SCHEMA_INVALID", "NOT_FOUND", "RELATED_INVOICE_STATE", "SELLER_SUSPENDED", "UNAUTHENTICATED", "FORBIDDEN"),
+  },
+});
+
 const read = createRoute({
   method: "get",
   path: "/v1/invoices/{code}",
@@ -147,25 +200,30 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     return c.json({ ...summaryJson(out.invoice), xml: out.xml }, status);
   });
 
+  app.openapi(batch, async (c) => {
+    const principal = c.get("principal");
+    if (principal.role !== "seller") throw new ApiError("FORBIDDEN");
+    const { invoices } = c.req.valid("json");
+    const results = await submitBatch(c.get("services").submit, invoices, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode });
+    return c.json({ results }, 200);
+  });
+
+  app.openapi(cancel, async (c) => {
+    const { code } = c.req.valid("param");
+    const p = c.get("principal");
+    if (p.role === "admin") throw new ApiError("FORBIDDEN");
+    const s = c.get("services");
+    const actor = p.role === "seller" ? { role: p.role, id: p.id, sellerTaxCode: p.sellerTaxCode } : { role: p.role, id: p.id };
+    const done = await cancelInvoice(s.store, s.store, actor, code, c.req.valid("json").reason, s.clock());
+    if (!done.ok) throw done.error;
+    return c.json(invoiceJson(done.invoice, await s.store.getInvoiceHistory(code)), 200);
+  });
+
   app.openapi(read, async (c) => {
     const { code } = c.req.valid("param");
     const store = c.get("services").store;
     const inv = await readable(c.get("principal"), code, store.getInvoice(code));
-    const history = await store.getInvoiceHistory(code);
-    return c.json(
-      {
-        ...summaryJson(inv),
-        buyerTaxCode: inv.buyerTaxCode,
-        history: history.map((h) => ({
-          event: h.event,
-          at: h.at.toISOString(),
-          by: h.by,
-          ...(h.reason !== null ? { reason: h.reason } : {}),
-          ...(h.relatedCode !== null ? { relatedCode: h.relatedCode } : {}),
-        })),
-      },
-      200,
-    );
+    return c.json(invoiceJson(inv, await store.getInvoiceHistory(code)), 200);
   });
 
   app.openapi(readXml, async (c) => {
@@ -178,6 +236,31 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     c.header("Content-Disposition", `attachment; filename="${code}.xml"`);
     return c.body(xml, 200) as never;
   });
+}
+
+/** GET /v1/invoices/{code}: the summary, the buyer, the status and every event. */
+function invoiceJson(inv: InvoiceSummary, history: InvoiceEvent[]) {
+  return {
+    ...summaryJson(inv),
+    buyerTaxCode: inv.buyerTaxCode,
+    history: history.map((h) => ({
+      event: h.event,
+      at: h.at.toISOString(),
+      by: h.by,
+      ...(h.reason !== null ? { reason: h.reason } : {}),
+      ...(h.relatedCode !== null ? { relatedCode: h.relatedCode } : {}),
+    })),
+  };
+}
+
+/** Route middleware: reads the body with a hard limit (PAYLOAD_TOO_LARGE past it, whatever Content-Length says) before any validator parses it. */
+export function limitBody(max: number): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    // readLimited concatenates into a fresh Buffer: an ArrayBuffer, never a shared one.
+    const body = (await readLimited(c, max)) as Uint8Array<ArrayBuffer>;
+    c.req.raw = new Request(c.req.raw, { body });
+    await next();
+  };
 }
 
 /** Officers read every invoice; a seller only its own. */

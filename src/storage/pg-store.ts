@@ -5,6 +5,8 @@
 import { sql, type Db, type Sql } from "./db.js";
 import { migrate } from "./migrate.js";
 import type {
+  CancelOutcome,
+  Cancellation,
   CertificateRecord,
   CertificateStatus,
   InvoiceEvent,
@@ -12,9 +14,13 @@ import type {
   InvoiceStatus,
   InvoiceSummary,
   IssueOutcome,
+  MessageReply,
+  MessageWork,
   NaturalKey,
   NewInvoice,
   Officer,
+  ReceivedMessage,
+  RelatedLink,
   Seller,
   SellerStatus,
   Store,
@@ -127,6 +133,47 @@ const toInvoice = (r: InvoiceRow): InvoiceSummary => ({
 });
 
 const first = <T>(rows: T[]): T | null => rows[0] ?? null;
+
+const INVOICE_COLUMNS = sql`code, seller_tax_code, form, symbol, number, status, buyer_tax_code,
+  issue_date, currency, exchange_rate, total_before_tax, total_tax, total_payable, digest, xml,
+  certificate_fingerprint, submitted_by, issued_at`;
+const invoiceValues = (inv: NewInvoice) => sql`(${inv.code}, ${inv.sellerTaxCode}, ${inv.form}, ${inv.symbol}, ${inv.number}, ${inv.status},
+  ${inv.buyerTaxCode}, ${inv.issueDate}, ${inv.currency}, ${inv.exchangeRate}, ${inv.totalBeforeTax},
+  ${inv.totalTax}, ${inv.totalPayable}, ${inv.digest}, ${inv.xml}, ${inv.certificateFingerprint},
+  ${inv.submittedBy}, ${inv.issuedAt})`;
+
+/** Refuses, before anything is written, an amount the store could not keep exactly. */
+function checkAmounts(inv: NewInvoice): void {
+  decimal(inv.totalBeforeTax, "totalBeforeTax");
+  decimal(inv.totalTax, "totalTax");
+  decimal(inv.totalPayable, "totalPayable");
+  decimal(inv.exchangeRate, "exchangeRate", RATE);
+  for (const r of inv.taxRates) {
+    decimal(r.amountBeforeTax, `taxRates[${r.taxRate}].amountBeforeTax`);
+    decimal(r.tax, `taxRates[${r.taxRate}].tax`);
+  }
+}
+
+const keyString = (k: NaturalKey): string => `${k.sellerTaxCode}|${k.form}|${k.symbol}|${k.number}`;
+const rowKeyString = (r: InvoiceRow): string => `${r.seller_tax_code}|${r.form}|${r.symbol}|${r.number}`;
+function compareKeys(a: NaturalKey, b: NaturalKey): number {
+  const ka = [a.sellerTaxCode, a.form, a.symbol];
+  const kb = [b.sellerTaxCode, b.form, b.symbol];
+  for (let i = 0; i < 3; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
+  return a.number - b.number;
+}
+
+function chunks<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+/** A new invoice that lost its natural key to `winner`: the same signed data is a replay, other data a conflict. */
+function replayOrConflict(inv: NewInvoice, winner: InvoiceRow | undefined): IssueOutcome {
+  if (!winner) throw new Error("issueInvoices: natural key conflict but no invoice found");
+  return winner.digest === inv.digest ? { kind: "replay", invoice: toInvoice(winner) } : { kind: "conflict", existingCode: winner.code };
+}
 
 export class PgStore implements Store {
   constructor(readonly db: Db) {}
@@ -275,58 +322,158 @@ export class PgStore implements Store {
     return row && toInvoice(row);
   }
 
-  async issueInvoice(inv: NewInvoice): Promise<IssueOutcome> {
-    decimal(inv.totalBeforeTax, "totalBeforeTax");
-    decimal(inv.totalTax, "totalTax");
-    decimal(inv.totalPayable, "totalPayable");
-    decimal(inv.exchangeRate, "exchangeRate", RATE);
-    for (const r of inv.taxRates) {
-      decimal(r.amountBeforeTax, `taxRates[${r.taxRate}].amountBeforeTax`);
-      decimal(r.tax, `taxRates[${r.taxRate}].tax`);
+  async findInvoicesByKeys(keys: NaturalKey[]): Promise<InvoiceSummary[]> {
+    const unique = [...new Map(keys.map((k) => [keyString(k), k])).values()];
+    const out: InvoiceSummary[] = [];
+    for (const part of chunks(unique, 2000)) {
+      const rows = await this.db.query<InvoiceRow>(sql`
+        select ${INVOICE} from invoices
+        where (seller_tax_code, form, symbol, number) in (${sql.join(part.map((k) => sql`(${k.sellerTaxCode}, ${k.form}, ${k.symbol}, ${k.number}::integer)`))})`);
+      out.push(...rows.map(toInvoice));
     }
+    return out;
+  }
 
-    return this.db.transaction(async (tx): Promise<IssueOutcome> => {
-      // ON CONFLICT on the natural key: under a concurrent insert of the same key this waits
-      // for the other transaction and then does nothing (it committed) or inserts (it rolled
-      // back). No read-then-write race, and a losing attempt writes nothing at all.
-      const inserted = first(
-        await tx.query<InvoiceRow>(sql`
-          insert into invoices (code, seller_tax_code, form, symbol, number, status, buyer_tax_code,
-            issue_date, currency, exchange_rate, total_before_tax, total_tax, total_payable, digest, xml,
-            certificate_fingerprint, submitted_by, issued_at)
-          values (${inv.code}, ${inv.sellerTaxCode}, ${inv.form}, ${inv.symbol}, ${inv.number}, ${inv.status},
-            ${inv.buyerTaxCode}, ${inv.issueDate}, ${inv.currency}, ${inv.exchangeRate}, ${inv.totalBeforeTax},
-            ${inv.totalTax}, ${inv.totalPayable}, ${inv.digest}, ${inv.xml}, ${inv.certificateFingerprint},
-            ${inv.submittedBy}, ${inv.issuedAt})
+  async issueInvoice(inv: NewInvoice): Promise<IssueOutcome> {
+    const [outcome] = await this.issueInvoices([inv]);
+    if (!outcome) throw new Error("issueInvoices returned no outcome");
+    return outcome;
+  }
+
+  async issueInvoices(invs: NewInvoice[]): Promise<IssueOutcome[]> {
+    for (const inv of invs) checkAmounts(inv);
+    if (invs.length === 0) return [];
+    return this.db.transaction(async (tx): Promise<IssueOutcome[]> => {
+      const outcomes: IssueOutcome[] = new Array(invs.length);
+      const items = invs.map((inv, index) => ({ inv, index }));
+      // Ordinary invoices: one multi-row insert. ON CONFLICT on the natural key: under a
+      // concurrent insert of the same key this waits for the other transaction and then does
+      // nothing (it committed) or inserts (it rolled back). No read-then-write race, and a losing
+      // row writes nothing at all. Rows go in natural-key order, so that two batches inserting
+      // overlapping keys take their locks in the same order and cannot deadlock.
+      const plain = items.filter((x) => !x.inv.related).sort((a, b) => compareKeys(a.inv, b.inv));
+      const inserted = new Map<string, InvoiceRow>();
+      for (const part of chunks(plain, 500)) {
+        const rows = await tx.query<InvoiceRow>(sql`
+          insert into invoices (${INVOICE_COLUMNS}) values ${sql.join(part.map((x) => invoiceValues(x.inv)))}
           on conflict (seller_tax_code, form, symbol, number) do nothing
-          returning ${INVOICE}`),
-      );
-
-      if (!inserted) {
-        // The statement after ON CONFLICT sees the committed winner (read committed).
-        const existing = first(
-          await tx.query<{ code: string; digest: string }>(sql`
-            select code, digest from invoices
-            where seller_tax_code = ${inv.sellerTaxCode} and form = ${inv.form}
-              and symbol = ${inv.symbol} and number = ${inv.number}`),
-        );
-        if (!existing) throw new Error("issueInvoice: natural key conflict but no invoice found");
-        if (existing.digest !== inv.digest) return { kind: "conflict", existingCode: existing.code };
-        const original = first(await tx.query<InvoiceRow>(sql`select ${INVOICE} from invoices where code = ${existing.code}`));
-        if (!original) throw new Error("issueInvoice: replayed invoice vanished");
-        return { kind: "replay", invoice: toInvoice(original) };
+          returning ${INVOICE}`);
+        for (const r of rows) inserted.set(r.code, r);
       }
-
-      if (inv.taxRates.length > 0) {
-        const rows = inv.taxRates.map((r) => sql`(${inv.code}, ${r.taxRate}, ${r.amountBeforeTax}, ${r.tax})`);
-        await tx.query(sql`
-          insert into invoice_tax_rates (invoice_code, tax_rate, amount_before_tax, tax) values ${sql.join(rows)}`);
+      const issued: NewInvoice[] = [];
+      const lost: { inv: NewInvoice; index: number }[] = [];
+      for (const x of plain) {
+        const row = inserted.get(x.inv.code);
+        if (row) {
+          outcomes[x.index] = { kind: "issued", invoice: toInvoice(row) };
+          issued.push(x.inv);
+        } else lost.push(x);
       }
+      if (lost.length > 0) {
+        // The statement after ON CONFLICT sees the committed winners (read committed).
+        const winners = new Map((await this.keysIn(tx, lost.map((x) => x.inv))).map((w) => [rowKeyString(w), w]));
+        for (const x of lost) outcomes[x.index] = replayOrConflict(x.inv, winners.get(keyString(x.inv)));
+      }
+      await this.writeIssued(tx, issued);
+      // Replacing and adjusting invoices, one at a time in input order (a later one may relate
+      // to an earlier one of the same call).
+      for (const x of items) if (x.inv.related) outcomes[x.index] = await this.issueRelated(tx, x.inv, x.inv.related);
+      return outcomes;
+    });
+  }
+
+  /** The rates and the "issued" events of freshly inserted invoices (multi-row inserts). */
+  private async writeIssued(tx: Db, invs: NewInvoice[]): Promise<void> {
+    const rates = invs.flatMap((inv) => inv.taxRates.map((r) => sql`(${inv.code}, ${r.taxRate}, ${r.amountBeforeTax}, ${r.tax})`));
+    for (const part of chunks(rates, 2000)) {
+      await tx.query(sql`insert into invoice_tax_rates (invoice_code, tax_rate, amount_before_tax, tax) values ${sql.join(part)}`);
+    }
+    for (const part of chunks(invs, 2000)) {
       await tx.query(sql`
         insert into invoice_events (invoice_code, event, at, by_principal)
-        values (${inv.code}, 'issued', ${inv.issuedAt}, ${inv.submittedBy})`);
-      return { kind: "issued", invoice: toInvoice(inserted) };
+        values ${sql.join(part.map((inv) => sql`(${inv.code}, 'issued', ${inv.issuedAt}, ${inv.submittedBy})`))}`);
+    }
+  }
+
+  private async keysIn(tx: Db, keys: NaturalKey[]): Promise<InvoiceRow[]> {
+    const rows: InvoiceRow[] = [];
+    for (const part of chunks(keys, 2000)) {
+      rows.push(
+        ...(await tx.query<InvoiceRow>(sql`
+          select ${INVOICE} from invoices
+          where (seller_tax_code, form, symbol, number) in (${sql.join(part.map((k) => sql`(${k.sellerTaxCode}, ${k.form}, ${k.symbol}, ${k.number}::integer)`))})`)),
+      );
+    }
+    return rows;
+  }
+
+  /**
+   * One replacing or adjusting invoice. The original's row is locked first, so two
+   * replacements of one original queue here and the second finds it replaced. A replay of the
+   * new invoice is answered as a replay even though its original has changed state since (by
+   * this very invoice).
+   */
+  private async issueRelated(tx: Db, inv: NewInvoice, link: RelatedLink): Promise<IssueOutcome> {
+    const original = first(
+      await tx.query<{ code: string; status: InvoiceStatus; issue_date: string }>(sql`
+        select code, status, issue_date from invoices
+        where seller_tax_code = ${link.key.sellerTaxCode} and form = ${link.key.form}
+          and symbol = ${link.key.symbol} and number = ${link.key.number}
+        for update`),
+    );
+    const [existing] = await this.keysIn(tx, [inv]);
+    if (existing) return replayOrConflict(inv, existing);
+    if (!original || original.issue_date !== link.issueDate) return { kind: "related_not_found" };
+    if (original.status !== "issued" && original.status !== "adjusted") return { kind: "related_state", relatedCode: original.code, status: original.status };
+
+    const row = first(
+      await tx.query<InvoiceRow>(sql`
+        insert into invoices (${INVOICE_COLUMNS}) values ${invoiceValues(inv)}
+        on conflict (seller_tax_code, form, symbol, number) do nothing
+        returning ${INVOICE}`),
+    );
+    if (!row) return replayOrConflict(inv, (await this.keysIn(tx, [inv]))[0]);
+    await this.writeIssued(tx, [inv]);
+    const replaces = link.kind === "replaces";
+    await this.transition(tx, {
+      code: original.code,
+      status: replaces ? "replaced" : "adjusted",
+      events: [
+        { code: inv.code, event: link.kind, relatedCode: original.code },
+        { code: original.code, event: replaces ? "replaced" : "adjusted", relatedCode: inv.code },
+      ],
+      at: inv.issuedAt,
+      by: inv.submittedBy,
+      reason: link.reason,
     });
+    return { kind: "issued", invoice: toInvoice(row) };
+  }
+
+  /**
+   * Every change of an invoice's status goes through here, inside the transaction of its cause
+   * (a replacing or adjusting invoice's insert, a cancellation): the status and the events that
+   * explain it are written together. Reports built later hook in here (and in writeIssued).
+   */
+  private async transition(
+    tx: Db,
+    t: { code: string; status: InvoiceStatus; events: { code: string; event: InvoiceEventKind; relatedCode: string | null }[]; at: Date; by: string; reason: string | null },
+  ): Promise<void> {
+    await tx.query(sql`update invoices set status = ${t.status} where code = ${t.code}`);
+    await tx.query(sql`
+      insert into invoice_events (invoice_code, event, at, by_principal, reason, related_code)
+      values ${sql.join(t.events.map((e) => sql`(${e.code}, ${e.event}, ${t.at}, ${t.by}, ${t.reason}, ${e.relatedCode})`))}`);
+  }
+
+  async cancelInvoice(c: Cancellation): Promise<CancelOutcome> {
+    return this.db.transaction((tx) => this.cancelIn(tx, c));
+  }
+
+  private async cancelIn(tx: Db, c: Cancellation): Promise<CancelOutcome> {
+    const row = first(await tx.query<InvoiceRow>(sql`select ${INVOICE} from invoices where code = ${c.code} for update`));
+    if (!row) return { kind: "not_found" };
+    if (row.status !== "issued" && row.status !== "adjusted") return { kind: "state", invoice: toInvoice(row) };
+    await this.transition(tx, { code: c.code, status: "cancelled", events: [{ code: c.code, event: "cancelled", relatedCode: null }], at: c.at, by: c.by, reason: c.reason });
+    return { kind: "cancelled", invoice: { ...toInvoice(row), status: "cancelled" } };
   }
 
   async getInvoice(code: string): Promise<InvoiceSummary | null> {
@@ -350,6 +497,49 @@ export class PgStore implements Store {
       select event, at, by_principal, reason, related_code from invoice_events
       where invoice_code = ${code} order by at, id`);
     return rows.map((r) => ({ event: r.event, at: r.at, by: r.by_principal, reason: r.reason, relatedCode: r.related_code }));
+  }
+
+  // T-VAN messages ----------------------------------------------------------------------------
+
+  async findMessageReply(sellerTaxCode: string, messageId: string): Promise<MessageReply | null> {
+    const row = first(
+      await this.db.query<{ reply_type: string | null; reply: string | null }>(sql`
+        select reply_type, reply from tvan_messages where seller_tax_code = ${sellerTaxCode} and message_id = ${messageId}`),
+    );
+    return row?.reply_type && row.reply !== null ? { replyType: row.reply_type, reply: row.reply } : null;
+  }
+
+  async recordMessage(m: ReceivedMessage, answer: (work: MessageWork) => Promise<MessageReply>): Promise<MessageReply & { repeated: boolean }> {
+    return this.db.transaction(async (tx) => {
+      // The placeholder row first: a concurrent repeat of this message id waits on the primary
+      // key until this transaction ends, then finds the reply (and runs nothing itself).
+      const claimed = first(
+        await tx.query<{ message_id: string }>(sql`
+          insert into tvan_messages (seller_tax_code, message_id, message_type, received_at)
+          values (${m.sellerTaxCode}, ${m.messageId}, ${m.messageType}, ${m.receivedAt})
+          on conflict (seller_tax_code, message_id) do nothing
+          returning message_id`),
+      );
+      if (!claimed) {
+        const row = first(
+          await tx.query<{ reply_type: string; reply: string }>(sql`
+            select reply_type, reply from tvan_messages where seller_tax_code = ${m.sellerTaxCode} and message_id = ${m.messageId}`),
+        );
+        if (!row?.reply) throw new Error("recordMessage: a recorded message without its reply");
+        return { replyType: row.reply_type, reply: row.reply, repeated: true };
+      }
+      const reply = await answer({
+        cancelInvoice: (c) => this.cancelIn(tx, c),
+        getInvoice: async (code) => {
+          const row = first(await tx.query<InvoiceRow>(sql`select ${INVOICE} from invoices where code = ${code}`));
+          return row && toInvoice(row);
+        },
+      });
+      await tx.query(sql`
+        update tvan_messages set reply_type = ${reply.replyType}, reply = ${reply.reply}, answered_at = now()
+        where seller_tax_code = ${m.sellerTaxCode} and message_id = ${m.messageId}`);
+      return { ...reply, repeated: false };
+    });
   }
 
   async countRows(): Promise<Record<string, number>> {

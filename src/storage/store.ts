@@ -62,6 +62,19 @@ export interface TaxRateAmount {
   tax: string;
 }
 
+/**
+ * TTHDLQuan of a new invoice, resolved to the natural key of the same seller's invoice it
+ * replaces or adjusts (invoice-format.md §3.5). The store checks it again under a row lock.
+ */
+export interface RelatedLink {
+  kind: "replaces" | "adjusts";
+  key: NaturalKey;
+  /** NLHDCLQuan: must be the related invoice's issue date. */
+  issueDate: string;
+  /** GChu: the reason written on the events of both invoices. */
+  reason: string | null;
+}
+
 /** What the submission pipeline hands to the store once every check passed. */
 export interface NewInvoice extends NaturalKey {
   code: string;
@@ -84,6 +97,8 @@ export interface NewInvoice extends NaturalKey {
   /** Who submitted it (API key id). */
   submittedBy: string;
   taxRates: TaxRateAmount[];
+  /** The invoice this one replaces or adjusts; absent for an ordinary invoice. */
+  related?: RelatedLink | null;
 }
 
 export interface InvoiceSummary extends NaturalKey {
@@ -113,7 +128,45 @@ export type IssueOutcome =
   /** Same natural key, same digest: the original, unchanged. */
   | { kind: "replay"; invoice: InvoiceSummary }
   /** Same natural key, another digest. */
-  | { kind: "conflict"; existingCode: string };
+  | { kind: "conflict"; existingCode: string }
+  /** TTHDLQuan names no invoice of this seller with that issue date. */
+  | { kind: "related_not_found" }
+  /** The related invoice is already replaced or cancelled (or was, by the time the row was locked). */
+  | { kind: "related_state"; relatedCode: string; status: InvoiceStatus };
+
+/** A cancellation: who, when, why. */
+export interface Cancellation {
+  code: string;
+  at: Date;
+  by: string;
+  reason: string;
+}
+
+export type CancelOutcome =
+  | { kind: "cancelled"; invoice: InvoiceSummary }
+  | { kind: "not_found" }
+  /** Only an issued or adjusted invoice can be cancelled; this one is not (unchanged). */
+  | { kind: "state"; invoice: InvoiceSummary };
+
+/** The reply a T-VAN message got (MLTDiep of the reply and the reply's XML). */
+export interface MessageReply {
+  replyType: string;
+  reply: string;
+}
+
+/** A received T-VAN message, before its reply. */
+export interface ReceivedMessage {
+  sellerTaxCode: string;
+  messageId: string;
+  messageType: string;
+  receivedAt: Date;
+}
+
+/** What the answer to a T-VAN message may do inside the transaction that records it. */
+export interface MessageWork {
+  cancelInvoice(c: Cancellation): Promise<CancelOutcome>;
+  getInvoice(code: string): Promise<InvoiceSummary | null>;
+}
 
 export interface Store {
   /** Applies the SQL migrations that have not run yet (idempotent, safe on every start). */
@@ -154,6 +207,27 @@ export interface Store {
    * transaction. A concurrent insert under the same natural key resolves to replay or conflict.
    */
   issueInvoice(inv: NewInvoice): Promise<IssueOutcome>;
+  /**
+   * Stores many invoices in one transaction, one outcome per invoice in input order; each is
+   * judged on its own (a replay, conflict or related-invoice refusal of one never affects
+   * another). A replacing or adjusting invoice changes its original's status and writes the
+   * events of both in the same transaction; two replacements of one original never both win.
+   */
+  issueInvoices(invs: NewInvoice[]): Promise<IssueOutcome[]>;
+  /** The invoices under any of these natural keys (one query). */
+  findInvoicesByKeys(keys: NaturalKey[]): Promise<InvoiceSummary[]>;
+  /** Cancels an issued or adjusted invoice and writes its event, in one transaction. */
+  cancelInvoice(c: Cancellation): Promise<CancelOutcome>;
+
+  // T-VAN messages.
+  /** The reply recorded for this seller's message id, if any. */
+  findMessageReply(sellerTaxCode: string, messageId: string): Promise<MessageReply | null>;
+  /**
+   * Records a received message and its reply in one transaction; `answer` runs inside it, so
+   * what it does (cancellations) commits with the reply or not at all. A message id recorded
+   * already (also by a concurrent request) gets the recorded reply, and `answer` does not run.
+   */
+  recordMessage(m: ReceivedMessage, answer: (work: MessageWork) => Promise<MessageReply>): Promise<MessageReply & { repeated: boolean }>;
   getInvoice(code: string): Promise<InvoiceSummary | null>;
   getInvoiceXml(code: string): Promise<string | null>;
   getInvoiceHistory(code: string): Promise<InvoiceEvent[]>;
