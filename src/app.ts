@@ -5,26 +5,49 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv, Services } from "./context.js";
 import { ApiError, ERRORS, type ErrorCode, type Fault } from "./errors.js";
+import { consoleLogger, errorFields, type Logger } from "./log.js";
+import { Metrics } from "./metrics.js";
 import { registerApiKeys } from "./routes/api-keys.js";
 import { registerCertificates } from "./routes/certificates.js";
 import { registerHealth } from "./routes/health.js";
 import { registerInvoices } from "./routes/invoices.js";
 import { registerOfficers } from "./routes/officers.js";
+import { registerOps, type OpsOptions } from "./routes/ops.js";
 import { registerSellers } from "./routes/sellers.js";
 import { DatabaseUnavailableError } from "./storage/db.js";
 
-export interface AppOptions {
-  /** Where unexpected errors go (their details never reach the client). */
+export interface AppOptions extends OpsOptions {
+  /** Where unexpected errors go (their details never reach the client). Default: `logger.error`. */
   logError?: (err: unknown, requestId: string) => void;
+  /** One JSON line per request and per error (default: console). */
+  logger?: Logger;
+  /** The /metrics registry (default: a new one). */
+  metrics?: Metrics;
 }
+
+/** The route pattern of the answered request ("/v1/invoices/:code"), never the raw path: metric labels stay bounded. */
+function routeLabel(c: Context<AppEnv>): string {
+  const r = c.req.routePath;
+  return r === "*" || r === "/*" || r === "" ? "(unmatched)" : r;
+}
+
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+/** Probes and scrapes that answer 2xx are not logged: they would drown the requests that matter. */
+const QUIET_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /** The error envelope of api.md. */
 export function errorBody(code: ErrorCode, message: string, details: Fault[], requestId: string) {
   return { error: { code, message, details, requestId } };
 }
 
-export function buildApp(services: Services, opts: AppOptions = {}): OpenAPIHono<AppEnv> {
-  const logError = opts.logError ?? ((err, id) => console.error(JSON.stringify({ level: "error", requestId: id, error: String((err as Error)?.stack ?? err) })));
+/**
+ * `services` is built once (Node), or per request from the context (Workers, where the database
+ * client belongs to one request).
+ */
+export function buildApp(services: Services | ((c: Context<AppEnv>) => Services), opts: AppOptions = {}): OpenAPIHono<AppEnv> {
+  const logger = opts.logger ?? consoleLogger({ service: "hoadon" });
+  const metrics = opts.metrics ?? new Metrics();
+  const logError = opts.logError ?? ((err, id) => logger.error({ requestId: id, ...errorFields(err) }, "unexpected error"));
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -35,14 +58,35 @@ export function buildApp(services: Services, opts: AppOptions = {}): OpenAPIHono
   });
 
   app.use("*", async (c, next) => {
+    const start = performance.now();
     const given = c.req.header("x-request-id");
     const id = given && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     c.set("requestId", id);
-    c.set("services", services);
+    c.set("metrics", metrics);
+    c.set("services", typeof services === "function" ? services(c) : services);
     c.header("X-Request-Id", id);
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Cache-Control", "no-store");
     await next();
+    // Errors were turned into answers by onError already: c.res is what the client gets.
+    const seconds = (performance.now() - start) / 1000;
+    const route = routeLabel(c);
+    const method = METHODS.has(c.req.method) ? c.req.method : "OTHER";
+    const status = c.res.status;
+    metrics.observeRequest(method, route, status, seconds);
+    if (status < 300 && QUIET_ROUTES.has(route)) return;
+    const p = c.get("principal");
+    logger.info(
+      {
+        requestId: id,
+        method,
+        route,
+        status,
+        ms: Math.round(seconds * 10_000) / 10,
+        ...(p ? { role: p.role, principal: p.id, ...(p.role === "seller" ? { seller: p.sellerTaxCode } : {}) } : {}),
+      },
+      "request",
+    );
   });
 
   registerHealth(app);
@@ -51,6 +95,7 @@ export function buildApp(services: Services, opts: AppOptions = {}): OpenAPIHono
   registerCertificates(app);
   registerApiKeys(app);
   registerInvoices(app);
+  registerOps(app, opts);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -61,22 +106,38 @@ export function buildApp(services: Services, opts: AppOptions = {}): OpenAPIHono
     },
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
+  // doc31 serves the document but does not list itself.
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/openapi.json",
+    tags: ["Operations"],
+    summary: "This OpenAPI 3.1 document.",
+    responses: { 200: { description: "The OpenAPI document.", content: { "application/json": { schema: { type: "object" } } } } },
+  });
 
-  app.notFound((c) => c.json(errorBody("NOT_FOUND", "No such endpoint.", [], c.get("requestId") ?? ""), 404));
-  app.onError((err, c) => errorResponse(c, err, logError));
+  app.notFound((c) => {
+    metrics.refusals.inc({ code: "NOT_FOUND" });
+    return c.json(errorBody("NOT_FOUND", "No such endpoint.", [], c.get("requestId") ?? ""), 404);
+  });
+  app.onError((err, c) => errorResponse(c, err, logError, logger, metrics));
   return app;
 }
 
-function errorResponse(c: Context<AppEnv>, err: unknown, logError: (err: unknown, id: string) => void) {
+function errorResponse(c: Context<AppEnv>, err: unknown, logError: (err: unknown, id: string) => void, logger: Logger, metrics: Metrics) {
   const requestId = c.get("requestId") ?? randomUUID();
   let e: ApiError;
   if (err instanceof ApiError) e = err;
-  else if (err instanceof DatabaseUnavailableError) e = new ApiError("UNAVAILABLE", ERRORS.UNAVAILABLE.message, [], { "Retry-After": "1" });
+  else if (err instanceof DatabaseUnavailableError) {
+    // The cause (refused, timed out, shut down) is for operators; the client gets 503 and a retry time.
+    logger.warn({ requestId, cause: err.message }, "database unavailable");
+    e = new ApiError("UNAVAILABLE", ERRORS.UNAVAILABLE.message, [], { "Retry-After": "1" });
+  }
   else if (err instanceof HTTPException && HTTP_CODES[err.status]) e = new ApiError(HTTP_CODES[err.status]!, err.status === 400 ? "The body is not valid JSON." : ERRORS[HTTP_CODES[err.status]!].message);
   else {
     logError(err, requestId);
     e = new ApiError("INTERNAL");
   }
+  metrics.refusals.inc({ code: e.code });
   if (e.code === "UNAVAILABLE" && !e.headers["Retry-After"]) c.header("Retry-After", "1");
   for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
   return c.json(errorBody(e.code, e.message, e.details, requestId), e.status as 400);

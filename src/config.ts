@@ -54,6 +54,9 @@ export const ConfigSchema = z
       .transform(Number)
       .pipe(z.number().int().min(1).max(200))
       .default(10),
+    // Operations: /metrics is public unless this token is set; the level of the JSON logs.
+    HOADON_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    HOADON_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.HOADON_SIGNING_KEY) !== Boolean(c.HOADON_SIGNING_CERT)) {

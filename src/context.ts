@@ -1,6 +1,7 @@
 /** What every request handler can reach: the services built once at start, and per-request values. */
 import type { Principal } from "./auth.js";
 import type { SubmitDeps } from "./domain/submit.js";
+import type { Metrics } from "./metrics.js";
 import type { TrustStore } from "./pki/trust.js";
 import type { Store } from "./storage/store.js";
 import type { AuthorityKey } from "./xml/stamp.js";
@@ -20,5 +21,7 @@ export interface AppEnv {
     services: Services;
     requestId: string;
     principal: Principal;
+    /** Counters and histograms of /metrics (e.g. `c.get("metrics").invoicesIssued.inc()`). */
+    metrics: Metrics;
   };
 }

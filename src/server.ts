@@ -1,11 +1,19 @@
 /** Node entry point: configuration, store, secrets, trust; then serve until SIGTERM/SIGINT. */
+import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { buildApp } from "./app.js";
 import { ConfigError, intermediatesPath, loadConfig } from "./config.js";
 import { loadTrust, TrustStore } from "./pki/trust.js";
 import { loadSecrets } from "./secrets.js";
+import { readPublicAsset } from "./assets-node.js";
+import { hashSecret } from "./auth.js";
+import { errorFields } from "./log.js";
+import { nodeLogger } from "./log-node.js";
+import { Metrics } from "./metrics.js";
+import { registerNodeMetrics } from "./metrics-node.js";
 import { createServices } from "./services.js";
 import { openStore } from "./storage/index.js";
+import { instrumentDb } from "./storage/instrument.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -30,30 +38,57 @@ async function main(): Promise<void> {
   } catch (e) {
     throw new ConfigError(`invalid configuration: HOADON_SIGNING_KEY/HOADON_SIGNING_CERT: ${(e as Error).message}`);
   }
+  const logger = nodeLogger(config.HOADON_LOG_LEVEL);
+  const metrics = new Metrics();
+  const instrument = (db: Parameters<typeof instrumentDb>[0]) => instrumentDb(db, metrics, config.HOADON_DB_POOL);
   const store = await openStore(
-    config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL, poolSize: config.HOADON_DB_POOL } : { dataDir: config.HOADON_DATA_DIR },
+    config.DATABASE_URL
+      ? { databaseUrl: config.DATABASE_URL, poolSize: config.HOADON_DB_POOL, connectTimeoutSeconds: 2, instrument }
+      : { dataDir: config.HOADON_DATA_DIR, instrument },
   );
+  const nodeMetrics = registerNodeMetrics(metrics);
   const services = createServices({ store, trust, secrets, issuerId: config.HOADON_ISSUER_ID, allowSha1: config.HOADON_ALLOW_SHA1 });
-  const app = buildApp(services);
+  let stopping = false;
+  const app = buildApp(services, {
+    logger,
+    metrics,
+    asset: readPublicAsset,
+    ...(config.HOADON_METRICS_TOKEN ? { metricsTokenHash: hashSecret(config.HOADON_METRICS_TOKEN) } : {}),
+  });
 
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const where = config.DATABASE_URL ? "PostgreSQL" : `embedded PostgreSQL (PGlite) in ${config.HOADON_DATA_DIR}`;
-    console.log(`hoadon: listening on http://${config.HOST}:${info.port} (${where})`);
+    logger.info({ host: config.HOST, port: info.port, database: config.DATABASE_URL ? "postgres" : "pglite", issuer: config.HOADON_ISSUER_ID }, `listening on http://${config.HOST}:${info.port} (${where})`);
     if (secrets.newAdminToken) {
       console.log(`hoadon: admin token (shown once; only its hash is kept in ${config.HOADON_DATA_DIR}): ${secrets.newAdminToken}`);
     }
   });
 
-  let stopping = false;
+  // Drain: stop accepting, let the requests in flight finish (their connections close once
+  // answered), then close the pool and exit 0. Idle keep-alive connections would hold the
+  // server open, so they are closed now and again as requests finish.
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`hoadon: ${signal}: finishing requests in flight`);
+    logger.info({ signal }, "stopping: finishing requests in flight");
+    const idle = setInterval(() => (server as Server).closeIdleConnections(), 100);
     server.close(async () => {
-      await store.close();
-      process.exit(0);
+      clearInterval(idle);
+      nodeMetrics.stop();
+      try {
+        await store.close();
+        logger.info({ signal }, "stopped");
+        process.exit(0);
+      } catch (e) {
+        logger.error({ signal, ...errorFields(e) }, "closing the database pool failed");
+        process.exit(1);
+      }
     });
-    setTimeout(() => process.exit(1), 25_000).unref();
+    (server as Server).closeIdleConnections();
+    setTimeout(() => {
+      logger.error({ signal }, "requests still in flight after 25 s: exiting");
+      process.exit(1);
+    }, 25_000).unref();
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -26,9 +26,19 @@ export function errorResponses(...codes: ErrorCode[]) {
   return Object.fromEntries(
     [...byStatus].map(([status, cs]) => [
       status,
-      { description: cs.map((c) => `\`${c}\`: ${ERRORS[c].message}`).join(" "), content: { "application/json": { schema: ErrorSchema } } },
+      {
+        description: cs.map((c) => `\`${c}\`: ${ERRORS[c].message}`).join(" "),
+        // One example per code, so that the documentation shows each refusal as a client sees it.
+        content: { "application/json": { schema: ErrorSchema, examples: Object.fromEntries(cs.map((c) => [c, errorExample(c)])) } },
+      },
     ]),
-  ) as Record<number, { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }>;
+  ) as Record<number, { description: string; content: { "application/json": { schema: typeof ErrorSchema; examples: Record<string, { summary: string; value: unknown }> } } }>;
+}
+
+function errorExample(code: ErrorCode): { summary: string; value: unknown } {
+  const message = ERRORS[code].message;
+  const details = code === "SCHEMA_INVALID" ? [{ code, message: "Required", path: "DLHDon/NDHDon/NBan/MST" }] : [];
+  return { summary: message, value: { error: { code, message, details, requestId: "5f0c6f1e-8d3a-4a5e-9c1b-2f4e6a7b8c9d" } } };
 }
 
 export const bearer = [{ bearerAuth: [] }];

@@ -192,6 +192,7 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     const body = await readLimited(c, c.get("services").submit.limits.maxBytes);
     const out = await submitInvoice(c.get("services").submit, body, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode });
     const status = out.status === "issued" ? 201 : 200;
+    if (status === 201) c.get("metrics").invoicesIssued.inc();
     c.header("Location", `/v1/invoices/${out.invoice.code}`);
     if (wantsXml(c)) {
       c.header("Content-Type", "application/xml; charset=utf-8");

@@ -20,6 +20,10 @@ export interface StoreOptions {
   schema?: string;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /** PostgreSQL: give up connecting after this long (default 10 s), so that a dead server answers 503 fast. */
+  connectTimeoutSeconds?: number;
+  /** Wraps the opened Db (the metrics' timing layer, storage/instrument.ts). */
+  instrument?: (db: Db) => Db;
 }
 
 /** Opens the database the options name, without migrating. */
@@ -29,6 +33,7 @@ export async function openDb(opts: StoreOptions): Promise<Db> {
       url: opts.databaseUrl,
       ...(opts.schema === undefined ? {} : { schema: opts.schema }),
       ...(opts.poolSize === undefined ? {} : { poolSize: opts.poolSize }),
+      ...(opts.connectTimeoutSeconds === undefined ? {} : { connectTimeoutSeconds: opts.connectTimeoutSeconds }),
     });
   }
   if (!opts.dataDir) throw new Error("openStore: give databaseUrl or dataDir");
@@ -38,7 +43,8 @@ export async function openDb(opts: StoreOptions): Promise<Db> {
 
 /** Opens the store and applies pending migrations. */
 export async function openStore(opts: StoreOptions): Promise<Store> {
-  const store = new PgStore(await openDb(opts));
+  const db = await openDb(opts);
+  const store = new PgStore(opts.instrument ? opts.instrument(db) : db);
   try {
     await store.migrate();
   } catch (error) {

@@ -4,9 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { buildApp } from "../../src/app.js";
+import { buildApp, type AppOptions } from "../../src/app.js";
 import { hashSecret } from "../../src/auth.js";
 import type { Services } from "../../src/context.js";
+import { silentLogger } from "../../src/log.js";
 import { loadTrust, TrustStore, type TrustMaterial } from "../../src/pki/trust.js";
 import { authorityKeyFromPem, generateDevAuthority } from "../../src/secrets.js";
 import { createServices } from "../../src/services.js";
@@ -48,6 +49,8 @@ export interface HarnessOptions {
   allowSha1?: boolean;
   clock?: () => Date;
   authorityKeyType?: "rsa" | "ec";
+  /** Logger, metrics, /metrics token, assets (default: request logs discarded). */
+  app?: AppOptions;
 }
 
 /** Builds the harness (call in beforeAll; PGlite takes seconds to start). */
@@ -63,7 +66,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     allowSha1: opts.allowSha1 ?? false,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
-  const app = buildApp(services, { logError: (e) => console.error(e) });
+  const app = buildApp(services, { logger: silentLogger, logError: (e) => console.error(e), ...opts.app });
 
   const call: Harness["call"] = (method, path, body, token = ADMIN_TOKEN, headers = {}) =>
     Promise.resolve(

@@ -1,0 +1,194 @@
+/**
+ * Operations through the routes: Prometheus metrics, request ids, structured logs that never
+ * carry a secret or an invoice, and the offline interactive documentation.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readPublicAsset } from "../../src/assets-node.js";
+import { hashSecret } from "../../src/auth.js";
+import type { Logger } from "../../src/log.js";
+import { Metrics } from "../../src/metrics.js";
+import { registerNodeMetrics } from "../../src/metrics-node.js";
+import { instrumentDb } from "../../src/storage/instrument.js";
+import { PgStore } from "../../src/storage/pg-store.js";
+import { ADMIN_TOKEN, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { nextNumber } from "../helpers/invoice.js";
+
+const METRICS_TOKEN = "metrics-token-0123456789abcdef";
+const lines: { level: string; fields: Record<string, unknown>; msg?: string | undefined }[] = [];
+const captured: Logger = {
+  info: (fields, msg) => lines.push({ level: "info", fields: fields as Record<string, unknown>, msg }),
+  warn: (fields, msg) => lines.push({ level: "warn", fields: fields as Record<string, unknown>, msg }),
+  error: (fields, msg) => lines.push({ level: "error", fields: fields as Record<string, unknown>, msg }),
+};
+
+let h: Harness;
+let s: TestSeller;
+const metrics = new Metrics();
+
+beforeAll(async () => {
+  h = await startHarness({ app: { logger: captured, metrics, metricsTokenHash: hashSecret(METRICS_TOKEN), asset: readPublicAsset } });
+  s = await h.seller();
+});
+afterAll(async () => h?.close());
+
+async function scrape(): Promise<string> {
+  const res = await h.app.request("/metrics", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  return res.text();
+}
+
+/** The value of one sample line, e.g. `hoadon_invoices_issued_total 3`. */
+function sample(text: string, series: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+describe("GET /metrics", () => {
+  it("counts an issued invoice once (a replay is not counted) and labels requests by route pattern and status", async () => {
+    const before = sample(await scrape(), "hoadon_invoices_issued_total");
+    const xml = s.invoice({ number: nextNumber() });
+    const first = await h.submit(xml, s.apiKey);
+    expect(first.status).toBe(201);
+    const code = ((await first.json()) as { code: string }).code;
+    expect((await h.submit(xml, s.apiKey)).status).toBe(200);
+    expect((await h.call("GET", `/v1/invoices/${code}`, undefined, s.apiKey)).status).toBe(200);
+
+    const text = await scrape();
+    expect(sample(text, "hoadon_invoices_issued_total")).toBe(before + 1);
+    expect(sample(text, 'hoadon_http_requests_total{method="POST",route="/v1/invoices",status="201"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'hoadon_http_requests_total{method="POST",route="/v1/invoices",status="200"}')).toBeGreaterThanOrEqual(1);
+    // The pattern, never the raw path with the code in it.
+    expect(text).toContain('route="/v1/invoices/:code"');
+    expect(text).not.toContain(code);
+    expect(text).toMatch(/hoadon_http_request_duration_seconds_bucket\{method="POST",route="\/v1\/invoices",status="201",le="\+Inf"\} \d+/);
+  });
+
+  it("counts refusals by error code, unknown paths under one label", async () => {
+    const before = await scrape();
+    expect((await h.submit("<HDon>", s.apiKey)).status).toBe(400);
+    expect((await h.call("GET", "/no/such/path/0123")).status).toBe(404);
+    const text = await scrape();
+    expect(sample(text, 'hoadon_refusals_total{code="XML_MALFORMED"}')).toBe(sample(before, 'hoadon_refusals_total{code="XML_MALFORMED"}') + 1);
+    expect(sample(text, 'hoadon_refusals_total{code="NOT_FOUND"}')).toBe(sample(before, 'hoadon_refusals_total{code="NOT_FOUND"}') + 1);
+    expect(text).toContain('route="(unmatched)"');
+    expect(text).not.toContain("/no/such/path");
+  });
+
+  it("wants HOADON_METRICS_TOKEN as a bearer token when it is set (UNAUTHENTICATED)", async () => {
+    for (const headers of [{}, { authorization: "Bearer wrong-token-0123456789" }, { authorization: `Bearer ${ADMIN_TOKEN}` }]) {
+      const res = await h.app.request("/metrics", { headers });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("UNAUTHENTICATED");
+    }
+  });
+
+  it("is public when no metrics token is configured", async () => {
+    const open = await startHarness({ app: { logger: captured } });
+    try {
+      const res = await open.app.request("/metrics");
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain("# TYPE hoadon_http_requests_total counter");
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("times database statements and reports pool use through the timing layer", async () => {
+    const m = new Metrics();
+    const store = new PgStore(instrumentDb((h.store as PgStore).db, m, 4));
+    await store.ping();
+    await store.getSeller(s.taxCode);
+    const text = m.render();
+    expect(m.dbQueryDuration.count({ op: "query", outcome: "ok" })).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/hoadon_db_query_duration_seconds_count\{op="query",outcome="ok"\} \d+/);
+    expect(text).toMatch(/^hoadon_db_pool_max (4|1)$/m);
+    expect(text).toMatch(/^hoadon_db_pool_active 0$/m);
+    expect(text).toMatch(/^hoadon_db_pool_waiting 0$/m);
+  });
+
+  it("reports event-loop lag and the batch size histogram", async () => {
+    const m = new Metrics();
+    const node = registerNodeMetrics(m);
+    try {
+      await new Promise((r) => setTimeout(r, 60));
+      m.batchSize.observe({}, 120);
+      const text = m.render();
+      expect(text).toMatch(/^hoadon_event_loop_lag_seconds\{stat="p99"\} [0-9.e-]+$/m);
+      expect(text).toMatch(/^hoadon_batch_size_bucket\{le="250"\} 1$/m);
+      expect(text).toMatch(/^hoadon_batch_size_bucket\{le="100"\} 0$/m);
+      expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
+    } finally {
+      node.stop();
+    }
+  });
+});
+
+describe("request ids and logs", () => {
+  it("answers every request with X-Request-Id, keeping a well-formed one the client sent", async () => {
+    const mine = await h.call("GET", "/healthz", undefined, ADMIN_TOKEN, { "x-request-id": "client-id.42" });
+    expect(mine.headers.get("x-request-id")).toBe("client-id.42");
+    const junk = await h.call("GET", "/healthz", undefined, ADMIN_TOKEN, { "x-request-id": "bad id with spaces" });
+    expect(junk.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("writes one line per request with its id, route, status and principal, and never a token, key or invoice", async () => {
+    lines.length = 0;
+    const xml = s.invoice({ number: nextNumber() });
+    const res = await h.submit(xml, s.apiKey);
+    expect(res.status).toBe(201);
+    const refused = await h.submit(xml.replace("<SHDon>", "<SHDon>9"), s.apiKey);
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    await h.call("POST", "/v1/sellers", { taxCode: "bad" });
+    await h.call("GET", "/v1/sellers/0100000010", undefined, "not-a-real-token-0123");
+
+    const issued = lines.find((l) => l.fields.requestId === res.headers.get("x-request-id"));
+    expect(issued?.fields).toMatchObject({ method: "POST", route: "/v1/invoices", status: 201, role: "seller", seller: s.taxCode });
+    expect(typeof issued?.fields.ms).toBe("number");
+    expect(lines.some((l) => l.fields.route === "/v1/sellers" && l.fields.role === "admin" && l.fields.status === 422)).toBe(true);
+
+    const text = JSON.stringify(lines);
+    for (const secret of [s.apiKey, ADMIN_TOKEN, "not-a-real-token-0123", "<HDon", "DLHDon", "BEGIN CERTIFICATE", "SignatureValue"]) {
+      expect(text, secret).not.toContain(secret);
+    }
+  });
+
+  it("logs an unexpected error with its request id, and the client sees only INTERNAL", async () => {
+    lines.length = 0;
+    const broken = await startHarness({ app: { logger: captured, logError: undefined } });
+    try {
+      broken.services.store.getSeller = () => Promise.reject(new Error("boom: internal detail"));
+      const res = await broken.call("GET", "/v1/sellers/0100000010");
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(res.status).toBe(500);
+      expect(body.error.code).toBe("INTERNAL");
+      expect(JSON.stringify(body)).not.toContain("boom");
+      const line = lines.find((l) => l.level === "error" && l.fields.requestId === res.headers.get("x-request-id"));
+      expect(JSON.stringify(line?.fields)).toContain("boom: internal detail");
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
+describe("GET /docs", () => {
+  it("serves the Scalar reference of /openapi.json from this server only (no CDN, no inline script)", async () => {
+    const res = await h.app.request("/docs");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toContain('<script src="/docs/scalar.js"></script>');
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/<script>[^<]/);
+
+    const init = await h.app.request("/docs/init.js");
+    expect(init.status).toBe(200);
+    const initJs = await init.text();
+    expect(initJs).toContain('url: "/openapi.json"');
+    expect(initJs).toContain("withDefaultFonts: false");
+    const scalar = await h.app.request("/docs/scalar.js");
+    expect(scalar.status).toBe(200);
+    expect(scalar.headers.get("content-type")).toMatch(/^text\/javascript/);
+    expect(await scalar.text()).toContain("createApiReference");
+  });
+});
