@@ -13,7 +13,7 @@
  * - SignatureProperties stays in the XMLDSig namespace (as the authority's Object of sample 03)
  *   instead of carrying `xmlns=""`; SigningTime is matched by local name.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash, createPrivateKey, createSign, createVerify, randomBytes, type KeyLike } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -323,3 +323,64 @@ export function verifyWithXmlsec1(xml: string, opts: Xmlsec1VerifyOptions): Xmls
 
 /** The XPath of the seller signature, for verifyWithXmlsec1. */
 export const SELLER_SIGNATURE_XPATH = "//*[local-name()='NBan']/*[local-name()='Signature']";
+
+/**
+ * Signs many invoices with xmlsec1 in as few processes as it can: invoices signed with the same
+ * key go through one `xmlsec1 --sign` run over many files (xmlsec1 writes each result to stdout,
+ * each starting with its XML declaration). Returns the signed documents in input order.
+ */
+export async function signManyWithXmlsec1(items: readonly { xml: string; opts: SignOptions }[], concurrency = 2): Promise<string[]> {
+  requireXmlsec1();
+  const dir = mkdtempSync(join(tmpdir(), "hoadon-xmlsec1-batch-"));
+  try {
+    const byKey = new Map<string, number[]>();
+    items.forEach((it, i) => {
+      const k = it.opts.keyPem + it.opts.certPem;
+      byKey.set(k, [...(byKey.get(k) ?? []), i]);
+    });
+    const jobs: { keyArg: string; indexes: number[] }[] = [];
+    [...byKey.values()].forEach((indexes, g) => {
+      const { keyPem, certPem } = items[indexes[0]!]!.opts;
+      const key = join(dir, `key${g}.pem`);
+      writeFileSync(key, keyPem, { mode: 0o600 });
+      const certs = certBase64s(certPem).map((b64, c) => {
+        const file = join(dir, `cert${g}-${c}.pem`);
+        writeFileSync(file, `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{1,64}/g, "$&\n")}-----END CERTIFICATE-----\n`);
+        return file;
+      });
+      for (let i = 0; i < indexes.length; i += 100) jobs.push({ keyArg: [key, ...certs].join(","), indexes: indexes.slice(i, i + 100) });
+    });
+    const out = new Array<string>(items.length);
+    const run = async (job: { keyArg: string; indexes: number[] }) => {
+      const files = job.indexes.map((i) => {
+        const { xml, opts } = items[i]!;
+        const doc = parse(xml);
+        const { dlhdon, nban } = locate(doc);
+        const template = parse(signatureTemplate({ ...opts, dlhdonId: dlhdon.getAttribute("Id")! })).documentElement!;
+        nban.appendChild(doc.importNode(template, true));
+        const file = join(dir, `t${i}.xml`);
+        writeFileSync(file, new XMLSerializer().serializeToString(doc));
+        return file;
+      });
+      const stdout = await new Promise<string>((resolve, reject) => {
+        const p = spawn("xmlsec1", ["--sign", "--privkey-pem", job.keyArg, "--id-attr:Id", "DLHDon", "--id-attr:Id", "Object", ...files]);
+        const chunks: Buffer[] = [];
+        let err = "";
+        p.stdout.on("data", (b: Buffer) => chunks.push(b));
+        p.stderr.on("data", (b: Buffer) => (err += b.toString("utf8")));
+        p.on("error", reject);
+        p.on("close", (status) => (status === 0 ? resolve(Buffer.concat(chunks).toString("utf8")) : reject(new Error(`xmlsec1 --sign failed (exit ${status}):\n${err.slice(0, 2000)}`))));
+      });
+      const docs = stdout.split(/(?=<\?xml version=)/).filter((d) => d.trim() !== "");
+      if (docs.length !== files.length) throw new Error(`xmlsec1 --sign wrote ${docs.length} documents for ${files.length} files`);
+      job.indexes.forEach((i, k) => (out[i] = docs[k]!));
+    };
+    const queue = [...jobs];
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) await run(job);
+    }));
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
