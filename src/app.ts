@@ -11,6 +11,7 @@ import { registerApiKeys } from "./routes/api-keys.js";
 import { registerCertificates } from "./routes/certificates.js";
 import { registerHealth } from "./routes/health.js";
 import { registerInvoices } from "./routes/invoices.js";
+import { registerMessages } from "./routes/messages.js";
 import { registerOfficers } from "./routes/officers.js";
 import { registerOps, type OpsOptions } from "./routes/ops.js";
 import { registerSellers } from "./routes/sellers.js";
@@ -95,6 +96,7 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
   registerCertificates(app);
   registerApiKeys(app);
   registerInvoices(app);
+  registerMessages(app);
   registerOps(app, opts);
 
   app.doc31("/openapi.json", {

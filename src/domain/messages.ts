@@ -1,0 +1,144 @@
+/**
+ * The T-VAN channel (POST /v1/messages, invoice-format.md §7): the messages accounting software
+ * already speaks, answered as the tax authority answers them.
+ *
+ *   200 (one HDon for a code)  → the submission gate → 202 (the stamped HDon) or 204 (01/TB-KTDL)
+ *   300 (error notice 04/SS-HĐĐT, signed by the seller) → cancellations applied → 301 (01/TB-HĐSS)
+ *   a malformed envelope, or one about another seller → 999 with TTTNhan 1
+ *
+ * Every answer is recorded with its message id (per seller) before it is returned, so a repeated
+ * MTDiep gets the same bytes; a 300's cancellations commit in the transaction that records its
+ * 301. A refused envelope (999) is not a message: nothing is recorded for it. A transient failure
+ * (database unavailable, internal error) is an HTTP error, not an answer: the sender retries with
+ * the same MTDiep.
+ *
+ * Decisions where the spec is silent:
+ * - TCTBao 1 (cancel) cancels the invoice; 2 (adjust), 3 (replace) and 4 (explain) are accepted
+ *   for the record without changing the invoice (the adjusting or replacing invoice, when it comes,
+ *   makes that transition), but 2 and 3 are not accepted for an invoice already replaced or
+ *   cancelled.
+ * - An entry is matched by MCQTCap and must agree with KHMSHDon, KHHDon, SHDon (zero padding
+ *   allowed) and Ngay; only LADHDDT 1 (e-invoices with a code) can be held here.
+ * - A notice whose seller signature, certificate or seller status fails, or whose DLTBao/MST is
+ *   not the envelope's, accepts none of its invoices: the reasons go in DLTBao/DSLDKTNhan.
+ */
+import { ApiError, type Fault } from "../errors.js";
+import type { MessageReply, MessageWork, Seller } from "../storage/store.js";
+import { invoiceIdentity, readEnvelope, readErrorNotice, type Envelope, type EnvelopeHead, type ErrorNotice, type NoticeInvoice } from "../tvan/read.js";
+import { reply202, reply204, reply301, reply999, type NoticeResult, type ReplyHead } from "../tvan/reply.js";
+import { DSIG_NS } from "../xml/algorithms.js";
+import { focus } from "../xml/parse.js";
+import { readSignature, verifyProfile } from "../xml/verify.js";
+import { cancelInvoice } from "./lifecycle.js";
+import { submitInvoice, type SubmitDeps, type Submitter } from "./submit.js";
+
+/** Answers one T-VAN message with the reply's XML. */
+export async function receiveMessage(deps: SubmitDeps, body: Uint8Array, submitter: Submitter): Promise<string> {
+  const at = deps.clock();
+  const env = readEnvelope(body, deps.limits);
+  if (!env.ok) return reply999(headOf(env.head, submitter), env.faults, at, deps.authority);
+  const msg = env.value;
+  const head: ReplyHead = { pban: msg.pban, to: msg.sender, answers: msg.messageId, mst: msg.mst };
+  if (msg.mst !== submitter.sellerTaxCode) {
+    return reply999(head, [{ code: "FORBIDDEN", message: `This API key belongs to seller ${submitter.sellerTaxCode}, not ${msg.mst}.`, path: "TTChung/MST" }], at, deps.authority);
+  }
+  const known = await deps.store.findMessageReply(submitter.sellerTaxCode, msg.messageId);
+  if (known) return known.reply;
+  const answered = msg.type === "200" ? await answerInvoice(deps, msg, head, submitter, at) : await answerNotice(deps, msg, head, submitter, at);
+  return answered.reply;
+}
+
+function headOf(h: EnvelopeHead, submitter: Submitter): ReplyHead {
+  return { pban: h.pban ?? "2.0.0", to: h.sender ?? submitter.sellerTaxCode, answers: h.messageId ?? "", mst: h.mst ?? submitter.sellerTaxCode };
+}
+
+/** 200 → the submission gate on the HDon in place → 202 or 204. */
+async function answerInvoice(deps: SubmitDeps, msg: Envelope, head: ReplyHead, submitter: Submitter, at: Date): Promise<MessageReply> {
+  let reply: MessageReply;
+  try {
+    const out = await submitInvoice(deps, focus(msg.parsed, msg.content), submitter);
+    reply = { replyType: "202", reply: reply202(head, out.xml) };
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status >= 500) throw error;
+    const seller = await deps.store.getSeller(submitter.sellerTaxCode);
+    const faults = error.details.length ? error.details : [{ code: error.code, message: error.message }];
+    reply = { replyType: "204", reply: reply204(head, seller?.name ?? null, invoiceIdentity(msg.content), faults, at, deps.authority) };
+  }
+  return deps.store.recordMessage({ sellerTaxCode: submitter.sellerTaxCode, messageId: msg.messageId, messageType: "200", receivedAt: at }, async () => reply);
+}
+
+/** 300 → the seller's signature over the notice, then each invoice in one transaction with the recorded 301. */
+async function answerNotice(deps: SubmitDeps, msg: Envelope, head: ReplyHead, submitter: Submitter, at: Date): Promise<MessageReply> {
+  const notice = readErrorNotice(msg.content, msg.parsed);
+  if (!notice.ok) return { replyType: "999", reply: reply999(head, notice.faults, at, deps.authority) };
+  const seller = await deps.store.getSeller(msg.mst);
+  const formFaults = notice.value.mst !== msg.mst ? [{ code: "FORBIDDEN" as const, message: `The notice is about MST ${notice.value.mst}, the message about ${msg.mst}.`, path: "DLieu/TBao/DLTBao/MST" }] : await checkNoticeSignature(deps, msg, notice.value, seller, at);
+  return deps.store.recordMessage({ sellerTaxCode: submitter.sellerTaxCode, messageId: msg.messageId, messageType: "300", receivedAt: at }, async (work) => {
+    const results: NoticeResult[] = [];
+    for (const inv of notice.value.invoices) results.push(await judgeEntry(work, seller, submitter, inv, formFaults.length > 0, at));
+    return { replyType: "301", reply: reply301(head, seller?.name ?? null, formFaults, results, at, deps.authority) };
+  });
+}
+
+/**
+ * The seller's signature over DLTBao, as for an invoice (invoice-format.md §4): one Signature in
+ * TBao/DSCKS/NNT covering DLTBao and optionally its own SigningTime Object, mathematically valid,
+ * by a certificate that chains, was valid at the signing time, carries the seller's MST and is
+ * registered to the seller, who is active.
+ */
+async function checkNoticeSignature(deps: SubmitDeps, msg: Envelope, notice: ErrorNotice, seller: Seller | null, at: Date): Promise<Fault[]> {
+  const sigs = notice.sellerSignatures;
+  if (msg.parsed.signatures.length > sigs.length) return [{ code: "SIGNATURE_PROFILE", message: "A Signature stands outside TBao/DSCKS/NNT." }];
+  if (sigs.length === 0) return [{ code: "SIGNATURE_MISSING", message: "The error notice carries no seller signature (TBao/DSCKS/NNT/Signature).", path: "DLieu/TBao/DSCKS/NNT" }];
+  if (sigs.length > 1) return [{ code: "SIGNATURE_PROFILE", message: "More than one Signature under TBao/DSCKS/NNT." }];
+  if (msg.parsed.duplicateIds.length) return [{ code: "SIGNATURE_PROFILE", message: `Duplicate Id values: ${msg.parsed.duplicateIds.slice(0, 5).join(", ")}.` }];
+  const profile = readSignature(sigs[0]!, msg.parsed, {
+    allowSha1: deps.allowSha1,
+    maxReferences: 2,
+    allowedTarget: (el, sig) => el === notice.dltbao || (el.localName === "Object" && el.namespaceURI === DSIG_NS && el.parentNode === sig),
+    requiredTargets: [(el) => el === notice.dltbao],
+  });
+  if (!profile.ok) return profile.faults;
+  const verified = verifyProfile(profile.value);
+  if (!verified.ok) return verified.faults;
+  const signingTime = verified.value.signingTime ?? at;
+  if (signingTime.getTime() > at.getTime() + deps.maxClockSkewMs) return [{ code: "SIGNATURE_INVALID", message: "SigningTime is in the future." }];
+  const cert = deps.trust.verifySigner(verified.value.signer, verified.value.others, signingTime, msg.mst);
+  if (!cert.ok) return cert.faults;
+  if (!seller) return [{ code: "SELLER_NOT_REGISTERED", message: `Seller ${msg.mst} is not registered.` }];
+  if (seller.status !== "active") return [{ code: "SELLER_SUSPENDED", message: `Seller ${msg.mst} is ${seller.status}.` }];
+  const registered = await deps.store.findCertificate(msg.mst, cert.value.fingerprint);
+  if (!registered || (registered.stoppedAt && registered.stoppedAt.getTime() <= at.getTime())) {
+    return [{ code: "CERT_NOT_REGISTERED", message: registered ? "The signing certificate was stopped." : "The signing certificate is not registered to this seller." }];
+  }
+  return [];
+}
+
+/** One entry of an error notice, inside the transaction that records the 301. */
+async function judgeEntry(work: MessageWork, seller: Seller | null, submitter: Submitter, e: NoticeInvoice, formRefused: boolean, at: Date): Promise<NoticeResult> {
+  const base = { stt: e.stt, code: e.code, form: e.form, symbol: e.symbol, number: e.number, issueDate: e.issueDate, kind: e.kind, action: e.action };
+  const refused = (...faults: Fault[]): NoticeResult => ({ ...base, accepted: false, faults });
+  if (formRefused) return refused();
+  if (e.faults.length) return refused(...e.faults);
+  const notFound = (message: string) => refused({ code: "RELATED_INVOICE_NOT_FOUND", message, path: e.code || "MCQTCap" });
+  if (e.kind !== "1") return notFound(`LADHDDT ${e.kind}: only e-invoices with a code (LADHDDT 1) are held here.`);
+  const inv = /^[0-9A-F]{34}$/.test(e.code) ? await work.getInvoice(e.code) : null;
+  const same =
+    inv !== null &&
+    inv.sellerTaxCode === submitter.sellerTaxCode &&
+    inv.form === e.form &&
+    inv.symbol === e.symbol &&
+    /^\d{1,8}$/.test(e.number) &&
+    inv.number === Number(e.number) &&
+    inv.issueDate === e.issueDate;
+  if (!inv || !same) return notFound(`MCQTCap ${e.code} with ${e.form}/${e.symbol}/${e.number} of ${e.issueDate} names no invoice of seller ${submitter.sellerTaxCode}.`);
+  if (e.action === "1") {
+    const done = await cancelInvoice(work, { getSeller: async () => seller }, { role: "seller", id: submitter.keyId, sellerTaxCode: submitter.sellerTaxCode }, inv.code, e.reason, at);
+    if (!done.ok) return refused(done.error.details[0] ?? { code: done.error.code, message: done.error.message });
+    return { ...base, accepted: true, faults: [] };
+  }
+  if ((e.action === "2" || e.action === "3") && inv.status !== "issued" && inv.status !== "adjusted") {
+    return refused({ code: "RELATED_INVOICE_STATE", message: `Invoice ${inv.code} is ${inv.status}.`, path: inv.code });
+  }
+  return { ...base, accepted: true, faults: [] };
+}

@@ -1,0 +1,259 @@
+/**
+ * The authority's T-VAN replies (invoice-format.md §7), built as text and signed where a notice
+ * is carried:
+ *
+ * - 202: the stamped HDon in DLieu, as message 03 of ../shared/interop (its CQT signature is the
+ *   invoice's own; the envelope is not signed, as in 03);
+ * - 204: notice 01/TB-KTDL (LTBao 1: the invoice was refused a code) and 301: notice
+ *   01/TB-HĐSS (the answer to an error notice 04/SS-HĐĐT), each `TBao/DLTBao Id=…` followed by
+ *   `TBao/DSCKS/CQT/Signature`, as message 05: References to DLTBao and to the signature's own
+ *   SigningTime Object, C14N 1.0, no transforms;
+ * - 999: the technical acknowledgement of a refused envelope, `DLieu/TBao Id=…` as message 02
+ *   with TTTNhan 1 and the reasons, and the authority's signature over it in `DLieu/DSCKS/CQT`.
+ *
+ * xmlsec1 verifies them with `--id-attr:Id DLTBao --id-attr:Id TBao --id-attr:Id Object`.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { DOMParser } from "@xmldom/xmldom";
+import type { ErrorCode, Fault } from "../errors.js";
+import { C14N, DSIG_NS, SHA256, digestBase64, signValue } from "../xml/algorithms.js";
+import { canonicalize } from "../xml/c14n.js";
+import { gmt7, type AuthorityKey } from "../xml/stamp.js";
+import { tvanError } from "./errors.js";
+
+/** The tax authority's sender code. */
+export const AUTHORITY_SENDER = "TCT";
+const DECLARATION = `<?xml version="1.0" encoding="UTF-8"?>`;
+
+/** A reply's MTDiep: the sender code and the 32 upper-case hex digits of a UUIDv4. */
+export function newMessageId(): string {
+  return AUTHORITY_SENDER + randomUUID().replace(/-/g, "").toUpperCase();
+}
+
+const hex32 = (): string => randomBytes(16).toString("hex");
+
+/** Escapes text content. */
+export function esc(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** At most `max` characters (code points), as the format counts them. */
+function clip(s: string, max: number): string {
+  const cps = [...s];
+  return cps.length <= max ? s : cps.slice(0, max - 1).join("") + "…";
+}
+
+const el = (name: string, text: string): string => `<${name}>${esc(text)}</${name}>`;
+
+/** What a reply's TTChung says: to whom, answering what. */
+export interface ReplyHead {
+  /** PBan of the message answered (2.0.0 when it could not be read). */
+  pban: string;
+  /** MNGui of the message answered: the reply's MNNhan. */
+  to: string;
+  /** MTDiep of the message answered ("" when it could not be read). */
+  answers: string;
+  /** MST of the message answered. */
+  mst: string;
+}
+
+function ttChung(type: string, head: ReplyHead, messageId: string): string {
+  return (
+    "<TTChung>" +
+    el("PBan", head.pban) +
+    el("MNGui", AUTHORITY_SENDER) +
+    el("MNNhan", head.to) +
+    el("MLTDiep", type) +
+    el("MTDiep", messageId) +
+    el("MTDTChieu", head.answers) +
+    el("MST", head.mst) +
+    el("SLuong", "1") +
+    "</TTChung>"
+  );
+}
+
+/** One reason of a notice: the fault's code as MLoi with its MTLoi and HDXLy, the fault itself in GChu. */
+function ldo(f: Fault, form: "notice" | "ack"): string {
+  const e = tvanError(f.code);
+  const detail = clip(f.path ? `${f.message} (${f.path})` : f.message, 255);
+  return form === "ack"
+    ? "<LDo>" + el("MLoi", e.mloi) + el("MTa", clip(`${e.mtloi} ${detail}`, 255)) + el("HDXLy", e.hdxly) + "</LDo>"
+    : "<LDo>" + el("MLoi", e.mloi) + el("MTLoi", e.mtloi) + el("HDXLy", e.hdxly) + el("GChu", detail) + "</LDo>";
+}
+
+/** 202: the stamped invoice, answering the 200 that sent it. */
+export function reply202(head: ReplyHead, stampedHdon: string): string {
+  // The stored invoice of a direct submission keeps the seller's XML declaration: not inside DLieu.
+  const hdon = stampedHdon.replace(/^\uFEFF?<\?xml[^>]*\?>\s*/, "");
+  return DECLARATION + "<TDiep>" + ttChung("202", head, newMessageId()) + "<DLieu>" + hdon + "</DLieu></TDiep>";
+}
+
+/** The invoice a 204 is about, as it was sent (identification only, not trusted). */
+export interface InvoiceIdentity {
+  form: string;
+  symbol: string;
+  number: string;
+  issueDate: string;
+}
+
+/** 204: notice 01/TB-KTDL, LTBao 1: the invoice was refused a code, with every fault of the failing stage. */
+export function reply204(head: ReplyHead, sellerName: string | null, invoice: InvoiceIdentity, faults: Fault[], at: Date, key: AuthorityKey): string {
+  const id = `Id-${hex32()}`;
+  const dltbao =
+    `<DLTBao Id="${id}">` +
+    el("PBan", head.pban) +
+    el("MSo", "01/TB-KTDL") +
+    el("Ten", "Thông báo về việc kết quả kiểm tra dữ liệu hóa đơn điện tử") +
+    (sellerName ? el("TNNT", sellerName) : "") +
+    el("MST", head.mst) +
+    el("MGDDTu", head.answers) +
+    el("TGNhan", gmt7(at)) +
+    el("LTBao", "1") +
+    "<LCMa>" +
+    el("KHMSHDon", invoice.form) +
+    el("KHHDon", invoice.symbol) +
+    el("SHDon", invoice.number) +
+    el("NLap", invoice.issueDate) +
+    "<DSLDo>" +
+    faults.map((f) => ldo(f, "notice")).join("") +
+    "</DSLDo></LCMa></DLTBao>";
+  const before = DECLARATION + "<TDiep>" + ttChung("204", head, newMessageId()) + "<DLieu><TBao>" + dltbao + "<DSCKS><CQT>";
+  return signParts(before, "</CQT></DSCKS></TBao></DLieu></TDiep>", [id], at, key);
+}
+
+/** One invoice of a 301: what the error notice said of it, and whether the authority accepted it. */
+export interface NoticeResult {
+  stt: string;
+  code: string;
+  form: string;
+  symbol: string;
+  number: string;
+  issueDate: string;
+  /** LADHDDT as sent. */
+  kind: string;
+  /** TCTBao as sent: 1 cancel, 2 adjust, 3 replace, 4 explain. */
+  action: string;
+  accepted: boolean;
+  faults: Fault[];
+}
+
+/** 301: notice 01/TB-HĐSS, the result of each invoice of an error notice 04/SS-HĐĐT (TTTNCCQT 1 accepted, 2 not). */
+export function reply301(head: ReplyHead, sellerName: string | null, formFaults: Fault[], results: NoticeResult[], at: Date, key: AuthorityKey): string {
+  const id = `Id-${hex32()}`;
+  const hdon = (r: NoticeResult) =>
+    "<HDon>" +
+    el("STT", r.stt) +
+    el("MCQTCap", r.code) +
+    el("KHMSHDon", r.form) +
+    el("KHHDon", r.symbol) +
+    el("SHDon", r.number) +
+    el("NLap", r.issueDate) +
+    el("LADHDDT", r.kind) +
+    el("TCTBao", r.action) +
+    el("TTTNCCQT", r.accepted ? "1" : "2") +
+    (r.faults.length ? "<DSLDKTNhan>" + r.faults.map((f) => ldo(f, "notice")).join("") + "</DSLDKTNhan>" : "") +
+    "</HDon>";
+  const dltbao =
+    `<DLTBao Id="${id}">` +
+    el("PBan", head.pban) +
+    el("MSo", "01/TB-HĐSS") +
+    el("Ten", "Thông báo về việc tiếp nhận và kết quả xử lý về việc hóa đơn điện tử đã lập có sai sót") +
+    (sellerName ? el("TNNT", sellerName) : "") +
+    el("MST", head.mst) +
+    el("MGDDTu", head.answers) +
+    el("TGNhan", gmt7(at)) +
+    (formFaults.length ? "<DSLDKTNhan>" + formFaults.map((f) => ldo(f, "notice")).join("") + "</DSLDKTNhan>" : "") +
+    "<DSHDon>" +
+    results.map(hdon).join("") +
+    "</DSHDon></DLTBao>";
+  const before = DECLARATION + "<TDiep>" + ttChung("301", head, newMessageId()) + "<DLieu><TBao>" + dltbao + "<DSCKS><CQT>";
+  return signParts(before, "</CQT></DSCKS></TBao></DLieu></TDiep>", [id], at, key);
+}
+
+/** 999 with TTTNhan 1: the envelope was refused, with the reasons. */
+export function reply999(head: ReplyHead, faults: Fault[], at: Date, key: AuthorityKey): string {
+  const id = `Id-${hex32()}`;
+  const tbao =
+    `<TBao Id="${id}">` +
+    el("MTDiep", head.answers) +
+    el("MNGui", head.to) +
+    el("NNhan", gmt7(at)) +
+    el("TTTNhan", "1") +
+    "<DSLDo>" +
+    faults.map((f) => ldo(f, "ack")).join("") +
+    "</DSLDo></TBao>";
+  const before = DECLARATION + "<TDiep>" + ttChung("999", head, newMessageId()) + "<DLieu>" + tbao + "<DSCKS><CQT>";
+  return signParts(before, "</CQT></DSCKS></DLieu></TDiep>", [id], at, key);
+}
+
+/** The fault an error code stands for when only the code is known. */
+export function faultOf(code: ErrorCode, message: string, path?: string): Fault {
+  return path === undefined ? { code, message } : { code, message, path };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The authority's signature over parts of a reply
+
+interface SignatureValues {
+  sigId: string;
+  objId: string;
+  targets: string[];
+  method: string;
+  digests: string[];
+  signatureValue: string;
+  subjectName: string;
+  certBase64: string;
+  signingTime: string;
+}
+
+// One template serves both the DOM the digests are computed on and the bytes emitted, so the two cannot drift.
+function signatureXml(v: SignatureValues): string {
+  const ref = (uri: string, digest: string) => `<Reference URI="#${uri}"><DigestMethod Algorithm="${SHA256}"/><DigestValue>${digest}</DigestValue></Reference>`;
+  return (
+    `<Signature xmlns="${DSIG_NS}" Id="${v.sigId}"><SignedInfo>` +
+    `<CanonicalizationMethod Algorithm="${C14N}"/><SignatureMethod Algorithm="${v.method}"/>` +
+    [v.objId, ...v.targets].map((t, i) => ref(t, v.digests[i] ?? "")).join("") +
+    `</SignedInfo><SignatureValue>${v.signatureValue}</SignatureValue>` +
+    `<KeyInfo><X509Data><X509SubjectName>${esc(v.subjectName)}</X509SubjectName><X509Certificate>${v.certBase64}</X509Certificate></X509Data></KeyInfo>` +
+    `<Object Id="${v.objId}"><SignatureProperties><SignatureProperty Target="#${v.sigId}"><SigningTime>${v.signingTime}</SigningTime></SignatureProperty></SignatureProperties></Object>` +
+    `</Signature>`
+  );
+}
+
+/**
+ * The reply `before + Signature + after`, the Signature covering the elements whose Id is in
+ * `targets` and its own SigningTime Object. The reply is parsed once with an unsigned template
+ * in place to canonicalize each target in its context; the emitted bytes are the same text.
+ */
+export function signParts(before: string, after: string, targets: string[], at: Date, key: AuthorityKey): string {
+  const v: SignatureValues = {
+    sigId: `CQT-${hex32()}`,
+    objId: `Object-CQT-${hex32()}`,
+    targets,
+    method: key.method.uri,
+    digests: [],
+    signatureValue: "",
+    subjectName: key.subjectName,
+    certBase64: key.certDer.toString("base64"),
+    signingTime: gmt7(at),
+  };
+  const doc = new DOMParser().parseFromString(before + signatureXml(v) + after, "application/xml") as unknown as Document;
+  const byId = new Map<string, Element>();
+  const all = doc.getElementsByTagName("*");
+  for (let i = 0; i < all.length; i++) {
+    const e = all.item(i)!;
+    const id = e.getAttribute("Id");
+    if (id) byId.set(id, e);
+  }
+  const signature = byId.get(v.sigId)!;
+  const signedInfo = signature.getElementsByTagNameNS(DSIG_NS, "SignedInfo").item(0)!;
+  v.digests = [v.objId, ...targets].map((id) => {
+    const target = byId.get(id);
+    if (!target) throw new Error(`signParts: no element with Id ${id}`);
+    return digestBase64("sha256", canonicalize(target, C14N));
+  });
+  const digestValues = signedInfo.getElementsByTagNameNS(DSIG_NS, "DigestValue");
+  v.digests.forEach((d, i) => digestValues.item(i)!.appendChild(doc.createTextNode(d)));
+  v.signatureValue = signValue(key.method, key.privateKey, canonicalize(signedInfo, C14N));
+  return before + signatureXml(v) + after;
+}

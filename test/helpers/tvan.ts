@@ -1,0 +1,157 @@
+/**
+ * Test helpers for the T-VAN channel: envelopes (TDiep) as accounting software sends them, the
+ * error notice 04/SS-HĐĐT signed by the seller, and reading and verifying the authority's replies.
+ */
+import { randomUUID } from "node:crypto";
+import { DOMParser, XMLSerializer } from "@xmldom/xmldom";
+import { SignedXml } from "xml-crypto";
+import { C14N, DSIG_NS, ENVELOPED, XML_CRYPTO_ECDSA } from "../../src/xml/algorithms.js";
+import { parseXml } from "../../src/xml/parse.js";
+import { readSignature, verifyProfile } from "../../src/xml/verify.js";
+import { escapeXml } from "./invoice.js";
+import { nowGmt7, registerAlgorithms } from "./sign.js";
+
+/** A sender's MTDiep: its code and 32 upper-case hex digits. */
+export function messageId(sender: string): string {
+  return sender + randomUUID().replace(/-/g, "").toUpperCase();
+}
+
+export interface EnvelopeOptions {
+  mst: string;
+  /** MNGui; default a T-VAN provider code. */
+  sender?: string;
+  /** MTDiep; default a fresh one of the sender. */
+  id?: string;
+  pban?: string;
+  declaration?: boolean;
+}
+
+/** A TDiep of type `type` around `content` (an HDon or a TBao, as text). */
+export function tdiep(type: string, content: string, o: EnvelopeOptions): { xml: string; id: string; sender: string } {
+  const sender = o.sender ?? "0200784873";
+  const id = o.id ?? messageId(sender);
+  // The seller's HDon may carry its own XML declaration; inside DLieu it cannot.
+  const inner = content.replace(/^<\?xml[^>]*\?>/, "");
+  const xml =
+    (o.declaration === false ? "" : `<?xml version="1.0" encoding="utf-8"?>`) +
+    `<TDiep><TTChung><PBan>${o.pban ?? "2.0.0"}</PBan><MNGui>${sender}</MNGui><MNNhan>TCT</MNNhan><MLTDiep>${type}</MLTDiep>` +
+    `<MTDiep>${id}</MTDiep><MTDTChieu /><MST>${o.mst}</MST><SLuong>1</SLuong></TTChung><DLieu>${inner}</DLieu></TDiep>`;
+  return { xml, id, sender };
+}
+
+export interface NoticeEntry {
+  code: string;
+  form?: string;
+  symbol: string;
+  number: number | string;
+  issueDate: string;
+  /** LADHDDT, default 1. */
+  kind?: string;
+  /** TCTBao: 1 cancel, 2 adjust, 3 replace, 4 explain. */
+  action: string;
+  reason: string;
+}
+
+/** The unsigned TBao of an error notice 04/SS-HĐĐT (DSCKS/NNT left empty for the signer). */
+export function errorNotice(mst: string, entries: NoticeEntry[], o: { mso?: string } = {}): string {
+  const hdon = entries
+    .map(
+      (e, i) =>
+        `<HDon><STT>${i + 1}</STT><MCQTCap>${e.code}</MCQTCap><KHMSHDon>${e.form ?? "1"}</KHMSHDon><KHHDon>${e.symbol}</KHHDon>` +
+        `<SHDon>${e.number}</SHDon><Ngay>${e.issueDate}</Ngay><LADHDDT>${e.kind ?? "1"}</LADHDDT><TCTBao>${e.action}</TCTBao><LDo>${escapeXml(e.reason)}</LDo></HDon>`,
+    )
+    .join("");
+  return (
+    `<TBao><DLTBao Id="DLTBao-${randomUUID().slice(0, 8)}"><PBan>2.0.0</PBan><MSo>${o.mso ?? "04/SS-HĐĐT"}</MSo><Ten>Thông báo hóa đơn điện tử có sai sót</Ten>` +
+    `<Loai>1</Loai><MCQT>10100</MCQT><TCQT>Cục Thuế TP Hà Nội</TCQT><TNNT>Công ty TNHH Thử nghiệm</TNNT><MST>${mst}</MST><DDanh>Hà Nội</DDanh>` +
+    `<NTBao>${nowGmt7().slice(0, 10)}</NTBao><DSHDon>${hdon}</DSHDon></DLTBao><DSCKS><NNT/></DSCKS></TBao>`
+  );
+}
+
+/** Signs an error notice's DLTBao as its seller, the Signature in TBao/DSCKS/NNT (the invoice profile: enveloped + C14N, SigningTime Object). */
+export function signNotice(tbao: string, key: { keyPem: string; certPem: string }): string {
+  const doc = new DOMParser().parseFromString(tbao, "text/xml");
+  const dltbao = doc.getElementsByTagName("DLTBao")[0]!;
+  const sigId = `Signature-${randomUUID()}`;
+  const objId = `SigningTime-${randomUUID()}`;
+  const sig = registerAlgorithms(
+    new SignedXml({
+      privateKey: key.keyPem,
+      publicCert: key.certPem,
+      signatureAlgorithm: key.keyPem.includes("EC PRIVATE") ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+      canonicalizationAlgorithm: C14N,
+      objects: [{ content: `<SignatureProperties><SignatureProperty Target="#${sigId}"><SigningTime>${nowGmt7()}</SigningTime></SignatureProperty></SignatureProperties>`, attributes: { Id: objId } }],
+    }),
+  );
+  sig.addReference({ xpath: `//*[local-name()='DLTBao'][@Id='${dltbao.getAttribute("Id")}']`, transforms: [ENVELOPED, C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
+  sig.addReference({ xpath: `//*[local-name()='Object'][@Id='${objId}']`, transforms: [C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
+  sig.computeSignature(new XMLSerializer().serializeToString(doc), {
+    attrs: { Id: sigId },
+    location: { reference: "//*[local-name()='NNT']", action: "append" },
+  });
+  return sig.getSignedXml();
+}
+
+/** A reply read back: its TTChung fields and a text lookup by path under DLieu. */
+export interface Reply {
+  xml: string;
+  doc: Document;
+  ttchung: Record<string, string>;
+  /** Texts of the elements at this slash path below DLieu (e.g. "TBao/DLTBao/LTBao"), in order. */
+  all(path: string): string[];
+  one(path: string): string;
+}
+
+export function readReply(xml: string): Reply {
+  const doc = new DOMParser().parseFromString(xml, "text/xml") as unknown as Document;
+  const root = doc.documentElement!;
+  const kids = (e: Element) => Array.from(e.childNodes).filter((n): n is Element => n.nodeType === 1);
+  const tt = kids(root).find((e) => e.localName === "TTChung")!;
+  const dl = kids(root).find((e) => e.localName === "DLieu")!;
+  const ttchung = Object.fromEntries(kids(tt).map((e) => [e.localName, e.textContent ?? ""]));
+  const all = (path: string) => {
+    let level = [dl];
+    for (const step of path.split("/")) level = level.flatMap((e) => kids(e).filter((k) => k.localName === step));
+    return level.map((e) => e.textContent ?? "");
+  };
+  return {
+    xml,
+    doc,
+    ttchung,
+    all,
+    one: (path) => {
+      const found = all(path);
+      if (found.length !== 1) throw new Error(`readReply: ${found.length} elements at ${path}`);
+      return found[0]!;
+    },
+  };
+}
+
+/**
+ * Verifies the authority's signature of a 204/301/999 (DSCKS/CQT/Signature): with our verifier
+ * (every Reference to an element carrying that Id, or the signature's own Object) and with
+ * xml-crypto's SignedXml, against the authority's certificate. Returns the referenced Ids.
+ */
+export function verifyNoticeSignature(xml: string, authorityCertPem: string): { ok: boolean; references: string[] } {
+  const parsed = parseXml(xml, "TDiep");
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.faults));
+  const cqt = parsed.value.signatures.filter((s) => (s.parentNode as Element).localName === "CQT");
+  if (cqt.length !== 1) return { ok: false, references: [] };
+  const profile = readSignature(cqt[0]!, parsed.value, { allowSha1: false, maxReferences: 3, allowedTarget: () => true, requiredTargets: [] });
+  if (!profile.ok) throw new Error(JSON.stringify(profile.faults));
+  const ours = verifyProfile(profile.value);
+  const cert = authorityCertPem.replace(/-----[A-Z ]+-----|\s/g, "");
+  const sameCert = profile.value.certificates[0]!.toString("base64") === cert;
+  const sx = new SignedXml({ publicCert: authorityCertPem });
+  Object.assign(sx.SignatureAlgorithms, XML_CRYPTO_ECDSA);
+  const dom = new DOMParser().parseFromString(xml, "text/xml");
+  const node = Array.from(dom.getElementsByTagNameNS(DSIG_NS, "Signature")).find((s) => (s.parentNode as Element).localName === "CQT")!;
+  sx.loadSignature(node as never);
+  let oracle = false;
+  try {
+    oracle = sx.checkSignature(xml);
+  } catch {
+    oracle = false;
+  }
+  return { ok: ours.ok && oracle && sameCert, references: profile.value.references.map((r) => r.uri) };
+}
