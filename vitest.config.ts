@@ -3,8 +3,9 @@ import { configDefaults, defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Interop (xmlsec1, real samples) and browser tests have their own configurations.
-    exclude: [...configDefaults.exclude, "test/interop/**", "test/e2e/**"],
+    // Interop (xmlsec1, real samples), browser tests and the tests that start processes
+    // (faults, wrangler dev: vitest.faults.config.ts) have their own configurations.
+    exclude: [...configDefaults.exclude, "test/interop/**", "test/e2e/**", "test/faults/**", "test/worker/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -14,12 +14,12 @@ export interface Logger {
 
 /** Lines on console (Workers: the platform collects them as structured logs). */
 export function consoleLogger(base: Record<string, unknown> = {}): Logger {
-  const write = (level: string, fields: object, msg?: string) =>
-    console.log(JSON.stringify({ level, time: new Date().toISOString(), ...base, ...fields, ...(msg === undefined ? {} : { msg }) }));
+  const line = (level: string, fields: object, msg?: string) => JSON.stringify({ level, time: new Date().toISOString(), ...base, ...fields, ...(msg === undefined ? {} : { msg }) });
+  // The console method carries the level too (Workers Logs filter on it).
   return {
-    info: (f, m) => write("info", f, m),
-    warn: (f, m) => write("warn", f, m),
-    error: (f, m) => write("error", f, m),
+    info: (f, m) => console.log(line("info", f, m)),
+    warn: (f, m) => console.warn(line("warn", f, m)),
+    error: (f, m) => console.error(line("error", f, m)),
   };
 }
 

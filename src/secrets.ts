@@ -4,14 +4,18 @@
  * under the data directory (mode 0600) and reused on later starts.
  */
 import "reflect-metadata";
-import { createHash, createPrivateKey, randomBytes, webcrypto, X509Certificate as NodeX509 } from "node:crypto";
+import { createHash, randomBytes, webcrypto } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as x509 from "@peculiar/x509";
 import { newSecret, hashSecret } from "./auth.js";
-import { authorityMethod, type AuthorityKey } from "./xml/stamp.js";
+import { authorityKeyFromPem } from "./authority.js";
+import type { AuthorityKey } from "./xml/stamp.js";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+// Moved to authority.ts (no node:fs there, for Workers); still exported here for callers.
+export { authorityKeyFromPem };
 
 export interface Secrets {
   authority: AuthorityKey;
@@ -30,15 +34,6 @@ export interface SecretSettings {
 }
 
 const readPemSetting = (v: string): string => (v.includes("-----BEGIN") ? v : readFileSync(v, "utf8"));
-
-/** Builds the authority's key from PEM text: the method follows the key type (rsa-sha256 or ecdsa-sha256). */
-export function authorityKeyFromPem(keyPem: string, certPem: string): AuthorityKey {
-  const privateKey = createPrivateKey(keyPem);
-  const cert = new NodeX509(certPem);
-  if (!cert.checkPrivateKey(privateKey)) throw new Error("HOADON_SIGNING_KEY does not match HOADON_SIGNING_CERT");
-  const parsed = new x509.X509Certificate(certPem);
-  return { privateKey, method: authorityMethod(privateKey), certDer: Buffer.from(cert.raw), certPem: cert.toString(), subjectName: parsed.subject };
-}
 
 /** A self-signed development certificate for the authority (never for production). */
 export async function generateDevAuthority(kind: "rsa" | "ec" = "rsa"): Promise<{ keyPem: string; certPem: string }> {

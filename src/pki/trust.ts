@@ -7,9 +7,8 @@
  * parsed at load, and results that depend only on bytes are cached by fingerprint.
  */
 import "reflect-metadata";
-import { readFileSync } from "node:fs";
 import { ok, type Fault, type Result } from "../errors.js";
-import { parsePemBundle, pemOrDerToDer, tryParseCertificate, parseCertificate, looksLikePem, type KeyUsage, type ParsedCertificate } from "./certificate.js";
+import { pemOrDerToDer, tryParseCertificate, parseCertificate, type KeyUsage, type ParsedCertificate } from "./certificate.js";
 import { crlSignatureVerifies, crlsFromBytes, parseCrl, type ParsedCrl } from "./crl.js";
 import { Lru } from "./lru.js";
 
@@ -18,46 +17,6 @@ export interface TrustMaterial {
   anchors: Uint8Array[];
   intermediates: Uint8Array[];
   crls: Uint8Array[];
-}
-
-export interface TrustPaths {
-  /** PEM bundle of trusted root CAs (HOADON_TRUST_ANCHORS). */
-  anchorsPath: string;
-  /** PEM bundle of intermediate CAs (HOADON_INTERMEDIATES). */
-  intermediatesPath?: string;
-  /** PEM or DER CRL files (HOADON_CRLS). */
-  crlPaths?: string[];
-}
-
-/** Reads the trust material from files; throws one clear error naming the file on anything unusable. */
-export function loadTrust(paths: TrustPaths): TrustMaterial {
-  const anchors = readCertificates(paths.anchorsPath);
-  if (anchors.length === 0) throw new Error(`${paths.anchorsPath}: no certificate found`);
-  const intermediates = paths.intermediatesPath ? readCertificates(paths.intermediatesPath) : [];
-  const crls = (paths.crlPaths ?? []).flatMap(readCrls);
-  return { anchors, intermediates, crls };
-}
-
-/** The DER CRLs of one file (PEM with any number of CRLs, or one DER CRL); throws naming the file. */
-export function readCrls(path: string): Uint8Array[] {
-  try {
-    const ders = crlsFromBytes(readFileSync(path));
-    for (const der of ders) parseCrl(der);
-    return ders;
-  } catch (e) {
-    throw new Error(`${path}: ${messageOf(e)}`);
-  }
-}
-
-function readCertificates(path: string): Uint8Array[] {
-  try {
-    const bytes = readFileSync(path);
-    const ders = looksLikePem(bytes) ? parsePemBundle(bytes.toString("latin1")) : [pemOrDerToDer(bytes)];
-    for (const der of ders) parseCertificate(der);
-    return ders;
-  } catch (e) {
-    throw new Error(`${path}: ${messageOf(e)}`);
-  }
 }
 
 export interface TrustStoreOptions {

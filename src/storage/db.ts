@@ -13,9 +13,7 @@
  * DatabaseUnavailableError, which the HTTP layer answers with 503. Any other error is the
  * driver's own, with its SQLSTATE in `code` (read it with `sqlState`).
  */
-import { mkdir } from "node:fs/promises";
 import postgres from "postgres";
-import type { PGlite, Transaction as PgliteTransaction } from "@electric-sql/pglite";
 
 /** A query text with `$n` placeholders and its values, in order. */
 export interface SqlQuery {
@@ -169,7 +167,8 @@ export function mapDbError(error: unknown): unknown {
   return error;
 }
 
-async function mapped<T>(work: () => Promise<T>): Promise<T> {
+/** @internal Runs `work`, mapping driver errors (shared with pglite.ts). */
+export async function mapped<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -177,7 +176,8 @@ async function mapped<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function toQuery(textOrQuery: string | SqlQuery, params?: readonly unknown[]): SqlQuery {
+/** @internal */
+export function toQuery(textOrQuery: string | SqlQuery, params?: readonly unknown[]): SqlQuery {
   const q = typeof textOrQuery === "string" ? { text: textOrQuery, values: params ?? [] } : textOrQuery;
   const missing = q.values.indexOf(undefined);
   if (missing >= 0) throw new TypeError(`query: parameter ${missing + 1} is undefined`);
@@ -185,16 +185,16 @@ function toQuery(textOrQuery: string | SqlQuery, params?: readonly unknown[]): S
 }
 
 /** Schema names are interpolated into SET/CREATE statements: allow only plain identifiers. */
-function checkSchema(schema: string): string {
+export function checkSchema(schema: string): string {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError(`invalid schema name: ${schema}`);
   return schema;
 }
 
 // The session settings both engines run with, so that text casts of dates and times agree.
-const SESSION = { TimeZone: "UTC", DateStyle: "ISO, YMD" } as const;
+export const SESSION = { TimeZone: "UTC", DateStyle: "ISO, YMD" } as const;
 
 // OIDs of the types whose parsing we pin (pg_type.oid, stable across versions).
-const OID = { int8: 20, bytea: 17, date: 1082 } as const;
+export const OID = { int8: 20, bytea: 17, date: 1082 } as const;
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL through Postgres.js
@@ -206,6 +206,13 @@ export interface PostgresDbOptions {
   /** Tables live in this schema (created when missing) instead of `public`. */
   schema?: string;
   connectTimeoutSeconds?: number;
+  /**
+   * Connect (and create the schema) before returning (default true). Workers open a client per
+   * request and skip it: the first query connects, and the schema was made by the migrations.
+   */
+  probe?: boolean;
+  /** Let Postgres.js read the server's array types on connecting (default true; one round trip more per new client). */
+  fetchTypes?: boolean;
 }
 
 type PgClient = postgres.Sql<Record<string, unknown>>;
@@ -216,6 +223,7 @@ export async function openPostgresDb(opts: PostgresDbOptions): Promise<Db> {
   const client = postgres(opts.url, {
     max: opts.poolSize ?? 10,
     connect_timeout: opts.connectTimeoutSeconds ?? 10,
+    fetch_types: opts.fetchTypes ?? true,
     // NOTICEs (e.g. "relation already exists, skipping") are not worth a console line.
     onnotice: () => {},
     // Startup parameters: every pooled connection gets them, including reconnects, which a
@@ -275,6 +283,7 @@ export async function openPostgresDb(opts: PostgresDbOptions): Promise<Db> {
   });
 
   const db = wrap(client, false);
+  if (opts.probe === false) return db;
   try {
     if (schema !== undefined) await createSchema(db, schema);
     else await db.query("select 1");
@@ -293,79 +302,4 @@ async function createSchema(db: Db, schema: string): Promise<void> {
     // pg_namespace (or 42P06), and the schema exists either way.
     if (!(error instanceof UniqueViolationError) && sqlState(error) !== "42P06") throw error;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// PGlite
-
-export interface PgliteDbOptions {
-  /** A directory (created when missing) or "memory://" for a throw-away database. */
-  dataDir: string;
-  /** Tables live in this schema (created when missing) instead of `public`. */
-  schema?: string;
-}
-
-/** Opens (creating it when new) an embedded PGlite database. Takes a few seconds. */
-export async function openPgliteDb(opts: PgliteDbOptions): Promise<Db> {
-  const schema = opts.schema === undefined ? undefined : checkSchema(opts.schema);
-  const { PGlite } = await import("@electric-sql/pglite");
-  const inMemory = opts.dataDir.startsWith("memory://");
-  let pg: PGlite;
-  try {
-    if (!inMemory) await mkdir(opts.dataDir, { recursive: true });
-    pg = await PGlite.create({
-      dataDir: opts.dataDir,
-      parsers: {
-        // PGlite turns int8 into a JS number (losing precision past 2^53) and dates into Dates.
-        [OID.int8]: (x: string) => BigInt(x),
-        [OID.date]: (x: string) => x,
-      },
-    });
-  } catch (error) {
-    throw new DatabaseUnavailableError(`Cannot open the embedded database under ${opts.dataDir}`, { cause: error });
-  }
-
-  let savepoints = 0;
-  const wrap = (conn: PGlite | PgliteTransaction, inTransaction: boolean): Db => ({
-    engine: "pglite",
-    query<T>(textOrQuery: string | SqlQuery, params?: readonly unknown[]): Promise<T[]> {
-      const q = toQuery(textOrQuery, params);
-      return mapped(async () => (await conn.query<T>(q.text, q.values as unknown[])).rows);
-    },
-    exec(script: string): Promise<void> {
-      return mapped(async () => {
-        await conn.exec(script);
-      });
-    },
-    transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-      if (!inTransaction) return mapped(() => (conn as PGlite).transaction((tx) => fn(wrap(tx, true))));
-      // PGlite has no nested transactions: a savepoint does the same job.
-      return mapped(async () => {
-        const name = `sp_${++savepoints}`;
-        await conn.query(`savepoint ${name}`);
-        try {
-          const result = await fn(wrap(conn, true));
-          await conn.query(`release savepoint ${name}`);
-          return result;
-        } catch (error) {
-          await conn.query(`rollback to savepoint ${name}`);
-          throw error;
-        }
-      });
-    },
-    close(): Promise<void> {
-      if (inTransaction) return Promise.reject(new Error("close() inside a transaction"));
-      return (conn as PGlite).close();
-    },
-  });
-
-  // PGlite is a single session, so plain SETs hold for every later query.
-  const settings = [
-    `set TimeZone = '${SESSION.TimeZone}'`,
-    `set DateStyle = '${SESSION.DateStyle}'`,
-    ...(schema === undefined ? [] : [`create schema if not exists "${schema}"`, `set search_path = "${schema}"`]),
-  ];
-  const db = wrap(pg, false);
-  await db.exec(settings.join(";\n"));
-  return db;
 }

@@ -3,7 +3,8 @@
  * under the data directory. Either way the migrations have run when the promise resolves.
  */
 import { join } from "node:path";
-import { openPgliteDb, openPostgresDb, type Db } from "./db.js";
+import { openPostgresDb, type Db } from "./db.js";
+import { openPgliteDb } from "./pglite.js";
 import { PgStore } from "./pg-store.js";
 import type { Store } from "./store.js";
 

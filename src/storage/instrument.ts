@@ -5,10 +5,14 @@
 import type { Metrics } from "../metrics.js";
 import type { Db, SqlQuery } from "./db.js";
 
-/** Wraps `db` so that every top-level statement and transaction is timed and counted. */
-export function instrumentDb(db: Db, metrics: Metrics, poolMax: number): Db {
+/**
+ * Wraps `db` so that every top-level statement and transaction is timed. With `poolMax` (a
+ * pool that lives as long as the process) the pool gauges are registered too; Workers open a
+ * client per request and pass none.
+ */
+export function instrumentDb(db: Db, metrics: Metrics, poolMax?: number): Db {
   let active = 0;
-  metrics.observePool(() => ({ max: db.engine === "pglite" ? 1 : poolMax, active }));
+  if (poolMax !== undefined) metrics.observePool(() => ({ max: db.engine === "pglite" ? 1 : poolMax, active }));
 
   const timed = async <T>(op: "query" | "exec" | "transaction", topLevel: boolean, work: () => Promise<T>): Promise<T> => {
     const start = performance.now();

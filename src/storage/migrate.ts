@@ -6,7 +6,6 @@
  * refused (the checksum differs): schema changes go in a new file.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
 import { sql, type Db } from "./db.js";
 
 export interface Migration {
@@ -15,10 +14,11 @@ export interface Migration {
   sql: string;
 }
 
-const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);
-
 /** Reads the migration files shipped next to this module. */
-export async function loadMigrations(dir: URL = MIGRATIONS_DIR): Promise<Migration[]> {
+export async function loadMigrations(dir: URL = new URL("./migrations/", import.meta.url)): Promise<Migration[]> {
+  // Imported here, not at the top: the Workers bundle reaches this module through the store but
+  // never migrates (migrations run from Node), and must not load node:fs.
+  const { readdir, readFile } = await import("node:fs/promises");
   const names = (await readdir(dir)).filter((n) => /^\d{4}_[a-z0-9_]+\.sql$/.test(n)).sort();
   return Promise.all(names.map(async (name) => ({ name, sql: await readFile(new URL(name, dir), "utf8") })));
 }

@@ -77,16 +77,31 @@ export function digestBase64(hash: HashName, canonical: string | Uint8Array): st
 export function verifySignatureValue(method: SignatureMethod, key: KeyObject, data: string | Uint8Array, signature: Uint8Array): boolean {
   try {
     if (key.asymmetricKeyType !== (method.key === "rsa" ? "rsa" : "ec")) return false;
-    return cryptoVerify(method.hash, typeof data === "string" ? Buffer.from(data, "utf8") : data, method.key === "ec" ? { key, dsaEncoding: "ieee-p1363" } : key, signature);
+    return cryptoVerify(method.hash, typeof data === "string" ? Buffer.from(data, "utf8") : data, method.key === "ec" ? ecdsaP1363(key) : key, signature);
   } catch {
     return false;
   }
 }
 
+// workerd's node:crypto (Cloudflare Workers) refuses a KeyObject inside `{key, dsaEncoding}`
+// and takes the key's DER instead; Node takes the KeyObject as it is (no export on its hot path).
+const ON_WORKERD = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
+const derKeys = new WeakMap<KeyObject, Buffer>();
+
+/** The ECDSA key input with r‖s (ieee-p1363) signature encoding, as each runtime accepts it. */
+function ecdsaP1363(key: KeyObject): { key: KeyObject; dsaEncoding: "ieee-p1363" } {
+  if (!ON_WORKERD) return { key, dsaEncoding: "ieee-p1363" };
+  const type = key.type === "private" ? ("pkcs8" as const) : ("spki" as const);
+  let der = derKeys.get(key);
+  if (!der) derKeys.set(key, (der = key.export({ format: "der", type }) as Buffer));
+  // Node's types know this shape for private keys only; workerd takes it for both halves.
+  return { key: der, format: "der", type, dsaEncoding: "ieee-p1363" } as unknown as { key: KeyObject; dsaEncoding: "ieee-p1363" };
+}
+
 /** Signs canonical SignedInfo; returns base64 (ECDSA as r‖s). */
 export function signValue(method: SignatureMethod, key: KeyObject, data: string | Uint8Array): string {
   const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-  const sig = cryptoSign(method.hash, buf, method.key === "ec" ? { key, dsaEncoding: "ieee-p1363" } : key);
+  const sig = cryptoSign(method.hash, buf, method.key === "ec" ? ecdsaP1363(key) : key);
   return sig.toString("base64");
 }
 

@@ -76,7 +76,8 @@ describe("GET /metrics", () => {
   });
 
   it("wants HOADON_METRICS_TOKEN as a bearer token when it is set (UNAUTHENTICATED)", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong-token-0123456789" }, { authorization: `Bearer ${ADMIN_TOKEN}` }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: "Bearer wrong-token-0123456789" }, { authorization: `Bearer ${ADMIN_TOKEN}` }];
+    for (const headers of attempts) {
       const res = await h.app.request("/metrics", { headers });
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("UNAUTHENTICATED");

@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { ErrorCode, Result } from "../../src/errors.js";
 import { parseCertificate, parsePemBundle, pemOrDerToDer, tryParseCertificate, UID_OID } from "../../src/pki/certificate.js";
-import { loadTrust, TrustStore, type TrustMaterial } from "../../src/pki/trust.js";
+import { TrustStore, type TrustMaterial } from "../../src/pki/trust.js";
+import { loadTrust } from "../../src/pki/trust-files.js";
 import {
   defaultHierarchy,
   devCaAvailable,
