@@ -20,7 +20,6 @@ const PENDING_ENDPOINTS: Record<string, string> = {
   "GET /v1/verify/{code}": "issue 6 (public verification)",
   "GET /v1/verify": "issue 6 (public verification)",
   "POST /v1/verify": "issue 6 (public verification)",
-  "POST /v1/messages": "issue 4 (T-VAN messages)",
   "GET /": "issue 6 (buyer's lookup page)",
   "GET /officer": "issue 6 (officer dashboard)",
 };
