@@ -1,0 +1,7 @@
+/**
+ * Prints the T-VAN error table (src/tvan/errors.ts) as Markdown for README: `npm run tvan:errors`.
+ * test/unit/tvan-errors.test.ts checks that README carries exactly this output.
+ */
+import { renderTvanErrors } from "../src/tvan/errors.js";
+
+console.log(renderTvanErrors());
