@@ -145,7 +145,7 @@ export function verifyNoticeSignature(xml: string, authorityCertPem: string): { 
   const sx = new SignedXml({ publicCert: authorityCertPem });
   Object.assign(sx.SignatureAlgorithms, XML_CRYPTO_ECDSA);
   const dom = new DOMParser().parseFromString(xml, "text/xml");
-  const node = Array.from(dom.getElementsByTagNameNS(DSIG_NS, "Signature")).find((s) => (s.parentNode as Element).localName === "CQT")!;
+  const node = Array.from(dom.getElementsByTagNameNS(DSIG_NS, "Signature")).find((s) => s.parentNode?.nodeName === "CQT")!;
   sx.loadSignature(node as never);
   let oracle = false;
   try {
