@@ -46,7 +46,10 @@ async function main(): Promise<void> {
     config.DATABASE_URL
       ? { databaseUrl: config.DATABASE_URL, poolSize: config.HOADON_DB_POOL, connectTimeoutSeconds: 2, instrument }
       : { dataDir: config.HOADON_DATA_DIR, instrument },
-  );
+  ).catch((e: unknown) => {
+    // Name the setting to look at: a wrong URL and a server that is down read the same here.
+    throw new Error(`${config.DATABASE_URL ? "DATABASE_URL" : "HOADON_DATA_DIR"}: ${(e as Error)?.message ?? e}`);
+  });
   const nodeMetrics = registerNodeMetrics(metrics);
   const services = createServices({ store, trust, secrets, issuerId: config.HOADON_ISSUER_ID, allowSha1: config.HOADON_ALLOW_SHA1 });
   let stopping = false;
