@@ -51,7 +51,14 @@ async function main(): Promise<void> {
     throw new Error(`${config.DATABASE_URL ? "DATABASE_URL" : "HOADON_DATA_DIR"}: ${(e as Error)?.message ?? e}`);
   });
   const nodeMetrics = registerNodeMetrics(metrics);
-  const services = createServices({ store, trust, secrets, issuerId: config.HOADON_ISSUER_ID, allowSha1: config.HOADON_ALLOW_SHA1 });
+  const services = createServices({
+    store,
+    trust,
+    secrets,
+    issuerId: config.HOADON_ISSUER_ID,
+    allowSha1: config.HOADON_ALLOW_SHA1,
+    rateLimits: { publicPerMinute: config.HOADON_RATE_LIMIT_PUBLIC, refusalLimit: config.HOADON_RATE_LIMIT_REFUSALS, trustProxyHops: config.HOADON_TRUST_PROXY },
+  });
   let stopping = false;
   const app = buildApp(services, {
     logger,

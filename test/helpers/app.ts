@@ -12,6 +12,7 @@ import { TrustStore, type TrustMaterial } from "../../src/pki/trust.js";
 import { loadTrust } from "../../src/pki/trust-files.js";
 import { authorityKeyFromPem, generateDevAuthority } from "../../src/secrets.js";
 import { createServices } from "../../src/services.js";
+import type { RateLimitSettings } from "../../src/rate-limit.js";
 import type { Store } from "../../src/storage/store.js";
 import { testStore } from "./db.js";
 import { buildInvoice, randomTaxCode, type BuildInvoiceOptions } from "./invoice.js";
@@ -50,6 +51,8 @@ export interface HarnessOptions {
   allowSha1?: boolean;
   clock?: () => Date;
   authorityKeyType?: "rsa" | "ec";
+  /** Rate limits (default: the service's defaults); `{ refusalLimit: 0 }` turns the refusal slow-down off. */
+  rateLimits?: Partial<RateLimitSettings>;
   /** Logger, metrics, /metrics token, assets (default: request logs discarded). */
   app?: AppOptions;
 }
@@ -66,6 +69,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     issuerId: "0A",
     allowSha1: opts.allowSha1 ?? false,
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
   });
   const app = buildApp(services, { logger: silentLogger, logError: (e) => console.error(e), ...opts.app });
 
