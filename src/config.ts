@@ -57,6 +57,11 @@ export const ConfigSchema = z
     // Operations: /metrics is public unless this token is set; the level of the JSON logs.
     HOADON_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     HOADON_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+    // Scale-out: reports and searches read from a replica when set (README "Scaling").
+    HOADON_READ_DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+      .optional(),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.HOADON_SIGNING_KEY) !== Boolean(c.HOADON_SIGNING_CERT)) {

@@ -8,6 +8,11 @@ import type { AuthorityKey } from "./xml/stamp.js";
 
 export interface Services {
   store: Store;
+  /**
+   * Reads that tolerate replication lag (reports, searches): a read replica when
+   * HOADON_READ_DATABASE_URL is set, else `store`. Never the submission path or replay checks.
+   */
+  readStore: Store;
   trust: TrustStore;
   authority: AuthorityKey;
   codeSecret: Uint8Array;

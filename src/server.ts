@@ -13,7 +13,7 @@ import { nodeLogger } from "./log-node.js";
 import { Metrics } from "./metrics.js";
 import { registerNodeMetrics } from "./metrics-node.js";
 import { createServices } from "./services.js";
-import { openStore } from "./storage/index.js";
+import { openDb, openStore, PgStore } from "./storage/index.js";
 import { instrumentDb } from "./storage/instrument.js";
 
 async function main(): Promise<void> {
@@ -50,9 +50,21 @@ async function main(): Promise<void> {
     // Name the setting to look at: a wrong URL and a server that is down read the same here.
     throw new Error(`${config.DATABASE_URL ? "DATABASE_URL" : "HOADON_DATA_DIR"}: ${(e as Error)?.message ?? e}`);
   });
+  // A read replica is never migrated (it follows the primary) and has no pool gauges of its own.
+  const readStore = config.HOADON_READ_DATABASE_URL
+    ? new PgStore(
+        instrumentDb(
+          await openDb({ databaseUrl: config.HOADON_READ_DATABASE_URL, poolSize: config.HOADON_DB_POOL, connectTimeoutSeconds: 2 }).catch((e: unknown) => {
+            throw new Error(`HOADON_READ_DATABASE_URL: ${(e as Error)?.message ?? e}`);
+          }),
+          metrics,
+        ),
+      )
+    : store;
   const nodeMetrics = registerNodeMetrics(metrics);
   const services = createServices({
     store,
+    readStore,
     trust,
     secrets,
     issuerId: config.HOADON_ISSUER_ID,
@@ -88,6 +100,7 @@ async function main(): Promise<void> {
       nodeMetrics.stop();
       try {
         await store.close();
+        if (readStore !== store) await readStore.close();
         logger.info({ signal }, "stopped");
         process.exit(0);
       } catch (e) {

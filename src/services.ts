@@ -8,6 +8,8 @@ import { DEFAULT_LIMITS, type ParseLimits } from "./xml/parse.js";
 
 export interface ServiceOptions {
   store: Store;
+  /** A read replica for reports and searches (default: `store`). */
+  readStore?: Store;
   trust: TrustStore;
   secrets: Pick<Secrets, "authority" | "codeSecret" | "adminTokenHash">;
   issuerId: string;
@@ -22,6 +24,7 @@ export function createServices(o: ServiceOptions): Services {
   const codes = new CodeIssuer(o.issuerId, o.secrets.codeSecret, (n) => o.store.reserveTransactionNumbers(n));
   return {
     store: o.store,
+    readStore: o.readStore ?? o.store,
     trust: o.trust,
     authority: o.secrets.authority,
     codeSecret: o.secrets.codeSecret,

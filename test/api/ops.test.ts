@@ -125,6 +125,12 @@ describe("GET /metrics", () => {
   });
 });
 
+describe("scale-out settings", () => {
+  it("reads reports and searches from the primary when no replica is configured", () => {
+    expect(h.services.readStore).toBe(h.services.store);
+  });
+});
+
 describe("request ids and logs", () => {
   it("answers every request with X-Request-Id, keeping a well-formed one the client sent", async () => {
     const mine = await h.call("GET", "/healthz", undefined, ADMIN_TOKEN, { "x-request-id": "client-id.42" });

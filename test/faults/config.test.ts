@@ -15,6 +15,7 @@ const CASES: { name: string; env: Record<string, string> }[] = [
   { name: "HOADON_DB_POOL", env: { HOADON_DB_POOL: "0" } },
   { name: "HOADON_METRICS_TOKEN", env: { HOADON_METRICS_TOKEN: "short" } },
   { name: "HOADON_LOG_LEVEL", env: { HOADON_LOG_LEVEL: "verbose" } },
+  { name: "HOADON_READ_DATABASE_URL", env: { HOADON_READ_DATABASE_URL: "mysql://replica/hoadon" } },
 ];
 
 describe("bad configuration", () => {
