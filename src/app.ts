@@ -15,6 +15,7 @@ import { registerMessages } from "./routes/messages.js";
 import { registerOfficers } from "./routes/officers.js";
 import { registerOps, type OpsOptions } from "./routes/ops.js";
 import { registerSellers } from "./routes/sellers.js";
+import { PUBLIC_PATHS, publicRateLimit } from "./rate-limit.js";
 import { DatabaseUnavailableError } from "./storage/db.js";
 
 export interface AppOptions extends OpsOptions {
@@ -89,6 +90,9 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
       "request",
     );
   });
+
+  // Public endpoints are limited per client address (429 RATE_LIMITED with Retry-After).
+  for (const path of PUBLIC_PATHS) app.use(path, publicRateLimit);
 
   registerHealth(app);
   registerOfficers(app);

@@ -15,6 +15,12 @@ const pemOrPath = z
   .string()
   .min(1)
   .refine((v) => v.includes("-----BEGIN") || existsSync(v), { message: "must be PEM text or the path of an existing file" });
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,7}$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 
 export const ConfigSchema = z
@@ -62,6 +68,11 @@ export const ConfigSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
       .optional(),
+    // Rate limits: public requests a minute per client address; how often one key may send the same
+    // refused invoice in 10 minutes; how many proxies' X-Forwarded-For to believe (0: none).
+    HOADON_RATE_LIMIT_PUBLIC: wholeNumber(0, 1_000_000).default(300),
+    HOADON_RATE_LIMIT_REFUSALS: wholeNumber(0, 1_000_000).default(5),
+    HOADON_TRUST_PROXY: wholeNumber(0, 10).default(0),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.HOADON_SIGNING_KEY) !== Boolean(c.HOADON_SIGNING_CERT)) {

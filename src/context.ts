@@ -2,6 +2,7 @@
 import type { Principal } from "./auth.js";
 import type { SubmitDeps } from "./domain/submit.js";
 import type { Metrics } from "./metrics.js";
+import type { RateLimiter } from "./rate-limit.js";
 import type { TrustStore } from "./pki/trust.js";
 import type { Store } from "./storage/store.js";
 import type { AuthorityKey } from "./xml/stamp.js";
@@ -19,6 +20,8 @@ export interface Services {
   adminTokenHash: string;
   clock: () => Date;
   submit: SubmitDeps;
+  /** Public endpoints per client address; repeated refusals per key (src/rate-limit.ts). */
+  rateLimiter: RateLimiter;
 }
 
 export interface AppEnv {

@@ -2,6 +2,7 @@
 import type { Services } from "./context.js";
 import { CodeIssuer } from "./domain/code.js";
 import type { TrustStore } from "./pki/trust.js";
+import { DEFAULT_RATE_LIMITS, MemoryCounterStore, RateLimiter, type CounterStore, type RateLimitSettings } from "./rate-limit.js";
 import type { Secrets } from "./secrets.js";
 import type { Store } from "./storage/store.js";
 import { DEFAULT_LIMITS, type ParseLimits } from "./xml/parse.js";
@@ -16,6 +17,9 @@ export interface ServiceOptions {
   allowSha1: boolean;
   clock?: () => Date;
   limits?: ParseLimits;
+  /** Rate limits (defaults: DEFAULT_RATE_LIMITS); `counters` replaces the in-process store with a shared one. */
+  rateLimits?: Partial<RateLimitSettings>;
+  counters?: CounterStore;
 }
 
 /** Builds the services object handed to the app. */
@@ -30,6 +34,7 @@ export function createServices(o: ServiceOptions): Services {
     codeSecret: o.secrets.codeSecret,
     adminTokenHash: o.secrets.adminTokenHash,
     clock,
+    rateLimiter: new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...o.rateLimits }, o.counters ?? new MemoryCounterStore(), clock),
     submit: {
       store: o.store,
       trust: o.trust,

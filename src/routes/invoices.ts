@@ -189,8 +189,10 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     if (!XML_TYPES.has(type ?? "") || params.some((p) => p.startsWith("charset=") && !/^charset="?utf-8"?$/.test(p))) {
       throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the invoice as application/xml (UTF-8).");
     }
-    const body = await readLimited(c, c.get("services").submit.limits.maxBytes);
-    const out = await submitInvoice(c.get("services").submit, body, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode });
+    const { submit: deps, rateLimiter } = c.get("services");
+    const body = await readLimited(c, deps.limits.maxBytes);
+    // A key that keeps sending the same refused invoice gets 429 before the gate runs again.
+    const out = await rateLimiter.guardRefusals(principal.id, body, () => submitInvoice(deps, body, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode }));
     const status = out.status === "issued" ? 201 : 200;
     if (status === 201) c.get("metrics").invoicesIssued.inc();
     c.header("Location", `/v1/invoices/${out.invoice.code}`);

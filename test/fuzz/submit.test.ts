@@ -34,7 +34,7 @@ function dlhdonDigest(xml: string): string {
 }
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ rateLimits: { refusalLimit: 0 } });
   const rsa = await h.seller();
   const ec = await h.seller({ keyType: "ec" });
   for (const [seller, opts] of [

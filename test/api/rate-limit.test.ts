@@ -1,0 +1,141 @@
+/**
+ * Rate limits: public endpoints per client address (429 RATE_LIMITED with Retry-After), the
+ * address taken from the socket unless trusted proxies are configured, and the slow-down of a key
+ * that keeps sending the same refused invoice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { MemoryCounterStore } from "../../src/rate-limit.js";
+import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { expectIssued, expectRefused, type ErrorBody } from "../helpers/refusal.js";
+
+let now = Date.now();
+const clock = () => new Date(now);
+let h: Harness;
+let proxied: Harness;
+let s: TestSeller;
+
+beforeAll(async () => {
+  [h, proxied] = await Promise.all([
+    startHarness({ clock, rateLimits: { publicPerMinute: 3, refusalLimit: 3 } }),
+    startHarness({ clock, rateLimits: { publicPerMinute: 2, trustProxyHops: 1 } }),
+  ]);
+  s = await h.seller();
+});
+afterAll(async () => {
+  await h?.close();
+  await proxied?.close();
+});
+
+/** A GET from a given socket address (what @hono/node-server hands the app as env.incoming). */
+const from = (app: Harness, address: string, path: string, headers: Record<string, string> = {}) =>
+  app.app.request(path, { headers }, { incoming: { socket: { remoteAddress: address } } });
+
+async function expectLimited(res: Response): Promise<number> {
+  expect(res.status).toBe(429);
+  const body = (await res.json()) as ErrorBody;
+  expect(body.error.code).toBe("RATE_LIMITED");
+  const retry = Number(res.headers.get("retry-after"));
+  expect(retry).toBeGreaterThanOrEqual(1);
+  return retry;
+}
+
+describe("public endpoints, per client address", () => {
+  it("answers 429 RATE_LIMITED with Retry-After past the limit, leaves other addresses alone, and lets the address back after the window", async () => {
+    const a = "192.0.2.10";
+    for (let i = 0; i < 3; i++) expect((await from(h, a, "/healthz")).status).toBe(200);
+    const retry = await expectLimited(await from(h, a, "/healthz"));
+    expect(retry).toBeLessThanOrEqual(60);
+    expect((await from(h, "192.0.2.11", "/healthz")).status).toBe(200);
+    now += retry * 1000;
+    expect((await from(h, a, "/healthz")).status).toBe(200);
+  });
+
+  it("counts every public endpoint against the same budget (/readyz, /openapi.json, /v1/authority/certificate)", async () => {
+    const a = "192.0.2.20";
+    expect((await from(h, a, "/readyz")).status).toBe(200);
+    expect((await from(h, a, "/openapi.json")).status).toBe(200);
+    expect((await from(h, a, "/v1/authority/certificate")).status).toBe(200);
+    await expectLimited(await from(h, a, "/v1/authority/certificate"));
+    await expectLimited(await from(h, a, "/openapi.json"));
+  });
+
+  it("ignores X-Forwarded-For when no proxy is trusted (a client cannot pick its own bucket)", async () => {
+    const a = "192.0.2.30";
+    for (let i = 0; i < 3; i++) expect((await from(h, a, "/healthz", { "x-forwarded-for": `203.0.113.${i}` })).status).toBe(200);
+    await expectLimited(await from(h, a, "/healthz", { "x-forwarded-for": "203.0.113.99" }));
+  });
+
+  it("behind one trusted proxy, limits the address the proxy saw (the rightmost X-Forwarded-For entry), whatever the client wrote before it", async () => {
+    const lb = "10.0.0.1";
+    expect((await from(proxied, lb, "/healthz", { "x-forwarded-for": "198.51.100.7" })).status).toBe(200);
+    expect((await from(proxied, lb, "/healthz", { "x-forwarded-for": "1.2.3.4, 198.51.100.7" })).status).toBe(200);
+    await expectLimited(await from(proxied, lb, "/healthz", { "x-forwarded-for": "5.6.7.8, 198.51.100.7" }));
+    expect((await from(proxied, lb, "/healthz", { "x-forwarded-for": "198.51.100.8" })).status).toBe(200);
+  });
+
+  it("does not limit authenticated endpoints by address", async () => {
+    for (let i = 0; i < 6; i++) {
+      const res = await h.app.request(`/v1/sellers/${s.taxCode}`, { headers: { authorization: `Bearer ${s.apiKey}` } }, { incoming: { socket: { remoteAddress: "192.0.2.40" } } });
+      expect(res.status).toBe(200);
+    }
+  });
+});
+
+describe("a key that keeps sending the same refused invoice", () => {
+  const tampered = () => s.invoice().replace(/<TgTTTBSo>(\d)/, (_m, d: string) => `<TgTTTBSo>${(Number(d) + 1) % 10}`);
+
+  it("is answered 429 RATE_LIMITED with Retry-After before the gate runs again, stores nothing, and is let back after the window", async () => {
+    const xml = tampered();
+    for (let i = 0; i < 3; i++) await expectRefused(h, xml, "SIGNATURE_INVALID", s.apiKey);
+    const before = await h.store.countRows();
+    const res = await h.submit(xml, s.apiKey);
+    const retry = await expectLimited(res);
+    expect(retry).toBeLessThanOrEqual(600);
+    expect(await h.store.countRows()).toEqual(before);
+    now += retry * 1000;
+    await expectRefused(h, xml, "SIGNATURE_INVALID", s.apiKey);
+  });
+
+  it("slows down only that invoice and that key: another invoice of the key, and the same invoice from another key, still go through the gate", async () => {
+    const xml = tampered();
+    for (let i = 0; i < 3; i++) await expectRefused(h, xml, "SIGNATURE_INVALID", s.apiKey);
+    await expectLimited(await h.submit(xml, s.apiKey));
+    await expectIssued(h, s.invoice(), s.apiKey);
+    const other = ((await (await h.call("POST", `/v1/sellers/${s.taxCode}/api-keys`)).json()) as { key: string }).key;
+    await expectRefused(h, xml, "SIGNATURE_INVALID", other);
+  });
+
+  it("counts every refusal code, not only signature failures (here DUPLICATE_INVOICE)", async () => {
+    const first = s.invoice();
+    await expectIssued(h, first, s.apiKey);
+    const number = /<SHDon>(\d+)</.exec(first)![1]!;
+    const conflicting = s.invoice({ number: Number(number), lines: [{ name: "Khác", quantity: 1, unitPrice: 5, taxRate: "KCT" }] });
+    for (let i = 0; i < 3; i++) await expectRefused(h, conflicting, "DUPLICATE_INVOICE", s.apiKey);
+    await expectLimited(await h.submit(conflicting, s.apiKey));
+  });
+
+  it("never counts accepted invoices or replays", async () => {
+    const xml = s.invoice();
+    await expectIssued(h, xml, s.apiKey);
+    for (let i = 0; i < 5; i++) expect((await h.submit(xml, s.apiKey)).status).toBe(200);
+  });
+});
+
+describe("settings and the counter store", () => {
+  it("refuses a malformed rate-limit setting at start with one line naming it", () => {
+    for (const [name, value] of [["HOADON_RATE_LIMIT_PUBLIC", "lots"], ["HOADON_RATE_LIMIT_REFUSALS", "-1"], ["HOADON_TRUST_PROXY", "99"]] as const) {
+      expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: `));
+    }
+    expect(loadConfig({ HOADON_RATE_LIMIT_PUBLIC: "0", HOADON_TRUST_PROXY: "2" })).toMatchObject({ HOADON_RATE_LIMIT_PUBLIC: 0, HOADON_TRUST_PROXY: 2, HOADON_RATE_LIMIT_REFUSALS: 5 });
+  });
+
+  it("keeps the in-process store bounded: expired windows are swept and the oldest go first past the cap", () => {
+    const store = new MemoryCounterStore(100);
+    for (let i = 0; i < 1000; i++) store.increment(`k${i}`, 60_000, 0);
+    expect(store.size).toBeLessThanOrEqual(100);
+    expect(store.peek("k999", 1)).toEqual({ count: 1, resetAt: 60_000 });
+    store.increment("late", 60_000, 120_000);
+    expect(store.size).toBe(1);
+  });
+});
