@@ -1,10 +1,10 @@
-/** Node entry point: configuration, store, secrets, trust; then serve until SIGTERM/SIGINT. */
+/** Node entry point: configuration, store, secrets, trust; then serve until SIGTERM/SIGINT (SIGHUP reloads the CRLs). */
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { buildApp } from "./app.js";
 import { ConfigError, intermediatesPath, loadConfig } from "./config.js";
 import { TrustStore } from "./pki/trust.js";
-import { loadTrust } from "./pki/trust-files.js";
+import { loadTrust, readCrls } from "./pki/trust-files.js";
 import { loadSecrets } from "./secrets.js";
 import { readPublicAsset } from "./assets-node.js";
 import { hashSecret } from "./auth.js";
@@ -116,6 +116,17 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // SIGHUP re-reads the HOADON_CRLS files without a restart; a file that cannot be read or used
+  // keeps the CRLs in force (fail closed: a revocation already loaded is never dropped by accident).
+  process.on("SIGHUP", () => {
+    try {
+      const crls = config.HOADON_CRLS.flatMap(readCrls);
+      trust.reloadCrls(crls);
+      logger.info({ files: config.HOADON_CRLS.length, crls: crls.length }, "SIGHUP: CRLs reloaded");
+    } catch (e) {
+      logger.error({ error: e instanceof Error ? e.message : String(e) }, "SIGHUP: CRL reload failed, the CRLs in force are kept");
+    }
+  });
 }
 
 main().catch((e: unknown) => {
