@@ -74,6 +74,9 @@ export function decodeUtf8(bytes: Uint8Array): Result<string> {
 const INVALID_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 // Only reachable for string input (bytes go through strict UTF-8 decoding).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// XML's whitespace is space, tab, CR and LF only: String.prototype.trim would also drop NBSP,
+// U+2028 or a BOM after the root, which libxml2 (and so xmlsec1) refuses as content.
+const XML_BLANK = /^[ \t\r\n]*$/;
 const REFERENCE = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/y;
 const NAMED_REFERENCE = /&[A-Za-z_:][-A-Za-z0-9._:]*;/y;
 const XML_DECL = /^<\?xml\s+version\s*=\s*(["'])1\.[0-9]\1(?:\s+encoding\s*=\s*(["'])([A-Za-z][A-Za-z0-9._-]*)\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\4)?\s*\?>/;
@@ -120,10 +123,10 @@ export function prescan(text: string, limits: ParseLimits = DEFAULT_LIMITS): Res
       continue;
     }
     if (lt < 0) {
-      if (text.slice(i).trim() !== "") return malformed("Text outside the root element.");
+      if (!XML_BLANK.test(text.slice(i))) return malformed("Text outside the root element.");
       break;
     }
-    if (depth === 0 && text.slice(i, lt).trim() !== "") return malformed("Text outside the root element.");
+    if (depth === 0 && !XML_BLANK.test(text.slice(i, lt))) return malformed("Text outside the root element.");
     const next = text.charCodeAt(lt + 1);
     if (next === 0x21 /* ! */) {
       if (text.startsWith("<![CDATA[", lt)) {

@@ -88,6 +88,15 @@ describe("document structure", () => {
     await refused(`${signed()}<DLHDon Id="x"/>`, "XML_MALFORMED");
   });
 
+  it("refuses characters after the root that JavaScript trims but XML does not count as whitespace (NBSP, U+2028, a BOM) (XML_MALFORMED)", async () => {
+    // libxml2 refuses them as content after the root: an accepted copy would be stamped into a
+    // document that xmlsec1 cannot even parse.
+    for (const c of ["\u00a0", "\u2028", "\ufeff", "\u3000"]) {
+      await refused(`${signed()}${c}`, "XML_MALFORMED");
+      await refused(`<?xml version="1.0" encoding="UTF-8"?>${c}${signed()}`, "XML_MALFORMED");
+    }
+  });
+
   it("refuses an empty body and a body of whitespace (XML_MALFORMED)", async () => {
     await refused("", "XML_MALFORMED");
     await refused("  \n ", "XML_MALFORMED");
