@@ -148,7 +148,10 @@ export class RateLimiter {
  * further left were written by the client and are never believed.
  */
 export function clientAddress(c: Context<AppEnv>, hops: number): string {
-  const socket = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? "unknown";
+  // Node: the socket's address (@hono/node-server's env.incoming); Workers: env.clientAddress,
+  // which worker.ts sets from CF-Connecting-IP (written by Cloudflare's edge, not the client).
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } }; clientAddress?: string } | undefined;
+  const socket = env?.clientAddress ?? env?.incoming?.socket?.remoteAddress ?? "unknown";
   if (hops <= 0) return socket;
   const forwarded = (c.req.header("x-forwarded-for") ?? "")
     .split(",")

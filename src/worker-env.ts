@@ -22,6 +22,7 @@ import { TrustStore } from "./pki/trust.js";
 import { createServices } from "./services.js";
 import { openPostgresDb, type Db } from "./storage/db.js";
 import { instrumentDb } from "./storage/instrument.js";
+import { MemoryCounterStore } from "./rate-limit.js";
 import { PgStore } from "./storage/pg-store.js";
 
 /** The bindings of wrangler.toml and the secrets set with `wrangler secret put`. */
@@ -80,10 +81,12 @@ export interface Isolate {
   app: ReturnType<typeof buildApp>;
   trust: TrustStore;
   secrets: Parameters<typeof createServices>[0]["secrets"];
+  /** Rate-limit counters of this isolate (each isolate counts on its own: put Cloudflare's rate limiting rules in front). */
+  counters: MemoryCounterStore;
 }
 
-/** The per-request environment handed to the app: the bindings plus this request's services. */
-export type RequestEnv = WorkerBindings & { services: Services };
+/** The per-request environment handed to the app: the bindings, this request's services and the client's address. */
+export type RequestEnv = WorkerBindings & { services: Services; clientAddress: string };
 
 /** Builds the per-isolate part: trust store, authority key, app. Throws on unusable PEM. */
 export function buildIsolate(config: WorkerConfig): Isolate {
@@ -108,7 +111,7 @@ export function buildIsolate(config: WorkerConfig): Isolate {
     metrics,
     ...(config.HOADON_METRICS_TOKEN ? { metricsTokenHash: hashSecret(config.HOADON_METRICS_TOKEN) } : {}),
   });
-  return { config, metrics, app, trust, secrets };
+  return { config, metrics, app, trust, secrets, counters: new MemoryCounterStore() };
 }
 
 /**
@@ -127,6 +130,13 @@ export async function requestServices(iso: Isolate, env: WorkerBindings): Promis
     ...(c.HOADON_DB_SCHEMA ? { schema: c.HOADON_DB_SCHEMA } : {}),
   });
   const store = new PgStore(instrumentDb(db, iso.metrics));
-  const services = createServices({ store, trust: iso.trust, secrets: iso.secrets, issuerId: c.HOADON_ISSUER_ID, allowSha1: c.HOADON_ALLOW_SHA1 === "true" });
+  const services = createServices({
+    store,
+    trust: iso.trust,
+    secrets: iso.secrets,
+    issuerId: c.HOADON_ISSUER_ID,
+    allowSha1: c.HOADON_ALLOW_SHA1 === "true",
+    counters: iso.counters,
+  });
   return { db, services };
 }

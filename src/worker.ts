@@ -33,7 +33,8 @@ export default {
     }
     const { db, services } = await requestServices(iso, env);
     try {
-      return await iso.app.fetch(request, { ...env, services }, ctx);
+      const clientAddress = request.headers.get("cf-connecting-ip") ?? "unknown";
+      return await iso.app.fetch(request, { ...env, services, clientAddress }, ctx);
     } finally {
       // Every body is complete when the app answers (no streaming), so the client can go.
       ctx.waitUntil(db.close());

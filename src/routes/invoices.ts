@@ -208,6 +208,9 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     if (principal.role !== "seller") throw new ApiError("FORBIDDEN");
     const { invoices } = c.req.valid("json");
     const results = await submitBatch(c.get("services").submit, invoices, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode });
+    const metrics = c.get("metrics");
+    metrics.batchSize.observe({}, invoices.length);
+    metrics.invoicesIssued.inc({}, results.filter((r) => r.status === 201).length);
     return c.json({ results }, 200);
   });
 

@@ -64,6 +64,20 @@ describe("GET /metrics", () => {
     expect(text).toMatch(/hoadon_http_request_duration_seconds_bucket\{method="POST",route="\/v1\/invoices",status="201",le="\+Inf"\} \d+/);
   });
 
+  it("counts a batch's size and the invoices it issued", async () => {
+    const before = await scrape();
+    const xml = s.invoice({ number: nextNumber() });
+    const res = await h.call("POST", "/v1/invoices/batch", { invoices: [xml, s.invoice({ number: nextNumber() }), xml, "<HDon>"] }, s.apiKey);
+    expect(res.status).toBe(200);
+    const statuses = ((await res.json()) as { results: { status: number }[] }).results.map((r) => r.status);
+    const issued = statuses.filter((st) => st === 201).length;
+    expect(issued).toBe(2);
+    const text = await scrape();
+    expect(sample(text, "hoadon_invoices_issued_total")).toBe(sample(before, "hoadon_invoices_issued_total") + issued);
+    expect(sample(text, "hoadon_batch_size_count")).toBe(sample(before, "hoadon_batch_size_count") + 1);
+    expect(sample(text, 'hoadon_batch_size_bucket{le="5"}')).toBe(sample(before, 'hoadon_batch_size_bucket{le="5"}') + 1);
+  });
+
   it("counts refusals by error code, unknown paths under one label", async () => {
     const before = await scrape();
     expect((await h.submit("<HDon>", s.apiKey)).status).toBe(400);
