@@ -15,6 +15,8 @@
  * business rules for one invoice (CPU, plus the seller's registration, read once per request);
  * `commitInvoices` takes verified invoices of one submitter through duplicates and related
  * invoices (one read for all), codes and stamps, and one store transaction for all of them.
+ * A batch stamps each item as soon as it is verified (`stampNow`), to keep no parsed document
+ * across the batch; the refusals and their order are the same either way.
  */
 import { ApiError, type Fault } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
@@ -79,7 +81,10 @@ export function storeRegistry(store: Store): Registry {
 
 /** An invoice that passed every stage up to the business rules: what the commit half needs. */
 export interface VerifiedInvoice {
-  doc: InvoiceDocument;
+  /** The parsed invoice, for the stamp; null once stamped (`stampNow`). */
+  doc: InvoiceDocument | null;
+  /** The code and stamped XML, when stamped before the duplicates stage (batches). */
+  stamped: { code: string; xml: string } | null;
   invoice: Invoice;
   key: NaturalKey;
   /** SHA-256 (base64) of the signed DLHDon under C14N 1.0. */
@@ -128,7 +133,9 @@ export async function submitBatch(deps: SubmitDeps, bodies: readonly string[], s
     // The gate is CPU work: let other requests in between items.
     if (index % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
     try {
-      verified.push({ index, item: await verifyInvoice(deps, bodies[index]!, submitter, receivedAt, registry) });
+      // Stamped at once so that its DOM (some 30 times the size of its text) is not kept
+      // for the whole batch; a code issued for an item that proves a replay is only a gap.
+      verified.push({ index, item: await stampNow(deps, await verifyInvoice(deps, bodies[index]!, submitter, receivedAt, registry)) });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       results[index] = refusedItem(index, error);
@@ -217,7 +224,19 @@ export async function verifyInvoice(
     digest: digestBase64("sha256", dlhdonC14n),
     certificateFingerprint: cert.value.fingerprint,
     receivedAt,
+    stamped: null,
   };
+}
+
+/** Stages 9–10 ahead of the duplicates stage: the code and the authority's signature, releasing the parsed document. */
+export async function stampNow(deps: SubmitDeps, v: VerifiedInvoice): Promise<VerifiedInvoice> {
+  return { ...v, doc: null, stamped: v.stamped ?? (await codeAndStamp(deps, v)) };
+}
+
+async function codeAndStamp(deps: SubmitDeps, v: VerifiedInvoice): Promise<{ code: string; xml: string }> {
+  if (!v.doc) throw new Error("codeAndStamp: the invoice's document was released before it was stamped");
+  const code = await deps.codes.issue({ ...v.key, issueDate: v.invoice.issueDate, totalPayable: vndTotals(v.invoice).totalPayable, digest: v.digest });
+  return { code, xml: stamp(v.doc, code, v.receivedAt, deps.authority, v.digest).xml };
 }
 
 /**
@@ -258,9 +277,7 @@ export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[],
   const fresh: NewInvoice[] = [];
   for (const i of pending) {
     const v = items[i]!;
-    const totals = vndTotals(v.invoice);
-    const code = await deps.codes.issue({ ...v.key, issueDate: v.invoice.issueDate, totalPayable: totals.totalPayable, digest: v.digest });
-    const stamped = stamp(v.doc, code, v.receivedAt, deps.authority, v.digest);
+    const { code, xml } = v.stamped ?? (await codeAndStamp(deps, v));
     fresh.push({
       ...v.key,
       code,
@@ -268,9 +285,9 @@ export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[],
       buyerTaxCode: v.invoice.buyer?.taxCode ?? null,
       issueDate: v.invoice.issueDate,
       currency: v.invoice.currency,
-      ...totals,
+      ...vndTotals(v.invoice),
       digest: v.digest,
-      xml: stamped.xml,
+      xml,
       issuedAt: v.receivedAt,
       certificateFingerprint: v.certificateFingerprint,
       submittedBy: submitter.keyId,
