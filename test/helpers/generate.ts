@@ -206,6 +206,24 @@ export const MUTATIONS: readonly Mutation[] = [
   { name: "whitespace between HDon's children (outside the signed data)", keepsSignature: true, apply: (x) => x.replace("</DLHDon>", "</DLHDon>\n  \t") },
   { name: "&gt; in signed text written as a literal '>'", keepsSignature: true, apply: (x, r) => { const [a, b] = inside(x); return replaceOne(x, /&gt;/, r, () => ">", a, b); } },
   { name: "&quot; in signed text written as a literal '\"'", keepsSignature: true, apply: (x, r) => { const [a, b] = inside(x); return replaceOne(x, /&quot;/, r, () => '"', a, b); } },
+  {
+    name: "a signed text written as a CDATA section",
+    keepsSignature: true,
+    apply: (x, r) => {
+      const [a, b] = inside(x);
+      return replaceOne(x, /<(Ten|THDon|THHDVu|DChi|HTTToan)>([^<]+)<\/\1>/, r, (m) => {
+        const raw = m[2]!
+          .replace(/&#x([0-9a-fA-F]+);/g, (_e, h: string) => String.fromCodePoint(parseInt(h, 16)))
+          .replace(/&#([0-9]+);/g, (_e, d: string) => String.fromCodePoint(Number(d)))
+          .replace(/&lt;/g, "<")
+          .replace(/&gt;/g, ">")
+          .replace(/&quot;/g, '"')
+          .replace(/&apos;/g, "'")
+          .replace(/&amp;/g, "&");
+        return raw.includes("]]>") ? m[0] : `<${m[1]}><![CDATA[${raw}]]></${m[1]}>`;
+      }, a, b);
+    },
+  },
   // Signed octets changed: every verifier must refuse.
   { name: "a digit of a signed amount changed", keepsSignature: false, apply: (x, r) => replaceOne(x, /<(TgTTTBSo|ThTien|DGia)>(\d)/, r, (m) => `<${m[1]}>${(Number(m[2]) + 1) % 10}`) },
   { name: "a letter of a signed name changed", keepsSignature: false, apply: (x, r) => { const [a, b] = inside(x); return replaceOne(x, /<Ten>(.)/, r, (m) => `<Ten>${m[1] === "X" ? "Y" : "X"}`, a, b); } },

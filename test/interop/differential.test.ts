@@ -11,6 +11,9 @@
  * signers never produce that shape; test/api/attacks-signature.test.ts pins what the service
  * does with it.
  *
+ * Also kept out: a SignatureValue split by a CDATA section. The XMLDSig text (and xmlsec1, and the
+ * service) read the element's whole text; xml-crypto reads only its first text node and refuses.
+ *
  * HOADON_DIFF_SEED reproduces a run (the seed is printed), HOADON_DIFF_COUNT changes its size.
  */
 import { readFileSync } from "node:fs";
