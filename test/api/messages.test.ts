@@ -240,6 +240,15 @@ describe("300: an error notice 04/SS-HĐĐT", () => {
     expect(readReply(first).all("TBao/DLTBao/DSHDon/HDon/TTTNCCQT")).toEqual(["1"]);
   });
 
+  it("answers concurrent copies of one 300 with one 301, cancelling once", async () => {
+    const a = await issue();
+    const sent = notice([entry(a, "1")]);
+    const replies = await Promise.all([1, 2, 3].map(async () => (await post(sent.xml)).text()));
+    expect(new Set(replies).size).toBe(1);
+    expect(readReply(replies[0]!).all("TBao/DLTBao/DSHDon/HDon/TTTNCCQT")).toEqual(["1"]);
+    expect((await invoice(a.code)).history.filter((e) => e.event === "cancelled")).toHaveLength(1);
+  });
+
   it("judges each invoice on its own: not found, already cancelled, adjust and explain notices, other kinds", async () => {
     const ok = await issue();
     const cancelled = await issue();
