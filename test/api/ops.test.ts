@@ -3,6 +3,7 @@
  * carry a secret or an invoice, and the offline interactive documentation.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../src/app.js";
 import { readPublicAsset } from "../../src/assets-node.js";
 import { hashSecret } from "../../src/auth.js";
 import type { Logger } from "../../src/log.js";
@@ -99,14 +100,10 @@ describe("GET /metrics", () => {
   });
 
   it("is public when no metrics token is configured", async () => {
-    const open = await startHarness({ app: { logger: captured } });
-    try {
-      const res = await open.app.request("/metrics");
-      expect(res.status).toBe(200);
-      expect(await res.text()).toContain("# TYPE hoadon_http_requests_total counter");
-    } finally {
-      await open.close();
-    }
+    const open = buildApp(h.services, { logger: captured });
+    const res = await open.request("/metrics");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("# TYPE hoadon_http_requests_total counter");
   });
 
   it("times database statements and reports pool use through the timing layer", async () => {
@@ -176,18 +173,16 @@ describe("request ids and logs", () => {
 
   it("logs an unexpected error with its request id, and the client sees only INTERNAL", async () => {
     lines.length = 0;
-    const broken = await startHarness({ app: { logger: captured, logError: undefined } });
-    try {
-      broken.services.store.getSeller = () => Promise.reject(new Error("boom: internal detail"));
-      const res = await broken.call("GET", "/v1/sellers/0100000010");
+    const store = Object.create(h.store, { getSeller: { value: () => Promise.reject(new Error("boom: internal detail")) } }) as Harness["store"];
+    const broken = buildApp({ ...h.services, store }, { logger: captured });
+    {
+      const res = await broken.request("/v1/sellers/0100000010", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       const body = (await res.json()) as { error: { code: string; message: string } };
       expect(res.status).toBe(500);
       expect(body.error.code).toBe("INTERNAL");
       expect(JSON.stringify(body)).not.toContain("boom");
       const line = lines.find((l) => l.level === "error" && l.fields.requestId === res.headers.get("x-request-id"));
       expect(JSON.stringify(line?.fields)).toContain("boom: internal detail");
-    } finally {
-      await broken.close();
     }
   });
 });
