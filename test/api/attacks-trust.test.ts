@@ -13,11 +13,15 @@ import { readFileSync } from "node:fs";
 import { CERTS, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { all, ds, dsElement, kids, one, resign, rewrite, sellerSignature, serialize, parseDoc } from "../helpers/attacks.js";
 import { buildInvoice, randomTaxCode, todayGmt7 } from "../helpers/invoice.js";
-import { issueCertificate, issueSellerCert, makeCrl, makeTestCa, pemToDer, type TestCa } from "../helpers/pki.js";
+import { issueCertificate as issueAnyCertificate, issueSellerCert as issueAnySellerCert, makeCrl, makeTestCa, pemToDer, type TestCa } from "../helpers/pki.js";
 import { expectIssued, expectRefused } from "../helpers/refusal.js";
 import { nowGmt7, signInvoice } from "../helpers/sign.js";
 
 const UID = "0.9.2342.19200300.100.1.1";
+// EC P-256 unless a test asks for RSA: RSA key generation would dominate this file's time. The
+// file's seller `s` signs with RSA, so both key types meet every check.
+const issueSellerCert = (p: Parameters<typeof issueAnySellerCert>[0]) => issueAnySellerCert({ keyType: "ec", ...p });
+const issueCertificate = (p: Parameters<typeof issueAnyCertificate>[0]) => issueAnyCertificate({ keyType: "ec", ...p });
 const DAY = 86_400_000;
 let h: Harness;
 let s: TestSeller;
@@ -47,7 +51,7 @@ describe("certificates", () => {
   });
 
   it("refuses the committed untrusted-root certificate of certs/ (CERT_UNTRUSTED)", async () => {
-    const t = await h.seller({ taxCode: randomTaxCode() });
+    const t = await h.seller({ taxCode: randomTaxCode(), keyType: "ec" });
     const key = { keyPem: readFileSync(CERTS + "untrusted-seller-0100000010.key", "utf8"), certPem: readFileSync(CERTS + "untrusted-seller-0100000010.pem", "utf8") };
     // It names 0100000010; the chain is judged before the tax code, so any seller shows the refusal.
     await refused(sign(t.taxCode, key), "CERT_UNTRUSTED", t.apiKey);
@@ -87,7 +91,7 @@ describe("certificates", () => {
   });
 
   it("refuses the committed not-yet-valid certificate (valid from 2035) signed now (CERT_EXPIRED)", async () => {
-    const t = await h.seller({ taxCode: randomTaxCode() });
+    const t = await h.seller({ taxCode: randomTaxCode(), keyType: "ec" });
     const key = { keyPem: readFileSync(CERTS + "seller-0100000010-notyet.key", "utf8"), certPem: readFileSync(CERTS + "seller-0100000010-notyet.pem", "utf8") };
     await refused(sign(t.taxCode, key), "CERT_EXPIRED", t.apiKey);
   });
@@ -128,7 +132,7 @@ describe("certificates", () => {
   });
 
   it("refuses a certificate once it is on a configured CRL, in PEM and in DER, and accepts it again when the CRL no longer lists it (CERT_REVOKED)", async () => {
-    const t = await h.seller();
+    const t = await h.seller({ keyType: "ec" });
     const issuing = { certPem: readFileSync(CERTS + "issuing-ca.pem", "utf8"), keyPem: readFileSync(CERTS + "issuing-ca.key", "utf8") };
     await expectIssued(h, t.invoice(), t.apiKey);
     const pem = await makeCrl(issuing, [t.serial]);
@@ -145,7 +149,7 @@ describe("certificates", () => {
   });
 
   it("refuses the committed revoked certificate with the committed CRL of certs/ (PEM and DER) (CERT_REVOKED)", async () => {
-    const t = await h.seller({ taxCode: randomTaxCode() });
+    const t = await h.seller({ taxCode: randomTaxCode(), keyType: "ec" });
     const key = { keyPem: readFileSync(CERTS + "seller-0100000010-revoked.key", "utf8"), certPem: readFileSync(CERTS + "seller-0100000010-revoked.pem", "utf8") };
     try {
       for (const file of ["issuing-ca.crl.pem", "issuing-ca.crl.der"]) {
@@ -159,7 +163,7 @@ describe("certificates", () => {
   });
 
   it("refuses every certificate below a revoked issuing CA (its root's CRL lists the CA) (CERT_REVOKED)", async () => {
-    const t = await h.seller({ taxCode: randomTaxCode() });
+    const t = await h.seller({ taxCode: randomTaxCode(), keyType: "ec" });
     const c = await issueSellerCert({ taxCode: t.taxCode, issuer: ca.issuing, keyType: "ec" });
     const reg = await h.call("POST", `/v1/sellers/${t.taxCode}/certificates`, { pem: c.certPem });
     expect(reg.status).toBe(201);
@@ -173,7 +177,7 @@ describe("certificates", () => {
   });
 
   it("ignores a CRL forged with another key (it cannot revoke, and it cannot un-revoke either)", async () => {
-    const t = await h.seller();
+    const t = await h.seller({ keyType: "ec" });
     const issuing = { certPem: readFileSync(CERTS + "issuing-ca.pem", "utf8"), keyPem: readFileSync(CERTS + "issuing-ca.key", "utf8") };
     const forger = await issueSellerCert({ taxCode: randomTaxCode() });
     try {
@@ -209,7 +213,7 @@ describe("certificates", () => {
 
   it("refuses the head office's certificate for a registered branch's invoice (CERT_TAX_CODE_MISMATCH)", async () => {
     const head = randomTaxCode();
-    const branch = await h.seller({ taxCode: `${head}-002` });
+    const branch = await h.seller({ taxCode: `${head}-002`, keyType: "ec" });
     const headCert = await issueSellerCert({ taxCode: head });
     await refused(sign(branch.taxCode, headCert), "CERT_TAX_CODE_MISMATCH", branch.apiKey);
   });
@@ -227,7 +231,7 @@ describe("certificates", () => {
   });
 
   it("refuses a registered certificate once it is stopped (CERT_NOT_REGISTERED)", async () => {
-    const t = await h.seller();
+    const t = await h.seller({ keyType: "ec" });
     await expectIssued(h, t.invoice(), t.apiKey);
     expect((await h.call("DELETE", `/v1/sellers/${t.taxCode}/certificates/${t.serial}`)).status).toBe(200);
     await refused(t.invoice(), "CERT_NOT_REGISTERED", t.apiKey);

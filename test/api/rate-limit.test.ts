@@ -5,27 +5,31 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { MemoryCounterStore } from "../../src/rate-limit.js";
+import { DEFAULT_RATE_LIMITS, MemoryCounterStore, RateLimiter } from "../../src/rate-limit.js";
 import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { expectIssued, expectRefused, type ErrorBody } from "../helpers/refusal.js";
 
 let now = Date.now();
 const clock = () => new Date(now);
 let h: Harness;
-let proxied: Harness;
 let s: TestSeller;
 
 beforeAll(async () => {
-  [h, proxied] = await Promise.all([
-    startHarness({ clock, rateLimits: { publicPerMinute: 3, refusalLimit: 3 } }),
-    startHarness({ clock, rateLimits: { publicPerMinute: 2, trustProxyHops: 1 } }),
-  ]);
-  s = await h.seller();
+  h = await startHarness({ clock, rateLimits: { publicPerMinute: 3, refusalLimit: 3 } });
+  s = await h.seller({ keyType: "ec" });
 });
-afterAll(async () => {
-  await h?.close();
-  await proxied?.close();
-});
+afterAll(async () => h?.close());
+
+/** Runs `fn` with other limits in force (a new limiter with its own counters), then puts the file's back. */
+async function withLimits(settings: Partial<typeof DEFAULT_RATE_LIMITS>, fn: () => Promise<void>): Promise<void> {
+  const saved = h.services.rateLimiter;
+  h.services.rateLimiter = new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...settings }, new MemoryCounterStore(), clock);
+  try {
+    await fn();
+  } finally {
+    h.services.rateLimiter = saved;
+  }
+}
 
 /** A GET from a given socket address (what @hono/node-server hands the app as env.incoming). */
 const from = (app: Harness, address: string, path: string, headers: Record<string, string> = {}) =>
@@ -67,11 +71,26 @@ describe("public endpoints, per client address", () => {
   });
 
   it("behind one trusted proxy, limits the address the proxy saw (the rightmost X-Forwarded-For entry), whatever the client wrote before it", async () => {
-    const lb = "10.0.0.1";
-    expect((await from(proxied, lb, "/healthz", { "x-forwarded-for": "198.51.100.7" })).status).toBe(200);
-    expect((await from(proxied, lb, "/healthz", { "x-forwarded-for": "1.2.3.4, 198.51.100.7" })).status).toBe(200);
-    await expectLimited(await from(proxied, lb, "/healthz", { "x-forwarded-for": "5.6.7.8, 198.51.100.7" }));
-    expect((await from(proxied, lb, "/healthz", { "x-forwarded-for": "198.51.100.8" })).status).toBe(200);
+    await withLimits({ publicPerMinute: 2, trustProxyHops: 1 }, async () => {
+      const lb = "10.0.0.1";
+      expect((await from(h, lb, "/healthz", { "x-forwarded-for": "198.51.100.7" })).status).toBe(200);
+      expect((await from(h, lb, "/healthz", { "x-forwarded-for": "1.2.3.4, 198.51.100.7" })).status).toBe(200);
+      await expectLimited(await from(h, lb, "/healthz", { "x-forwarded-for": "5.6.7.8, 198.51.100.7" }));
+      expect((await from(h, lb, "/healthz", { "x-forwarded-for": "198.51.100.8" })).status).toBe(200);
+    });
+  });
+
+  it("behind two trusted proxies, takes the second entry from the right", async () => {
+    await withLimits({ publicPerMinute: 1, trustProxyHops: 2 }, async () => {
+      expect((await from(h, "10.0.0.2", "/healthz", { "x-forwarded-for": "spoofed, 198.51.100.20, 10.0.0.9" })).status).toBe(200);
+      await expectLimited(await from(h, "10.0.0.2", "/healthz", { "x-forwarded-for": "other, 198.51.100.20, 10.0.0.8" }));
+    });
+  });
+
+  it("turns the public limit off with 0", async () => {
+    await withLimits({ publicPerMinute: 0 }, async () => {
+      for (let i = 0; i < 10; i++) expect((await from(h, "192.0.2.50", "/healthz")).status).toBe(200);
+    });
   });
 
   it("does not limit authenticated endpoints by address", async () => {
