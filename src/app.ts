@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { routePath } from "hono/route";
 import type { AppEnv, Services } from "./context.js";
 import { ApiError, ERRORS, type ErrorCode, type Fault } from "./errors.js";
 import { consoleLogger, errorFields, type Logger } from "./log.js";
@@ -29,7 +30,7 @@ export interface AppOptions extends OpsOptions {
 
 /** The route pattern of the answered request ("/v1/invoices/:code"), never the raw path: metric labels stay bounded. */
 function routeLabel(c: Context<AppEnv>): string {
-  const r = c.req.routePath;
+  const r = routePath(c);
   return r === "*" || r === "/*" || r === "" ? "(unmatched)" : r;
 }
 
