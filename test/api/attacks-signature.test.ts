@@ -255,6 +255,17 @@ describe("duplicate Ids", () => {
     await refused(xml, "SIGNATURE_PROFILE");
   });
 
+  it("refuses an Id repeated on two elements that no Reference names: Ids are unique in the whole document (SIGNATURE_PROFILE)", async () => {
+    const xml = rewrite(signed(), (doc) => {
+      for (const name of ["CCKSKhac", "NMua"]) {
+        const e = doc.createElement(name);
+        e.setAttribute("Id", "unrelated");
+        one(doc, "DSCKS").appendChild(e);
+      }
+    });
+    await refused(xml, "SIGNATURE_PROFILE");
+  });
+
   it("refuses the SigningTime Object's Id repeated elsewhere (SIGNATURE_PROFILE)", async () => {
     const xml = rewrite(signed(), (doc) => {
       const objId = all(doc, "Object")[0]!.getAttribute("Id")!;
