@@ -4,7 +4,7 @@
  * seller registered over HTTP with invoices signed beforehand by the test helpers.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -39,9 +39,17 @@ export async function freshDatabase(serverUrl: string): Promise<{ url: string; n
   };
 }
 
+const dataDirs: string[] = [];
+
+/** Deletes the data dirs serviceEnv made (call in afterAll, once the services have stopped). */
+export function removeDataDirs(): void {
+  for (const d of dataDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 /** The settings of a child service: fixed secrets (so a restart issues under the same key), its own data dir. */
 export function serviceEnv(databaseUrl: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
   const dataDir = mkdtempSync(join(tmpdir(), "hoadon-fault-"));
+  dataDirs.push(dataDir);
   return {
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     HOADON_DATA_DIR: dataDir,

@@ -1,7 +1,7 @@
 /** Bad configuration: start-up exits non-zero with one line naming the setting, before touching any database. */
 import { describe, expect, it } from "vitest";
 import { childEnv, ROOT, startChild } from "../helpers/process.js";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -31,9 +31,11 @@ describe("bad configuration", () => {
   });
 
   it("exits non-zero with one line naming DATABASE_URL when nothing answers there", async () => {
-    const child = startChild(join(ROOT, "node_modules/.bin/tsx"), ["src/server.ts"], childEnv({ DATABASE_URL: "postgres://postgres:x@127.0.0.1:1/none", HOADON_DATA_DIR: mkdtempSync(join(tmpdir(), "hoadon-cfg-")) }));
+    const dataDir = mkdtempSync(join(tmpdir(), "hoadon-cfg-"));
+    const child = startChild(join(ROOT, "node_modules/.bin/tsx"), ["src/server.ts"], childEnv({ DATABASE_URL: "postgres://postgres:x@127.0.0.1:1/none", HOADON_DATA_DIR: dataDir }));
     const code = await Promise.race([child.exited, new Promise<string>((r) => setTimeout(() => r("timeout"), 30_000))]);
     await child.kill();
+    rmSync(dataDir, { recursive: true, force: true });
     expect(code, child.output()).toBe(1);
     const lines = child.output().trim().split("\n");
     expect(lines, child.output()).toHaveLength(1);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep, startService, type NodeService } from "../helpers/process.js";
-import { freshDatabase, NEEDS_POSTGRES, numberOf, registerSeller, serviceEnv, SERVER_URL, submit } from "./common.js";
+import { freshDatabase, NEEDS_POSTGRES, numberOf, registerSeller, removeDataDirs, serviceEnv, SERVER_URL, submit } from "./common.js";
 
 const INVOICES = 240;
 const SUBMITTERS = 12;
@@ -24,6 +24,7 @@ describe.skipIf(!SERVER_URL)(`kill -9 under load (${SERVER_URL ? "PostgreSQL" : 
     await first?.kill();
     await second?.kill();
     await db?.drop();
+    removeDataDirs();
   });
 
   it("loses no acknowledged invoice and never gives one invoice two codes", async () => {

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, postgresBinaries, startService, waitUntil, throwawayPostgres, type NodeService, type ThrowawayPostgres } from "../helpers/process.js";
-import { registerSeller, serviceEnv, submit, ADMIN, type RemoteSeller } from "./common.js";
+import { registerSeller, removeDataDirs, serviceEnv, submit, ADMIN, type RemoteSeller } from "./common.js";
 
 const BIN = postgresBinaries();
 
@@ -26,6 +26,7 @@ describe.skipIf(!BIN)(`PostgreSQL stopped (${BIN ? BIN : "skipped: no initdb/pg_
   afterAll(async () => {
     await svc?.kill();
     pg?.destroy();
+    removeDataDirs();
   });
 
   it("answers 503 UNAVAILABLE with Retry-After within a second while it is down, and recovers by itself", async () => {

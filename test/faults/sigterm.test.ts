@@ -5,7 +5,7 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep, startService, type NodeService } from "../helpers/process.js";
-import { freshDatabase, NEEDS_POSTGRES, registerSeller, serviceEnv, SERVER_URL, type RemoteSeller } from "./common.js";
+import { freshDatabase, NEEDS_POSTGRES, registerSeller, removeDataDirs, serviceEnv, SERVER_URL, type RemoteSeller } from "./common.js";
 
 describe.skipIf(!SERVER_URL)(`SIGTERM (${SERVER_URL ? "PostgreSQL" : NEEDS_POSTGRES})`, () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -20,6 +20,7 @@ describe.skipIf(!SERVER_URL)(`SIGTERM (${SERVER_URL ? "PostgreSQL" : NEEDS_POSTG
   afterAll(async () => {
     await svc?.kill();
     await db?.drop();
+    removeDataDirs();
   });
 
   it("finishes the request in flight, refuses new connections, closes the pool and exits 0", async () => {
