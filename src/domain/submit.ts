@@ -27,8 +27,9 @@ import { readInvoiceDocument, readSellerSignature, refuseAuthorityParts, type In
 import { childElements, parseXml, textOf, type ParseLimits, type ParsedXml } from "../xml/parse.js";
 import { stamp, type AuthorityKey } from "../xml/stamp.js";
 import { verifyProfile, type VerifiedSignature } from "../xml/verify.js";
-import type { CodeIssuer } from "./code.js";
+import type { CodeIdentity, CodeIssuer } from "./code.js";
 import { readInvoice, type Invoice } from "./invoice.js";
+import { buildQrPayload } from "./qr.js";
 import { checkRules, vndTotals } from "./rules.js";
 
 /** Everything the pipeline needs, built once at start. */
@@ -216,12 +217,11 @@ export async function verifyInvoice(
   const ruleFaults = checkRules(inv, { today: gmt7Date(receivedAt) });
   if (ruleFaults.length) return refuse(firstStage(ruleFaults));
 
-  const dlhdonC14n = reuseInclusiveCanonical(verified.value, doc.dlhdon) ?? canonicalize(doc.dlhdon, C14N);
   return {
     doc,
     invoice: inv,
     key: { sellerTaxCode, form: inv.form, symbol: inv.symbol, number: inv.number },
-    digest: digestBase64("sha256", dlhdonC14n),
+    digest: signedDataDigest(verified.value, doc.dlhdon),
     certificateFingerprint: cert.value.fingerprint,
     receivedAt,
     stamped: null,
@@ -235,8 +235,19 @@ export async function stampNow(deps: SubmitDeps, v: VerifiedInvoice): Promise<Ve
 
 async function codeAndStamp(deps: SubmitDeps, v: VerifiedInvoice): Promise<{ code: string; xml: string }> {
   if (!v.doc) throw new Error("codeAndStamp: the invoice's document was released before it was stamped");
-  const code = await deps.codes.issue({ ...v.key, issueDate: v.invoice.issueDate, totalPayable: vndTotals(v.invoice).totalPayable, digest: v.digest });
-  return { code, xml: stamp(v.doc, code, v.receivedAt, deps.authority, v.digest).xml };
+  const identity = codeIdentity(v.key, v.invoice, v.digest);
+  const code = await deps.codes.issue(identity);
+  // The authority's DLQRCode, from the verified data; it replaces whatever DLQRCode the seller sent.
+  return { code, xml: stamp(v.doc, code, v.receivedAt, deps.authority, v.digest, buildQrPayload(identity)).xml };
+}
+
+/**
+ * What a code binds (invoice-format.md §5), from a verified DLHDon: the natural key, NLap, the
+ * total payable in VND and the DLHDon digest. Issuing a code and checking one (POST /v1/verify)
+ * both use this, so the two cannot drift apart.
+ */
+export function codeIdentity(key: NaturalKey, invoice: Invoice, digest: string): CodeIdentity {
+  return { ...key, issueDate: invoice.issueDate, totalPayable: vndTotals(invoice).totalPayable, digest };
 }
 
 /**
@@ -390,6 +401,11 @@ function sellerTaxCodeOf(dlhdon: Element): string {
   const mst = nban && childElements(nban).find((e) => e.localName === "MST" && e.namespaceURI === null);
   // Not trimmed: the schema refuses padding, so a padded MST can never match a key or a certificate.
   return mst ? textOf(mst) : "";
+}
+
+/** The invoice's digest: SHA-256 (base64) of DLHDon under C14N 1.0, reusing the seller's canonical octets when they are exactly that. */
+export function signedDataDigest(v: VerifiedSignature, dlhdon: Element): string {
+  return digestBase64("sha256", reuseInclusiveCanonical(v, dlhdon) ?? canonicalize(dlhdon, C14N));
 }
 
 /** The seller's own C14N 1.0 octets of DLHDon, when its Reference used exactly that (no second canonicalization). */

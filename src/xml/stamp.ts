@@ -81,8 +81,11 @@ function importFragment(doc: Document, xml: string): Element {
  * Stamps a verified invoice with `code`, signed at `signingTime`. The parsed DOM is used as
  * scratch space (MCCQT and CQT are inserted into it to canonicalize them in context).
  * `dlhdonDigest` is SHA-256 of DLHDon under C14N 1.0, which the pipeline computed already.
+ * `qr`, when given, is the authority's DLQRCode (built from the verified DLHDon): it takes the
+ * place of any DLQRCode the seller sent (null: the answer carries none). It is not signed: the
+ * CQT References are exactly the three of §6, and nothing may trust DLQRCode's text.
  */
-export function stamp(doc: InvoiceDocument, code: string, signingTime: Date, key: AuthorityKey, dlhdonDigest: string): Stamped {
+export function stamp(doc: InvoiceDocument, code: string, signingTime: Date, key: AuthorityKey, dlhdonDigest: string, qr?: string | null): Stamped {
   const { parsed, dscks } = doc;
   const v: CqtValues = {
     sigId: `Tct-${hex32()}`,
@@ -111,11 +114,15 @@ export function stamp(doc: InvoiceDocument, code: string, signingTime: Date, key
   for (let i = 0; i < 3; i++) digestValues.item(i)!.appendChild(parsed.doc.createTextNode(v.digests[i]!));
   v.signatureValue = signValue(key.method, key.privateKey, canonicalize(signedInfo, C14N));
 
-  return { xml: splice(doc, mccqtXml, cqtXml(v)), dlhdonDigest };
+  const qrXml = qr === undefined ? undefined : qr === null ? "" : `<DLQRCode>${escapeText(qr)}</DLQRCode>`;
+  return { xml: splice(doc, mccqtXml, cqtXml(v), qrXml), dlhdonDigest };
 }
 
-/** The output bytes: the seller's DLHDon, DLQRCode and DSCKS as sent, MCCQT between, CQT appended to DSCKS. */
-function splice(doc: InvoiceDocument, mccqtXml: string, cqt: string): string {
+/**
+ * The output bytes: the seller's DLHDon and DSCKS as sent, then DLQRCode (the authority's when
+ * `qrXml` is given, else the seller's as sent), MCCQT, and CQT appended to DSCKS.
+ */
+function splice(doc: InvoiceDocument, mccqtXml: string, cqt: string, qrXml?: string): string {
   const { text, frame } = doc.parsed;
   const slice = (name: string): string => {
     const c = frame.children.find((ch) => ch.name === name);
@@ -126,7 +133,7 @@ function splice(doc: InvoiceDocument, mccqtXml: string, cqt: string): string {
   return (
     text.slice(frame.outerStart ?? 0, frame.rootOpenEnd) +
     slice("DLHDon") +
-    slice("DLQRCode") +
+    (qrXml ?? slice("DLQRCode")) +
     mccqtXml +
     dscks.slice(0, close) +
     cqt +
