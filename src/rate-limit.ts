@@ -161,10 +161,17 @@ export function clientAddress(c: Context<AppEnv>, hops: number): string {
   return forwarded[Math.max(0, forwarded.length - hops)]!;
 }
 
+// Requests counted already: "/v1/verify" matches both "/v1/verify" and "/v1/verify/*" (Hono's
+// wildcard matches the bare prefix too), and one request must count once.
+const counted = new WeakSet<Request>();
+
 /** Middleware for public endpoints: per client address, RATE_LIMITED with Retry-After past the limit. */
 export const publicRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const limiter = c.get("services").rateLimiter;
-  await limiter.hitPublic(clientAddress(c, limiter.settings.trustProxyHops));
+  if (!counted.has(c.req.raw)) {
+    counted.add(c.req.raw);
+    const limiter = c.get("services").rateLimiter;
+    await limiter.hitPublic(clientAddress(c, limiter.settings.trustProxyHops));
+  }
   await next();
 };
 
