@@ -16,6 +16,7 @@ import { registerMessages } from "./routes/messages.js";
 import { registerOfficers } from "./routes/officers.js";
 import { registerOps, type OpsOptions } from "./routes/ops.js";
 import { registerSellers } from "./routes/sellers.js";
+import { registerVerify } from "./routes/verify.js";
 import { PUBLIC_PATHS, publicRateLimit } from "./rate-limit.js";
 import { DatabaseUnavailableError } from "./storage/db.js";
 
@@ -102,6 +103,7 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
   registerApiKeys(app);
   registerInvoices(app);
   registerMessages(app);
+  registerVerify(app);
   registerOps(app, opts);
 
   app.doc31("/openapi.json", {

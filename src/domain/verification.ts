@@ -1,0 +1,213 @@
+/**
+ * Public verification (api.md: /v1/verify…, and the buyer's page): anyone holding an invoice
+ * learns whether the tax authority issued it, and its status, without an account.
+ *
+ * "Valid" means genuine: the authority issued this very invoice. The status is reported beside
+ * it: a cancelled or replaced invoice is genuine, and the buyer is told plainly that it no longer
+ * counts. Public answers carry no buyer data (no name, tax code or address).
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { Fault } from "../errors.js";
+import type { InvoiceStatus, InvoiceSummary, NaturalKey, Store } from "../storage/store.js";
+import { authorityRules, readInvoiceDocument, readSellerSignature, type InvoiceDocument } from "../xml/invoice-document.js";
+import { parseXml, textOf, type ParseLimits } from "../xml/parse.js";
+import type { AuthorityKey } from "../xml/stamp.js";
+import { readSignature, verifyProfile } from "../xml/verify.js";
+import { CODE_PATTERN, isAuthenticCode } from "./code.js";
+import { readInvoice } from "./invoice.js";
+import { cmp, parseAmount } from "./money.js";
+import { codeIdentity, signedDataDigest } from "./submit.js";
+
+/** What a public lookup tells about an invoice (api.md GET /v1/verify/{code}). */
+export interface PublicInvoice {
+  /** Genuine: the record's code authenticates its identity under the authority's secret. */
+  valid: boolean;
+  code: string;
+  status: InvoiceStatus;
+  sellerTaxCode: string;
+  sellerName: string;
+  form: string;
+  symbol: string;
+  number: number;
+  issueDate: string;
+  /** VND (converted with TGia), decimal string. */
+  totalBeforeTax: string;
+  totalTax: string;
+  totalPayable: string;
+  /** The currency the invoice was written in. */
+  currency: string;
+}
+
+export interface VerifyDeps {
+  store: Store;
+  authority: AuthorityKey;
+  codeSecret: Uint8Array;
+  allowSha1: boolean;
+  limits: ParseLimits;
+}
+
+/** The record's own code checked against its stored identity: a row edited behind the service's back is not genuine. */
+function recordIsAuthentic(deps: VerifyDeps, inv: InvoiceSummary): boolean {
+  return isAuthenticCode(deps.codeSecret, inv.code, { sellerTaxCode: inv.sellerTaxCode, form: inv.form, symbol: inv.symbol, number: inv.number, issueDate: inv.issueDate, totalPayable: inv.totalPayable, digest: inv.digest });
+}
+
+async function publicOf(deps: VerifyDeps, inv: InvoiceSummary): Promise<PublicInvoice> {
+  const seller = await deps.store.getSeller(inv.sellerTaxCode);
+  return {
+    valid: recordIsAuthentic(deps, inv),
+    code: inv.code,
+    status: inv.status,
+    sellerTaxCode: inv.sellerTaxCode,
+    sellerName: seller?.name ?? "",
+    form: inv.form,
+    symbol: inv.symbol,
+    number: inv.number,
+    issueDate: inv.issueDate,
+    totalBeforeTax: inv.totalBeforeTax,
+    totalTax: inv.totalTax,
+    totalPayable: inv.totalPayable,
+    currency: inv.currency,
+  };
+}
+
+/** GET /v1/verify/{code}: null when no invoice has this code (a made-up code is simply unknown). */
+export async function lookupByCode(deps: VerifyDeps, code: string): Promise<PublicInvoice | null> {
+  if (!CODE_PATTERN.test(code)) return null;
+  const inv = await deps.store.getInvoice(code);
+  return inv ? publicOf(deps, inv) : null;
+}
+
+/** The lookup without the code: the natural key and the total payable. */
+export interface KeyLookup extends NaturalKey {
+  /** The total payable in VND as the buyer reads it; compared as a decimal ("1000" = "1000.00"). */
+  total: string;
+}
+
+/**
+ * GET /v1/verify?seller&form&symbol&number&total: null when there is no such invoice or the
+ * total differs — the two are not told apart, so the natural key alone (which is guessable)
+ * reveals nothing, the way Mexico's SAT asks for the total.
+ */
+export async function lookupByKey(deps: VerifyDeps, q: KeyLookup): Promise<PublicInvoice | null> {
+  const given = parseAmount(q.total);
+  if (given === null) return null;
+  const inv = await deps.store.findInvoiceByKey(q);
+  if (!inv) return null;
+  const stored = parseAmount(inv.totalPayable);
+  if (stored === null || cmp(stored, given) !== 0) return null;
+  return publicOf(deps, inv);
+}
+
+export type CheckName = "sellerSignature" | "authoritySignature" | "codeAuthentic" | "matchesRecord";
+
+/** POST /v1/verify: each check, the failures named, and the record the code points at (if any). */
+export interface DocumentVerification {
+  /** Genuine: every check passed. The status is separate (a cancelled invoice is genuine and cancelled). */
+  valid: boolean;
+  /** The document's MCCQT (null when it has none that looks like a code). */
+  code: string | null;
+  checks: Record<CheckName, boolean> & { status: InvoiceStatus | null };
+  /** Why each failed check failed, in check order. */
+  failures: { check: CheckName; code: string; message: string }[];
+  /** The stored invoice the document's code names, when there is one. */
+  invoice: PublicInvoice | null;
+}
+
+/** Thrown for a body that is not an XML invoice at all (too large, not well-formed, forbidden constructs). */
+export class UnreadableDocument extends Error {
+  constructor(readonly faults: Fault[]) {
+    super(faults[0]?.message ?? "unreadable");
+  }
+}
+
+const fail = (check: CheckName, f: Pick<Fault, "code" | "message">) => ({ check, code: f.code, message: f.message });
+
+/**
+ * Verifies a stamped invoice document: the seller's signature (mathematically valid over the
+ * DLHDon), the authority's signature (valid, and made with this authority's certificate), the
+ * code (its MAC over the identity read from the verified DLHDon), and the record (the stored
+ * invoice under this code has the same DLHDon digest). Parsed by the gate's hardened parser.
+ * Throws UnreadableDocument when the body is not an XML HDon at all.
+ */
+export async function verifyDocument(deps: VerifyDeps, body: Uint8Array): Promise<DocumentVerification> {
+  const parsed = parseXml(body, "HDon", deps.limits);
+  if (!parsed.ok) throw new UnreadableDocument(parsed.faults);
+  const failures: DocumentVerification["failures"] = [];
+  const checks: DocumentVerification["checks"] = { sellerSignature: false, authoritySignature: false, codeAuthentic: false, matchesRecord: false, status: null };
+
+  const frame = readInvoiceDocument(parsed.value);
+  if (!frame.ok) {
+    // Not an invoice's shape (a second DLHDon, a Signature out of place, …): nothing can be believed.
+    const f = frame.faults[0]!;
+    for (const check of ["sellerSignature", "authoritySignature", "codeAuthentic", "matchesRecord"] as const) failures.push(fail(check, f));
+    return { valid: false, code: null, checks, failures, invoice: null };
+  }
+  const doc = frame.value;
+  const mccqtText = doc.mccqt ? textOf(doc.mccqt).trim() : "";
+  const code = CODE_PATTERN.test(mccqtText) ? mccqtText : null;
+
+  // 1. The seller's signature: the signed data is what the seller signed.
+  let digest: string | null = null;
+  const profile = readSellerSignature(doc, deps.allowSha1);
+  const seller = profile.ok ? verifyProfile(profile.value) : profile;
+  if (seller.ok) {
+    checks.sellerSignature = true;
+    digest = signedDataDigest(seller.value, doc.dlhdon);
+  } else failures.push(fail("sellerSignature", seller.faults[0]!));
+
+  // 2. The authority's signature, by this authority's own certificate.
+  const authority = verifyAuthority(deps, doc);
+  if (authority === null) checks.authoritySignature = true;
+  else failures.push(fail("authoritySignature", authority));
+
+  // 3. The code: its MAC binds the identity read from the verified DLHDon.
+  if (!code) failures.push(fail("codeAuthentic", { code: "NOT_FOUND", message: doc.mccqt ? "MCCQT is not a code of 34 upper-case hex characters." : "The document carries no MCCQT." }));
+  else if (digest === null) failures.push(fail("codeAuthentic", { code: "SIGNATURE_INVALID", message: "The invoice data is not covered by a valid seller signature, so the code cannot be checked against it." }));
+  else {
+    const inv = readInvoice(doc.dlhdon);
+    if (!inv.ok) failures.push(fail("codeAuthentic", inv.faults[0]!));
+    else {
+      const key = { sellerTaxCode: inv.value.sellerTaxCode, form: inv.value.form, symbol: inv.value.symbol, number: inv.value.number };
+      if (isAuthenticCode(deps.codeSecret, code, codeIdentity(key, inv.value, digest))) checks.codeAuthentic = true;
+      else failures.push(fail("codeAuthentic", { code: "SIGNATURE_INVALID", message: "The code was not issued by the tax authority for this invoice's data." }));
+    }
+  }
+
+  // 4. The record: the invoice stored under this code has exactly this signed data.
+  const record = code ? await deps.store.getInvoice(code) : null;
+  if (!record) failures.push(fail("matchesRecord", { code: "NOT_FOUND", message: code ? "No invoice was issued with this code." : "The document carries no code to look up." }));
+  else {
+    checks.status = record.status;
+    if (digest !== null && sameText(record.digest, digest)) checks.matchesRecord = true;
+    else failures.push(fail("matchesRecord", { code: "SIGNATURE_INVALID", message: "The invoice data differs from the invoice issued with this code." }));
+  }
+
+  const valid = checks.sellerSignature && checks.authoritySignature && checks.codeAuthentic && checks.matchesRecord;
+  return { valid, code, checks, failures, invoice: record ? await publicOf(deps, record) : null };
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The one CQT signature: the profile of §6, every digest and the value, and the signer is this authority's certificate. Null when it passes. */
+function verifyAuthority(deps: VerifyDeps, doc: InvoiceDocument): Pick<Fault, "code" | "message"> | null {
+  if (!doc.mccqt) return { code: "SIGNATURE_MISSING", message: "The document carries no MCCQT for the authority's signature to cover." };
+  if (doc.authoritySignatures.length !== 1) {
+    return { code: doc.authoritySignatures.length ? "SIGNATURE_PROFILE" : "SIGNATURE_MISSING", message: doc.authoritySignatures.length ? "More than one Signature under DSCKS/CQT." : "No tax authority signature under DSCKS/CQT." };
+  }
+  if (doc.parsed.duplicateIds.length) return { code: "SIGNATURE_PROFILE", message: `Duplicate Id values: ${doc.parsed.duplicateIds.slice(0, 5).join(", ")}.` };
+  const profile = readSignature(doc.authoritySignatures[0]!, doc.parsed, authorityRules(doc, false));
+  if (!profile.ok) return profile.faults[0]!;
+  const verified = verifyProfile(profile.value);
+  if (!verified.ok) return verified.faults[0]!;
+  // Anyone can make a mathematically valid "CQT" signature with a key of their own: only this
+  // authority's certificate counts.
+  const ours = deps.authority.certDer;
+  if (verified.value.signer.length !== ours.length || !timingSafeEqual(verified.value.signer, ours)) {
+    return { code: "CERT_UNTRUSTED", message: "The CQT signature was not made with the tax authority's certificate." };
+  }
+  return null;
+}
