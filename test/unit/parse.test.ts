@@ -406,3 +406,12 @@ describe("the frame", () => {
     if (r.ok) expect(r.value).toEqual(parsed(doc).frame);
   });
 });
+
+describe("XML version", () => {
+  it("refuses an XML 1.1 declaration, whose rules (characters, line ends) the verifiers would read differently (XML_MALFORMED)", () => {
+    const r = parseXml('<?xml version="1.1" encoding="UTF-8"?><HDon/>', "HDon");
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.faults[0]!.code).toBe("XML_MALFORMED");
+    expect(parseXml('<?xml version="1.0" encoding="UTF-8"?><HDon/>', "HDon").ok).toBe(true);
+  });
+});
