@@ -15,6 +15,7 @@ import { registerInvoices } from "./routes/invoices.js";
 import { registerMessages } from "./routes/messages.js";
 import { registerOfficers } from "./routes/officers.js";
 import { registerOps, type OpsOptions } from "./routes/ops.js";
+import { registerPages } from "./routes/pages.js";
 import { registerSellers } from "./routes/sellers.js";
 import { registerVerify } from "./routes/verify.js";
 import { PUBLIC_PATHS, publicRateLimit } from "./rate-limit.js";
@@ -104,6 +105,7 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
   registerInvoices(app);
   registerMessages(app);
   registerVerify(app);
+  registerPages(app);
   registerOps(app, opts);
 
   app.doc31("/openapi.json", {

@@ -1,0 +1,113 @@
+/** GET / and POST / (api.md): the buyer's lookup page, server-rendered, and the pages' style sheet. */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../context.js";
+import { CODE_PATTERN } from "../domain/code.js";
+import { lookupByCode, lookupByKey, UnreadableDocument, verifyDocument } from "../domain/verification.js";
+import { ApiError } from "../errors.js";
+import { BuyerPage, type BuyerQuery, type BuyerResult } from "../web/buyer.js";
+import { pageHeaders, pageLang, switchHref } from "../web/http.js";
+import { WORDS } from "../web/i18n.js";
+import { CSS } from "../web/style.js";
+import { errorResponses, readLimited } from "./common.js";
+import { verifyDeps } from "./verify.js";
+
+const buyerPage = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Pages"],
+  summary: "The buyer's lookup page (HTML): by code, or by seller, form, symbol, number and total, or by uploading the XML.",
+  description:
+    "Query `code`, or `seller`, `form`, `symbol`, `number` and `total`, shows the answer on the page; `lang=en` switches to English (remembered in a cookie). " +
+    "The file upload posts `multipart/form-data` (field `invoice`) to `/`. No script; Content-Security-Policy without inline code.",
+  responses: { 200: { description: "An HTML page.", content: { "text/html": { schema: z.string() } } }, ...errorResponses("RATE_LIMITED") },
+});
+
+const TAX_CODE = /^\d{10}(-\d{3})?$|^\d{12}$/;
+const SYMBOL = /^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/;
+const TOTAL = /^-?\d{1,15}(\.\d{1,6})?$/;
+/** Multipart framing around the 2 MiB invoice. */
+const MULTIPART_SLACK = 64 * 1024;
+
+/** What the buyer typed, tidied: spaces dropped, letters upper-cased, thousands separators out of the total. */
+function queryOf(c: Context<AppEnv>): BuyerQuery {
+  const q = (name: string) => {
+    const v = c.req.query(name);
+    return v === undefined ? undefined : v.slice(0, 64).trim();
+  };
+  const out: BuyerQuery = {};
+  const code = q("code");
+  if (code !== undefined) out.code = code.replace(/\s+/g, "").toUpperCase();
+  for (const k of ["seller", "form", "symbol", "number", "total"] as const) {
+    const v = q(k);
+    if (v !== undefined) out[k] = v.replace(/\s+/g, "");
+  }
+  if (out.symbol) out.symbol = out.symbol.toUpperCase();
+  // "3.520.000" or "3,520,000" as printed: thousands separators (VND totals are whole đồng).
+  if (out.total && /^-?\d{1,3}([.,]\d{3})+$/.test(out.total)) out.total = out.total.replace(/[.,]/g, "");
+  return out;
+}
+
+async function lookup(c: Context<AppEnv>, q: BuyerQuery, lang: "vi" | "en"): Promise<BuyerResult | null> {
+  const w = WORDS[lang];
+  const deps = verifyDeps(c.get("services"));
+  if (q.code) {
+    if (!CODE_PATTERN.test(q.code)) return { kind: "inputError", form: "code", message: w.badCode };
+    const inv = await lookupByCode(deps, q.code);
+    return inv ? { kind: "found", invoice: inv } : { kind: "notFound" };
+  }
+  if (![q.seller, q.form, q.symbol, q.number, q.total].some(Boolean)) return null;
+  if (!TAX_CODE.test(q.seller ?? "") || !/^[1-9]$/.test(q.form ?? "") || !SYMBOL.test(q.symbol ?? "") || !/^\d{1,8}$/.test(q.number ?? "") || Number(q.number) < 1 || !TOTAL.test(q.total ?? "")) {
+    return { kind: "inputError", form: "details", message: w.missingFields };
+  }
+  const inv = await lookupByKey(deps, { sellerTaxCode: q.seller!, form: q.form!, symbol: q.symbol!, number: Number(q.number), total: q.total! });
+  return inv ? { kind: "found", invoice: inv } : { kind: "notFound" };
+}
+
+/** The uploaded file (multipart field `invoice`), read with the same hard limit as the API. */
+async function upload(c: Context<AppEnv>, lang: "vi" | "en"): Promise<BuyerResult> {
+  const w = WORDS[lang];
+  const deps = verifyDeps(c.get("services"));
+  const type = c.req.header("content-type") ?? "";
+  if (!/^multipart\/form-data;/i.test(type)) return { kind: "inputError", form: "file", message: w.noFile };
+  let file: unknown;
+  try {
+    const body = await readLimited(c, deps.limits.maxBytes + MULTIPART_SLACK);
+    const form = await new Request("http://page.invalid/", { method: "POST", headers: { "content-type": type }, body: body as Uint8Array<ArrayBuffer> }).formData();
+    file = form.get("invoice");
+  } catch (e) {
+    if (e instanceof ApiError && e.code === "PAYLOAD_TOO_LARGE") return { kind: "unreadable", message: e.message };
+    if (e instanceof ApiError) throw e;
+    return { kind: "inputError", form: "file", message: w.noFile };
+  }
+  if (!(file instanceof Blob) || file.size === 0) return { kind: "inputError", form: "file", message: w.noFile };
+  try {
+    return { kind: "document", verification: await verifyDocument(deps, new Uint8Array(await file.arrayBuffer())) };
+  } catch (e) {
+    if (e instanceof UnreadableDocument) return { kind: "unreadable", message: e.message };
+    throw e;
+  }
+}
+
+export function registerPages(app: OpenAPIHono<AppEnv>): void {
+  for (const path of ["/", "/assets/*"]) app.use(path, pageHeaders);
+
+  app.get("/assets/hoadon.css", (c) => {
+    c.header("Content-Type", "text/css; charset=utf-8");
+    c.header("Cache-Control", "public, max-age=3600");
+    return c.body(CSS, 200);
+  });
+
+  app.openapi(buyerPage, async (c) => {
+    const lang = pageLang(c);
+    const query = queryOf(c);
+    const result = await lookup(c, query, lang);
+    return c.html(<BuyerPage lang={lang} switchHref={switchHref(c, lang)} query={query} result={result} />, 200) as never;
+  });
+
+  app.post("/", async (c) => {
+    const lang = pageLang(c);
+    const result = await upload(c, lang);
+    return c.html(<BuyerPage lang={lang} switchHref={switchHref(c, lang, "/")} query={{}} result={result} />, 200);
+  });
+}
