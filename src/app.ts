@@ -13,6 +13,7 @@ import { registerCertificates } from "./routes/certificates.js";
 import { registerHealth } from "./routes/health.js";
 import { registerInvoices } from "./routes/invoices.js";
 import { registerMessages } from "./routes/messages.js";
+import { registerOfficer } from "./routes/officer.js";
 import { registerOfficers } from "./routes/officers.js";
 import { registerOps, type OpsOptions } from "./routes/ops.js";
 import { registerPages } from "./routes/pages.js";
@@ -106,6 +107,7 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
   registerMessages(app);
   registerVerify(app);
   registerPages(app);
+  registerOfficer(app);
   registerOps(app, opts);
 
   app.doc31("/openapi.json", {

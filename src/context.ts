@@ -4,6 +4,7 @@ import type { SubmitDeps } from "./domain/submit.js";
 import type { Metrics } from "./metrics.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { TrustStore } from "./pki/trust.js";
+import type { SessionStore } from "./storage/sessions.js";
 import type { Store } from "./storage/store.js";
 import type { AuthorityKey } from "./xml/stamp.js";
 
@@ -22,6 +23,8 @@ export interface Services {
   submit: SubmitDeps;
   /** Public endpoints per client address; repeated refusals per key (src/rate-limit.ts). */
   rateLimiter: RateLimiter;
+  /** Sign-in sessions of the officer pages. */
+  sessions: SessionStore;
 }
 
 export interface AppEnv {

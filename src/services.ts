@@ -4,6 +4,8 @@ import { CodeIssuer } from "./domain/code.js";
 import type { TrustStore } from "./pki/trust.js";
 import { DEFAULT_RATE_LIMITS, MemoryCounterStore, RateLimiter, type CounterStore, type RateLimitSettings } from "./rate-limit.js";
 import type { Secrets } from "./secrets.js";
+import { PgStore } from "./storage/pg-store.js";
+import { SqlSessionStore, type SessionStore } from "./storage/sessions.js";
 import type { Store } from "./storage/store.js";
 import { DEFAULT_LIMITS, type ParseLimits } from "./xml/parse.js";
 
@@ -20,6 +22,17 @@ export interface ServiceOptions {
   /** Rate limits (defaults: DEFAULT_RATE_LIMITS); `counters` replaces the in-process store with a shared one. */
   rateLimits?: Partial<RateLimitSettings>;
   counters?: CounterStore;
+  /** Officer sessions (default: the sessions table of `store`'s database). */
+  sessions?: SessionStore;
+}
+
+/** Sessions in the store's own database; a store of another kind (a test stub) has none to offer. */
+function sessionsOf(store: Store): SessionStore {
+  if (store instanceof PgStore) return new SqlSessionStore(store.db);
+  const none = (): never => {
+    throw new Error("no session store: pass ServiceOptions.sessions");
+  };
+  return { createSession: none, findSession: none, deleteSession: none };
 }
 
 /** Builds the services object handed to the app. */
@@ -35,6 +48,7 @@ export function createServices(o: ServiceOptions): Services {
     adminTokenHash: o.secrets.adminTokenHash,
     clock,
     rateLimiter: new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...o.rateLimits }, o.counters ?? new MemoryCounterStore(), clock),
+    sessions: o.sessions ?? sessionsOf(o.store),
     submit: {
       store: o.store,
       trust: o.trust,

@@ -19,7 +19,6 @@ const API_MD = new URL("../../../shared/spec/api.md", import.meta.url);
 const PENDING_ENDPOINTS: Record<string, string> = {
   "GET /v1/invoices": "issue 5 (search)",
   "GET /v1/reports/totals": "issue 5 (reports)",
-  "GET /officer": "issue 6 (officer dashboard)",
 };
 
 /** api.md error codes that no route can answer yet. */

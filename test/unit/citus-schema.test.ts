@@ -26,6 +26,8 @@ const PLAN: Record<string, Placement> = {
   tvan_messages: { distributed: "seller_tax_code" },
   // Few rows, read on every officer request, no foreign key to a distributed table.
   officers: "reference",
+  // Sign-in sessions of the officer pages: few rows, keyed by the session id's hash, pointing at officers.
+  officer_sessions: "reference",
   // The migration runner's own bookkeeping, on the coordinator.
   schema_migrations: "local",
 };

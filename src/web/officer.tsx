@@ -1,0 +1,185 @@
+/**
+ * GET /officer and below (api.md): the officer's sign-in, invoice search, invoice detail with
+ * its XML and history, and the dashboard of totals (charts.tsx). Server-rendered, no script.
+ */
+import type { Child, FC } from "hono/jsx";
+import { buildQrPayload } from "../domain/qr.js";
+import type { InvoiceEvent, InvoiceStatus, InvoiceSummary, Seller } from "../storage/store.js";
+import { formatDate, formatInstant, formatMoney, WORDS, type Lang } from "./i18n.js";
+import { Layout } from "./layout.js";
+import { qrDataUrl } from "./qr-image.js";
+
+/** Who is signed in, and the token every form that changes something must carry. */
+export interface OfficerView {
+  lang: Lang;
+  switchHref: string;
+  officerName: string;
+  csrf: string;
+}
+
+const Nav: FC<{ v: OfficerView }> = ({ v }) => {
+  const w = WORDS[v.lang];
+  return (
+    <>
+      <li>
+        <a href="/officer">{w.dashboard}</a>
+      </li>
+      <li>
+        <a href="/officer/invoices">{w.search}</a>
+      </li>
+      <li>
+        <form method="post" action="/officer/logout">
+          <input type="hidden" name="csrf" value={v.csrf} />
+          <button type="submit">{w.logout}</button>
+        </form>
+      </li>
+    </>
+  );
+};
+
+/** The frame of every signed-in page. */
+export const OfficerLayout: FC<{ v: OfficerView; title: string; children?: Child }> = ({ v, title, children }) => (
+  <Layout lang={v.lang} title={`${title} · ${WORDS[v.lang].officerTitle}`} switchHref={v.switchHref} home="/officer" nav={<Nav v={v} />}>
+    <p class="hint">{WORDS[v.lang].signedInAs(v.officerName)}</p>
+    {children}
+  </Layout>
+);
+
+export const LoginPage: FC<{ lang: Lang; switchHref: string; error: string | null }> = ({ lang, switchHref, error }) => {
+  const w = WORDS[lang];
+  return (
+    <Layout lang={lang} title={`${w.login} · ${w.officerTitle}`} switchHref={switchHref} home="/officer">
+      <h1>
+        {w.officerTitle}: {w.login}
+      </h1>
+      <section class="card" aria-labelledby="login-title">
+        <h2 id="login-title">{w.login}</h2>
+        <p>{w.loginIntro}</p>
+        <form method="post" action="/officer/login">
+          <label for="token">{w.tokenLabel}</label>
+          <input id="token" name="token" type="password" autocomplete="current-password" required maxlength={512} aria-describedby={error ? "login-error" : undefined} aria-invalid={error ? "true" : undefined} />
+          {error ? (
+            <p class="error" id="login-error" role="alert">
+              {error}
+            </p>
+          ) : null}
+          <button type="submit">{w.login}</button>
+        </form>
+      </section>
+    </Layout>
+  );
+};
+
+export const Money: FC<{ amount: string; lang: Lang }> = ({ amount, lang }) => <span class="money">{formatMoney(amount, lang)}</span>;
+
+const StatusText: FC<{ status: InvoiceStatus; lang: Lang }> = ({ status, lang }) => <span class={`status-${status}`}>{WORDS[lang].statusName[status]}</span>;
+
+/** Open an invoice by its code (a GET form: nothing changes). */
+export const OpenByCode: FC<{ lang: Lang }> = ({ lang }) => {
+  const w = WORDS[lang];
+  return (
+    <form method="get" action="/officer/invoices" class="inline-form">
+      <div>
+        <label for="open-code">{w.openByCode}</label>
+        <input id="open-code" name="code" type="text" autocomplete="off" maxlength={64} />
+      </div>
+      <button type="submit">{w.open}</button>
+    </form>
+  );
+};
+
+export const DetailPage: FC<{ v: OfficerView; inv: InvoiceSummary; seller: Seller | null; history: InvoiceEvent[] }> = ({ v, inv, seller, history }) => {
+  const w = WORDS[v.lang];
+  const qr = buildQrPayload(inv);
+  return (
+    <OfficerLayout v={v} title={`${w.detail} ${inv.code}`}>
+      <h1>{w.detail}</h1>
+      <section class="card" aria-labelledby="facts-title">
+        <h2 id="facts-title">
+          {inv.form} / {inv.symbol} / {inv.number}
+        </h2>
+        <div class="result-grid">
+          <dl class="facts">
+            <dt>{w.code}</dt>
+            <dd>
+              <code>{inv.code}</code>
+            </dd>
+            <dt>{w.status}</dt>
+            <dd>
+              <StatusText status={inv.status} lang={v.lang} />
+            </dd>
+            <dt>{w.seller}</dt>
+            <dd>
+              {seller?.name ?? ""}
+              <br />
+              {w.taxCode}: {inv.sellerTaxCode}
+            </dd>
+            <dt>{w.buyer}</dt>
+            <dd>{inv.buyerTaxCode ? `${w.taxCode}: ${inv.buyerTaxCode}` : w.none}</dd>
+            <dt>{w.issueDate}</dt>
+            <dd>{formatDate(inv.issueDate, v.lang)}</dd>
+            <dt>{w.totalBeforeTax}</dt>
+            <dd>
+              <Money amount={inv.totalBeforeTax} lang={v.lang} /> ₫
+            </dd>
+            <dt>{w.totalTax}</dt>
+            <dd>
+              <Money amount={inv.totalTax} lang={v.lang} /> ₫
+            </dd>
+            <dt>{w.totalPayable}</dt>
+            <dd class="big">
+              <Money amount={inv.totalPayable} lang={v.lang} /> ₫
+              {inv.currency !== "VND" ? <span class="hint">{w.currencyNote(inv.currency)}</span> : null}
+            </dd>
+          </dl>
+          {qr ? (
+            <div class="qr">
+              <img src={qrDataUrl(qr)} alt={w.qrAlt(inv.code)} width="192" height="192" />
+            </div>
+          ) : null}
+        </div>
+        <a class="button" href={`/officer/invoices/${inv.code}/xml`} download={`${inv.code}.xml`}>
+          {w.downloadXml}
+        </a>
+      </section>
+      <section class="card" aria-labelledby="history-title">
+        <h2 id="history-title">{w.history}</h2>
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{w.at}</th>
+                <th scope="col">{w.event}</th>
+                <th scope="col">{w.by}</th>
+                <th scope="col">{w.reason}</th>
+                <th scope="col">{w.related}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.map((e) => (
+                <tr>
+                  <td>{formatInstant(e.at)}</td>
+                  <td>{w.eventName[e.event] ?? e.event}</td>
+                  <td>
+                    <code>{e.by}</code>
+                  </td>
+                  <td>{e.reason ?? ""}</td>
+                  <td>{e.relatedCode ? <a href={`/officer/invoices/${e.relatedCode}`}>{e.relatedCode}</a> : ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    </OfficerLayout>
+  );
+};
+
+/** A page that says one thing (not found, session expired, a bad request). */
+export const MessagePage: FC<{ v: OfficerView; title: string; text: string }> = ({ v, title, text }) => (
+  <OfficerLayout v={v} title={title}>
+    <h1>{title}</h1>
+    <p>{text}</p>
+    <OpenByCode lang={v.lang} />
+  </OfficerLayout>
+);

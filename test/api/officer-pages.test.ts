@@ -1,0 +1,145 @@
+/**
+ * The officer pages in process: token sign-in into a session cookie (HttpOnly, SameSite=Strict,
+ * Path=/officer, Secure over https; only the id's hash kept), sign-out with its CSRF token,
+ * expiry, the invoice detail with buyer, history and the XML, and that nothing opens without a session.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashSecret } from "../../src/auth.js";
+import { PAGE_CSP } from "../../src/web/http.js";
+import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { expectIssued } from "../helpers/refusal.js";
+
+let h: Harness;
+let s: TestSeller;
+let officerToken: string;
+let now = new Date();
+
+beforeAll(async () => {
+  h = await startHarness({ clock: () => now, rateLimits: { trustProxyHops: 1 } });
+  s = await h.seller();
+  const r = await h.call("POST", "/v1/officers", { name: "Nguyễn Thị Kiểm Tra", taxOffice: "Cục Thuế TP Hà Nội" });
+  officerToken = ((await r.json()) as { token: string }).token;
+});
+afterAll(async () => h?.close());
+
+const form = (o: Record<string, string>) => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(o).toString() });
+
+/** Signs in and returns the session id from the cookie. */
+async function signIn(headers: Record<string, string> = {}): Promise<{ id: string; setCookie: string }> {
+  const init = form({ token: officerToken });
+  const r = await h.app.request("/officer/login", { ...init, headers: { ...init.headers, ...headers } });
+  expect(r.status).toBe(303);
+  expect(r.headers.get("location")).toBe("/officer");
+  const setCookie = r.headers.get("set-cookie") ?? "";
+  const id = /hoadon_officer=([^;]+)/.exec(setCookie)?.[1];
+  expect(id).toBeDefined();
+  return { id: id!, setCookie };
+}
+const withSession = (id: string, init: RequestInit = {}) => ({ ...init, headers: { ...(init.headers as Record<string, string>), cookie: `hoadon_officer=${id}` } });
+
+describe("signing in", () => {
+  it("shows the sign-in form without a session, with the pages' security headers", async () => {
+    const r = await h.app.request("/officer");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-security-policy")).toBe(PAGE_CSP);
+    const html = await r.text();
+    expect(html).toContain('<label for="token">');
+    expect(html).toContain('type="password"');
+  });
+
+  it("sets an HttpOnly, SameSite=Strict cookie for /officer holding a session id, never the token", async () => {
+    const { id, setCookie } = await signIn();
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Strict/i);
+    expect(setCookie).toMatch(/Path=\/officer/);
+    expect(setCookie).not.toMatch(/Secure/i);
+    expect(setCookie).not.toContain(officerToken);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Only the hash is kept: the id itself finds nothing.
+    expect(await h.services.sessions.findSession(hashSecret(id), now)).toMatchObject({ officerName: "Nguyễn Thị Kiểm Tra" });
+    expect(await h.services.sessions.findSession(id, now)).toBeNull();
+    const page = await (await h.app.request("/officer", withSession(id))).text();
+    expect(page).toContain("Nguyễn Thị Kiểm Tra");
+  });
+
+  it("marks the cookie Secure behind a trusted https proxy", async () => {
+    const { setCookie } = await signIn({ "x-forwarded-proto": "https" });
+    expect(setCookie).toMatch(/Secure/);
+  });
+
+  it("refuses a wrong token, a seller's API key and the admin token (401, no cookie)", async () => {
+    for (const token of ["hdo_wrong", s.apiKey, "hda_test-admin-token-0123456789"]) {
+      const r = await h.app.request("/officer/login", form({ token }));
+      expect(r.status, token).toBe(401);
+      expect(r.headers.get("set-cookie")).toBeNull();
+      expect(await r.text()).toContain("không phải của cán bộ thuế");
+    }
+  });
+
+  it("ends the session after 8 hours", async () => {
+    const { id } = await signIn();
+    const saved = now;
+    try {
+      now = new Date(saved.getTime() + 8 * 3600_000 + 1000);
+      const r = await h.app.request("/officer/invoices", withSession(id));
+      expect(r.status).toBe(303);
+    } finally {
+      now = saved;
+    }
+  });
+});
+
+describe("signing out", () => {
+  it("refuses a sign-out without the session's CSRF token (403), and signs out with it", async () => {
+    const { id } = await signIn();
+    const bad = await h.app.request("/officer/logout", withSession(id, form({ csrf: "forged" })));
+    expect(bad.status).toBe(403);
+    const page = await (await h.app.request("/officer", withSession(id))).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
+    expect(csrf).toBeDefined();
+    const out = await h.app.request("/officer/logout", withSession(id, form({ csrf: csrf! })));
+    expect(out.status).toBe(303);
+    expect(out.headers.get("set-cookie")).toMatch(/hoadon_officer=;/);
+    expect(await h.services.sessions.findSession(hashSecret(id), now)).toBeNull();
+    expect((await h.app.request("/officer/invoices", withSession(id))).status).toBe(303);
+  });
+});
+
+describe("the invoice detail", () => {
+  it("shows the invoice with its buyer, history and QR, and downloads its XML", async () => {
+    const { code, xml } = await expectIssued(h, s.invoice(), s.apiKey);
+    expect((await h.call("POST", `/v1/invoices/${code}/cancellation`, { reason: "Lập trùng" }, s.apiKey)).status).toBe(200);
+    const { id } = await signIn();
+    const r = await h.app.request(`/officer/invoices/${code}?lang=en`, withSession(id));
+    expect(r.status).toBe(200);
+    const html = await r.text();
+    expect(html).toContain(code);
+    expect(html).toContain("Tax code: 0310000024"); // officers see the buyer
+    expect(html).toContain("Cancelled");
+    expect(html).toContain("Lập trùng");
+    expect(html).toContain("3,520,000");
+    expect(html).toContain(`href="/officer/invoices/${code}/xml"`);
+    const x = await h.app.request(`/officer/invoices/${code}/xml`, withSession(id));
+    expect(x.status).toBe(200);
+    expect(x.headers.get("content-disposition")).toBe(`attachment; filename="${code}.xml"`);
+    expect(await x.text()).toBe(xml);
+  });
+
+  it("opens an invoice typed into the code box, and says when there is none", async () => {
+    const { code } = await expectIssued(h, s.invoice(), s.apiKey);
+    const { id } = await signIn();
+    const r = await h.app.request(`/officer/invoices?code=${code.toLowerCase()}`, withSession(id));
+    expect(r.status).toBe(303);
+    expect(r.headers.get("location")).toBe(`/officer/invoices/${code}`);
+    expect((await h.app.request("/officer/invoices/00B7ED1EE40D31479DAE6D8235E8549FB3", withSession(id))).status).toBe(404);
+  });
+
+  it("opens nothing without a session: pages redirect to the sign-in, the XML too", async () => {
+    const { code } = await expectIssued(h, s.invoice(), s.apiKey);
+    for (const path of [`/officer/invoices/${code}`, `/officer/invoices/${code}/xml`, "/officer/invoices", `/officer/invoices/${code}?x=1`]) {
+      const r = await h.app.request(path, withSession("A".repeat(43)));
+      expect(r.status, path).toBe(303);
+      expect(r.headers.get("location")).toBe("/officer");
+    }
+  });
+});
