@@ -76,6 +76,7 @@ const vi = {
   recordTitle: "Hóa đơn thật mang mã này",
   // Officer pages
   officerTitle: "Cán bộ thuế",
+  officerFooter: "Trang dành cho cán bộ thuế. Mọi thao tác đều gắn với phiên đăng nhập của bạn.",
   login: "Đăng nhập",
   loginIntro: "Đăng nhập bằng mã truy cập (token) cán bộ do quản trị viên cấp.",
   tokenLabel: "Mã truy cập cán bộ",
@@ -197,6 +198,7 @@ const en: Words = {
   failed: "Failed",
   recordTitle: "The genuine invoice with this code",
   officerTitle: "Tax officers",
+  officerFooter: "For tax officers. Everything you do here is tied to your session.",
   login: "Sign in",
   loginIntro: "Sign in with the officer access token an administrator gave you.",
   tokenLabel: "Officer access token",

@@ -10,10 +10,12 @@ export interface PageProps {
   /** Links and forms of the header (the officer's navigation). */
   nav?: Child;
   home?: string;
+  /** The footer's line (default: the public pages' one). */
+  footer?: string;
   children?: Child;
 }
 
-export const Layout: FC<PageProps> = ({ lang, title, switchHref, nav, home = "/", children }) => {
+export const Layout: FC<PageProps> = ({ lang, title, switchHref, nav, home = "/", footer, children }) => {
   const w = WORDS[lang];
   const other: Lang = lang === "vi" ? "en" : "vi";
   return (
@@ -53,9 +55,10 @@ export const Layout: FC<PageProps> = ({ lang, title, switchHref, nav, home = "/"
         </main>
         <footer>
           <p>
-            {lang === "vi"
-              ? "Tra cứu công khai, không cần tài khoản. Trang không lưu thông tin của người mua."
-              : "Public lookup, no account needed. This page keeps no information about buyers."}
+            {footer ??
+              (lang === "vi"
+                ? "Tra cứu công khai, không cần tài khoản. Trang không lưu thông tin của người mua."
+                : "Public lookup, no account needed. This page keeps no information about buyers.")}
           </p>
         </footer>
       </body>

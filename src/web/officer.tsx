@@ -39,7 +39,7 @@ const Nav: FC<{ v: OfficerView }> = ({ v }) => {
 
 /** The frame of every signed-in page. */
 export const OfficerLayout: FC<{ v: OfficerView; title: string; children?: Child }> = ({ v, title, children }) => (
-  <Layout lang={v.lang} title={`${title} · ${WORDS[v.lang].officerTitle}`} switchHref={v.switchHref} home="/officer" nav={<Nav v={v} />}>
+  <Layout lang={v.lang} title={`${title} · ${WORDS[v.lang].officerTitle}`} switchHref={v.switchHref} home="/officer" nav={<Nav v={v} />} footer={WORDS[v.lang].officerFooter}>
     <p class="hint">{WORDS[v.lang].signedInAs(v.officerName)}</p>
     {children}
   </Layout>
@@ -48,7 +48,7 @@ export const OfficerLayout: FC<{ v: OfficerView; title: string; children?: Child
 export const LoginPage: FC<{ lang: Lang; switchHref: string; error: string | null }> = ({ lang, switchHref, error }) => {
   const w = WORDS[lang];
   return (
-    <Layout lang={lang} title={`${w.login} · ${w.officerTitle}`} switchHref={switchHref} home="/officer">
+    <Layout lang={lang} title={`${w.login} · ${w.officerTitle}`} switchHref={switchHref} home="/officer" footer={w.officerFooter}>
       <h1>
         {w.officerTitle}: {w.login}
       </h1>
