@@ -40,7 +40,7 @@ export function gmt7(at: Date): string {
   return new Date(at.getTime() + 7 * 3600_000).toISOString().slice(0, 19);
 }
 
-interface CqtValues {
+export interface CqtValues {
   sigId: string;
   objId: string;
   dlhdonId: string;
@@ -86,8 +86,22 @@ function importFragment(doc: Document, xml: string): Element {
  * CQT References are exactly the three of §6, and nothing may trust DLQRCode's text.
  */
 export function stamp(doc: InvoiceDocument, code: string, signingTime: Date, key: AuthorityKey, dlhdonDigest: string, qr?: string | null): Stamped {
-  const { parsed, dscks } = doc;
-  const v: CqtValues = {
+  const v = cqtValues(doc, signingTime, key);
+  const mccqtXml = `<MCCQT Id="${v.mccqtId}">${code}</MCCQT>`;
+  const qrXml = qr === undefined ? undefined : qr === null ? "" : `<DLQRCode>${escapeText(qr)}</DLQRCode>`;
+  if (templateCanonicalApplies(doc, code)) {
+    // No namespace declaration is in scope of MCCQT or CQT but the Signature's own default: the
+    // canonical forms are the templates' (stampCanonicals; the DOM path below is the oracle in tests).
+    const c = stampCanonicals(v, code, dlhdonDigest);
+    v.digests = c.digests;
+    v.signatureValue = signValue(key.method, key.privateKey, c.signedInfo);
+    return { xml: splice(doc, mccqtXml, cqtXml(v), qrXml), dlhdonDigest };
+  }
+  return domStamp(doc, v, mccqtXml, key, dlhdonDigest, qrXml);
+}
+
+function cqtValues(doc: InvoiceDocument, signingTime: Date, key: AuthorityKey): CqtValues {
+  return {
     sigId: `Tct-${hex32()}`,
     objId: `SigningTime-${hex32()}`,
     dlhdonId: doc.dlhdonId,
@@ -99,8 +113,50 @@ export function stamp(doc: InvoiceDocument, code: string, signingTime: Date, key
     certBase64: key.certDer.toString("base64"),
     signingTime: gmt7(signingTime),
   };
-  const mccqtXml = `<MCCQT Id="${v.mccqtId}">${code}</MCCQT>`;
+}
 
+const PLAIN_ID = /^[A-Za-z0-9_.:-]+$/;
+const PLAIN_CODE = /^[0-9A-Fa-f]+$/;
+
+/** True when HDon and DSCKS declare no namespace (so none but the Signature's default is in scope of MCCQT and CQT) and the values need no escaping. */
+export function templateCanonicalApplies(doc: InvoiceDocument, code: string): boolean {
+  return !declaresNamespace(doc.parsed.root) && !declaresNamespace(doc.dscks) && PLAIN_ID.test(doc.dlhdonId) && PLAIN_CODE.test(code);
+}
+
+function declaresNamespace(el: Element): boolean {
+  const attrs = el.attributes;
+  for (let k = 0; k < attrs.length; k++) {
+    const name = attrs.item(k)!.name;
+    if (name === "xmlns" || name.startsWith("xmlns:")) return true;
+  }
+  return false;
+}
+
+/**
+ * The C14N 1.0 octets of the stamp's Object and MCCQT, their digests with `dlhdonDigest`, and the
+ * canonical SignedInfo, written from the template values (valid when templateCanonicalApplies).
+ */
+export function stampCanonicals(v: CqtValues, code: string, dlhdonDigest: string): { object: string; mccqt: string; signedInfo: string; digests: [string, string, string] } {
+  const object =
+    `<Object xmlns="${DSIG_NS}" Id="${v.objId}"><SignatureProperties><SignatureProperty Target="#${v.sigId}">` +
+    `<SigningTime>${v.signingTime}</SigningTime></SignatureProperty></SignatureProperties></Object>`;
+  const mccqt = `<MCCQT Id="${v.mccqtId}">${code}</MCCQT>`;
+  const digests: [string, string, string] = [dlhdonDigest, digestBase64("sha256", object), digestBase64("sha256", mccqt)];
+  const ref = (uri: string, digest: string) =>
+    `<Reference URI="#${uri}"><DigestMethod Algorithm="${SHA256}"></DigestMethod><DigestValue>${digest}</DigestValue></Reference>`;
+  const signedInfo =
+    `<SignedInfo xmlns="${DSIG_NS}"><CanonicalizationMethod Algorithm="${C14N}"></CanonicalizationMethod>` +
+    `<SignatureMethod Algorithm="${v.method}"></SignatureMethod>` +
+    ref(v.dlhdonId, digests[0]) +
+    ref(v.objId, digests[1]) +
+    ref(v.mccqtId, digests[2]) +
+    `</SignedInfo>`;
+  return { object, mccqt, signedInfo, digests };
+}
+
+/** The reference implementation: MCCQT and CQT inserted into the parsed DOM and canonicalized there by xml-crypto. */
+export function domStamp(doc: InvoiceDocument, v: CqtValues, mccqtXml: string, key: AuthorityKey, dlhdonDigest: string, qrXml?: string): Stamped {
+  const { parsed, dscks } = doc;
   const mccqt = importFragment(parsed.doc, mccqtXml);
   parsed.root.insertBefore(mccqt, dscks);
   const cqt = importFragment(parsed.doc, cqtXml(v));
@@ -113,8 +169,6 @@ export function stamp(doc: InvoiceDocument, code: string, signingTime: Date, key
   const digestValues = signedInfo.getElementsByTagNameNS(DSIG_NS, "DigestValue");
   for (let i = 0; i < 3; i++) digestValues.item(i)!.appendChild(parsed.doc.createTextNode(v.digests[i]!));
   v.signatureValue = signValue(key.method, key.privateKey, canonicalize(signedInfo, C14N));
-
-  const qrXml = qr === undefined ? undefined : qr === null ? "" : `<DLQRCode>${escapeText(qr)}</DLQRCode>`;
   return { xml: splice(doc, mccqtXml, cqtXml(v), qrXml), dlhdonDigest };
 }
 

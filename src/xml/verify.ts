@@ -23,6 +23,7 @@ import {
   type SignatureMethod,
 } from "./algorithms.js";
 import { canonicalize } from "./c14n.js";
+import { canonicalFromText, namespaceInScope } from "./canonical-scan.js";
 import { childElements, hasNonWhitespaceText, textOf, type ParsedXml } from "./parse.js";
 
 export interface ReferenceProfile {
@@ -46,6 +47,8 @@ export interface SignatureProfile {
   signatureValue: Buffer;
   /** DER of each KeyInfo/X509Data/X509Certificate; the first is the signer's. */
   certificates: Buffer[];
+  /** The parse the signature came from: its text lets verifyProfile canonicalize without the DOM (canonical-scan.ts). */
+  source?: ParsedXml;
 }
 
 export interface ProfileRules {
@@ -169,7 +172,7 @@ export function readSignature(sig: Element, parsed: ParsedXml, rules: ProfileRul
 
   if (faults.length) return { ok: false, faults };
   if (!signatureValue) return { ok: false, faults: [{ code: "SIGNATURE_INVALID", message: "SignatureValue is not base64." }] };
-  return ok({ signature: sig, signedInfo, c14n, c14nPrefixList, method: method!, references, signatureValue, certificates });
+  return ok({ signature: sig, signedInfo, c14n, c14nPrefixList, method: method!, references, signatureValue, certificates, source: parsed });
 }
 
 function readPrefixList(parent: Element, alg: string, faults: Fault[]): string[] | null {
@@ -247,6 +250,22 @@ function readReference(ref: Element, sig: Element, parsed: ParsedXml, rules: Pro
   return { uri: uri!, target: target!, enveloped, c14n: c14n ?? C14N, prefixList, digest: digest!, digestValue: digestValue! };
 }
 
+/**
+ * The canonical octets of a Reference target that is a child of the document element (DLHDon),
+ * written from the source text when no namespace is in play (then C14N and exclusive C14N agree,
+ * and the signature is not inside it, so enveloped-signature removes nothing); else null.
+ */
+function canonicalFromSource(p: SignatureProfile, target: Element): string | null {
+  const src = p.source;
+  if (!src || target.parentNode !== src.root || namespaceInScope(target)) return null;
+  for (let n: Node | null = p.signature; n; n = n.parentNode) if (n === target) return null;
+  let index = 0;
+  for (let s = target.previousSibling; s; s = s.previousSibling) if (s.nodeType === 1) index++;
+  const child = src.frame.children[index];
+  if (!child || child.name !== target.tagName) return null;
+  return canonicalFromText(src.text, child.start, child.end);
+}
+
 const MAX_SIGNER_CANDIDATES = 4;
 const certKeyCache = new Map<string, KeyObject>();
 
@@ -272,7 +291,7 @@ export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
   const faults: Fault[] = [];
   const canonical: string[] = [];
   for (const [i, r] of p.references.entries()) {
-    const c = canonicalize(r.target, r.c14n, { prefixList: r.prefixList, exclude: r.enveloped ? p.signature : null });
+    const c = canonicalFromSource(p, r.target) ?? canonicalize(r.target, r.c14n, { prefixList: r.prefixList, exclude: r.enveloped ? p.signature : null });
     canonical.push(c);
     if (c.length === 0) faults.push({ code: "SIGNATURE_INVALID", message: `Reference ${r.uri} canonicalizes to nothing.`, path: `Signature/SignedInfo/Reference[${i + 1}]` });
     const actual = Buffer.from(digestBase64(r.digest, c), "base64");
