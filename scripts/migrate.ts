@@ -8,6 +8,7 @@
  */
 import { openDb } from "../src/storage/index.js";
 import { migrate } from "../src/storage/migrate.js";
+import { ensureInvoicePartitions, partitionWindow } from "../src/storage/partitions.js";
 
 const url = process.env.DATABASE_URL;
 if (!url || !/^postgres(ql)?:\/\//.test(url)) {
@@ -20,6 +21,10 @@ try {
   try {
     const applied = await migrate(db);
     console.log(`hoadon migrate: ${applied.length === 0 ? "nothing to apply" : `applied ${applied.join(", ")}`}`);
+    // Monthly partitions of invoices ahead of need (storage/partitions.ts): run this at least monthly.
+    const partitions = await ensureInvoicePartitions(db, partitionWindow(new Date()));
+    if (partitions.created.length) console.log(`hoadon migrate: created partitions ${partitions.created.join(", ")}`);
+    if (partitions.skipped.length) console.log(`hoadon migrate: partitions left for the next run (invoices was locked): ${partitions.skipped.join(", ")}`);
   } finally {
     await db.close();
   }

@@ -114,6 +114,14 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 25_000).unref();
   };
+  // Monthly partitions of invoices ahead of need, daily (storage/partitions.ts; start-up did it once already).
+  const partitions = setInterval(() => {
+    store.ensurePartitions(new Date()).then(
+      (r) => (r.created.length || r.skipped.length) && logger.info({ created: r.created, skipped: r.skipped }, "invoice partitions"),
+      (e: unknown) => logger.warn({ ...errorFields(e) }, "invoice partitions: will retry tomorrow"),
+    );
+  }, 24 * 3600_000);
+  partitions.unref();
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   // SIGHUP re-reads the HOADON_CRLS files without a restart; a file that cannot be read or used

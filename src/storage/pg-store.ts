@@ -4,6 +4,9 @@
  */
 import { sql, type Db, type Sql } from "./db.js";
 import { migrate } from "./migrate.js";
+import { ensureInvoicePartitions, partitionWindow, type PartitionRun } from "./partitions.js";
+import * as reports from "./reports-sql.js";
+import { RollupDelta, writeRollups, type Contribution } from "./rollups.js";
 import type {
   CancelOutcome,
   Cancellation,
@@ -25,6 +28,14 @@ import type {
   SellerStatus,
   Store,
   StoredPrincipal,
+  AuditEntry,
+  AuditPage,
+  AuditQuery,
+  InvoicePage,
+  InvoiceSearch,
+  RollupDrift,
+  TotalsQuery,
+  TotalsReport,
 } from "./store.js";
 
 /**
@@ -97,6 +108,17 @@ const toCertificate = (r: CertificateRow): CertificateRecord => ({
 const INVOICE = sql`code, seller_tax_code, form, symbol, number, status, buyer_tax_code, issue_date, currency,
   trim_scale(exchange_rate) as exchange_rate, trim_scale(total_before_tax) as total_before_tax,
   trim_scale(total_tax) as total_tax, trim_scale(total_payable) as total_payable, digest, issued_at`;
+/** The same columns of `invoices i` in a join. */
+const INVOICE_I = sql`i.code, i.seller_tax_code, i.form, i.symbol, i.number, i.status, i.buyer_tax_code, i.issue_date, i.currency,
+  trim_scale(i.exchange_rate) as exchange_rate, trim_scale(i.total_before_tax) as total_before_tax,
+  trim_scale(i.total_tax) as total_tax, trim_scale(i.total_payable) as total_payable, i.digest, i.issued_at`;
+/**
+ * invoices is partitioned by issue month and keyed by (seller, issue date, code): a lookup by
+ * code or by natural key goes through the unpartitioned invoice_codes or invoice_keys, which
+ * name the partition (run-time partition pruning on the join).
+ */
+const BY_CODE = sql`invoice_codes k join invoices i on i.seller_tax_code = k.seller_tax_code and i.issue_date = k.issue_date and i.code = k.code`;
+const BY_KEY = sql`invoice_keys k join invoices i on i.seller_tax_code = k.seller_tax_code and i.issue_date = k.issue_date and i.code = k.code`;
 interface InvoiceRow {
   code: string;
   seller_tax_code: string;
@@ -137,10 +159,49 @@ const first = <T>(rows: T[]): T | null => rows[0] ?? null;
 const INVOICE_COLUMNS = sql`code, seller_tax_code, form, symbol, number, status, buyer_tax_code,
   issue_date, currency, exchange_rate, total_before_tax, total_tax, total_payable, digest, xml,
   certificate_fingerprint, submitted_by, issued_at`;
-const invoiceValues = (inv: NewInvoice) => sql`(${inv.code}, ${inv.sellerTaxCode}, ${inv.form}, ${inv.symbol}, ${inv.number}, ${inv.status},
-  ${inv.buyerTaxCode}, ${inv.issueDate}, ${inv.currency}, ${inv.exchangeRate}, ${inv.totalBeforeTax},
-  ${inv.totalTax}, ${inv.totalPayable}, ${inv.digest}, ${inv.xml}, ${inv.certificateFingerprint},
-  ${inv.submittedBy}, ${inv.issuedAt})`;
+// Typed, because these values feed a VALUES list (a CTE), not an INSERT that would type them.
+const invoiceValues = (inv: NewInvoice) => sql`(${inv.code}::char(34), ${inv.sellerTaxCode}::text, ${inv.form}::text, ${inv.symbol}::text,
+  ${inv.number}::integer, ${inv.status}::text, ${inv.buyerTaxCode}::text, ${inv.issueDate}::date, ${inv.currency}::text,
+  ${inv.exchangeRate}::numeric, ${inv.totalBeforeTax}::numeric, ${inv.totalTax}::numeric, ${inv.totalPayable}::numeric,
+  ${inv.digest}::text, ${inv.xml}::text, ${inv.certificateFingerprint}::text, ${inv.submittedBy}::uuid, ${inv.issuedAt}::timestamptz)`;
+
+/**
+ * Inserts new invoices whose natural key is free: the key row first (ON CONFLICT on the natural
+ * key decides, as a unique index of invoices did before partitioning), then the code's route
+ * and the invoice itself, for the rows that won the key only. One statement; returns the
+ * inserted invoices. A row whose key was taken writes nothing at all.
+ */
+const insertInvoices = (invs: NewInvoice[]) => sql`
+  with v (${INVOICE_COLUMNS}) as (values ${sql.join(invs.map(invoiceValues))}),
+  won as (
+    insert into invoice_keys (seller_tax_code, form, symbol, number, code, issue_date)
+    select seller_tax_code, form, symbol, number, code, issue_date from v
+    on conflict (seller_tax_code, form, symbol, number) do nothing
+    returning code),
+  routed as (
+    insert into invoice_codes (code, seller_tax_code, issue_date)
+    select v.code, v.seller_tax_code, v.issue_date from v join won on won.code = v.code)
+  insert into invoices (${INVOICE_COLUMNS})
+  select v.* from v join won on won.code = v.code
+  returning ${INVOICE}`;
+
+/** What an invoice adds to the rollups while it counts. */
+const contribution = (inv: NewInvoice): Contribution => ({
+  sellerTaxCode: inv.sellerTaxCode,
+  issueDate: inv.issueDate,
+  totalBeforeTax: inv.totalBeforeTax,
+  totalTax: inv.totalTax,
+  taxRates: inv.taxRates,
+});
+const counts = (status: InvoiceStatus): boolean => status === "issued" || status === "adjusted";
+
+/** The stored identity of an invoice: where its row lives (partition key) and its status. */
+interface Located {
+  code: string;
+  sellerTaxCode: string;
+  issueDate: string;
+  status: InvoiceStatus;
+}
 
 /** Refuses, before anything is written, an amount the store could not keep exactly. */
 function checkAmounts(inv: NewInvoice): void {
@@ -180,6 +241,25 @@ export class PgStore implements Store {
 
   async migrate(): Promise<void> {
     await migrate(this.db);
+    await this.ensurePartitions(new Date());
+  }
+
+  /** Monthly partitions of invoices around `now`, and for any month found in the default partition (storage/partitions.ts). */
+  ensurePartitions(now: Date): Promise<PartitionRun> {
+    return ensureInvoicePartitions(this.db, partitionWindow(now));
+  }
+
+  /**
+   * A transaction whose rollup changes are gathered by the invoice writes and status changes
+   * inside it and written once, just before it commits (storage/rollups.ts).
+   */
+  private writing<T>(fn: (tx: Db, rollups: RollupDelta) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      const rollups = new RollupDelta();
+      const result = await fn(tx, rollups);
+      await writeRollups(tx, rollups);
+      return result;
+    });
   }
 
   async ping(): Promise<void> {
@@ -315,23 +395,15 @@ export class PgStore implements Store {
   async findInvoiceByKey(key: NaturalKey): Promise<InvoiceSummary | null> {
     const row = first(
       await this.db.query<InvoiceRow>(sql`
-        select ${INVOICE} from invoices
-        where seller_tax_code = ${key.sellerTaxCode} and form = ${key.form}
-          and symbol = ${key.symbol} and number = ${key.number}`),
+        select ${INVOICE_I} from ${BY_KEY}
+        where k.seller_tax_code = ${key.sellerTaxCode} and k.form = ${key.form}
+          and k.symbol = ${key.symbol} and k.number = ${key.number}`),
     );
     return row && toInvoice(row);
   }
 
   async findInvoicesByKeys(keys: NaturalKey[]): Promise<InvoiceSummary[]> {
-    const unique = [...new Map(keys.map((k) => [keyString(k), k])).values()];
-    const out: InvoiceSummary[] = [];
-    for (const part of chunks(unique, 2000)) {
-      const rows = await this.db.query<InvoiceRow>(sql`
-        select ${INVOICE} from invoices
-        where (seller_tax_code, form, symbol, number) in (${sql.join(part.map((k) => sql`(${k.sellerTaxCode}, ${k.form}, ${k.symbol}, ${k.number}::integer)`))})`);
-      out.push(...rows.map(toInvoice));
-    }
-    return out;
+    return (await this.keysIn(this.db, keys)).map(toInvoice);
   }
 
   async issueInvoice(inv: NewInvoice): Promise<IssueOutcome> {
@@ -343,7 +415,7 @@ export class PgStore implements Store {
   async issueInvoices(invs: NewInvoice[]): Promise<IssueOutcome[]> {
     for (const inv of invs) checkAmounts(inv);
     if (invs.length === 0) return [];
-    return this.db.transaction(async (tx): Promise<IssueOutcome[]> => {
+    return this.writing(async (tx, rollups): Promise<IssueOutcome[]> => {
       const outcomes: IssueOutcome[] = new Array(invs.length);
       const items = invs.map((inv, index) => ({ inv, index }));
       // Ordinary invoices: one multi-row insert. ON CONFLICT on the natural key: under a
@@ -354,10 +426,7 @@ export class PgStore implements Store {
       const plain = items.filter((x) => !x.inv.related).sort((a, b) => compareKeys(a.inv, b.inv));
       const inserted = new Map<string, InvoiceRow>();
       for (const part of chunks(plain, 500)) {
-        const rows = await tx.query<InvoiceRow>(sql`
-          insert into invoices (${INVOICE_COLUMNS}) values ${sql.join(part.map((x) => invoiceValues(x.inv)))}
-          on conflict (seller_tax_code, form, symbol, number) do nothing
-          returning ${INVOICE}`);
+        const rows = await tx.query<InvoiceRow>(insertInvoices(part.map((x) => x.inv)));
         for (const r of rows) inserted.set(r.code, r);
       }
       const issued: NewInvoice[] = [];
@@ -374,34 +443,41 @@ export class PgStore implements Store {
         const winners = new Map((await this.keysIn(tx, lost.map((x) => x.inv))).map((w) => [rowKeyString(w), w]));
         for (const x of lost) outcomes[x.index] = replayOrConflict(x.inv, winners.get(keyString(x.inv)));
       }
-      await this.writeIssued(tx, issued);
+      await this.writeIssued(tx, issued, rollups);
       // Replacing and adjusting invoices, one at a time in input order (a later one may relate
       // to an earlier one of the same call).
-      for (const x of items) if (x.inv.related) outcomes[x.index] = await this.issueRelated(tx, x.inv, x.inv.related);
+      for (const x of items) if (x.inv.related) outcomes[x.index] = await this.issueRelated(tx, x.inv, x.inv.related, rollups);
       return outcomes;
     });
   }
 
-  /** The rates and the "issued" events of freshly inserted invoices (multi-row inserts). */
-  private async writeIssued(tx: Db, invs: NewInvoice[]): Promise<void> {
-    const rates = invs.flatMap((inv) => inv.taxRates.map((r) => sql`(${inv.code}, ${r.taxRate}, ${r.amountBeforeTax}, ${r.tax})`));
-    for (const part of chunks(rates, 2000)) {
-      await tx.query(sql`insert into invoice_tax_rates (invoice_code, tax_rate, amount_before_tax, tax) values ${sql.join(part)}`);
-    }
-    for (const part of chunks(invs, 2000)) {
-      await tx.query(sql`
-        insert into invoice_events (invoice_code, event, at, by_principal)
-        values ${sql.join(part.map((inv) => sql`(${inv.code}, 'issued', ${inv.issuedAt}, ${inv.submittedBy})`))}`);
+  /**
+   * The rates and the "issued" events of freshly inserted invoices (one statement per 500
+   * invoices), and their contribution to the rollups: the hook of every issue.
+   */
+  private async writeIssued(tx: Db, invs: NewInvoice[], rollups: RollupDelta): Promise<void> {
+    for (const part of chunks(invs, 500)) {
+      const rates = part.flatMap((inv) => inv.taxRates.map((r) => sql`(${inv.sellerTaxCode}, ${inv.code}, ${r.taxRate}, ${r.amountBeforeTax}, ${r.tax})`));
+      const events = sql`
+        insert into invoice_events (seller_tax_code, invoice_code, event, at, by_principal)
+        values ${sql.join(part.map((inv) => sql`(${inv.sellerTaxCode}, ${inv.code}, 'issued', ${inv.issuedAt}, ${inv.submittedBy})`))}`;
+      await tx.query(
+        rates.length === 0
+          ? events
+          : sql`with rates as (insert into invoice_tax_rates (seller_tax_code, invoice_code, tax_rate, amount_before_tax, tax) values ${sql.join(rates)}) ${events}`,
+      );
+      for (const inv of part) rollups.add(contribution(inv), 1);
     }
   }
 
   private async keysIn(tx: Db, keys: NaturalKey[]): Promise<InvoiceRow[]> {
+    const unique = [...new Map(keys.map((k) => [keyString(k), k])).values()];
     const rows: InvoiceRow[] = [];
-    for (const part of chunks(keys, 2000)) {
+    for (const part of chunks(unique, 2000)) {
       rows.push(
         ...(await tx.query<InvoiceRow>(sql`
-          select ${INVOICE} from invoices
-          where (seller_tax_code, form, symbol, number) in (${sql.join(part.map((k) => sql`(${k.sellerTaxCode}, ${k.form}, ${k.symbol}, ${k.number}::integer)`))})`)),
+          select ${INVOICE_I} from ${BY_KEY}
+          where (k.seller_tax_code, k.form, k.symbol, k.number) in (${sql.join(part.map((k) => sql`(${k.sellerTaxCode}, ${k.form}, ${k.symbol}, ${k.number}::integer)`))})`)),
       );
     }
     return rows;
@@ -413,30 +489,25 @@ export class PgStore implements Store {
    * new invoice is answered as a replay even though its original has changed state since (by
    * this very invoice).
    */
-  private async issueRelated(tx: Db, inv: NewInvoice, link: RelatedLink): Promise<IssueOutcome> {
+  private async issueRelated(tx: Db, inv: NewInvoice, link: RelatedLink, rollups: RollupDelta): Promise<IssueOutcome> {
     const original = first(
       await tx.query<{ code: string; status: InvoiceStatus; issue_date: string }>(sql`
-        select code, status, issue_date from invoices
-        where seller_tax_code = ${link.key.sellerTaxCode} and form = ${link.key.form}
-          and symbol = ${link.key.symbol} and number = ${link.key.number}
-        for update`),
+        select i.code, i.status, i.issue_date from ${BY_KEY}
+        where k.seller_tax_code = ${link.key.sellerTaxCode} and k.form = ${link.key.form}
+          and k.symbol = ${link.key.symbol} and k.number = ${link.key.number}
+        for update of i`),
     );
     const [existing] = await this.keysIn(tx, [inv]);
     if (existing) return replayOrConflict(inv, existing);
     if (!original || original.issue_date !== link.issueDate) return { kind: "related_not_found" };
     if (original.status !== "issued" && original.status !== "adjusted") return { kind: "related_state", relatedCode: original.code, status: original.status };
 
-    const row = first(
-      await tx.query<InvoiceRow>(sql`
-        insert into invoices (${INVOICE_COLUMNS}) values ${invoiceValues(inv)}
-        on conflict (seller_tax_code, form, symbol, number) do nothing
-        returning ${INVOICE}`),
-    );
+    const row = first(await tx.query<InvoiceRow>(insertInvoices([inv])));
     if (!row) return replayOrConflict(inv, (await this.keysIn(tx, [inv]))[0]);
-    await this.writeIssued(tx, [inv]);
+    await this.writeIssued(tx, [inv], rollups);
     const replaces = link.kind === "replaces";
-    await this.transition(tx, {
-      code: original.code,
+    await this.transition(tx, rollups, {
+      invoice: { code: original.code, sellerTaxCode: link.key.sellerTaxCode, issueDate: original.issue_date, status: original.status },
       status: replaces ? "replaced" : "adjusted",
       events: [
         { code: inv.code, event: link.kind, relatedCode: original.code },
@@ -451,38 +522,68 @@ export class PgStore implements Store {
 
   /**
    * Every change of an invoice's status goes through here, inside the transaction of its cause
-   * (a replacing or adjusting invoice's insert, a cancellation): the status and the events that
-   * explain it are written together. Reports built later hook in here (and in writeIssued).
+   * (a replacing or adjusting invoice's insert, a cancellation), with the invoice's row locked:
+   * the status, the events that explain it and the change to the rollups are written together.
+   * An invoice that stops counting (replaced, cancelled) takes its own contribution out of the
+   * rollups; issued → adjusted changes nothing there (the adjusting invoice adds its own).
    */
   private async transition(
     tx: Db,
-    t: { code: string; status: InvoiceStatus; events: { code: string; event: InvoiceEventKind; relatedCode: string | null }[]; at: Date; by: string; reason: string | null },
+    rollups: RollupDelta,
+    t: { invoice: Located; status: InvoiceStatus; events: { code: string; event: InvoiceEventKind; relatedCode: string | null }[]; at: Date; by: string; reason: string | null },
   ): Promise<void> {
-    await tx.query(sql`update invoices set status = ${t.status} where code = ${t.code}`);
-    await tx.query(sql`
-      insert into invoice_events (invoice_code, event, at, by_principal, reason, related_code)
-      values ${sql.join(t.events.map((e) => sql`(${e.code}, ${e.event}, ${t.at}, ${t.by}, ${t.reason}, ${e.relatedCode})`))}`);
+    const inv = t.invoice;
+    // One statement: the status, the events, and the amounts the rollups need.
+    const rows = await tx.query<{ total_before_tax: string; total_tax: string; tax_rate: string | null; amount_before_tax: string | null; tax: string | null }>(sql`
+      with updated as (
+        update invoices set status = ${t.status}
+        where seller_tax_code = ${inv.sellerTaxCode} and issue_date = ${inv.issueDate} and code = ${inv.code}
+        returning seller_tax_code, code, trim_scale(total_before_tax) as total_before_tax, trim_scale(total_tax) as total_tax),
+      events as (
+        insert into invoice_events (seller_tax_code, invoice_code, event, at, by_principal, reason, related_code)
+        values ${sql.join(t.events.map((e) => sql`(${inv.sellerTaxCode}, ${e.code}, ${e.event}, ${t.at}, ${t.by}, ${t.reason}, ${e.relatedCode})`))})
+      select u.total_before_tax, u.total_tax, r.tax_rate, trim_scale(r.amount_before_tax) as amount_before_tax, trim_scale(r.tax) as tax
+        from updated u left join invoice_tax_rates r on r.seller_tax_code = u.seller_tax_code and r.invoice_code = u.code`);
+    const head = rows[0];
+    if (!head) throw new Error(`transition: invoice ${inv.code} not found where it was locked`);
+    if (counts(inv.status) !== counts(t.status)) {
+      const c: Contribution = {
+        sellerTaxCode: inv.sellerTaxCode,
+        issueDate: inv.issueDate,
+        totalBeforeTax: head.total_before_tax,
+        totalTax: head.total_tax,
+        taxRates: rows.filter((r) => r.tax_rate !== null).map((r) => ({ taxRate: r.tax_rate!, amountBeforeTax: r.amount_before_tax!, tax: r.tax! })),
+      };
+      rollups.add(c, counts(t.status) ? 1 : -1);
+    }
   }
 
   async cancelInvoice(c: Cancellation): Promise<CancelOutcome> {
-    return this.db.transaction((tx) => this.cancelIn(tx, c));
+    return this.writing((tx, rollups) => this.cancelIn(tx, rollups, c));
   }
 
-  private async cancelIn(tx: Db, c: Cancellation): Promise<CancelOutcome> {
-    const row = first(await tx.query<InvoiceRow>(sql`select ${INVOICE} from invoices where code = ${c.code} for update`));
+  private async cancelIn(tx: Db, rollups: RollupDelta, c: Cancellation): Promise<CancelOutcome> {
+    const row = first(await tx.query<InvoiceRow>(sql`select ${INVOICE_I} from ${BY_CODE} where k.code = ${c.code} for update of i`));
     if (!row) return { kind: "not_found" };
     if (row.status !== "issued" && row.status !== "adjusted") return { kind: "state", invoice: toInvoice(row) };
-    await this.transition(tx, { code: c.code, status: "cancelled", events: [{ code: c.code, event: "cancelled", relatedCode: null }], at: c.at, by: c.by, reason: c.reason });
+    await this.transition(tx, rollups, {
+      invoice: { code: row.code, sellerTaxCode: row.seller_tax_code, issueDate: row.issue_date, status: row.status },
+      status: "cancelled",
+      events: [{ code: c.code, event: "cancelled", relatedCode: null }],
+      at: c.at,
+      by: c.by,
+      reason: c.reason,
+    });
     return { kind: "cancelled", invoice: { ...toInvoice(row), status: "cancelled" } };
   }
 
   async getInvoice(code: string): Promise<InvoiceSummary | null> {
-    const row = first(await this.db.query<InvoiceRow>(sql`select ${INVOICE} from invoices where code = ${code}`));
+    const row = first(await this.db.query<InvoiceRow>(sql`select ${INVOICE_I} from ${BY_CODE} where k.code = ${code}`));
     return row && toInvoice(row);
   }
 
   async getInvoiceXml(code: string): Promise<string | null> {
-    const row = first(await this.db.query<{ xml: string }>(sql`select xml from invoices where code = ${code}`));
+    const row = first(await this.db.query<{ xml: string }>(sql`select i.xml from ${BY_CODE} where k.code = ${code}`));
     return row?.xml ?? null;
   }
 
@@ -510,7 +611,7 @@ export class PgStore implements Store {
   }
 
   async recordMessage(m: ReceivedMessage, answer: (work: MessageWork) => Promise<MessageReply>): Promise<MessageReply & { repeated: boolean }> {
-    return this.db.transaction(async (tx) => {
+    return this.writing(async (tx, rollups) => {
       // The placeholder row first: a concurrent repeat of this message id waits on the primary
       // key until this transaction ends, then finds the reply (and runs nothing itself).
       const claimed = first(
@@ -529,9 +630,9 @@ export class PgStore implements Store {
         return { replyType: row.reply_type, reply: row.reply, repeated: true };
       }
       const reply = await answer({
-        cancelInvoice: (c) => this.cancelIn(tx, c),
+        cancelInvoice: (c) => this.cancelIn(tx, rollups, c),
         getInvoice: async (code) => {
-          const row = first(await tx.query<InvoiceRow>(sql`select ${INVOICE} from invoices where code = ${code}`));
+          const row = first(await tx.query<InvoiceRow>(sql`select ${INVOICE_I} from ${BY_CODE} where k.code = ${code}`));
           return row && toInvoice(row);
         },
       });
@@ -540,6 +641,52 @@ export class PgStore implements Store {
         where seller_tax_code = ${m.sellerTaxCode} and message_id = ${m.messageId}`);
       return { ...reply, repeated: false };
     });
+  }
+
+  // Searches, reports, audit (storage/reports-sql.ts) -------------------------------------------
+
+  /**
+   * Keyset pagination on (issue_date, code) descending: a page starts strictly after the last
+   * invoice of the previous one, so an invoice inserted meanwhile never shifts what comes next
+   * (no repeats, no gaps; one issued into an earlier date shows up on a later page, one into a
+   * later date does not). The bound on issue_date lets the planner prune partitions; the
+   * row comparison then runs on the index (seller, date, code), (buyer, date, code) or (date, code).
+   */
+  async searchInvoices(q: InvoiceSearch): Promise<InvoicePage> {
+    const where: Sql[] = [];
+    if (q.seller !== undefined) where.push(sql`seller_tax_code = ${q.seller}`);
+    if (q.buyer !== undefined) where.push(sql`buyer_tax_code = ${q.buyer}`);
+    if (q.from !== undefined) where.push(sql`issue_date >= ${q.from}::date`);
+    if (q.to !== undefined) where.push(sql`issue_date <= ${q.to}::date`);
+    if (q.status !== undefined) where.push(sql`status = ${q.status}`);
+    if (q.form !== undefined) where.push(sql`form = ${q.form}`);
+    if (q.symbol !== undefined) where.push(sql`symbol = ${q.symbol}`);
+    if (q.after !== undefined) {
+      where.push(sql`issue_date <= ${q.after.issueDate}::date`);
+      where.push(sql`(issue_date, code) < (${q.after.issueDate}::date, ${q.after.code}::char(34))`);
+    }
+    const rows = await this.db.query<InvoiceRow>(sql`
+      select ${INVOICE} from invoices ${where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``}
+      order by issue_date desc, code desc limit ${q.limit + 1}`);
+    const items = rows.slice(0, q.limit).map(toInvoice);
+    const last = items[items.length - 1];
+    return { items, next: rows.length > q.limit && last ? { issueDate: last.issueDate, code: last.code } : null };
+  }
+
+  reportTotals(q: TotalsQuery): Promise<TotalsReport> {
+    return reports.reportTotals(this.db, q);
+  }
+
+  checkRollups(): Promise<RollupDrift[]> {
+    return reports.checkRollups(this.db);
+  }
+
+  recordAudit(e: AuditEntry): Promise<void> {
+    return reports.recordAudit(this.db, e);
+  }
+
+  listAudit(q: AuditQuery): Promise<AuditPage> {
+    return reports.listAudit(this.db, q);
   }
 
   async countRows(): Promise<Record<string, number>> {

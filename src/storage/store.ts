@@ -233,4 +233,117 @@ export interface Store {
   getInvoiceHistory(code: string): Promise<InvoiceEvent[]>;
   /** Counts rows per table; tests use it to prove that a refusal stored nothing. */
   countRows(): Promise<Record<string, number>>;
+
+  // Searches, reports and the audit log (officers; issue 5).
+  /**
+   * Monthly partitions of invoices: last month through three months ahead of `now`, and every
+   * month with rows in the default partition (moved into it). Run on start and daily.
+   */
+  ensurePartitions(now: Date): Promise<{ created: string[]; skipped: string[] }>;
+  /** One page of invoices, newest issue date first, then code descending (keyset, see InvoiceCursor). */
+  searchInvoices(q: InvoiceSearch): Promise<InvoicePage>;
+  /** Totals of the counted invoices (issued, adjusted) by issue date, from the rollups. */
+  reportTotals(q: TotalsQuery): Promise<TotalsReport>;
+  /** Recomputes the rollups from invoices and their rates; every difference (none when they agree). */
+  checkRollups(): Promise<RollupDrift[]>;
+  recordAudit(e: AuditEntry): Promise<void>;
+  /** The audit log, newest first. */
+  listAudit(q: AuditQuery): Promise<AuditPage>;
+}
+
+/** Where a page of a search ends: the last invoice's issue date and code (the sort key). */
+export interface InvoiceCursor {
+  issueDate: string;
+  code: string;
+}
+
+/** GET /v1/invoices: every filter optional; dates inclusive. */
+export interface InvoiceSearch {
+  seller?: string;
+  buyer?: string;
+  from?: string;
+  to?: string;
+  status?: InvoiceStatus;
+  form?: string;
+  symbol?: string;
+  /** 1–1000 */
+  limit: number;
+  /** Continue after this invoice. */
+  after?: InvoiceCursor;
+}
+
+export interface InvoicePage {
+  items: InvoiceSummary[];
+  /** Set when there may be more: pass it as `after` for the next page. */
+  next: InvoiceCursor | null;
+}
+
+export type TotalsGroupBy = "day" | "month" | "seller" | "taxRate" | "taxOffice" | "province";
+
+/** GET /v1/reports/totals: issue dates from–to inclusive; optional grouping and seller. */
+export interface TotalsQuery {
+  from: string;
+  to: string;
+  groupBy: TotalsGroupBy | null;
+  seller: string | null;
+}
+
+/** Invoices counted, revenue (Σ TgTCThue) and tax (Σ TgTThue), in VND, decimal strings. */
+export interface Totals {
+  invoices: bigint;
+  revenue: string;
+  tax: string;
+}
+
+export interface TotalsReport {
+  /** Sorted by key (code-point order); groups without a counted invoice are left out. */
+  rows: (Totals & { key: string })[];
+  /** Every counted invoice once, whatever the grouping. */
+  total: Totals;
+}
+
+/** One rollup row that differs from the recomputation (null: the row is missing on that side). */
+export interface RollupDrift {
+  table: "totals_seller_daily" | "totals_seller_monthly" | "totals_daily";
+  key: string;
+  expected: Totals | null;
+  actual: Totals | null;
+}
+
+export type AuditAction = "invoice.read" | "invoice.xml" | "invoice.search" | "report.totals";
+
+/** Who read what, when, from where. */
+export interface AuditEntry {
+  at: Date;
+  actorRole: "admin" | "officer" | "seller";
+  /** The officer's id, the API key's id, or "admin". */
+  actorId: string;
+  action: AuditAction;
+  /** The invoice code of a read. */
+  target: string | null;
+  /** The validated parameters of a search or report. */
+  query: Record<string, string | number>;
+  clientAddress: string;
+  requestId: string;
+}
+
+export interface AuditRecord extends AuditEntry {
+  id: bigint;
+  /** The officer's name, when the actor is an officer. */
+  actorName: string | null;
+}
+
+export interface AuditQuery {
+  actor?: string;
+  action?: AuditAction;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  /** Continue below this id. */
+  before?: bigint;
+}
+
+export interface AuditPage {
+  items: AuditRecord[];
+  next: bigint | null;
 }

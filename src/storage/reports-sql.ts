@@ -1,0 +1,234 @@
+/**
+ * The SQL of the officers' reports (from the rollups of storage/rollups.ts), of their check
+ * against the raw invoices, and of the audit log. PgStore delegates here.
+ *
+ * Which rollup answers which report (bounded scans whatever the number of invoices):
+ *   with a seller          totals_seller_daily of that seller (≤ 366 rows a year per rate)
+ *   day, month, taxRate    totals_daily: days × rates × slots rows, summed
+ *   seller, taxOffice,     totals_seller_monthly for the whole months of the period, and
+ *   province               totals_seller_daily for its partial months at either end
+ * Tax office and province are the seller's current ones (a join on sellers at query time).
+ */
+import { sql, type Db, type Sql } from "./db.js";
+import { ALL_RATES } from "./rollups.js";
+import type { AuditEntry, AuditPage, AuditQuery, AuditRecord, RollupDrift, Totals, TotalsQuery, TotalsReport } from "./store.js";
+
+const COUNTED = sql`('issued', 'adjusted')`;
+
+interface TotalsRow {
+  key: string | null;
+  invoices: bigint | null;
+  revenue: string | null;
+  tax: string | null;
+  is_total: number;
+}
+
+const totalsOf = (r: TotalsRow | undefined): Totals => ({ invoices: r?.invoices ?? 0n, revenue: r?.revenue ?? "0", tax: r?.tax ?? "0" });
+
+/** First day of the month after `date` (YYYY-MM-DD). */
+function monthAfter(date: string): string {
+  const d = new Date(`${date.slice(0, 7)}-01T00:00:00Z`);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
+}
+function dayBefore(date: string): string {
+  return new Date(new Date(`${date}T00:00:00Z`).getTime() - 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * Totals from the rollups. Every query groups with ROLLUP, so the grand total comes from the
+ * same scan as the rows; for taxRate the '*' rows are the total (each invoice once).
+ */
+export async function reportTotals(db: Db, q: TotalsQuery): Promise<TotalsReport> {
+  const byRate = q.groupBy === "taxRate";
+  const rates = byRate ? sql`` : sql`and t.tax_rate = ${ALL_RATES}`;
+  let source: Sql;
+  if (q.seller !== null) {
+    source = sql`select t.seller_tax_code, t.issue_date, t.tax_rate, t.invoices, t.revenue, t.tax from totals_seller_daily t
+      where t.seller_tax_code = ${q.seller} and t.issue_date between ${q.from}::date and ${q.to}::date ${rates}`;
+  } else if (q.groupBy === "seller" || q.groupBy === "taxOffice" || q.groupBy === "province") {
+    // Whole months from the monthly rollup, the days of partial months at the ends from the daily one.
+    const firstWhole = q.from.endsWith("-01") ? q.from : monthAfter(q.from);
+    const endWhole = dayBefore(monthAfter(q.to)) === q.to ? monthAfter(q.to) : `${q.to.slice(0, 7)}-01`;
+    if (firstWhole < endWhole) {
+      source = sql`select m.seller_tax_code, m.invoices, m.revenue, m.tax from totals_seller_monthly m
+          where m.month >= ${firstWhole}::date and m.month < ${endWhole}::date
+        union all
+        select t.seller_tax_code, t.invoices, t.revenue, t.tax from totals_seller_daily t
+          where t.tax_rate = ${ALL_RATES}
+            and ((t.issue_date >= ${q.from}::date and t.issue_date < ${firstWhole}::date)
+              or (t.issue_date >= ${endWhole}::date and t.issue_date <= ${q.to}::date))`;
+    } else {
+      source = sql`select t.seller_tax_code, t.invoices, t.revenue, t.tax from totals_seller_daily t
+        where t.tax_rate = ${ALL_RATES} and t.issue_date between ${q.from}::date and ${q.to}::date`;
+    }
+  } else {
+    source = sql`select t.issue_date, t.tax_rate, t.invoices, t.revenue, t.tax from totals_daily t
+      where t.issue_date between ${q.from}::date and ${q.to}::date ${rates}`;
+  }
+
+  let key: Sql;
+  let join = sql``;
+  switch (q.groupBy) {
+    case "day":
+      key = sql`to_char(x.issue_date, 'YYYY-MM-DD')`;
+      break;
+    case "month":
+      key = sql`to_char(x.issue_date, 'YYYY-MM')`;
+      break;
+    case "seller":
+      key = sql`x.seller_tax_code`;
+      break;
+    case "taxOffice":
+      key = sql`coalesce(s.tax_office, '')`;
+      join = sql`left join sellers s on s.tax_code = x.seller_tax_code`;
+      break;
+    case "province":
+      key = sql`coalesce(s.province, '')`;
+      join = sql`left join sellers s on s.tax_code = x.seller_tax_code`;
+      break;
+    case "taxRate":
+      key = sql`x.tax_rate`;
+      break;
+    case null:
+      key = sql`''`;
+      break;
+  }
+  const grouped = byRate
+    ? sql`select key, sum(invoices)::bigint as invoices, trim_scale(sum(revenue)) as revenue, trim_scale(sum(tax)) as tax,
+          case when key = ${ALL_RATES} then 1 else 0 end as is_total
+        from (select ${key} as key, x.invoices, x.revenue, x.tax from (${source}) x) g
+        group by key having sum(invoices) <> 0 or key = ${ALL_RATES}`
+    : sql`select key, sum(invoices)::bigint as invoices, trim_scale(sum(revenue)) as revenue, trim_scale(sum(tax)) as tax,
+          grouping(key) as is_total
+        from (select ${key} as key, x.invoices, x.revenue, x.tax from (${source}) x ${join}) g
+        group by rollup (key) having sum(invoices) <> 0 or grouping(key) = 1`;
+  const rows = await db.query<TotalsRow>(grouped);
+  const total = totalsOf(rows.find((r) => Number(r.is_total) === 1));
+  const out = q.groupBy === null ? [] : rows.filter((r) => Number(r.is_total) !== 1).map((r) => ({ key: r.key ?? "", ...totalsOf(r) }));
+  out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { rows: out, total };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The check: the rollups recomputed from the raw rows
+
+/** The counted invoices as seller-day-rate rows, '*' for each invoice as a whole. */
+const RECOMPUTED = sql`
+  select seller_tax_code, issue_date, ${ALL_RATES}::text as tax_rate, count(*) as invoices, sum(total_before_tax) as revenue, sum(total_tax) as tax
+    from invoices where status in ${COUNTED} group by seller_tax_code, issue_date
+  union all
+  select i.seller_tax_code, i.issue_date, r.tax_rate, count(*), sum(r.amount_before_tax), sum(r.tax)
+    from invoices i join invoice_tax_rates r on r.seller_tax_code = i.seller_tax_code and r.invoice_code = i.code
+   where i.status in ${COUNTED} group by i.seller_tax_code, i.issue_date, r.tax_rate`;
+
+const NONZERO = sql`(invoices <> 0 or revenue <> 0 or tax <> 0)`;
+
+interface DriftRow {
+  key: string;
+  e_invoices: bigint | null;
+  e_revenue: string | null;
+  e_tax: string | null;
+  a_invoices: bigint | null;
+  a_revenue: string | null;
+  a_tax: string | null;
+}
+
+/**
+ * Each rollup table against the same figures recomputed from invoices and invoice_tax_rates
+ * (zero rows count as absent; totals_daily is compared summed over its slots). At most 1,000
+ * differences per table.
+ */
+export async function checkRollups(db: Db): Promise<RollupDrift[]> {
+  const compare = async (table: RollupDrift["table"], expected: Sql, actual: Sql, columns: string[]): Promise<RollupDrift[]> => {
+    const on = sql.join(
+      columns.map((c) => sql`a.${sql.ident(c)} = e.${sql.ident(c)}`),
+      sql` and `,
+    );
+    const key = sql.join(
+      columns.map((c) => sql`coalesce(e.${sql.ident(c)}, a.${sql.ident(c)})::text`),
+      sql` || '|' || `,
+    );
+    const rows = await db.query<DriftRow>(sql`
+      with e as (${expected}), a as (${actual})
+      select ${key} as key,
+             e.invoices::bigint as e_invoices, trim_scale(e.revenue) as e_revenue, trim_scale(e.tax) as e_tax,
+             a.invoices::bigint as a_invoices, trim_scale(a.revenue) as a_revenue, trim_scale(a.tax) as a_tax
+        from e full join a on ${on}
+       where e.invoices is distinct from a.invoices or e.revenue is distinct from a.revenue or e.tax is distinct from a.tax
+       order by 1 limit 1000`);
+    const side = (i: bigint | null, r: string | null, t: string | null): Totals | null => (i === null ? null : { invoices: i, revenue: r ?? "0", tax: t ?? "0" });
+    return rows.map((r) => ({ table, key: r.key, expected: side(r.e_invoices, r.e_revenue, r.e_tax), actual: side(r.a_invoices, r.a_revenue, r.a_tax) }));
+  };
+  return [
+    ...(await compare(
+      "totals_seller_daily",
+      RECOMPUTED,
+      sql`select seller_tax_code, issue_date, tax_rate, invoices, revenue, tax from totals_seller_daily where ${NONZERO}`,
+      ["seller_tax_code", "issue_date", "tax_rate"],
+    )),
+    ...(await compare(
+      "totals_seller_monthly",
+      sql`select seller_tax_code, date_trunc('month', issue_date)::date as month, count(*) as invoices, sum(total_before_tax) as revenue, sum(total_tax) as tax
+            from invoices where status in ${COUNTED} group by 1, 2`,
+      sql`select seller_tax_code, month, invoices, revenue, tax from totals_seller_monthly where ${NONZERO}`,
+      ["seller_tax_code", "month"],
+    )),
+    ...(await compare(
+      "totals_daily",
+      sql`select issue_date, tax_rate, sum(invoices) as invoices, sum(revenue) as revenue, sum(tax) as tax from (${RECOMPUTED}) r group by 1, 2`,
+      sql`select issue_date, tax_rate, sum(invoices) as invoices, sum(revenue) as revenue, sum(tax) as tax
+            from totals_daily group by 1, 2 having sum(invoices) <> 0 or sum(revenue) <> 0 or sum(tax) <> 0`,
+      ["issue_date", "tax_rate"],
+    )),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The audit log
+
+export async function recordAudit(db: Db, e: AuditEntry): Promise<void> {
+  await db.query(sql`
+    insert into audit_log (at, actor_role, actor_id, action, target, query, client_address, request_id)
+    values (${e.at}, ${e.actorRole}, ${e.actorId}, ${e.action}, ${e.target}, ${JSON.stringify(e.query)}::jsonb, ${e.clientAddress}, ${e.requestId})`);
+}
+
+interface AuditRow {
+  id: bigint;
+  at: Date;
+  actor_role: AuditEntry["actorRole"];
+  actor_id: string;
+  actor_name: string | null;
+  action: AuditEntry["action"];
+  target: string | null;
+  query: Record<string, string | number> | string;
+  client_address: string;
+  request_id: string;
+}
+
+export async function listAudit(db: Db, q: AuditQuery): Promise<AuditPage> {
+  const where: Sql[] = [];
+  if (q.actor !== undefined) where.push(sql`a.actor_id = ${q.actor}`);
+  if (q.action !== undefined) where.push(sql`a.action = ${q.action}`);
+  if (q.from !== undefined) where.push(sql`a.at >= ${q.from}`);
+  if (q.to !== undefined) where.push(sql`a.at <= ${q.to}`);
+  if (q.before !== undefined) where.push(sql`a.id < ${q.before.toString()}::bigint`);
+  const rows = await db.query<AuditRow>(sql`
+    select a.id, a.at, a.actor_role, a.actor_id, o.name as actor_name, a.action, a.target, a.query, a.client_address, a.request_id
+      from audit_log a left join officers o on a.actor_role = 'officer' and o.id::text = a.actor_id
+     ${where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``}
+     order by a.id desc limit ${q.limit + 1}`);
+  const items: AuditRecord[] = rows.slice(0, q.limit).map((r) => ({
+    id: r.id,
+    at: r.at,
+    actorRole: r.actor_role,
+    actorId: r.actor_id,
+    actorName: r.actor_name,
+    action: r.action,
+    target: r.target,
+    query: typeof r.query === "string" ? (JSON.parse(r.query) as Record<string, string | number>) : r.query,
+    clientAddress: r.client_address,
+    requestId: r.request_id,
+  }));
+  const last = items[items.length - 1];
+  return { items, next: rows.length > q.limit && last ? last.id : null };
+}
