@@ -7,6 +7,7 @@ import { cancelInvoice } from "../domain/lifecycle.js";
 import { submitBatch, submitInvoice } from "../domain/submit.js";
 import { ApiError } from "../errors.js";
 import type { InvoiceEvent, InvoiceSummary } from "../storage/store.js";
+import { audit } from "./audit.js";
 import { auth, bearer, errorResponses, Money, readLimited } from "./common.js";
 
 const InvoiceStatus = z.enum(["issued", "replaced", "adjusted", "cancelled"]);
@@ -229,7 +230,10 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     const { code } = c.req.valid("param");
     const store = c.get("services").store;
     const inv = await readable(c.get("principal"), code, store.getInvoice(code));
-    return c.json(invoiceJson(inv, await store.getInvoiceHistory(code)), 200);
+    const history = await store.getInvoiceHistory(code);
+    // Officers' reads are recorded (who, what, when, from where); a seller reading its own is not.
+    if (c.get("principal").role === "officer") await audit(c, "invoice.read", code);
+    return c.json(invoiceJson(inv, history), 200);
   });
 
   app.openapi(readXml, async (c) => {
@@ -238,6 +242,7 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     await readable(c.get("principal"), code, store.getInvoice(code));
     const xml = await store.getInvoiceXml(code);
     if (xml === null) throw new ApiError("NOT_FOUND", `No invoice ${code}.`);
+    if (c.get("principal").role === "officer") await audit(c, "invoice.xml", code);
     c.header("Content-Type", "application/xml; charset=utf-8");
     c.header("Content-Disposition", `attachment; filename="${code}.xml"`);
     return c.body(xml, 200) as never;

@@ -1,0 +1,91 @@
+/** GET /v1/invoices: officers search every invoice, a seller's key its own; keyset pages. Recorded in the audit log. */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../context.js";
+import { isCalendarDate, searchInvoices } from "../domain/reports.js";
+import type { InvoiceSummary } from "../storage/store.js";
+import { audit } from "./audit.js";
+import { auth, bearer, errorResponses, Money } from "./common.js";
+
+const TaxCode = z.string().regex(/^\d{10}(-\d{3})?$|^\d{12}$/);
+export const DateParam = z.string().refine(isCalendarDate, { message: "a date, YYYY-MM-DD" });
+
+const SearchQuery = z.object({
+  seller: TaxCode.optional().openapi({ example: "0100000010", description: "The seller's tax code. A seller's key: its own (the default)." }),
+  buyer: TaxCode.optional().openapi({ description: "The buyer's tax code." }),
+  from: DateParam.optional().openapi({ example: "2026-11-01", description: "Issue date (NLap) from, inclusive." }),
+  to: DateParam.optional().openapi({ example: "2026-11-30", description: "Issue date to, inclusive." }),
+  status: z.enum(["issued", "replaced", "adjusted", "cancelled"]).optional(),
+  form: z.string().regex(/^[1-9]$/).optional().openapi({ description: "KHMSHDon." }),
+  symbol: z.string().regex(/^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/).optional().openapi({ example: "C26TAA", description: "KHHDon." }),
+  limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: "Invoices per page, ≤ 1000 (default 100)." }),
+  cursor: z.string().max(100).optional().openapi({ description: "`nextCursor` of the previous page, as given." }),
+});
+
+const ItemSchema = z
+  .object({
+    code: z.string(),
+    status: z.enum(["issued", "replaced", "adjusted", "cancelled"]),
+    sellerTaxCode: z.string(),
+    buyerTaxCode: z.string().nullable(),
+    form: z.string(),
+    symbol: z.string(),
+    number: z.number().int(),
+    issueDate: z.string(),
+    currency: z.string(),
+    totalBeforeTax: Money,
+    totalTax: Money,
+    totalPayable: Money,
+    issuedAt: z.string(),
+    digest: z.string(),
+  })
+  .openapi("InvoiceListItem");
+
+const search = createRoute({
+  method: "get",
+  path: "/v1/invoices",
+  tags: ["Invoices"],
+  summary: "Search invoices (officers: all; a seller's key: its own), newest issue date first, in pages.",
+  description:
+    "Filters combine with AND. Pages are keyset-paged: pass `nextCursor` as `cursor` until it is null. Each invoice that exists when the search " +
+    "starts comes exactly once, whatever is issued meanwhile. Amounts in VND. Every search is recorded in the audit log.",
+  security: bearer,
+  middleware: [auth("officer", "seller")] as const,
+  request: { query: SearchQuery },
+  responses: {
+    200: {
+      description: "One page.",
+      content: { "application/json": { schema: z.object({ items: z.array(ItemSchema), nextCursor: z.string().nullable() }).openapi("InvoicePage") } },
+    },
+    ...errorResponses("SCHEMA_INVALID", "UNAUTHENTICATED", "FORBIDDEN"),
+  },
+});
+
+const item = (i: InvoiceSummary) => ({
+  code: i.code,
+  status: i.status,
+  sellerTaxCode: i.sellerTaxCode,
+  buyerTaxCode: i.buyerTaxCode,
+  form: i.form,
+  symbol: i.symbol,
+  number: i.number,
+  issueDate: i.issueDate,
+  currency: i.currency,
+  totalBeforeTax: i.totalBeforeTax,
+  totalTax: i.totalTax,
+  totalPayable: i.totalPayable,
+  issuedAt: i.issuedAt.toISOString(),
+  digest: i.digest,
+});
+
+export function registerSearch(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(search, async (c) => {
+    const q = c.req.valid("query");
+    const p = c.get("principal");
+    const viewer = p.role === "seller" ? { role: p.role, sellerTaxCode: p.sellerTaxCode } : { role: p.role };
+    const params = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)) as typeof q;
+    const out = await searchInvoices(c.get("services").readStore, viewer, params);
+    if (!out.ok) throw out.error;
+    await audit(c, "invoice.search", null, q);
+    return c.json({ items: out.page.items.map(item), nextCursor: out.nextCursor }, 200);
+  });
+}
