@@ -19,8 +19,11 @@ import { ApiError } from "../errors.js";
 import { publicRateLimit } from "../rate-limit.js";
 import { isHttps, pageHeaders, pageLang, switchHref } from "../web/http.js";
 import { WORDS, type Lang } from "../web/i18n.js";
-import { DetailPage, LoginPage, MessagePage, type OfficerView } from "../web/officer.js";
-import { DashboardPage } from "../web/dashboard.js";
+import { DetailPage, LoginPage, MessagePage, SearchPage, type OfficerView, type SearchForm } from "../web/officer.js";
+import { DashboardPage, type DashboardData, type TotalsRow } from "../web/dashboard.js";
+import { searchInvoices, totalsReport } from "../domain/reports.js";
+import type { InvoiceStatus } from "../storage/store.js";
+import { audit } from "./audit.js";
 import { errorResponses, readLimited } from "./common.js";
 
 const COOKIE = "hoadon_officer";
@@ -59,6 +62,89 @@ async function signedIn(c: Context<AppEnv>, lang: Lang): Promise<OfficerView | n
   return { lang, switchHref: switchHref(c, lang), officerName: session.officerName, csrf: csrfOf(id) };
 }
 
+const PAGE_SIZE = 50;
+const TAX_CODE = /^\d{10}(-\d{3})?$|^\d{12}$/;
+const STATUSES = new Set(["issued", "adjusted", "replaced", "cancelled"]);
+
+/** The search filters as typed: trimmed, empty ones left out, the symbol upper-cased. */
+function searchForm(c: Context<AppEnv>): SearchForm {
+  const q: SearchForm = {};
+  for (const k of ["seller", "buyer", "from", "to", "status", "form", "symbol"] as const) {
+    const v = c.req.query(k)?.trim().slice(0, 32);
+    if (v) q[k] = k === "symbol" ? v.toUpperCase() : v;
+  }
+  return q;
+}
+
+/** What is wrong with a filter (dates are checked by the search itself), or null. */
+function badFilter(q: SearchForm): string | null {
+  if (q.seller && !TAX_CODE.test(q.seller)) return `seller: ${q.seller}`;
+  if (q.buyer && !/^[0-9-]{1,14}$/.test(q.buyer)) return `buyer: ${q.buyer}`;
+  if (q.status && !STATUSES.has(q.status)) return `status: ${q.status}`;
+  if (q.form && !/^[1-9]$/.test(q.form)) return `form: ${q.form}`;
+  if (q.symbol && !/^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/.test(q.symbol)) return `symbol: ${q.symbol}`;
+  return null;
+}
+
+const definedOnly = (o: object): Record<string, string> => Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === "string"));
+
+/** Compares two decimal strings of any length exactly (sums over a period may pass what money.ts parses). */
+function compareDecimals(a: string, b: string): number {
+  const scaled = (x: string): bigint => {
+    const m = /^(-?)(\d+)(?:\.(\d{1,6}))?$/.exec(x);
+    if (!m) return 0n;
+    const v = BigInt(m[2]! + (m[3] ?? "").padEnd(6, "0"));
+    return m[1] ? -v : v;
+  };
+  const d = scaled(a) - scaled(b);
+  return d > 0n ? 1 : d < 0n ? -1 : 0;
+}
+
+/** Month rows for every month of the period (a month without invoices is a zero, not a gap), up to 60 months. */
+function everyMonth(from: string, to: string, rows: TotalsRow[]): TotalsRow[] {
+  const have = new Map(rows.map((r) => [r.key, r]));
+  const out: TotalsRow[] = [];
+  let [y, m] = [Number(from.slice(0, 4)), Number(from.slice(5, 7))];
+  const end = to.slice(0, 7);
+  for (let i = 0; i < 60; i++) {
+    const key = `${y}-${String(m).padStart(2, "0")}`;
+    if (key > end) return out;
+    out.push(have.get(key) ?? { key, invoices: 0, revenue: "0", tax: "0" });
+    [y, m] = m === 12 ? [y + 1, 1] : [y, m + 1];
+  }
+  return rows;
+}
+
+/** Today in Vietnam (GMT+7). */
+const today = (at: Date): string => new Date(at.getTime() + 7 * 3600_000).toISOString().slice(0, 10);
+
+/**
+ * The dashboard's figures for `from`–`to` (default: this year to today, GMT+7), from the reports
+ * (issue 5: GET /v1/reports/totals semantics, read on the replica), called directly. Null when
+ * the period is not a valid one.
+ */
+async function dashboard(c: Context<AppEnv>): Promise<DashboardData | null> {
+  const s = c.get("services");
+  const to = c.req.query("to") || today(s.clock());
+  const from = c.req.query("from") || `${to.slice(0, 4)}-01-01`;
+  const totals = (groupBy: "month" | "taxRate" | "seller") => totalsReport(s.readStore, { from, to, groupBy, seller: null });
+  const [month, rate, seller] = await Promise.all([totals("month"), totals("taxRate"), totals("seller")]);
+  if (!month.ok || !rate.ok || !seller.ok) return null;
+  await audit(c, "report.totals", null, { from, to, groupBy: "month,taxRate,seller" });
+  const row = (r: { key: string; invoices: bigint; revenue: string; tax: string }): TotalsRow => ({ key: r.key, invoices: Number(r.invoices), revenue: r.revenue, tax: r.tax });
+  const byRevenue = (a: TotalsRow, b: TotalsRow) => compareDecimals(b.revenue, a.revenue) || (a.key < b.key ? -1 : 1);
+  const top = seller.report.rows.map(row).sort(byRevenue).slice(0, 10);
+  const names = await Promise.all(top.map((r) => s.readStore.getSeller(r.key)));
+  return {
+    from,
+    to,
+    byMonth: everyMonth(from, to, month.report.rows.map(row)),
+    byRate: rate.report.rows.map(row),
+    topSellers: top.map((r, i) => ({ ...r, name: names[i]?.name ?? "" })),
+    total: { invoices: Number(month.report.total.invoices), revenue: month.report.total.revenue, tax: month.report.total.tax },
+  };
+}
+
 /** Reads a small urlencoded form body (sign-in, sign-out). */
 async function formBody(c: Context<AppEnv>): Promise<URLSearchParams> {
   if (!/^application\/x-www-form-urlencoded\b/i.test(c.req.header("content-type") ?? "")) return new URLSearchParams();
@@ -74,7 +160,7 @@ export function registerOfficer(app: OpenAPIHono<AppEnv>): void {
     const lang = pageLang(c);
     const v = await signedIn(c, lang);
     if (!v) return c.html(<LoginPage lang={lang} switchHref={switchHref(c, lang)} error={null} />, 200) as never;
-    return c.html(<DashboardPage v={v} data={null} />, 200) as never;
+    return c.html(<DashboardPage v={v} data={await dashboard(c)} />, 200) as never;
   });
 
   app.post("/officer/login", async (c) => {
@@ -109,7 +195,16 @@ export function registerOfficer(app: OpenAPIHono<AppEnv>): void {
     if (!v) return c.redirect("/officer", 303);
     const code = c.req.query("code")?.replace(/\s+/g, "").toUpperCase();
     if (code) return c.redirect(`/officer/invoices/${encodeURIComponent(code)}`, 303);
-    return c.html(<MessagePage v={v} title={WORDS[lang].search} text="" />, 200);
+    const q = searchForm(c);
+    const bad = badFilter(q);
+    if (bad) return c.html(<SearchPage v={v} q={q} items={null} next={null} error={WORDS[lang].badRequest + " " + bad} />, 200);
+    const cursor = c.req.query("cursor");
+    const filters = { ...q, status: q.status as InvoiceStatus | undefined, limit: PAGE_SIZE };
+    const out = await searchInvoices(c.get("services").readStore, { role: "officer" }, { ...filters, ...(cursor ? { cursor } : {}) });
+    if (!out.ok) return c.html(<SearchPage v={v} q={q} items={null} next={null} error={`${WORDS[lang].badRequest} ${out.error.message}`} />, 200);
+    await audit(c, "invoice.search", null, { ...q, limit: PAGE_SIZE, cursor });
+    const next = out.nextCursor ? `/officer/invoices?${new URLSearchParams({ ...definedOnly(q), cursor: out.nextCursor })}` : null;
+    return c.html(<SearchPage v={v} q={q} items={out.page.items} next={next} error={null} />, 200);
   });
 
   app.get("/officer/invoices/:code", async (c) => {
@@ -121,6 +216,7 @@ export function registerOfficer(app: OpenAPIHono<AppEnv>): void {
     const inv = CODE_PATTERN.test(code) ? await store.getInvoice(code) : null;
     if (!inv) return c.html(<MessagePage v={v} title={WORDS[lang].notFoundPage} text={code} />, 404);
     const [seller, history] = await Promise.all([store.getSeller(inv.sellerTaxCode), store.getInvoiceHistory(code)]);
+    await audit(c, "invoice.read", code);
     return c.html(<DetailPage v={v} inv={inv} seller={seller} history={history} />, 200);
   });
 
@@ -130,6 +226,7 @@ export function registerOfficer(app: OpenAPIHono<AppEnv>): void {
     const code = c.req.param("code").toUpperCase();
     const xml = CODE_PATTERN.test(code) ? await c.get("services").store.getInvoiceXml(code) : null;
     if (xml === null) throw new ApiError("NOT_FOUND", `No invoice ${code}.`);
+    await audit(c, "invoice.xml", code);
     c.header("Content-Type", "application/xml; charset=utf-8");
     c.header("Content-Disposition", `attachment; filename="${code}.xml"`);
     return c.body(xml, 200);

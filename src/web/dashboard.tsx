@@ -236,7 +236,7 @@ export const DashboardPage: FC<{ v: OfficerView; data: DashboardData | null }> =
               </section>
               <section class="card" aria-labelledby="sellers-title">
                 <h2 id="sellers-title">{w.topSellers}</h2>
-                <BarsChart id="sellers-chart" title={w.topSellers} rows={data.topSellers.map((r) => ({ label: r.name || r.key, value: r.revenue }))} lang={lang} cls="rev" />
+                <BarsChart id="sellers-chart" title={w.topSellers} rows={data.topSellers.map((r) => ({ label: r.key, value: r.revenue }))} lang={lang} cls="rev" />
                 <Table caption={w.topSellers} head={w.seller} rows={data.topSellers} lang={lang} labels={new Map(data.topSellers.map((r) => [r.key, r.name]))} />
               </section>
             </>

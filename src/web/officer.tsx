@@ -183,3 +183,120 @@ export const MessagePage: FC<{ v: OfficerView; title: string; text: string }> = 
     <OpenByCode lang={v.lang} />
   </OfficerLayout>
 );
+
+/** The search form's values, as typed (refilled on the results page). */
+export interface SearchForm {
+  seller?: string;
+  buyer?: string;
+  from?: string;
+  to?: string;
+  status?: string;
+  form?: string;
+  symbol?: string;
+}
+
+const STATUSES: InvoiceStatus[] = ["issued", "adjusted", "replaced", "cancelled"];
+
+/** GET /officer/invoices: the filters, one page of invoices (newest first) and the link to the next. */
+export const SearchPage: FC<{ v: OfficerView; q: SearchForm; items: InvoiceSummary[] | null; next: string | null; error: string | null }> = ({ v, q, items, next, error }) => {
+  const w = WORDS[v.lang];
+  const field = (id: keyof SearchForm, label: string, type = "text", extra: Record<string, string | number> = {}) => (
+    <div>
+      <label for={`q-${id}`}>{label}</label>
+      <input id={`q-${id}`} name={id} type={type} value={q[id] ?? ""} autocomplete="off" {...extra} />
+    </div>
+  );
+  return (
+    <OfficerLayout v={v} title={w.search}>
+      <h1>{w.search}</h1>
+      <section class="card" aria-labelledby="open-title">
+        <h2 id="open-title" class="visually-hidden">
+          {w.openByCode}
+        </h2>
+        <OpenByCode lang={v.lang} />
+      </section>
+      <section class="card" aria-labelledby="filters-title">
+        <h2 id="filters-title">{w.filters}</h2>
+        <form method="get" action="/officer/invoices">
+          {error ? (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          ) : null}
+          <div class="grid three">
+            {field("seller", w.sellerLabel, "text", { inputmode: "numeric", maxlength: 14 })}
+            {field("buyer", w.buyerLabel, "text", { maxlength: 14 })}
+            <div>
+              <label for="q-status">{w.statusLabel}</label>
+              <select id="q-status" name="status">
+                <option value="">{w.any}</option>
+                {STATUSES.map((st) => (
+                  <option value={st} selected={q.status === st}>
+                    {w.statusName[st]}
+                  </option>
+                ))}
+              </select>
+            </div>
+            {field("from", w.from, "date")}
+            {field("to", w.to, "date")}
+            {field("form", w.formLabel, "text", { inputmode: "numeric", maxlength: 1 })}
+            {field("symbol", w.symbolLabel, "text", { maxlength: 6 })}
+          </div>
+          <button type="submit">{w.search}</button>
+        </form>
+      </section>
+      {items ? (
+        <section class="card" aria-labelledby="results-title">
+          <h2 id="results-title">{w.results}</h2>
+          {items.length === 0 ? (
+            <p>{w.noResults}</p>
+          ) : (
+            <div class="scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">{w.issueDate}</th>
+                    <th scope="col">{w.formSymbolNumber}</th>
+                    <th scope="col">{w.seller}</th>
+                    <th scope="col">{w.buyer}</th>
+                    <th scope="col">{w.status}</th>
+                    <th scope="col" class="num">
+                      {w.totalPayable} (₫)
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {items.map((i) => (
+                    <tr>
+                      <td>{formatDate(i.issueDate, v.lang)}</td>
+                      <td>
+                        <a href={`/officer/invoices/${i.code}`}>
+                          {i.form} / {i.symbol} / {i.number}
+                        </a>
+                      </td>
+                      <td>{i.sellerTaxCode}</td>
+                      <td>{i.buyerTaxCode ?? ""}</td>
+                      <td>
+                        <StatusText status={i.status} lang={v.lang} />
+                      </td>
+                      <td class="num">
+                        <Money amount={i.totalPayable} lang={v.lang} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {next ? (
+            <p>
+              <a href={next} rel="next">
+                {w.next}
+              </a>
+            </p>
+          ) : null}
+        </section>
+      ) : null}
+    </OfficerLayout>
+  );
+};

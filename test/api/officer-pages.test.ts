@@ -143,3 +143,41 @@ describe("the invoice detail", () => {
     }
   });
 });
+
+describe("search and dashboard", () => {
+  it("searches by seller and status and records the search in the audit log", async () => {
+    const other = await h.seller();
+    const codes: string[] = [];
+    for (let i = 0; i < 3; i++) codes.push((await expectIssued(h, other.invoice(), other.apiKey)).code);
+    const { id } = await signIn();
+    const r = await h.app.request(`/officer/invoices?lang=en&seller=${other.taxCode}&status=issued`, withSession(id));
+    expect(r.status).toBe(200);
+    const html = await r.text();
+    for (const code of codes) expect(html).toContain(`href="/officer/invoices/${code}"`);
+    expect(html).not.toContain(`>${s.taxCode}<`);
+    const audit = await h.store.listAudit({ action: "invoice.search", limit: 10 });
+    expect(JSON.stringify(audit, (_, v) => (typeof v === "bigint" ? String(v) : v))).toContain(`"seller":"${other.taxCode}"`);
+  });
+
+  it("says what is wrong with a filter instead of searching", async () => {
+    const { id } = await signIn();
+    const html = await (await h.app.request("/officer/invoices?lang=en&status=lost&from=2026-02-30", withSession(id))).text();
+    expect(html).toContain("The request was not valid.");
+    expect(html).not.toContain("<table>");
+  });
+
+  it("draws revenue and tax by month, tax by rate and top sellers for a period", async () => {
+    const seller = await h.seller();
+    await expectIssued(h, seller.invoice({ lines: [{ name: "Sách", quantity: 2, unitPrice: 1_000_000, taxRate: "8%" }] }), seller.apiKey);
+    const { id } = await signIn();
+    const to = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+    const html = await (await h.app.request(`/officer?lang=en&from=2020-01-01&to=${to}`, withSession(id))).text();
+    expect(html).toContain('aria-labelledby="month-chart-title month-chart-desc"');
+    expect(html).toMatch(/<rect class="rev"/);
+    expect(html).toContain(`<th scope="row">${to.slice(0, 7)}</th>`);
+    expect(html).toContain('<th scope="row">8%</th>');
+    expect(html).toContain(`Công ty TNHH Thử nghiệm ${seller.taxCode} (${seller.taxCode})`);
+    expect(html).not.toMatch(/<script|\son[a-z]+=|style=/i);
+  });
+});
+

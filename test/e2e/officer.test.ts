@@ -1,13 +1,22 @@
 /**
  * The officer in Chromium, in a desktop window: sign-in with a token (the cookie the browser
- * gets), invoice detail and its XML, sign-out; axe-core on each page.
+ * gets), search, invoice detail and its XML, the dashboard's charts, sign-out; axe-core on each page.
  */
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestSeller } from "../helpers/app.js";
 import { expectIssued } from "../helpers/refusal.js";
 import { expectAccessible, newPage, shot, startRig, type Rig } from "./browser.js";
 
 const DESKTOP = { width: 1280, height: 900 };
+
+/** Signs in through the form (Vietnamese). */
+async function signIn(page: Page): Promise<void> {
+  await page.goto("/officer");
+  await page.getByLabel("Mã truy cập cán bộ").fill(token);
+  await page.getByRole("button", { name: "Đăng nhập" }).click();
+  await page.waitForSelector("text=Trần Văn Cán Bộ");
+}
 let rig: Rig;
 let s: TestSeller;
 let token: string;
@@ -65,4 +74,53 @@ describe("the officer", () => {
     expect(new URL(page.url()).pathname).toBe("/officer");
     await context.close();
   });
+
+  it("searches a seller's invoices and opens one from the results", async () => {
+    const seller = await rig.h.seller();
+    const { code } = await expectIssued(rig.h, seller.invoice(), seller.apiKey);
+    const { context, page } = await newPage(rig, DESKTOP);
+    await signIn(page);
+    await page.getByRole("link", { name: "Tìm hóa đơn" }).click();
+    await page.getByLabel("Mã số thuế người bán").fill(seller.taxCode);
+    await page.getByLabel("Trạng thái").selectOption("issued");
+    await page.locator("#filters-title + form button[type=submit]").click();
+    await page.waitForURL(/seller=/);
+    const rows = page.locator("section[aria-labelledby=results-title] tbody tr");
+    expect(await rows.count()).toBe(1);
+    await shot(page, "officer-search");
+    await expectAccessible(page);
+    await rows.first().locator("a").click();
+    await page.waitForURL(`**/officer/invoices/${code}`);
+    await context.close();
+  });
+
+  it("sees the dashboard: revenue and tax by month, tax by rate and top sellers drawn as SVG", async () => {
+    // Two sellers, two months (when this month is not January), two rates.
+    const a = await rig.h.seller();
+    const b = await rig.h.seller();
+    const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+    const year = today.slice(0, 4);
+    const earlier = today.slice(5, 7) === "01" ? today : `${year}-01-15`;
+    await expectIssued(rig.h, a.invoice({ issueDate: earlier }), a.apiKey);
+    await expectIssued(rig.h, a.invoice({ lines: [{ name: "Sách", quantity: 3, unitPrice: 2_000_000, taxRate: "8%" }] }), a.apiKey);
+    await expectIssued(rig.h, b.invoice({ lines: [{ name: "Dịch vụ", quantity: 1, unitPrice: 9_000_000, taxRate: "10%" }] }), b.apiKey);
+    const { context, page } = await newPage(rig, DESKTOP);
+    await signIn(page);
+    await page.goto(`/officer?from=${year}-01-01&to=${today}`);
+    const bars = page.locator("svg[aria-labelledby='month-chart-title month-chart-desc'] rect.rev");
+    // One pair of bars per month of the period, empty months included (zero, not a gap).
+    expect(await bars.count()).toBe(Number(today.slice(5, 7)));
+    const monthRows = page.locator("section[aria-labelledby=month-title] tbody tr");
+    expect(await monthRows.filter({ hasText: earlier.slice(0, 7) }).locator("td").first().textContent()).not.toBe("0");
+    expect(await monthRows.filter({ hasText: today.slice(0, 7) }).locator("td").first().textContent()).not.toBe("0");
+    expect(await page.locator("svg title#month-chart-title").textContent()).toBe("Doanh thu và thuế theo tháng");
+    expect(await page.locator("section[aria-labelledby=rate-title] tbody").textContent()).toContain("8%");
+    const sellers = await page.locator("section[aria-labelledby=sellers-title] tbody").textContent();
+    expect(sellers).toContain(a.taxCode);
+    expect(sellers).toContain(b.taxCode);
+    await shot(page, "officer-dashboard");
+    await expectAccessible(page);
+    await context.close();
+  });
 });
+
