@@ -167,6 +167,26 @@ describe.skipIf(!SERVER_URL)(`wrangler dev (${SERVER_URL ? "PostgreSQL through l
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("SIGNATURE_INVALID");
   });
 
+  it("serves the pages on workerd: the buyer's lookup with its QR, the style sheet, the officer's sign-in; and POST /v1/verify", async () => {
+    const taxCode = randomTaxCode();
+    expect((await admin("/v1/sellers", { method: "POST", body: JSON.stringify({ taxCode, name: "Công ty TNHH Trang", address: "Hà Nội" }) })).status).toBe(201);
+    const cert = await issueSellerCert({ taxCode, keyType: "rsa" });
+    expect((await admin(`/v1/sellers/${taxCode}/certificates`, { method: "POST", body: JSON.stringify({ pem: cert.certPem }) })).status).toBe(201);
+    const key = ((await (await admin(`/v1/sellers/${taxCode}/api-keys`, { method: "POST" })).json()) as { key: string }).key;
+    const xml = signInvoice(buildInvoice({ sellerTaxCode: taxCode, number: nextNumber() }), { keyPem: cert.keyPem, certPem: cert.certPem });
+    const issued = (await (await fetch(`${url}/v1/invoices`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/xml" }, body: xml })).json()) as { code: string; xml: string };
+    const page = await fetch(`${url}/?code=${issued.code}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    const html = await page.text();
+    expect(html).toContain("Hóa đơn thật");
+    expect(html).toContain('src="data:image/svg+xml;base64,');
+    expect((await fetch(`${url}/assets/hoadon.css`)).headers.get("content-type")).toMatch(/^text\/css/);
+    expect(await (await fetch(`${url}/officer`)).text()).toContain('name="token"');
+    const verdict = await fetch(`${url}/v1/verify`, { method: "POST", headers: { "content-type": "application/xml" }, body: issued.xml });
+    expect(await verdict.json()).toMatchObject({ valid: true, checks: { sellerSignature: true, authoritySignature: true, codeAuthentic: true, matchesRecord: true } });
+  });
+
   it("serves /openapi.json, /docs with its scripts, and /metrics behind its token", async () => {
     const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe("3.1.0");
