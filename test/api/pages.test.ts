@@ -128,3 +128,20 @@ describe("/assets/hoadon.css", () => {
     expect(await r.text()).toContain("body{");
   });
 });
+
+describe("rate limits on the page forms", () => {
+  it("limits the buyer's page and its upload, and the officer's sign-in, per client address", async () => {
+    const limited = await startHarness({ rateLimits: { publicPerMinute: 2 } });
+    try {
+      expect((await limited.app.request("/")).status).toBe(200);
+      expect((await limited.app.request("/?code=00B7ED1EE40D31479DAE6D8235E8549FB3")).status).toBe(200);
+      const upload = await limited.app.request("/", { method: "POST", body: new FormData() });
+      expect(upload.status).toBe(429);
+      expect(upload.headers.get("retry-after")).toMatch(/^\d+$/);
+      const login = await limited.app.request("/officer/login", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "token=x" });
+      expect(login.status).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+});
