@@ -58,8 +58,9 @@ function tag(strings: TemplateStringsArray, ...values: unknown[]): Sql {
     const next = strings[i + 1] ?? "";
     if (value instanceof Sql) {
       chunks[chunks.length - 1] += value.chunks[0] ?? "";
-      chunks.push(...value.chunks.slice(1));
-      params.push(...value.values);
+      // Loops, not push(...spread): a large batch has more values than a call may take arguments.
+      for (let k = 1; k < value.chunks.length; k++) chunks.push(value.chunks[k]!);
+      for (const v of value.values) params.push(v);
       chunks[chunks.length - 1] += next;
     } else {
       // Postgres.js refuses undefined and PGlite would send NULL: refuse it on both, so a
@@ -72,9 +73,24 @@ function tag(strings: TemplateStringsArray, ...values: unknown[]): Sql {
   return new Sql(chunks, params);
 }
 
-/** Joins pieces of SQL with a separator (default ", "). */
+/**
+ * Joins pieces of SQL with a separator (default ", "). Linear in the total size: a batch's
+ * multi-row insert joins thousands of rows (a fold over the template tag copied the whole
+ * accumulated query at every step, ~16 ms for 500 rows of 18 values).
+ */
 function join(parts: readonly Sql[], separator: Sql = new Sql([", "], [])): Sql {
-  return parts.reduce<Sql>((acc, part, i) => (i === 0 ? part : tag`${acc}${separator}${part}`), new Sql([""], []));
+  const chunks: string[] = [""];
+  const values: unknown[] = [];
+  const append = (piece: Sql) => {
+    chunks[chunks.length - 1] += piece.chunks[0] ?? "";
+    for (let i = 1; i < piece.chunks.length; i++) chunks.push(piece.chunks[i]!);
+    for (const v of piece.values) values.push(v);
+  };
+  parts.forEach((part, i) => {
+    if (i > 0) append(separator);
+    append(part);
+  });
+  return new Sql(chunks, values);
 }
 
 /** A quoted identifier (a table or schema name that cannot be a parameter). */
