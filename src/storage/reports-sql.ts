@@ -5,8 +5,8 @@
  * Which rollup answers which report (bounded scans whatever the number of invoices):
  *   with a seller          totals_seller_daily of that seller (≤ 366 rows a year per rate)
  *   day, month, taxRate    totals_daily: days × rates × slots rows, summed
- *   seller, taxOffice,     totals_seller_monthly for the whole months of the period, and
- *   province               totals_seller_daily for its partial months at either end
+ *   seller, taxOffice,     the period cut into whole years (totals_seller_yearly), whole months
+ *   province               (totals_seller_monthly) and the days at its ends (totals_seller_daily)
  * Tax office and province are the seller's current ones (a join on sellers at query time).
  */
 import { sql, type Db, type Sql } from "./db.js";
@@ -30,8 +30,42 @@ function monthAfter(date: string): string {
   const d = new Date(`${date.slice(0, 7)}-01T00:00:00Z`);
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
 }
-function dayBefore(date: string): string {
-  return new Date(new Date(`${date}T00:00:00Z`).getTime() - 86_400_000).toISOString().slice(0, 10);
+function dayAfter(date: string): string {
+  return new Date(new Date(`${date}T00:00:00Z`).getTime() + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Half-open ranges of dates [start, end). */
+export interface PeriodCut {
+  years: [string, string][];
+  months: [string, string][];
+  days: [string, string][];
+}
+
+/**
+ * The period from–to (inclusive) cut into whole calendar years, whole months and the days left
+ * at its ends: the fewest rollup rows that add up to it exactly.
+ */
+export function cutPeriod(from: string, to: string): PeriodCut {
+  const cut: PeriodCut = { years: [], months: [], days: [] };
+  const end = dayAfter(to);
+  const m0 = from.endsWith("-01") ? from : monthAfter(from);
+  const m1 = `${end.slice(0, 7)}-01`;
+  if (m0 >= m1) {
+    cut.days.push([from, end]);
+    return cut;
+  }
+  if (from < m0) cut.days.push([from, m0]);
+  if (m1 < end) cut.days.push([m1, end]);
+  const y0 = m0.endsWith("-01-01") ? m0 : `${Number(m0.slice(0, 4)) + 1}-01-01`;
+  const y1 = `${m1.slice(0, 4)}-01-01`;
+  if (y0 >= y1) {
+    cut.months.push([m0, m1]);
+    return cut;
+  }
+  if (m0 < y0) cut.months.push([m0, y0]);
+  if (y1 < m1) cut.months.push([y1, m1]);
+  cut.years.push([y0, y1]);
+  return cut;
 }
 
 /**
@@ -46,21 +80,19 @@ export async function reportTotals(db: Db, q: TotalsQuery): Promise<TotalsReport
     source = sql`select t.seller_tax_code, t.issue_date, t.tax_rate, t.invoices, t.revenue, t.tax from totals_seller_daily t
       where t.seller_tax_code = ${q.seller} and t.issue_date between ${q.from}::date and ${q.to}::date ${rates}`;
   } else if (q.groupBy === "seller" || q.groupBy === "taxOffice" || q.groupBy === "province") {
-    // Whole months from the monthly rollup, the days of partial months at the ends from the daily one.
-    const firstWhole = q.from.endsWith("-01") ? q.from : monthAfter(q.from);
-    const endWhole = dayBefore(monthAfter(q.to)) === q.to ? monthAfter(q.to) : `${q.to.slice(0, 7)}-01`;
-    if (firstWhole < endWhole) {
-      source = sql`select m.seller_tax_code, m.invoices, m.revenue, m.tax from totals_seller_monthly m
-          where m.month >= ${firstWhole}::date and m.month < ${endWhole}::date
-        union all
-        select t.seller_tax_code, t.invoices, t.revenue, t.tax from totals_seller_daily t
-          where t.tax_rate = ${ALL_RATES}
-            and ((t.issue_date >= ${q.from}::date and t.issue_date < ${firstWhole}::date)
-              or (t.issue_date >= ${endWhole}::date and t.issue_date <= ${q.to}::date))`;
-    } else {
-      source = sql`select t.seller_tax_code, t.invoices, t.revenue, t.tax from totals_seller_daily t
-        where t.tax_rate = ${ALL_RATES} and t.issue_date between ${q.from}::date and ${q.to}::date`;
-    }
+    // Whole years, whole months, and the days at the ends, each from its own rollup.
+    const cut = cutPeriod(q.from, q.to);
+    source = sql.join(
+      [
+        ...cut.years.map(([a, b]) => sql`select y.seller_tax_code, y.invoices, y.revenue, y.tax from totals_seller_yearly y where y.year >= ${a}::date and y.year < ${b}::date`),
+        ...cut.months.map(([a, b]) => sql`select m.seller_tax_code, m.invoices, m.revenue, m.tax from totals_seller_monthly m where m.month >= ${a}::date and m.month < ${b}::date`),
+        ...cut.days.map(
+          ([a, b]) => sql`select t.seller_tax_code, t.invoices, t.revenue, t.tax from totals_seller_daily t
+            where t.tax_rate = ${ALL_RATES} and t.issue_date >= ${a}::date and t.issue_date < ${b}::date`,
+        ),
+      ],
+      sql` union all `,
+    );
   } else {
     source = sql`select t.issue_date, t.tax_rate, t.invoices, t.revenue, t.tax from totals_daily t
       where t.issue_date between ${q.from}::date and ${q.to}::date ${rates}`;
@@ -172,6 +204,13 @@ export async function checkRollups(db: Db): Promise<RollupDrift[]> {
             from invoices where status in ${COUNTED} group by 1, 2`,
       sql`select seller_tax_code, month, invoices, revenue, tax from totals_seller_monthly where ${NONZERO}`,
       ["seller_tax_code", "month"],
+    )),
+    ...(await compare(
+      "totals_seller_yearly",
+      sql`select seller_tax_code, date_trunc('year', issue_date)::date as year, count(*) as invoices, sum(total_before_tax) as revenue, sum(total_tax) as tax
+            from invoices where status in ${COUNTED} group by 1, 2`,
+      sql`select seller_tax_code, year, invoices, revenue, tax from totals_seller_yearly where ${NONZERO}`,
+      ["seller_tax_code", "year"],
     )),
     ...(await compare(
       "totals_daily",

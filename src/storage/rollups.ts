@@ -1,5 +1,5 @@
 /**
- * The report rollups (migrations/0003): what one transaction adds to them, gathered in memory
+ * The report rollups (migrations/0003, 0005): what one transaction adds to them, gathered in memory
  * while the transaction writes invoices and changes statuses, then written in ONE statement
  * just before it commits. Each touched row is written once per transaction, however many
  * invoices the transaction carries (a batch of 1,000 touches a handful of rows), and rows are
@@ -75,6 +75,8 @@ export class RollupDelta {
   readonly sellerDaily = new Map<string, Cell>();
   /** seller|month */
   readonly sellerMonthly = new Map<string, Cell>();
+  /** seller|year */
+  readonly sellerYearly = new Map<string, Cell>();
   /** date|rate|slot */
   readonly daily = new Map<string, Cell>();
 
@@ -83,9 +85,11 @@ export class RollupDelta {
     const s = BigInt(sign);
     const slot = slotOf(c.sellerTaxCode);
     const month = c.issueDate.slice(0, 8) + "01";
+    const year = c.issueDate.slice(0, 5) + "01-01";
     const whole = { invoices: s, revenue: s * toMicros(c.totalBeforeTax), tax: s * toMicros(c.totalTax) };
     bump(this.sellerDaily, `${c.sellerTaxCode}|${c.issueDate}|${ALL_RATES}`, whole);
     bump(this.sellerMonthly, `${c.sellerTaxCode}|${month}`, whole);
+    bump(this.sellerYearly, `${c.sellerTaxCode}|${year}`, whole);
     bump(this.daily, `${c.issueDate}|${ALL_RATES}|${slot}`, whole);
     for (const r of c.taxRates) {
       const cell = { invoices: s, revenue: s * toMicros(r.amountBeforeTax), tax: s * toMicros(r.tax) };
@@ -134,6 +138,12 @@ export async function writeRollups(tx: Db, delta: RollupDelta): Promise<void> {
       values ${sql.join(sm.map(([[seller, month], c]) => sql`(${seller}::text, ${month}::date, ${amounts(c)})`))}
       on conflict (seller_tax_code, month) do update set ${ADD}`);
   }
+  const sy = cells(delta.sellerYearly);
+  if (sy.length) {
+    parts.push(sql`insert into totals_seller_yearly as t (seller_tax_code, year, invoices, revenue, tax)
+      values ${sql.join(sy.map(([[seller, year], c]) => sql`(${seller}::text, ${year}::date, ${amounts(c)})`))}
+      on conflict (seller_tax_code, year) do update set ${ADD}`);
+  }
   const d = cells(delta.daily);
   if (d.length) {
     parts.push(sql`insert into totals_daily as t (issue_date, tax_rate, slot, invoices, revenue, tax)
@@ -141,7 +151,7 @@ export async function writeRollups(tx: Db, delta: RollupDelta): Promise<void> {
       on conflict (issue_date, tax_rate, slot) do update set ${ADD}`);
   }
   if (parts.length === 0) return;
-  // One round trip: two upserts as data-modifying CTEs of the third.
+  // One round trip: the upserts as data-modifying CTEs of the last.
   const last = parts.pop()!;
   const ctes = parts.map((p, i) => sql`${sql.ident(`r${i}`)} as (${p})`);
   await tx.query(ctes.length ? sql`with ${sql.join(ctes)} ${last}` : last);

@@ -304,7 +304,7 @@ export interface TotalsReport {
 
 /** One rollup row that differs from the recomputation (null: the row is missing on that side). */
 export interface RollupDrift {
-  table: "totals_seller_daily" | "totals_seller_monthly" | "totals_daily";
+  table: "totals_seller_daily" | "totals_seller_monthly" | "totals_seller_yearly" | "totals_daily";
   key: string;
   expected: Totals | null;
   actual: Totals | null;

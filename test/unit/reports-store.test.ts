@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql, UniqueViolationError, type Db, type SqlQuery } from "../../src/storage/db.js";
 import { PgStore } from "../../src/storage/pg-store.js";
+import { cutPeriod } from "../../src/storage/reports-sql.js";
 import type { NewInvoice, TotalsGroupBy, TotalsQuery } from "../../src/storage/store.js";
 import { testStore } from "../helpers/db.js";
 import { Ledger, newCode, newInvoice, rate, readySeller, type ReadySeller } from "../helpers/ledger.js";
@@ -112,11 +113,24 @@ describe("reports after every kind of transition", () => {
     expect((await store.reportTotals({ ...q, groupBy: "province" })).rows).toEqual([{ key: "Hà Nội", invoices: 1n, revenue: "100", tax: "5" }]);
   });
 
-  it("adds whole months and the days at either end of a period correctly when grouping by seller", async () => {
+  it("cuts a period into whole years, whole months and the days at its ends", () => {
+    expect(cutPeriod("2025-01-01", "2025-12-31")).toEqual({ years: [["2025-01-01", "2026-01-01"]], months: [], days: [] });
+    expect(cutPeriod("2025-03-01", "2025-05-31")).toEqual({ years: [], months: [["2025-03-01", "2025-06-01"]], days: [] });
+    expect(cutPeriod("2025-03-02", "2025-03-30")).toEqual({ years: [], months: [], days: [["2025-03-02", "2025-03-31"]] });
+    expect(cutPeriod("2024-02-29", "2024-02-29")).toEqual({ years: [], months: [], days: [["2024-02-29", "2024-03-01"]] });
+    expect(cutPeriod("2023-11-15", "2026-02-10")).toEqual({
+      years: [["2024-01-01", "2026-01-01"]],
+      months: [["2023-12-01", "2024-01-01"], ["2026-01-01", "2026-02-01"]],
+      days: [["2023-11-15", "2023-12-01"], ["2026-02-01", "2026-02-11"]],
+    });
+    expect(cutPeriod("2024-12-31", "2025-01-01")).toEqual({ years: [], months: [], days: [["2024-12-31", "2025-01-02"]] });
+  });
+
+  it("adds whole years, whole months and the days at either end of a period correctly when grouping by seller", async () => {
     const ledger = new Ledger();
     const s = await readySeller(store);
     const t = await readySeller(store);
-    const dates = ["2022-05-31", "2022-06-01", "2022-06-15", "2022-06-30", "2022-07-01", "2022-07-31", "2022-08-01", "2022-12-31", "2023-01-01"];
+    const dates = ["2021-01-01", "2021-12-31", "2022-01-01", "2022-05-31", "2022-06-01", "2022-06-15", "2022-06-30", "2022-07-01", "2022-07-31", "2022-08-01", "2022-12-31", "2023-01-01"];
     for (const [i, d] of dates.entries()) {
       await issue(ledger, s, newInvoice(s, d, [rate("10%", String(1000 * (i + 1)), String(100 * (i + 1)))]));
       await issue(ledger, t, newInvoice(t, d, [rate("KCT", String(7 + i), "0")]));
@@ -130,6 +144,11 @@ describe("reports after every kind of transition", () => {
       ["2022-05-01", "2023-01-01"],
       ["2022-07-01", "2022-12-31"],
       ["2022-02-28", "2022-03-31"],
+      ["2022-01-01", "2022-12-31"],
+      ["2021-01-01", "2022-12-31"],
+      ["2021-12-31", "2023-01-01"],
+      ["2021-01-02", "2022-12-30"],
+      ["2021-02-01", "2023-01-31"],
     ];
     for (const [from, to] of periods) {
       for (const groupBy of ["seller", "taxOffice", "province"] as const) {
@@ -152,8 +171,8 @@ describe("reports after every kind of transition", () => {
     for (const inv of batch) ledger.issued(s, inv);
     const rollupStatements = statements.filter((t) => /totals_/.test(t));
     expect(rollupStatements).toHaveLength(1);
-    // 2 days × ('*', 8%, KCT) seller-day rows, 1 seller-month row, 2 × 3 day rows (one slot).
-    expect(rollupStatements[0]!.match(/::bigint/g)).toHaveLength(6 + 1 + 6);
+    // 2 days × ('*', 8%, KCT) seller-day rows, 1 seller-month and 1 seller-year row, 2 × 3 day rows (one slot).
+    expect(rollupStatements[0]!.match(/::bigint/g)).toHaveLength(6 + 1 + 1 + 6);
     await expectReports(ledger, "2021-02-01", "2021-02-28", [s]);
     expect((await store.reportTotals({ from: "2021-02-01", to: "2021-02-28", groupBy: null, seller: s.taxCode })).total).toEqual({
       invoices: 1000n,
