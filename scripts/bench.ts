@@ -1,0 +1,409 @@
+/**
+ * `npm run bench`: the load test of load-tests/submit.js driven from Node, for machines without
+ * k6. Worker threads build and sign distinct invoices with the same builder (load-tests/lib/
+ * invoice.js, WebCrypto); the main thread sends them with undici at a constant arrival rate
+ * (open model: latency counts from the moment a request was due, so a slow server cannot hide
+ * its queue) and reports:
+ *
+ *   throughput, latency percentiles, the CPU time of the service and of PostgreSQL per issued
+ *   invoice (from /proc: the service's process tree, and every process named postgres plus what
+ *   the postmaster reaped), the crypto floor measured in the same run (RSA-2048 verify + the
+ *   authority's signature + SHA-256 of the invoice) and the ratio, the service's memory, and a
+ *   per-second timeline (CSV) for the chart of load-tests/RESULTS.md.
+ *
+ * It starts the service itself (node src/server.ts, its own data directory, an authority key of
+ * --authority ec|rsa) on DATABASE_URL, or drives --base-url with --admin-token instead.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/hoadon_bench npm run bench -- --invoices 1000000 --rate 700
+ *
+ * Options: --invoices N (default 20000), --rate R per second (default 500; 0 = as fast as
+ * --concurrency allows), --concurrency C requests in flight at most (default 256), --signers W
+ * worker threads (default 1), --lines L goods lines per invoice (default 32, ≈11.5 KB),
+ * --authority ec|rsa (default ec), --timeline file.csv, --base-url, --admin-token,
+ * --log-level (the service's, default warn).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, webcrypto } from "node:crypto";
+import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { Pool } from "undici";
+import { LOAD_SELLERS, runSymbol } from "../load-tests/lib/invoice.js";
+
+const CERTS = new URL("../certs/", import.meta.url);
+const readCert = (f: string): string => readFileSync(new URL(f, CERTS), "utf8");
+
+interface SignerJob {
+  /** Invoice indexes [from, to) step `step`, this worker's share. */
+  from: number;
+  to: number;
+  step: number;
+  symbol: string;
+  lines: number;
+}
+
+// ------------------------------------------------------------------ /proc accounting
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** utime+stime (+ reaped children's cutime+cstime when `reaped`) of one process, in ms; 0 when gone. */
+function cpuOf(pid: number, reaped = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields after ")": state(0) … utime(11) stime(12) cutime(13) cstime(14).
+    const own = Number(f[11]) + Number(f[12]);
+    return (reaped ? own + Number(f[13]) + Number(f[14]) : own) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+function processes(): { pid: number; ppid: number; comm: string }[] {
+  const out: { pid: number; ppid: number; comm: string }[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      out.push({ pid: Number(d), ppid, comm });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU ms of PostgreSQL for this run: the backends connected to `database` (the service's pool keeps
+ * them for the whole run) and the server-wide writers (WAL writer, checkpointer, background writer),
+ * which other databases' load would inflate. Other databases' backends are left out.
+ */
+function postgresCpu(database: string): number {
+  let total = 0;
+  for (const p of processes()) {
+    if (p.comm !== "postgres") continue;
+    let title = "";
+    try {
+      title = readFileSync(`/proc/${p.pid}/cmdline`, "utf8").replace(/\0/g, " ");
+    } catch {
+      continue;
+    }
+    if (/(walwriter|checkpointer|background writer)/.test(title) || new RegExp(`^postgres: \\S+: \\S+ ${database} `).test(title)) total += cpuOf(p.pid);
+  }
+  return total;
+}
+
+/** CPU ms of a process and its live descendants, with what it reaped. */
+function treeCpu(root: number): number {
+  const all = processes();
+  const tree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) if (tree.has(p.ppid) && !tree.has(p.pid)) tree.add(p.pid), (grew = true);
+  }
+  let total = 0;
+  for (const pid of tree) total += cpuOf(pid, pid === root);
+  return total;
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// ------------------------------------------------------------------ the crypto floor
+
+/** Per invoice: RSA-2048 verify of the seller's signature + the authority's signature + SHA-256 of the invoice bytes (ms). */
+function cryptoFloor(authorityKeyPem: string, invoice: string, rounds = 2000): { ms: number; verify: number; sign: number; sha: number } {
+  const sellerKey = createPrivateKey(readCert("seller-0100000010-rsa.key"));
+  const sellerPub = createPublicKey(readCert("seller-0100000010-rsa.pem"));
+  const authority = createPrivateKey(authorityKeyPem);
+  const data = Buffer.from(invoice);
+  const sig = cryptoSign("sha256", data.subarray(0, 600), sellerKey);
+  const time = (f: () => void) => {
+    for (let i = 0; i < 50; i++) f();
+    const t = performance.now();
+    for (let i = 0; i < rounds; i++) f();
+    return (performance.now() - t) / rounds;
+  };
+  const verify = time(() => cryptoVerify("sha256", data.subarray(0, 600), sellerPub, sig));
+  const sign = time(() => cryptoSign("sha256", data.subarray(0, 600), authority.asymmetricKeyType === "ec" ? { key: authority, dsaEncoding: "ieee-p1363" } : authority));
+  const sha = time(() => createHash("sha256").update(data).digest());
+  return { ms: verify + sign + sha, verify, sign, sha };
+}
+
+// ------------------------------------------------------------------ the service
+
+async function startService(opts: { databaseUrl: string; authority: "ec" | "rsa"; logLevel: string; port: number; adminToken: string }): Promise<{ child: ChildProcess; dir: string; keyPem: string }> {
+  const { generateDevAuthority } = await import("../src/secrets.js");
+  const dev = await generateDevAuthority(opts.authority);
+  const dir = mkdtempSync(join(tmpdir(), "hoadon-bench-"));
+  writeFileSync(join(dir, "authority.key"), dev.keyPem);
+  writeFileSync(join(dir, "authority.pem"), dev.certPem);
+  const log = openSync(join(tmpdir(), `hoadon-bench-service-${opts.port}.log`), "w");
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+    cwd: new URL("..", import.meta.url).pathname,
+    env: {
+      ...process.env,
+      DATABASE_URL: opts.databaseUrl,
+      PORT: String(opts.port),
+      HOADON_DATA_DIR: join(dir, "data"),
+      HOADON_ADMIN_TOKEN: opts.adminToken,
+      HOADON_SIGNING_KEY: join(dir, "authority.key"),
+      HOADON_SIGNING_CERT: join(dir, "authority.pem"),
+      HOADON_CODE_SECRET: "bench-code-secret-0123456789abcdef0123",
+      HOADON_LOG_LEVEL: opts.logLevel,
+    },
+    // Its output goes to a file: an inherited stdout would keep a caller's pipe open after the bench ends.
+    stdio: ["ignore", log, log],
+  });
+  const base = `http://127.0.0.1:${opts.port}`;
+  for (let i = 0; i < 300; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode} (its log: ${join(tmpdir(), `hoadon-bench-service-${opts.port}.log`)})`);
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) {
+        // Another service on the port would answer too: make sure ours is the one alive.
+        await new Promise((r) => setTimeout(r, 500));
+        if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}: is port ${opts.port} taken? (--port)`);
+        return { child, dir, keyPem: dev.keyPem };
+      }
+    } catch {
+      // not listening yet
+    }
+  }
+  throw new Error("the service did not become ready in 60 s");
+}
+
+async function register(base: string, adminToken: string): Promise<Record<string, string>> {
+  const keys: Record<string, string> = {};
+  const auth = { authorization: `Bearer ${adminToken}` };
+  for (const s of LOAD_SELLERS) {
+    const body = JSON.stringify({ taxCode: s.taxCode, name: `Công ty TNHH Thử tải ${s.taxCode}`, address: "1 Tràng Tiền, Hà Nội", taxOffice: "Cục Thuế TP Hà Nội", province: "Hà Nội" });
+    const seller = await fetch(`${base}/v1/sellers`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body });
+    if (seller.status !== 201 && seller.status !== 409) throw new Error(`seller ${s.taxCode}: ${seller.status} ${await seller.text()}`);
+    const cert = await fetch(`${base}/v1/sellers/${s.taxCode}/certificates`, { method: "POST", headers: { ...auth, "content-type": "application/x-pem-file" }, body: readCert(s.cert) });
+    if (cert.status !== 201 && cert.status !== 409) throw new Error(`certificate ${s.taxCode}: ${cert.status} ${await cert.text()}`);
+    const key = await fetch(`${base}/v1/sellers/${s.taxCode}/api-keys`, { method: "POST", headers: auth });
+    if (key.status !== 201) throw new Error(`api key ${s.taxCode}: ${key.status} ${await key.text()}`);
+    keys[s.taxCode] = ((await key.json()) as { key: string }).key;
+  }
+  return keys;
+}
+
+// ------------------------------------------------------------------ the run
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}
+
+async function main(): Promise<void> {
+  const { values: a } = parseArgs({
+    options: {
+      invoices: { type: "string", default: "20000" },
+      rate: { type: "string", default: "500" },
+      concurrency: { type: "string", default: "256" },
+      signers: { type: "string", default: "1" },
+      lines: { type: "string", default: "32" },
+      authority: { type: "string", default: "ec" },
+      timeline: { type: "string" },
+      "base-url": { type: "string" },
+      "admin-token": { type: "string" },
+      "log-level": { type: "string", default: "warn" },
+      port: { type: "string", default: "18080" },
+    },
+  });
+  const N = Number(a.invoices);
+  const rate = Number(a.rate);
+  const concurrency = Number(a.concurrency);
+  const signers = Number(a.signers);
+  const lines = Number(a.lines);
+  const authorityKind = a.authority === "rsa" ? "rsa" : "ec";
+  const adminToken = a["admin-token"] ?? "hda_bench-admin-token-0123456789";
+
+  let service: Awaited<ReturnType<typeof startService>> | null = null;
+  let base = a["base-url"];
+  if (!base) {
+    const databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) throw new Error("DATABASE_URL is required (or --base-url of a running service)");
+    service = await startService({ databaseUrl, authority: authorityKind, logLevel: a["log-level"]!, port: Number(a.port), adminToken });
+    base = `http://127.0.0.1:${a.port}`;
+  }
+  const stop = () => {
+    if (service) {
+      service.child.kill("SIGTERM");
+      rmSync(service.dir, { recursive: true, force: true });
+    }
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      stop();
+      process.exit(130);
+    });
+  }
+  const database = new URL(process.env.DATABASE_URL ?? "postgres://x/postgres").pathname.slice(1);
+
+  try {
+    const keys = await register(base, adminToken);
+    const symbol = runSymbol(Math.random());
+    const auth = Object.fromEntries(LOAD_SELLERS.map((s) => [s.taxCode, `Bearer ${keys[s.taxCode]}`]));
+
+    // Signer threads, each with its share of the invoice indexes; a queue fed by credit.
+    const queue: { i: number; xml: string }[] = [];
+    let done = 0;
+    let received = 0;
+    const workers = Array.from({ length: signers }, (_, w) => {
+      const worker = new Worker(new URL("./bench-signer.js", import.meta.url), { workerData: { from: w, to: N, step: signers, symbol, lines } satisfies SignerJob });
+      worker.on("message", (m: { i: number; xml: string }[] | "done") => {
+        if (m === "done") done++;
+        else {
+          received += m.length;
+          for (const item of m) queue.push(item);
+        }
+      });
+      worker.on("error", (e) => {
+        console.error(e);
+        process.exit(1);
+      });
+      return worker;
+    });
+    // Credit: every worker gets the same share at a time (their index ranges interleave, so they end together).
+    const BUFFER = 4000;
+    let granted = 0;
+    const grant = () => {
+      while (granted < N && granted - received + queue.length < BUFFER) {
+        for (const w of workers) w.postMessage({ credit: 128 });
+        granted += 128 * signers;
+      }
+    };
+    grant();
+    // Fill the queue before the clock starts.
+    while (queue.length < Math.min(N, 2000) && done < signers) {
+      grant();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    const sample = queue[0]!.xml;
+    const floor = cryptoFloor(service?.keyPem ?? (await (await import("../src/secrets.js")).generateDevAuthority(authorityKind)).keyPem, sample);
+    console.log(`${N} invoices of ${Buffer.byteLength(sample)} bytes, offered ${rate > 0 ? `${rate}/s` : "as fast as possible"}, ≤ ${concurrency} in flight, ${signers} signer thread(s), authority ${authorityKind}`);
+
+    const pool = new Pool(base, { connections: Math.min(concurrency, 128), pipelining: 1, keepAliveTimeout: 60_000 });
+    const latencies = new Float64Array(N);
+    let completed = 0;
+    let issued = 0;
+    let failed = 0;
+    const statuses = new Map<number, number>();
+    let inFlight = 0;
+    const serverPid = service?.child.pid ?? 0;
+    const cpu0 = { service: serverPid ? treeCpu(serverPid) : 0, pg: postgresCpu(database) };
+    const rss: number[] = [serverPid ? rssMiB(serverPid) : 0];
+    const timeline: string[] = ["second,issued_per_s,p99_ms,in_flight,service_rss_mib"];
+    const t0 = performance.now();
+    let windowLat: number[] = [];
+    let windowIssued = 0;
+    let lastTick = t0;
+
+    const send = (due: number, item: { i: number; xml: string }) => {
+      inFlight++;
+      const s = LOAD_SELLERS[item.i % LOAD_SELLERS.length]!;
+      pool
+        .request({ method: "POST", path: "/v1/invoices", headers: { authorization: auth[s.taxCode]!, "content-type": "application/xml" }, body: item.xml })
+        .then(async (res) => {
+          await res.body.dump();
+          const ms = performance.now() - due;
+          latencies[completed++] = ms;
+          windowLat.push(ms);
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+          if (res.statusCode === 201) issued++, windowIssued++;
+          else failed++;
+        })
+        .catch(() => {
+          latencies[completed++] = performance.now() - due;
+          failed++;
+        })
+        .finally(() => {
+          inFlight--;
+        });
+    };
+
+    const tick = () => {
+      const now = performance.now();
+      if (now - lastTick < 1000) return;
+      const sorted = Float64Array.from(windowLat).sort();
+      const mem = serverPid ? rssMiB(serverPid) : 0;
+      timeline.push(`${Math.round((now - t0) / 1000)},${Math.round((windowIssued * 1000) / (now - lastTick))},${percentile(sorted, 99).toFixed(1)},${inFlight},${mem}`);
+      if (timeline.length % 10 === 0) rss.push(mem);
+      const width = 30;
+      const filled = Math.round((completed / N) * width);
+      process.stderr.write(
+        `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${completed}/${N}  ${Math.round((windowIssued * 1000) / (now - lastTick))}/s  p99 ${percentile(sorted, 99).toFixed(0)} ms  in flight ${inFlight}  rss ${mem} MiB   `,
+      );
+      windowLat = [];
+      windowIssued = 0;
+      lastTick = now;
+    };
+
+    // The open model: request k is due at t0 + k/rate; it waits (counted) only when C are in flight.
+    const interval = rate > 0 ? 1000 / rate : 0;
+    let k = 0;
+    while (k < N) {
+      grant();
+      const now = performance.now();
+      const due = rate > 0 ? t0 + k * interval : now;
+      if (due > now + 1) {
+        await new Promise((r) => setTimeout(r, Math.min(due - now, 20)));
+        tick();
+        continue;
+      }
+      if (inFlight >= concurrency || queue.length === 0) {
+        await new Promise((r) => setImmediate(r));
+        tick();
+        continue;
+      }
+      // Send everything due now (a burst after a timer's lateness keeps the average rate).
+      while (k < N && queue.length && inFlight < concurrency && (rate === 0 || t0 + k * interval <= performance.now() + 1)) {
+        send(rate > 0 ? t0 + k * interval : performance.now(), queue.shift()!);
+        k++;
+      }
+      tick();
+      if (k % 64 === 0) await new Promise((r) => setImmediate(r));
+    }
+    while (completed < N) {
+      await new Promise((r) => setTimeout(r, 10));
+      tick();
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu1 = { service: serverPid ? treeCpu(serverPid) : 0, pg: postgresCpu(database) };
+    rss.push(serverPid ? rssMiB(serverPid) : 0);
+    process.stderr.write("\n");
+    for (const w of workers) await w.terminate();
+    await pool.close();
+
+    const sorted = latencies.subarray(0, completed).sort();
+    const serviceMs = (cpu1.service - cpu0.service) / Math.max(1, issued);
+    const pgMs = (cpu1.pg - cpu0.pg) / Math.max(1, issued);
+    const f = (x: number, d = 3) => x.toFixed(d);
+    console.log(`issued ${issued} (201), other ${failed}: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    console.log(`elapsed ${f(elapsed, 1)} s, achieved ${Math.round(issued / elapsed)} invoices/s (generator on the same machine)`);
+    console.log(`latency ms: p50 ${f(percentile(sorted, 50), 1)}  p90 ${f(percentile(sorted, 90), 1)}  p99 ${f(percentile(sorted, 99), 1)}  max ${f(sorted[sorted.length - 1] ?? Number.NaN, 1)}`);
+    if (serverPid) {
+      console.log(`CPU per issued invoice: service ${f(serviceMs)} ms + PostgreSQL ${f(pgMs)} ms = ${f(serviceMs + pgMs)} ms → capacity ${Math.round(2000 / (serviceMs + pgMs))} invoices/s on 2 cores`);
+      console.log(`crypto floor per invoice: ${f(floor.ms)} ms (RSA-2048 verify ${f(floor.verify)} + authority ${authorityKind} sign ${f(floor.sign)} + SHA-256 ${f(floor.sha)}); service+PostgreSQL CPU / floor = ${f((serviceMs + pgMs) / floor.ms, 1)}×`);
+      console.log(`service RSS MiB over the run: ${rss.join(" → ")}`);
+    } else console.log("CPU accounting needs the service started by the bench (no --base-url)");
+    if (a.timeline) writeFileSync(a.timeline, timeline.join("\n") + "\n");
+  } finally {
+    stop();
+  }
+}
+
+await main();
