@@ -5,6 +5,7 @@
  * walk of the tree then checks namespaces and builds the Id map that proves Id uniqueness.
  */
 import { DOMParser } from "@xmldom/xmldom";
+import "./xmldom-grammar.js";
 import { type Fault, type Result, ok } from "../errors.js";
 import { elementFrame } from "./frame.js";
 
