@@ -6,7 +6,7 @@ import { sql, type Db, type Sql } from "./db.js";
 import { migrate } from "./migrate.js";
 import { ensureInvoicePartitions, partitionWindow, type PartitionRun } from "./partitions.js";
 import * as reports from "./reports-sql.js";
-import { RollupDelta, writeRollups, type Contribution } from "./rollups.js";
+import { RollupDelta, rollupUpserts, type Contribution } from "./rollups.js";
 import type {
   CancelOutcome,
   Cancellation,
@@ -159,30 +159,60 @@ const first = <T>(rows: T[]): T | null => rows[0] ?? null;
 const INVOICE_COLUMNS = sql`code, seller_tax_code, form, symbol, number, status, buyer_tax_code,
   issue_date, currency, exchange_rate, total_before_tax, total_tax, total_payable, digest, xml,
   certificate_fingerprint, submitted_by, issued_at`;
-// Typed, because these values feed a VALUES list (a CTE), not an INSERT that would type them.
-const invoiceValues = (inv: NewInvoice) => sql`(${inv.code}::char(34), ${inv.sellerTaxCode}::text, ${inv.form}::text, ${inv.symbol}::text,
-  ${inv.number}::integer, ${inv.status}::text, ${inv.buyerTaxCode}::text, ${inv.issueDate}::date, ${inv.currency}::text,
-  ${inv.exchangeRate}::numeric, ${inv.totalBeforeTax}::numeric, ${inv.totalTax}::numeric, ${inv.totalPayable}::numeric,
-  ${inv.digest}::text, ${inv.xml}::text, ${inv.certificateFingerprint}::text, ${inv.submittedBy}::uuid, ${inv.issuedAt}::timestamptz)`;
+/**
+ * Rows for a statement as ONE parameter: a JSON array that json_to_recordset turns back into
+ * typed rows, in order. The statement's text is then the same for 1 row or 1,000, so each
+ * connection prepares it once: a multi-row VALUES list is a new statement for every row count
+ * (and combination of counts), each kept prepared by the driver and the server until the
+ * connection closes — gigabytes per connection under a bulk load. Amounts travel as strings
+ * and are read as numeric: exact. Cast `::text::json`: a parameter typed json would be
+ * JSON-encoded once more by Postgres.js.
+ */
+export const jsonRows = (rows: readonly object[]): string => JSON.stringify(rows);
+
+const INVOICE_RECORD = sql`(code char(34), seller_tax_code text, form text, symbol text, number integer, status text,
+  buyer_tax_code text, issue_date date, currency text, exchange_rate numeric, total_before_tax numeric, total_tax numeric,
+  total_payable numeric, digest text, xml text, certificate_fingerprint text, submitted_by uuid, issued_at timestamptz)`;
+const invoiceRecord = (inv: NewInvoice) => ({
+  code: inv.code,
+  seller_tax_code: inv.sellerTaxCode,
+  form: inv.form,
+  symbol: inv.symbol,
+  number: inv.number,
+  status: inv.status,
+  buyer_tax_code: inv.buyerTaxCode,
+  issue_date: inv.issueDate,
+  currency: inv.currency,
+  exchange_rate: inv.exchangeRate,
+  total_before_tax: inv.totalBeforeTax,
+  total_tax: inv.totalTax,
+  total_payable: inv.totalPayable,
+  digest: inv.digest,
+  xml: inv.xml,
+  certificate_fingerprint: inv.certificateFingerprint,
+  submitted_by: inv.submittedBy,
+  issued_at: inv.issuedAt.toISOString(),
+});
 
 /**
  * Inserts new invoices whose natural key is free: the key row first (ON CONFLICT on the natural
  * key decides, as a unique index of invoices did before partitioning), then the code's route
  * and the invoice itself, for the rows that won the key only. One statement; returns the
- * inserted invoices. A row whose key was taken writes nothing at all.
+ * inserted invoices. A row whose key was taken writes nothing at all. Rows are inserted in the
+ * order given (the caller's lock order).
  */
 const insertInvoices = (invs: NewInvoice[]) => sql`
-  with v (${INVOICE_COLUMNS}) as (values ${sql.join(invs.map(invoiceValues))}),
+  with v as (select * from rows from (json_to_recordset(${jsonRows(invs.map(invoiceRecord))}::text::json) as ${INVOICE_RECORD}) with ordinality as v (${INVOICE_COLUMNS}, ord)),
   won as (
     insert into invoice_keys (seller_tax_code, form, symbol, number, code, issue_date)
-    select seller_tax_code, form, symbol, number, code, issue_date from v
+    select seller_tax_code, form, symbol, number, code, issue_date from v order by ord
     on conflict (seller_tax_code, form, symbol, number) do nothing
     returning code),
   routed as (
     insert into invoice_codes (code, seller_tax_code, issue_date)
     select v.code, v.seller_tax_code, v.issue_date from v join won on won.code = v.code)
   insert into invoices (${INVOICE_COLUMNS})
-  select v.* from v join won on won.code = v.code
+  select ${INVOICE_COLUMNS} from v join won using (code) order by v.ord
   returning ${INVOICE}`;
 
 /** What an invoice adds to the rollups while it counts. */
@@ -194,6 +224,40 @@ const contribution = (inv: NewInvoice): Contribution => ({
   taxRates: inv.taxRates,
 });
 const counts = (status: InvoiceStatus): boolean => status === "issued" || status === "adjusted";
+
+/**
+ * What a writing transaction writes last, in one statement just before it commits: the rates
+ * and events of its invoices, in the order they happened, and its rollup changes. One round
+ * trip for all of it, and the rollup rows (which concurrent transactions of the same seller
+ * share) are locked only for the commit.
+ */
+class Tail {
+  readonly rates: object[] = [];
+  readonly events: object[] = [];
+  readonly rollups = new RollupDelta();
+
+  event(sellerTaxCode: string, code: string, event: InvoiceEventKind, at: Date, by: string, reason: string | null, relatedCode: string | null): void {
+    this.events.push({ seller_tax_code: sellerTaxCode, invoice_code: code, event, at: at.toISOString(), by_principal: by, reason, related_code: relatedCode });
+  }
+
+  async write(tx: Db): Promise<void> {
+    if (this.rates.length === 0 && this.events.length === 0 && this.rollups.empty) return;
+    await tx.query(sql`
+      with rates as (
+        insert into invoice_tax_rates (seller_tax_code, invoice_code, tax_rate, amount_before_tax, tax)
+        select * from json_to_recordset(${jsonRows(this.rates)}::text::json)
+          as r (seller_tax_code text, invoice_code char(34), tax_rate text, amount_before_tax numeric, tax numeric)),
+      events as (
+        insert into invoice_events (seller_tax_code, invoice_code, event, at, by_principal, reason, related_code)
+        select seller_tax_code, invoice_code, event, at, by_principal, reason, related_code
+          from rows from (json_to_recordset(${jsonRows(this.events)}::text::json)
+            as (seller_tax_code text, invoice_code char(34), event text, at timestamptz, by_principal text, reason text, related_code char(34)))
+            with ordinality as e (seller_tax_code, invoice_code, event, at, by_principal, reason, related_code, ord)
+         order by ord),
+      ${rollupUpserts(this.rollups)}
+      select 1`);
+  }
+}
 
 /** The stored identity of an invoice: where its row lives (partition key) and its status. */
 interface Located {
@@ -250,14 +314,14 @@ export class PgStore implements Store {
   }
 
   /**
-   * A transaction whose rollup changes are gathered by the invoice writes and status changes
-   * inside it and written once, just before it commits (storage/rollups.ts).
+   * A transaction whose rates, events and rollup changes are gathered by the invoice writes and
+   * status changes inside it and written in one statement just before it commits (Tail).
    */
-  private writing<T>(fn: (tx: Db, rollups: RollupDelta) => Promise<T>): Promise<T> {
+  private writing<T>(fn: (tx: Db, tail: Tail) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
-      const rollups = new RollupDelta();
-      const result = await fn(tx, rollups);
-      await writeRollups(tx, rollups);
+      const tail = new Tail();
+      const result = await fn(tx, tail);
+      await tail.write(tx);
       return result;
     });
   }
@@ -415,7 +479,7 @@ export class PgStore implements Store {
   async issueInvoices(invs: NewInvoice[]): Promise<IssueOutcome[]> {
     for (const inv of invs) checkAmounts(inv);
     if (invs.length === 0) return [];
-    return this.writing(async (tx, rollups): Promise<IssueOutcome[]> => {
+    return this.writing(async (tx, tail): Promise<IssueOutcome[]> => {
       const outcomes: IssueOutcome[] = new Array(invs.length);
       const items = invs.map((inv, index) => ({ inv, index }));
       // Ordinary invoices: one multi-row insert. ON CONFLICT on the natural key: under a
@@ -443,44 +507,34 @@ export class PgStore implements Store {
         const winners = new Map((await this.keysIn(tx, lost.map((x) => x.inv))).map((w) => [rowKeyString(w), w]));
         for (const x of lost) outcomes[x.index] = replayOrConflict(x.inv, winners.get(keyString(x.inv)));
       }
-      await this.writeIssued(tx, issued, rollups);
+      this.writeIssued(tail, issued);
       // Replacing and adjusting invoices, one at a time in input order (a later one may relate
       // to an earlier one of the same call).
-      for (const x of items) if (x.inv.related) outcomes[x.index] = await this.issueRelated(tx, x.inv, x.inv.related, rollups);
+      for (const x of items) if (x.inv.related) outcomes[x.index] = await this.issueRelated(tx, tail, x.inv, x.inv.related);
       return outcomes;
     });
   }
 
   /**
-   * The rates and the "issued" events of freshly inserted invoices (one statement per 500
-   * invoices), and their contribution to the rollups: the hook of every issue.
+   * The rates and the "issued" events of freshly inserted invoices, and their contribution to
+   * the rollups: the hook of every issue (written by the transaction's tail).
    */
-  private async writeIssued(tx: Db, invs: NewInvoice[], rollups: RollupDelta): Promise<void> {
-    for (const part of chunks(invs, 500)) {
-      const rates = part.flatMap((inv) => inv.taxRates.map((r) => sql`(${inv.sellerTaxCode}, ${inv.code}, ${r.taxRate}, ${r.amountBeforeTax}, ${r.tax})`));
-      const events = sql`
-        insert into invoice_events (seller_tax_code, invoice_code, event, at, by_principal)
-        values ${sql.join(part.map((inv) => sql`(${inv.sellerTaxCode}, ${inv.code}, 'issued', ${inv.issuedAt}, ${inv.submittedBy})`))}`;
-      await tx.query(
-        rates.length === 0
-          ? events
-          : sql`with rates as (insert into invoice_tax_rates (seller_tax_code, invoice_code, tax_rate, amount_before_tax, tax) values ${sql.join(rates)}) ${events}`,
-      );
-      for (const inv of part) rollups.add(contribution(inv), 1);
+  private writeIssued(tail: Tail, invs: NewInvoice[]): void {
+    for (const inv of invs) {
+      for (const r of inv.taxRates) tail.rates.push({ seller_tax_code: inv.sellerTaxCode, invoice_code: inv.code, tax_rate: r.taxRate, amount_before_tax: r.amountBeforeTax, tax: r.tax });
+      tail.event(inv.sellerTaxCode, inv.code, "issued", inv.issuedAt, inv.submittedBy, null, null);
+      tail.rollups.add(contribution(inv), 1);
     }
   }
 
   private async keysIn(tx: Db, keys: NaturalKey[]): Promise<InvoiceRow[]> {
     const unique = [...new Map(keys.map((k) => [keyString(k), k])).values()];
-    const rows: InvoiceRow[] = [];
-    for (const part of chunks(unique, 2000)) {
-      rows.push(
-        ...(await tx.query<InvoiceRow>(sql`
-          select ${INVOICE_I} from ${BY_KEY}
-          where (k.seller_tax_code, k.form, k.symbol, k.number) in (${sql.join(part.map((k) => sql`(${k.sellerTaxCode}, ${k.form}, ${k.symbol}, ${k.number}::integer)`))})`)),
-      );
-    }
-    return rows;
+    if (unique.length === 0) return [];
+    const wanted = unique.map((k) => ({ seller_tax_code: k.sellerTaxCode, form: k.form, symbol: k.symbol, number: k.number }));
+    return tx.query<InvoiceRow>(sql`
+      select ${INVOICE_I}
+        from json_to_recordset(${jsonRows(wanted)}::text::json) as q (seller_tax_code text, form text, symbol text, number integer)
+        join ${BY_KEY} on k.seller_tax_code = q.seller_tax_code and k.form = q.form and k.symbol = q.symbol and k.number = q.number`);
   }
 
   /**
@@ -489,7 +543,7 @@ export class PgStore implements Store {
    * new invoice is answered as a replay even though its original has changed state since (by
    * this very invoice).
    */
-  private async issueRelated(tx: Db, inv: NewInvoice, link: RelatedLink, rollups: RollupDelta): Promise<IssueOutcome> {
+  private async issueRelated(tx: Db, tail: Tail, inv: NewInvoice, link: RelatedLink): Promise<IssueOutcome> {
     const original = first(
       await tx.query<{ code: string; status: InvoiceStatus; issue_date: string }>(sql`
         select i.code, i.status, i.issue_date from ${BY_KEY}
@@ -504,9 +558,9 @@ export class PgStore implements Store {
 
     const row = first(await tx.query<InvoiceRow>(insertInvoices([inv])));
     if (!row) return replayOrConflict(inv, (await this.keysIn(tx, [inv]))[0]);
-    await this.writeIssued(tx, [inv], rollups);
+    this.writeIssued(tail, [inv]);
     const replaces = link.kind === "replaces";
-    await this.transition(tx, rollups, {
+    await this.transition(tx, tail, {
       invoice: { code: original.code, sellerTaxCode: link.key.sellerTaxCode, issueDate: original.issue_date, status: original.status },
       status: replaces ? "replaced" : "adjusted",
       events: [
@@ -529,23 +583,21 @@ export class PgStore implements Store {
    */
   private async transition(
     tx: Db,
-    rollups: RollupDelta,
+    tail: Tail,
     t: { invoice: Located; status: InvoiceStatus; events: { code: string; event: InvoiceEventKind; relatedCode: string | null }[]; at: Date; by: string; reason: string | null },
   ): Promise<void> {
     const inv = t.invoice;
-    // One statement: the status, the events, and the amounts the rollups need.
+    // One statement: the status, and the amounts the rollups need; the events go to the tail.
     const rows = await tx.query<{ total_before_tax: string; total_tax: string; tax_rate: string | null; amount_before_tax: string | null; tax: string | null }>(sql`
       with updated as (
         update invoices set status = ${t.status}
         where seller_tax_code = ${inv.sellerTaxCode} and issue_date = ${inv.issueDate} and code = ${inv.code}
-        returning seller_tax_code, code, trim_scale(total_before_tax) as total_before_tax, trim_scale(total_tax) as total_tax),
-      events as (
-        insert into invoice_events (seller_tax_code, invoice_code, event, at, by_principal, reason, related_code)
-        values ${sql.join(t.events.map((e) => sql`(${inv.sellerTaxCode}, ${e.code}, ${e.event}, ${t.at}, ${t.by}, ${t.reason}, ${e.relatedCode})`))})
+        returning seller_tax_code, code, trim_scale(total_before_tax) as total_before_tax, trim_scale(total_tax) as total_tax)
       select u.total_before_tax, u.total_tax, r.tax_rate, trim_scale(r.amount_before_tax) as amount_before_tax, trim_scale(r.tax) as tax
         from updated u left join invoice_tax_rates r on r.seller_tax_code = u.seller_tax_code and r.invoice_code = u.code`);
     const head = rows[0];
     if (!head) throw new Error(`transition: invoice ${inv.code} not found where it was locked`);
+    for (const e of t.events) tail.event(inv.sellerTaxCode, e.code, e.event, t.at, t.by, t.reason, e.relatedCode);
     if (counts(inv.status) !== counts(t.status)) {
       const c: Contribution = {
         sellerTaxCode: inv.sellerTaxCode,
@@ -554,19 +606,19 @@ export class PgStore implements Store {
         totalTax: head.total_tax,
         taxRates: rows.filter((r) => r.tax_rate !== null).map((r) => ({ taxRate: r.tax_rate!, amountBeforeTax: r.amount_before_tax!, tax: r.tax! })),
       };
-      rollups.add(c, counts(t.status) ? 1 : -1);
+      tail.rollups.add(c, counts(t.status) ? 1 : -1);
     }
   }
 
   async cancelInvoice(c: Cancellation): Promise<CancelOutcome> {
-    return this.writing((tx, rollups) => this.cancelIn(tx, rollups, c));
+    return this.writing((tx, tail) => this.cancelIn(tx, tail, c));
   }
 
-  private async cancelIn(tx: Db, rollups: RollupDelta, c: Cancellation): Promise<CancelOutcome> {
+  private async cancelIn(tx: Db, tail: Tail, c: Cancellation): Promise<CancelOutcome> {
     const row = first(await tx.query<InvoiceRow>(sql`select ${INVOICE_I} from ${BY_CODE} where k.code = ${c.code} for update of i`));
     if (!row) return { kind: "not_found" };
     if (row.status !== "issued" && row.status !== "adjusted") return { kind: "state", invoice: toInvoice(row) };
-    await this.transition(tx, rollups, {
+    await this.transition(tx, tail, {
       invoice: { code: row.code, sellerTaxCode: row.seller_tax_code, issueDate: row.issue_date, status: row.status },
       status: "cancelled",
       events: [{ code: c.code, event: "cancelled", relatedCode: null }],
@@ -611,7 +663,7 @@ export class PgStore implements Store {
   }
 
   async recordMessage(m: ReceivedMessage, answer: (work: MessageWork) => Promise<MessageReply>): Promise<MessageReply & { repeated: boolean }> {
-    return this.writing(async (tx, rollups) => {
+    return this.writing(async (tx, tail) => {
       // The placeholder row first: a concurrent repeat of this message id waits on the primary
       // key until this transaction ends, then finds the reply (and runs nothing itself).
       const claimed = first(
@@ -630,7 +682,7 @@ export class PgStore implements Store {
         return { replyType: row.reply_type, reply: row.reply, repeated: true };
       }
       const reply = await answer({
-        cancelInvoice: (c) => this.cancelIn(tx, rollups, c),
+        cancelInvoice: (c) => this.cancelIn(tx, tail, c),
         getInvoice: async (code) => {
           const row = first(await tx.query<InvoiceRow>(sql`select ${INVOICE_I} from ${BY_CODE} where k.code = ${code}`));
           return row && toInvoice(row);

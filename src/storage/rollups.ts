@@ -1,7 +1,7 @@
 /**
  * The report rollups (migrations/0003, 0005): what one transaction adds to them, gathered in memory
- * while the transaction writes invoices and changes statuses, then written in ONE statement
- * just before it commits. Each touched row is written once per transaction, however many
+ * while the transaction writes invoices and changes statuses, then written by the last
+ * statement before it commits (with the transaction's rates and events: PgStore's tail). Each touched row is written once per transaction, however many
  * invoices the transaction carries (a batch of 1,000 touches a handful of rows), and rows are
  * written in one global order (table, then key), so two transactions never wait on each other
  * in a cycle. Taking the row locks last keeps them held only for the commit itself.
@@ -12,7 +12,7 @@
  * statuses (replaced, cancelled) takes the same contribution out. Amounts are exact decimals
  * (BigInt millionths; the store keeps at most 6 decimals), never floats.
  */
-import { sql, type Db, type Sql } from "./db.js";
+import { sql, type Sql } from "./db.js";
 
 /** The rate key of the rows that hold an invoice as a whole. */
 export const ALL_RATES = "*";
@@ -80,6 +80,10 @@ export class RollupDelta {
   /** date|rate|slot */
   readonly daily = new Map<string, Cell>();
 
+  get empty(): boolean {
+    return this.sellerDaily.size + this.sellerMonthly.size + this.sellerYearly.size + this.daily.size === 0;
+  }
+
   /** Adds (sign 1) or takes out (sign -1) one invoice's contribution. */
   add(c: Contribution, sign: 1 | -1): void {
     const s = BigInt(sign);
@@ -120,39 +124,53 @@ function cells(m: Map<string, Cell>): [string[], Cell][] {
     .map(([k, c]) => [k.split("|"), c]);
 }
 
-const amounts = (c: Cell): Sql => sql`${c.invoices.toString()}::bigint, ${fromMicros(c.revenue)}::numeric, ${fromMicros(c.tax)}::numeric`;
 const ADD = sql`invoices = t.invoices + excluded.invoices, revenue = t.revenue + excluded.revenue, tax = t.tax + excluded.tax`;
+const amounts = (c: Cell) => ({ invoices: c.invoices.toString(), revenue: fromMicros(c.revenue), tax: fromMicros(c.tax) });
+const AMOUNTS = sql`invoices bigint, revenue numeric, tax numeric`;
+const AMOUNT_NAMES = sql`invoices, revenue, tax, ord`;
 
-/** Writes a transaction's rollup changes: one statement, each row once, in key order. */
-export async function writeRollups(tx: Db, delta: RollupDelta): Promise<void> {
-  const parts: Sql[] = [];
+/** The rows of a table as one JSON parameter (see jsonRows in pg-store.ts): one statement text for any count. */
+const rows = (cs: [string[], Cell][], key: (k: string[]) => object) => JSON.stringify(cs.map(([k, c]) => ({ ...key(k), ...amounts(c) })));
+
+/**
+ * A transaction's rollup changes as four upserts, CTEs of the statement that ends the
+ * transaction (always all four, so the statement is one prepared text and takes its locks table
+ * by table in one order), each row once, in key order. Names: r_seller_daily, r_seller_monthly,
+ * r_seller_yearly, r_daily.
+ */
+export function rollupUpserts(delta: RollupDelta): Sql {
   const sd = cells(delta.sellerDaily);
-  if (sd.length) {
-    parts.push(sql`insert into totals_seller_daily as t (seller_tax_code, issue_date, tax_rate, invoices, revenue, tax)
-      values ${sql.join(sd.map(([[seller, date, rate], c]) => sql`(${seller}::text, ${date}::date, ${rate}::text, ${amounts(c)})`))}
-      on conflict (seller_tax_code, issue_date, tax_rate) do update set ${ADD}`);
-  }
   const sm = cells(delta.sellerMonthly);
-  if (sm.length) {
-    parts.push(sql`insert into totals_seller_monthly as t (seller_tax_code, month, invoices, revenue, tax)
-      values ${sql.join(sm.map(([[seller, month], c]) => sql`(${seller}::text, ${month}::date, ${amounts(c)})`))}
-      on conflict (seller_tax_code, month) do update set ${ADD}`);
-  }
   const sy = cells(delta.sellerYearly);
-  if (sy.length) {
-    parts.push(sql`insert into totals_seller_yearly as t (seller_tax_code, year, invoices, revenue, tax)
-      values ${sql.join(sy.map(([[seller, year], c]) => sql`(${seller}::text, ${year}::date, ${amounts(c)})`))}
-      on conflict (seller_tax_code, year) do update set ${ADD}`);
-  }
   const d = cells(delta.daily);
-  if (d.length) {
-    parts.push(sql`insert into totals_daily as t (issue_date, tax_rate, slot, invoices, revenue, tax)
-      values ${sql.join(d.map(([[date, rate, slot], c]) => sql`(${date}::date, ${rate}::text, ${Number(slot)}::smallint, ${amounts(c)})`))}
-      on conflict (issue_date, tax_rate, slot) do update set ${ADD}`);
-  }
-  if (parts.length === 0) return;
-  // One round trip: the upserts as data-modifying CTEs of the last.
-  const last = parts.pop()!;
-  const ctes = parts.map((p, i) => sql`${sql.ident(`r${i}`)} as (${p})`);
-  await tx.query(ctes.length ? sql`with ${sql.join(ctes)} ${last}` : last);
+  // with ordinality + order by: rows are locked in the order sent (key order).
+  return sql`
+    r_seller_daily as (
+      insert into totals_seller_daily as t (seller_tax_code, issue_date, tax_rate, invoices, revenue, tax)
+      select seller_tax_code, issue_date, tax_rate, invoices, revenue, tax
+        from rows from (json_to_recordset(${rows(sd, ([seller, date, rate]) => ({ seller_tax_code: seller, issue_date: date, tax_rate: rate }))}::text::json)
+             as (seller_tax_code text, issue_date date, tax_rate text, ${AMOUNTS})) with ordinality as r (seller_tax_code, issue_date, tax_rate, ${AMOUNT_NAMES})
+       order by ord
+      on conflict (seller_tax_code, issue_date, tax_rate) do update set ${ADD}),
+    r_seller_monthly as (
+      insert into totals_seller_monthly as t (seller_tax_code, month, invoices, revenue, tax)
+      select seller_tax_code, month, invoices, revenue, tax
+        from rows from (json_to_recordset(${rows(sm, ([seller, month]) => ({ seller_tax_code: seller, month }))}::text::json)
+             as (seller_tax_code text, month date, ${AMOUNTS})) with ordinality as r (seller_tax_code, month, ${AMOUNT_NAMES})
+       order by ord
+      on conflict (seller_tax_code, month) do update set ${ADD}),
+    r_seller_yearly as (
+      insert into totals_seller_yearly as t (seller_tax_code, year, invoices, revenue, tax)
+      select seller_tax_code, year, invoices, revenue, tax
+        from rows from (json_to_recordset(${rows(sy, ([seller, year]) => ({ seller_tax_code: seller, year }))}::text::json)
+             as (seller_tax_code text, year date, ${AMOUNTS})) with ordinality as r (seller_tax_code, year, ${AMOUNT_NAMES})
+       order by ord
+      on conflict (seller_tax_code, year) do update set ${ADD}),
+    r_daily as (
+      insert into totals_daily as t (issue_date, tax_rate, slot, invoices, revenue, tax)
+      select issue_date, tax_rate, slot, invoices, revenue, tax
+        from rows from (json_to_recordset(${rows(d, ([date, rate, slot]) => ({ issue_date: date, tax_rate: rate, slot: Number(slot) }))}::text::json)
+             as (issue_date date, tax_rate text, slot smallint, ${AMOUNTS})) with ordinality as r (issue_date, tax_rate, slot, ${AMOUNT_NAMES})
+       order by ord
+      on conflict (issue_date, tax_rate, slot) do update set ${ADD})`;
 }
