@@ -231,8 +231,16 @@ const counts = (status: InvoiceStatus): boolean => status === "issued" || status
  * trip for all of it, and the rollup rows (which concurrent transactions of the same seller
  * share) are locked only for the commit.
  */
+interface RateRow {
+  seller_tax_code: string;
+  invoice_code: string;
+  tax_rate: string;
+  amount_before_tax: string;
+  tax: string;
+}
+
 class Tail {
-  readonly rates: object[] = [];
+  readonly rates: RateRow[] = [];
   readonly events: object[] = [];
   readonly rollups = new RollupDelta();
 
@@ -604,7 +612,11 @@ export class PgStore implements Store {
         issueDate: inv.issueDate,
         totalBeforeTax: head.total_before_tax,
         totalTax: head.total_tax,
-        taxRates: rows.filter((r) => r.tax_rate !== null).map((r) => ({ taxRate: r.tax_rate!, amountBeforeTax: r.amount_before_tax!, tax: r.tax! })),
+        // Its rates are stored, or still in this transaction's tail (an earlier item of the same batch).
+        taxRates: [
+          ...rows.filter((r) => r.tax_rate !== null).map((r) => ({ taxRate: r.tax_rate!, amountBeforeTax: r.amount_before_tax!, tax: r.tax! })),
+          ...tail.rates.filter((r) => r.invoice_code === inv.code).map((r) => ({ taxRate: r.tax_rate, amountBeforeTax: r.amount_before_tax, tax: r.tax })),
+        ],
       };
       tail.rollups.add(c, counts(t.status) ? 1 : -1);
     }

@@ -101,11 +101,15 @@ async function runSequence(ops: Op[]): Promise<void> {
       }
       case "batch": {
         const s = sellers[o.seller]!;
-        const own = issued.filter((x) => x.seller === s);
-        const invs = o.items.map((it) => {
+        // An item may replace or adjust an invoice issued before, or an earlier item of the same batch.
+        const own: { inv: NewInvoice }[] = issued.filter((x) => x.seller === s);
+        const invs: NewInvoice[] = [];
+        for (const it of o.items) {
           const target = it.relate && own.length ? own[it.relate.target % own.length]! : null;
-          return newInvoice(s, date(it.day), it.rates, target ? { related: related(target, it.relate!.replaces) } : {});
-        });
+          const inv = newInvoice(s, date(it.day), it.rates, target ? { related: related(target, it.relate!.replaces) } : {});
+          invs.push(inv);
+          own.push({ inv });
+        }
         record(await store.issueInvoices(invs), invs, s);
         break;
       }

@@ -186,6 +186,23 @@ describe("reports after every kind of transition", () => {
     });
   });
 
+  it("takes out an invoice replaced by a later item of the same batch, with its rates", async () => {
+    const ledger = new Ledger();
+    const s = await readySeller(store);
+    const first = newInvoice(s, "2021-04-05", [rate("10%", "1000", "100"), rate("KCT", "50", "0")]);
+    const second = newInvoice(s, "2021-04-06", [rate("8%", "300", "24")], { related: related("replaces", first) });
+    const third = newInvoice(s, "2021-04-07", [rate("10%", "-100", "-10")], { related: related("adjusts", second) });
+    expect((await store.issueInvoices([first, second, third])).map((o) => o.kind)).toEqual(["issued", "issued", "issued"]);
+    for (const inv of [first, second, third]) ledger.issued(s, inv);
+    ledger.status(first.code, "replaced");
+    ledger.status(second.code, "adjusted");
+    await expectReports(ledger, "2021-04-01", "2021-04-30", [s]);
+    expect((await store.reportTotals({ from: "2021-04-01", to: "2021-04-30", groupBy: "taxRate", seller: s.taxCode })).rows).toEqual([
+      { key: "10%", invoices: 1n, revenue: "-100", tax: "-10" },
+      { key: "8%", invoices: 1n, revenue: "300", tax: "24" },
+    ]);
+  });
+
   it("stays exact under concurrent issues and cancellations of many sellers on one day", async () => {
     const ledger = new Ledger();
     const sellers = await Promise.all(Array.from({ length: 6 }, () => readySeller(store)));
