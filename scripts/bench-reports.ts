@@ -6,7 +6,7 @@
  *
  *   npm run bench:reports                         # 10,000,000 invoices into database "bench", then measure
  *   npm run bench:reports -- --invoices 1000000   # fewer
- *   npm run bench:reports -- --skip-load          # measure again what is loaded
+ *   npm run bench:reports -- --skip-load          # measure again what is loaded (--skip-check: without reports:check)
  *   npm run bench:reports -- --drop               # drop the database at the end
  *   BENCH_DATABASE_URL=postgres://…/other npm run bench:reports
  *
@@ -418,6 +418,16 @@ async function measureAll(store: PgStore, db: Db): Promise<void> {
   results.push(
     await measure("search by buyer and month", async (i) => (await store.searchInvoices({ buyer: buyers[Math.floor(random() * buyers.length)]!.buyer_tax_code, ...month(i), limit: 100 })).items.length),
   );
+  // Beyond the five of the issue: periods that are not whole years, and a rare status.
+  results.push(await measure("totals, a quarter by seller", async () => (await store.reportTotals({ from: `${YEAR}-04-01`, to: `${YEAR}-06-30`, groupBy: "seller", seller: null })).rows.length));
+  results.push(
+    await measure("totals, 15 Mar – 14 Sep by province", async () => (await store.reportTotals({ from: `${YEAR}-03-15`, to: `${YEAR}-09-14`, groupBy: "province", seller: null })).rows.length),
+  );
+  results.push(
+    await measure("search by seller, a year, status cancelled", async (i) =>
+      (await store.searchInvoices({ seller: top[i % top.length]!.seller_tax_code, from: `${YEAR}-01-01`, to: `${YEAR}-12-31`, status: "cancelled", limit: 100 })).items.length,
+    ),
+  );
   console.log("\n| query | p50 (ms) | p95 (ms) | max (ms) | rows |\n|---|---:|---:|---:|---:|");
   for (const r of results) console.log(`| ${r.name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.max.toFixed(1)} | ${r.rows} |`);
   console.log("");
@@ -441,10 +451,12 @@ try {
     await db.exec("vacuum analyze");
     log(`vacuum analyze in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   }
-  const t = performance.now();
-  const drift = await store.checkRollups();
-  log(`reports:check: ${drift.length === 0 ? "the rollups equal their recomputation" : `${drift.length} DRIFT rows`} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
-  if (drift.length) console.log(drift.slice(0, 10));
+  if (!flag("skip-check")) {
+    const t = performance.now();
+    const drift = await store.checkRollups();
+    log(`reports:check: ${drift.length === 0 ? "the rollups equal their recomputation" : `${drift.length} DRIFT rows`} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    if (drift.length) console.log(drift.slice(0, 10));
+  }
   await measureAll(store, db);
 } finally {
   await db.close();

@@ -3,10 +3,12 @@
  * against the raw invoices, and of the audit log. PgStore delegates here.
  *
  * Which rollup answers which report (bounded scans whatever the number of invoices):
- *   with a seller          totals_seller_daily of that seller (≤ 366 rows a year per rate)
- *   day, month, taxRate    totals_daily: days × rates × slots rows, summed
+ *   day, taxRate           totals_daily (days × rates × slots rows, summed), or with a seller
+ *                          that seller's totals_seller_daily (≤ 366 rows a year per rate)
+ *   month, total           totals_daily; with a seller, that seller's rows of the levels below
  *   seller, taxOffice,     the period cut into whole years (totals_seller_yearly), whole months
- *   province               (totals_seller_monthly) and the days at its ends (totals_seller_daily)
+ *   province               (totals_seller_monthly) and the days at its ends (totals_seller_daily);
+ *                          by month: months and days only
  * Tax office and province are the seller's current ones (a join on sellers at query time).
  */
 import { sql, type Db, type Sql } from "./db.js";
@@ -45,7 +47,7 @@ export interface PeriodCut {
  * The period from–to (inclusive) cut into whole calendar years, whole months and the days left
  * at its ends: the fewest rollup rows that add up to it exactly.
  */
-export function cutPeriod(from: string, to: string): PeriodCut {
+export function cutPeriod(from: string, to: string, years = true): PeriodCut {
   const cut: PeriodCut = { years: [], months: [], days: [] };
   const end = dayAfter(to);
   const m0 = from.endsWith("-01") ? from : monthAfter(from);
@@ -58,7 +60,7 @@ export function cutPeriod(from: string, to: string): PeriodCut {
   if (m1 < end) cut.days.push([m1, end]);
   const y0 = m0.endsWith("-01-01") ? m0 : `${Number(m0.slice(0, 4)) + 1}-01-01`;
   const y1 = `${m1.slice(0, 4)}-01-01`;
-  if (y0 >= y1) {
+  if (!years || y0 >= y1) {
     cut.months.push([m0, m1]);
     return cut;
   }
@@ -69,43 +71,57 @@ export function cutPeriod(from: string, to: string): PeriodCut {
 }
 
 /**
- * Totals from the rollups. Every query groups with ROLLUP, so the grand total comes from the
+ * Totals from the rollups. The queries group with ROLLUP, so the grand total comes from the
  * same scan as the rows; for taxRate the '*' rows are the total (each invoice once).
  */
 export async function reportTotals(db: Db, q: TotalsQuery): Promise<TotalsReport> {
   const byRate = q.groupBy === "taxRate";
   const rates = byRate ? sql`` : sql`and t.tax_rate = ${ALL_RATES}`;
+  const bySeller = q.groupBy === "seller" || q.groupBy === "taxOffice" || q.groupBy === "province";
+  // Every source gives (seller_tax_code, d: a day, month or year, tax_rate, invoices, revenue, tax).
   let source: Sql;
-  if (q.seller !== null) {
-    source = sql`select t.seller_tax_code, t.issue_date, t.tax_rate, t.invoices, t.revenue, t.tax from totals_seller_daily t
-      where t.seller_tax_code = ${q.seller} and t.issue_date between ${q.from}::date and ${q.to}::date ${rates}`;
-  } else if (q.groupBy === "seller" || q.groupBy === "taxOffice" || q.groupBy === "province") {
-    // Whole years, whole months, and the days at the ends, each from its own rollup.
-    const cut = cutPeriod(q.from, q.to);
+  if (q.groupBy === "day" || byRate || (q.seller === null && !bySeller)) {
+    source =
+      q.seller !== null
+        ? sql`select t.seller_tax_code, t.issue_date as d, t.tax_rate, t.invoices, t.revenue, t.tax from totals_seller_daily t
+            where t.seller_tax_code = ${q.seller} and t.issue_date between ${q.from}::date and ${q.to}::date ${rates}`
+        : sql`select null::text as seller_tax_code, t.issue_date as d, t.tax_rate, t.invoices, t.revenue, t.tax from totals_daily t
+            where t.issue_date between ${q.from}::date and ${q.to}::date ${rates}`;
+  } else {
+    // Whole years (not when grouping by month), whole months, and the days at the ends.
+    const cut = cutPeriod(q.from, q.to, q.groupBy !== "month");
+    const mine = (alias: string) => (q.seller === null ? sql`` : sql`and ${sql.ident(alias)}.seller_tax_code = ${q.seller}`);
+    if (q.groupBy === "seller") {
+      const one = onePeriodRow(cut);
+      if (one) return sellerRows(db, one, mine);
+    }
     source = sql.join(
       [
-        ...cut.years.map(([a, b]) => sql`select y.seller_tax_code, y.invoices, y.revenue, y.tax from totals_seller_yearly y where y.year >= ${a}::date and y.year < ${b}::date`),
-        ...cut.months.map(([a, b]) => sql`select m.seller_tax_code, m.invoices, m.revenue, m.tax from totals_seller_monthly m where m.month >= ${a}::date and m.month < ${b}::date`),
+        ...cut.years.map(
+          ([a, b]) => sql`select y.seller_tax_code, y.year as d, ${ALL_RATES}::text as tax_rate, y.invoices, y.revenue, y.tax from totals_seller_yearly y
+            where y.year >= ${a}::date and y.year < ${b}::date ${mine("y")}`,
+        ),
+        ...cut.months.map(
+          ([a, b]) => sql`select m.seller_tax_code, m.month as d, ${ALL_RATES}::text as tax_rate, m.invoices, m.revenue, m.tax from totals_seller_monthly m
+            where m.month >= ${a}::date and m.month < ${b}::date ${mine("m")}`,
+        ),
         ...cut.days.map(
-          ([a, b]) => sql`select t.seller_tax_code, t.invoices, t.revenue, t.tax from totals_seller_daily t
-            where t.tax_rate = ${ALL_RATES} and t.issue_date >= ${a}::date and t.issue_date < ${b}::date`,
+          ([a, b]) => sql`select t.seller_tax_code, t.issue_date as d, t.tax_rate, t.invoices, t.revenue, t.tax from totals_seller_daily t
+            where t.tax_rate = ${ALL_RATES} and t.issue_date >= ${a}::date and t.issue_date < ${b}::date ${mine("t")}`,
         ),
       ],
       sql` union all `,
     );
-  } else {
-    source = sql`select t.issue_date, t.tax_rate, t.invoices, t.revenue, t.tax from totals_daily t
-      where t.issue_date between ${q.from}::date and ${q.to}::date ${rates}`;
   }
 
   let key: Sql;
   let join = sql``;
   switch (q.groupBy) {
     case "day":
-      key = sql`to_char(x.issue_date, 'YYYY-MM-DD')`;
+      key = sql`to_char(x.d, 'YYYY-MM-DD')`;
       break;
     case "month":
-      key = sql`to_char(x.issue_date, 'YYYY-MM')`;
+      key = sql`to_char(x.d, 'YYYY-MM')`;
       break;
     case "seller":
       key = sql`x.seller_tax_code`;
@@ -125,7 +141,38 @@ export async function reportTotals(db: Db, q: TotalsQuery): Promise<TotalsReport
       key = sql`''`;
       break;
   }
-  const grouped = byRate
+  return grouped(db, q, source, key, join);
+}
+
+/** The one rollup level and period unit a cut amounts to (a calendar year or month), if it is one. */
+function onePeriodRow(cut: PeriodCut): { table: "totals_seller_yearly" | "totals_seller_monthly"; start: string } | null {
+  if (cut.days.length > 0 || cut.years.length + cut.months.length !== 1) return null;
+  const [y] = cut.years;
+  if (y) return y[1] === `${Number(y[0].slice(0, 4)) + 1}-01-01` ? { table: "totals_seller_yearly", start: y[0] } : null;
+  const [m] = cut.months;
+  return m && m[1] === monthAfter(m[0]) ? { table: "totals_seller_monthly", start: m[0] } : null;
+}
+
+/**
+ * By seller over exactly one calendar year or month: the rollup holds one row per seller already,
+ * so the rows are read as they are and only the total is aggregated (grouping 10,000 sellers
+ * costs ≈ 20 ms of numeric aggregate states that this avoids).
+ */
+async function sellerRows(db: Db, one: { table: string; start: string }, mine: (alias: string) => Sql): Promise<TotalsReport> {
+  const unit = sql`${sql.ident(one.table)} r where r.${sql.ident(one.table === "totals_seller_yearly" ? "year" : "month")} = ${one.start}::date ${mine("r")}`;
+  const rows = await db.query<TotalsRow>(sql`
+    select r.seller_tax_code as key, r.invoices, trim_scale(r.revenue) as revenue, trim_scale(r.tax) as tax, 0 as is_total from ${unit} and r.invoices <> 0
+    union all
+    select null, sum(r.invoices)::bigint, trim_scale(sum(r.revenue)), trim_scale(sum(r.tax)), 1 from ${unit}`);
+  const total = totalsOf(rows.find((r) => Number(r.is_total) === 1));
+  const out = rows.filter((r) => Number(r.is_total) !== 1).map((r) => ({ key: r.key ?? "", ...totalsOf(r) }));
+  out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { rows: out, total };
+}
+
+async function grouped(db: Db, q: TotalsQuery, source: Sql, key: Sql, join: Sql): Promise<TotalsReport> {
+  const byRate = q.groupBy === "taxRate";
+  const query = byRate
     ? sql`select key, sum(invoices)::bigint as invoices, trim_scale(sum(revenue)) as revenue, trim_scale(sum(tax)) as tax,
           case when key = ${ALL_RATES} then 1 else 0 end as is_total
         from (select ${key} as key, x.invoices, x.revenue, x.tax from (${source}) x) g
@@ -134,7 +181,7 @@ export async function reportTotals(db: Db, q: TotalsQuery): Promise<TotalsReport
           grouping(key) as is_total
         from (select ${key} as key, x.invoices, x.revenue, x.tax from (${source}) x ${join}) g
         group by rollup (key) having sum(invoices) <> 0 or grouping(key) = 1`;
-  const rows = await db.query<TotalsRow>(grouped);
+  const rows = await db.query<TotalsRow>(query);
   const total = totalsOf(rows.find((r) => Number(r.is_total) === 1));
   const out = q.groupBy === null ? [] : rows.filter((r) => Number(r.is_total) !== 1).map((r) => ({ key: r.key ?? "", ...totalsOf(r) }));
   out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -124,9 +124,11 @@ describe("reports after every kind of transition", () => {
       days: [["2023-11-15", "2023-12-01"], ["2026-02-01", "2026-02-11"]],
     });
     expect(cutPeriod("2024-12-31", "2025-01-01")).toEqual({ years: [], months: [], days: [["2024-12-31", "2025-01-02"]] });
+    // By month, no years.
+    expect(cutPeriod("2025-01-01", "2025-12-31", false)).toEqual({ years: [], months: [["2025-01-01", "2026-01-01"]], days: [] });
   });
 
-  it("adds whole years, whole months and the days at either end of a period correctly when grouping by seller", async () => {
+  it("adds whole years, whole months and the days at either end of a period correctly, for everyone and for one seller", async () => {
     const ledger = new Ledger();
     const s = await readySeller(store);
     const t = await readySeller(store);
@@ -151,9 +153,11 @@ describe("reports after every kind of transition", () => {
       ["2021-02-01", "2023-01-31"],
     ];
     for (const [from, to] of periods) {
-      for (const groupBy of ["seller", "taxOffice", "province"] as const) {
-        const q: TotalsQuery = { from: from!, to: to!, groupBy, seller: null };
-        expect(await store.reportTotals(q), `${from}..${to} by ${groupBy}`).toEqual(ledger.totals(q));
+      for (const groupBy of ["seller", "taxOffice", "province", "month", null] as const) {
+        for (const seller of [null, s.taxCode, t.taxCode]) {
+          const q: TotalsQuery = { from: from!, to: to!, groupBy, seller };
+          expect(await store.reportTotals(q), `${from}..${to} by ${groupBy} of ${seller}`).toEqual(ledger.totals(q));
+        }
       }
     }
   });
