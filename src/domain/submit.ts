@@ -10,11 +10,12 @@
  * The first failing stage is reported with all of its faults. Nothing is written before the
  * last step, and the last step is one transaction.
  *
- * Two halves, so that many invoices can share one transaction (POST /v1/invoices/batch, and the
- * throughput work that will batch single submissions): `verifyInvoice` runs the stages up to the
- * business rules for one invoice (CPU, plus the seller's registration, read once per request);
- * `commitInvoices` takes verified invoices of one submitter through duplicates and related
- * invoices (one read for all), codes and stamps, and one store transaction for all of them.
+ * Two halves, so that many invoices can share one transaction (POST /v1/invoices/batch, and
+ * concurrent single submissions through the group commit, group-commit.ts): `verifyInvoice`
+ * runs the stages up to the business rules for one invoice (CPU, plus the seller's
+ * registration, read once per request); `commitInvoices` takes verified invoices through
+ * duplicates and related invoices (one read for all), codes and stamps, and one store
+ * transaction for all of them.
  * A batch stamps each item as soon as it is verified (`stampNow`), to keep no parsed document
  * across the batch; the refusals and their order are the same either way.
  */
@@ -28,6 +29,7 @@ import { childElements, parseXml, textOf, type ParseLimits, type ParsedXml } fro
 import { stamp, type AuthorityKey } from "../xml/stamp.js";
 import { verifyProfile, type VerifiedSignature } from "../xml/verify.js";
 import type { CodeIdentity, CodeIssuer } from "./code.js";
+import { GroupCommit } from "./group-commit.js";
 import { readInvoice, type Invoice } from "./invoice.js";
 import { buildQrPayload } from "./qr.js";
 import { checkRules, vndTotals } from "./rules.js";
@@ -92,6 +94,8 @@ export interface VerifiedInvoice {
   digest: string;
   certificateFingerprint: string;
   receivedAt: Date;
+  /** The API key that submitted it (invoices.submitted_by). */
+  submittedBy: string;
 }
 
 /** What became of one verified invoice: issued, a replay of an issued one, or refused. */
@@ -103,12 +107,24 @@ export type Judgement =
 export async function submitInvoice(deps: SubmitDeps, body: Uint8Array | ParsedXml, submitter: Submitter): Promise<SubmitOutcome> {
   const receivedAt = deps.clock();
   const verified = await verifyInvoice(deps, body, submitter, receivedAt, storeRegistry(deps.store));
-  const [judged] = await commitInvoices(deps, [verified], submitter);
-  if (!judged) throw new ApiError("INTERNAL");
+  // Stages 8–11 in the next group transaction with the concurrent submissions (group-commit.ts).
+  const judged = await groupCommitOf(deps).submit(verified);
   if (!judged.ok) throw judged.error;
   const xml = judged.xml ?? (await deps.store.getInvoiceXml(judged.invoice.code));
   if (xml === null) throw new ApiError("INTERNAL");
   return { status: judged.status, invoice: judged.invoice, xml };
+}
+
+const groups = new WeakMap<SubmitDeps, GroupCommit<VerifiedInvoice, Judgement>>();
+
+/** The group commit of single submissions through these dependencies (one per service). */
+export function groupCommitOf(deps: SubmitDeps): GroupCommit<VerifiedInvoice, Judgement> {
+  let g = groups.get(deps);
+  if (!g) {
+    g = new GroupCommit((items) => commitInvoices(deps, items));
+    groups.set(deps, g);
+  }
+  return g;
 }
 
 /** One item's result in a batch (api.md: POST /v1/invoices/batch). */
@@ -142,7 +158,7 @@ export async function submitBatch(deps: SubmitDeps, bodies: readonly string[], s
       results[index] = refusedItem(index, error);
     }
   }
-  const judged = await commitInvoices(deps, verified.map((v) => v.item), submitter);
+  const judged = await commitInvoices(deps, verified.map((v) => v.item));
   judged.forEach((j, k) => {
     const index = verified[k]!.index;
     results[index] = j.ok ? { index, status: j.status === "issued" ? 201 : 200, code: j.invoice.code } : refusedItem(index, j.error);
@@ -224,6 +240,7 @@ export async function verifyInvoice(
     digest: signedDataDigest(verified.value, doc.dlhdon),
     certificateFingerprint: cert.value.fingerprint,
     receivedAt,
+    submittedBy: submitter.keyId,
     stamped: null,
   };
 }
@@ -251,10 +268,11 @@ export function codeIdentity(key: NaturalKey, invoice: Invoice, digest: string):
 }
 
 /**
- * Stages 8–11 for verified invoices of one submitter, in input order: duplicates and the related
- * invoice (one read for all), the code, the authority's signature, and one store transaction.
+ * Stages 8–11 for verified invoices (of one batch, or of concurrent single submissions), in input
+ * order: duplicates and the related invoice (one read for all), the code, the authority's
+ * signature, and one store transaction.
  */
-export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[], submitter: Submitter): Promise<Judgement[]> {
+export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[]): Promise<Judgement[]> {
   if (items.length === 0) return [];
   const judged: Judgement[] = new Array(items.length);
 
@@ -301,7 +319,7 @@ export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[],
       xml,
       issuedAt: v.receivedAt,
       certificateFingerprint: v.certificateFingerprint,
-      submittedBy: submitter.keyId,
+      submittedBy: v.submittedBy,
       related: relatedLinkOf(v, relatedKeys[i]!),
     });
   }

@@ -12,7 +12,7 @@ import { authorityRules, readInvoiceDocument, readSellerSignature } from "../../
 import { readSignature, verifyProfile } from "../../src/xml/verify.js";
 import { cert, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { buildInvoice, nextNumber, randomTaxCode, todayGmt7 } from "../helpers/invoice.js";
-import { submitInvoice } from "../../src/domain/submit.js";
+import { groupCommitOf, submitInvoice } from "../../src/domain/submit.js";
 import { ApiError, type ErrorCode } from "../../src/errors.js";
 import { issueSellerCert } from "../helpers/pki.js";
 import { signInvoice } from "../helpers/sign.js";
@@ -198,6 +198,51 @@ describe("replays and duplicates", () => {
     expect(statuses).toEqual([200, 200, 200, 201]);
     const codes = new Set(await Promise.all(results.map(async (r) => ((await r.json()) as Issued).code)));
     expect(codes.size).toBe(1);
+  });
+});
+
+describe("group commit of concurrent submissions", () => {
+  it("answers each of many concurrent submissions of two sellers as if sent alone, sharing transactions", async () => {
+    const other = await h.seller();
+    const stats = groupCommitOf(h.services.submit).stats;
+    const before = { ...stats };
+    const taken = nextNumber();
+    const first = (await (await h.submit(s.invoice({ number: taken }), s.apiKey)).json()) as Issued;
+    const replayed = s.invoice();
+    const sends: { xml: string; key: string; want: number }[] = [
+      ...Array.from({ length: 12 }, () => ({ xml: s.invoice(), key: s.apiKey, want: 201 })),
+      ...Array.from({ length: 12 }, () => ({ xml: other.invoice(), key: other.apiKey, want: 201 })),
+      { xml: replayed, key: s.apiKey, want: 201 },
+      { xml: replayed, key: s.apiKey, want: 200 },
+      { xml: s.invoice({ number: taken, lines: [{ name: "Khác", quantity: 1, unitPrice: 5, taxRate: "10%" }] }), key: s.apiKey, want: 409 },
+      { xml: other.invoice(), key: s.apiKey, want: 403 },
+    ];
+    const results = await Promise.all(sends.map((x) => h.submit(x.xml, x.key)));
+    const bodies = (await Promise.all(results.map((r) => r.json()))) as (Issued & { error?: { code: string; message: string } })[];
+    // The two sends of one invoice: whichever reached the commit first is issued, the other is its replay.
+    const statuses = results.map((r) => r.status);
+    expect([statuses[24], statuses[25]].sort()).toEqual([200, 201]);
+    statuses[24] = 201;
+    statuses[25] = 200;
+    expect(statuses).toEqual(sends.map((x) => x.want));
+    expect(bodies[24]).toEqual(bodies[25]);
+    expect(bodies[26]!.error!.code).toBe("DUPLICATE_INVOICE");
+    expect(bodies[26]!.error!.message).toContain(first.code);
+    expect(bodies[27]!.error!.code).toBe("FORBIDDEN");
+    // Each issued invoice is stored as answered, under its own seller.
+    for (const [i, b] of bodies.entries()) {
+      if (sends[i]!.want !== 201) continue;
+      const got = await h.call("GET", `/v1/invoices/${b.code}`, undefined, sends[i]!.key);
+      expect(got.status).toBe(200);
+      const { history: _h, ...stored } = (await got.json()) as Issued & { history: unknown };
+      expect(stored).toMatchObject({ code: b.code, sellerTaxCode: b.sellerTaxCode, digest: b.digest, number: b.number });
+      expect(b.sellerTaxCode).toBe(sends[i]!.key === s.apiKey ? s.taxCode : other.taxCode);
+    }
+    const codes = bodies.filter((_, i) => sends[i]!.want === 201).map((b) => b.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    // 27 invoices reached the commit stage (the FORBIDDEN one did not) in fewer transactions.
+    expect(stats.items - before.items).toBe(28);
+    expect(stats.groups - before.groups).toBeLessThan(28);
   });
 });
 
