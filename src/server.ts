@@ -50,6 +50,8 @@ async function main(): Promise<void> {
     // Name the setting to look at: a wrong URL and a server that is down read the same here.
     throw new Error(`${config.DATABASE_URL ? "DATABASE_URL" : "HOADON_DATA_DIR"}: ${(e as Error)?.message ?? e}`);
   });
+  // Keys, sellers and certificates in memory, dropped on the database's announcement of a change.
+  if (store instanceof PgStore) await store.cacheRegistry();
   // A read replica is never migrated (it follows the primary) and has no pool gauges of its own.
   const readStore = config.HOADON_READ_DATABASE_URL
     ? new PgStore(

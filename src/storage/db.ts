@@ -31,6 +31,12 @@ export interface Db {
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   readonly engine: "postgres" | "pglite";
+  /**
+   * LISTENs on `channel`: `onNotify` for each notification, `onListen` each time the listening
+   * session is (re)established (notifications sent while it was down are lost: treat it as a
+   * change). Resolves with the function that stops listening. Absent on a transaction's Db.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void, onListen: () => void): Promise<() => Promise<void>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,6 +302,15 @@ export async function openPostgresDb(opts: PostgresDbOptions): Promise<Db> {
       if (inTransaction) return Promise.reject(new Error("close() inside a transaction"));
       return (conn as PgClient).end({ timeout: 5 });
     },
+    ...(inTransaction
+      ? {}
+      : {
+          // A connection of its own, outside the pool; Postgres.js reconnects it and calls onListen again.
+          async listen(channel: string, onNotify: (payload: string) => void, onListen: () => void) {
+            const { unlisten } = await mapped(() => (conn as PgClient).listen(channel, onNotify, onListen));
+            return unlisten;
+          },
+        }),
   });
 
   const db = wrap(client, false);

@@ -38,6 +38,7 @@ export function instrumentDb(db: Db, metrics: Metrics, poolMax?: number): Db {
     exec: (script) => timed("exec", topLevel, () => inner.exec(script)),
     transaction: <T>(fn: (tx: Db) => Promise<T>) => timed("transaction", topLevel, () => inner.transaction((tx) => fn(wrap(tx, false)))),
     close: () => inner.close(),
+    ...(inner.listen ? { listen: inner.listen.bind(inner) } : {}),
   });
   return wrap(db, true);
 }

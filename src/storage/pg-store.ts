@@ -6,6 +6,7 @@ import { sql, type Db, type Sql } from "./db.js";
 import { migrate } from "./migrate.js";
 import { ensureInvoicePartitions, partitionWindow, type PartitionRun } from "./partitions.js";
 import * as reports from "./reports-sql.js";
+import { RegistryCache } from "./registry-cache.js";
 import { RollupDelta, rollupUpserts, type Contribution } from "./rollups.js";
 import type {
   CancelOutcome,
@@ -316,7 +317,42 @@ function replayOrConflict(inv: NewInvoice, winner: InvoiceRow | undefined): Issu
 }
 
 export class PgStore implements Store {
+  /** Keys, sellers and certificates in memory, once `cacheRegistry()` listens for their changes. */
+  readonly registry = new RegistryCache();
+  private unlisten: (() => Promise<void>) | null = null;
+
   constructor(readonly db: Db) {}
+
+  /**
+   * Starts keeping the registry in memory (registry-cache.ts): LISTENs for the database's
+   * announcements of registry changes. A long-lived process calls it once after migrating; a
+   * database that cannot listen leaves the cache off.
+   */
+  async cacheRegistry(): Promise<void> {
+    if (this.unlisten || !this.db.listen) return;
+    const [row] = await this.db.query<{ schema: string }>(sql`select current_schema() as schema`);
+    const ours = `${row?.schema ?? "public"}.`;
+    this.unlisten = await this.db.listen(
+      "hoadon_registry",
+      // "schema.table": a change in another schema of the same database is not ours.
+      (payload) => {
+        if (payload.startsWith(ours)) this.registry.invalidate();
+      },
+      () => this.registry.setListening(true),
+    );
+  }
+
+  /**
+   * A statement that changes the registry: once it has run (or failed, its outcome unknown),
+   * this instance forgets what it cached; the others do on the database's announcement.
+   */
+  private async registryWrite<T>(q: Sql): Promise<T[]> {
+    try {
+      return await this.db.query<T>(q);
+    } finally {
+      this.registry.invalidate();
+    }
+  }
 
   async migrate(): Promise<void> {
     await migrate(this.db);
@@ -345,14 +381,18 @@ export class PgStore implements Store {
     await this.db.query(sql`select 1`);
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    this.registry.setListening(false);
+    const unlisten = this.unlisten;
+    this.unlisten = null;
+    if (unlisten) await unlisten().catch(() => {});
+    await this.db.close();
   }
 
   // Principals -------------------------------------------------------------------------------
 
   async createOfficer(o: { id: string; name: string; taxOffice: string | null; tokenHash: string }): Promise<Officer> {
-    const [row] = await this.db.query<{ id: string; name: string; tax_office: string | null; created_at: Date }>(sql`
+    const [row] = await this.registryWrite<{ id: string; name: string; tax_office: string | null; created_at: Date }>(sql`
       insert into officers (id, name, tax_office, token_hash)
       values (${o.id}, ${o.name}, ${o.taxOffice}, ${o.tokenHash})
       returning id, name, tax_office, created_at`);
@@ -361,11 +401,15 @@ export class PgStore implements Store {
   }
 
   async createApiKey(k: { id: string; sellerTaxCode: string; keyHash: string }): Promise<void> {
-    await this.db.query(sql`
+    await this.registryWrite(sql`
       insert into api_keys (id, seller_tax_code, key_hash) values (${k.id}, ${k.sellerTaxCode}, ${k.keyHash})`);
   }
 
-  async findPrincipal(secretHash: string): Promise<StoredPrincipal | null> {
+  findPrincipal(secretHash: string): Promise<StoredPrincipal | null> {
+    return this.registry.read(`principal:${secretHash}`, () => this.loadPrincipal(secretHash), (p) => p !== null);
+  }
+
+  private async loadPrincipal(secretHash: string): Promise<StoredPrincipal | null> {
     // One round trip on every authenticated request; officers win should a hash ever match both.
     const row = first(
       await this.db.query<{ role: "officer" | "seller"; id: string; name: string | null; seller_tax_code: string | null }>(sql`
@@ -386,7 +430,7 @@ export class PgStore implements Store {
 
   async createSeller(s: Omit<Seller, "status" | "createdAt" | "updatedAt">): Promise<Seller | null> {
     const row = first(
-      await this.db.query<SellerRow>(sql`
+      await this.registryWrite<SellerRow>(sql`
         insert into sellers (tax_code, name, address, tax_office, province)
         values (${s.taxCode}, ${s.name}, ${s.address}, ${s.taxOffice}, ${s.province})
         on conflict (tax_code) do nothing
@@ -395,9 +439,15 @@ export class PgStore implements Store {
     return row && toSeller(row);
   }
 
-  async getSeller(taxCode: string): Promise<Seller | null> {
-    const row = first(await this.db.query<SellerRow>(sql`select ${SELLER} from sellers where tax_code = ${taxCode}`));
-    return row && toSeller(row);
+  getSeller(taxCode: string): Promise<Seller | null> {
+    return this.registry.read(
+      `seller:${taxCode}`,
+      async () => {
+        const row = first(await this.db.query<SellerRow>(sql`select ${SELLER} from sellers where tax_code = ${taxCode}`));
+        return row && Object.freeze(toSeller(row));
+      },
+      (seller) => seller !== null,
+    );
   }
 
   async updateSeller(
@@ -414,7 +464,7 @@ export class PgStore implements Store {
     if (sets.length === 0) return this.getSeller(taxCode);
     sets.push(sql`updated_at = now()`);
     const row = first(
-      await this.db.query<SellerRow>(sql`
+      await this.registryWrite<SellerRow>(sql`
         update sellers set ${sql.join(sets)} where tax_code = ${taxCode} returning ${SELLER}`),
     );
     return row && toSeller(row);
@@ -426,7 +476,7 @@ export class PgStore implements Store {
     c: Omit<CertificateRecord, "status" | "registeredAt" | "stoppedAt"> & { der: Uint8Array },
   ): Promise<CertificateRecord | null> {
     const row = first(
-      await this.db.query<CertificateRow>(sql`
+      await this.registryWrite<CertificateRow>(sql`
         insert into certificates (seller_tax_code, fingerprint, serial, issuer, subject, not_before, not_after, der)
         values (${c.sellerTaxCode}, ${c.fingerprint}, ${c.serial}, ${c.issuer}, ${c.subject},
                 ${c.notBefore}, ${c.notAfter}, ${c.der})
@@ -437,10 +487,18 @@ export class PgStore implements Store {
   }
 
   async listCertificates(sellerTaxCode: string): Promise<CertificateRecord[]> {
-    const rows = await this.db.query<CertificateRow>(sql`
-      select ${CERTIFICATE} from certificates where seller_tax_code = ${sellerTaxCode}
-      order by registered_at, fingerprint`);
-    return rows.map(toCertificate);
+    // A copy of the cached list: callers may sort or filter it.
+    const cached = await this.registry.read(
+      `certificates:${sellerTaxCode}`,
+      async () => {
+        const rows = await this.db.query<CertificateRow>(sql`
+          select ${CERTIFICATE} from certificates where seller_tax_code = ${sellerTaxCode}
+          order by registered_at, fingerprint`);
+        return Object.freeze(rows.map((r) => Object.freeze(toCertificate(r))));
+      },
+      (certs) => certs.length > 0,
+    );
+    return [...cached];
   }
 
   async findCertificate(sellerTaxCode: string, fingerprint: string): Promise<CertificateRecord | null> {
@@ -453,7 +511,7 @@ export class PgStore implements Store {
   }
 
   async stopCertificate(sellerTaxCode: string, serial: string, at: Date): Promise<CertificateRecord[]> {
-    const rows = await this.db.query<CertificateRow>(sql`
+    const rows = await this.registryWrite<CertificateRow>(sql`
       update certificates set status = 'stopped', stopped_at = ${at}
       where seller_tax_code = ${sellerTaxCode} and serial = ${serial} and status = 'active'
       returning ${CERTIFICATE}`);

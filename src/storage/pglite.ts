@@ -65,6 +65,16 @@ export async function openPgliteDb(opts: PgliteDbOptions): Promise<Db> {
       if (inTransaction) return Promise.reject(new Error("close() inside a transaction"));
       return (conn as PGlite).close();
     },
+    ...(inTransaction
+      ? {}
+      : {
+          // One session, in this process: listening is established once and never drops.
+          async listen(channel: string, onNotify: (payload: string) => void, onListen: () => void) {
+            const unlisten = await mapped(() => (conn as PGlite).listen(channel, onNotify));
+            onListen();
+            return () => unlisten();
+          },
+        }),
   });
 
   // PGlite is a single session, so plain SETs hold for every later query.

@@ -60,6 +60,8 @@ export interface HarnessOptions {
 /** Builds the harness (call in beforeAll; PGlite takes seconds to start). */
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const store = await testStore();
+  // As the server runs: the registry cached, dropped on the database's announcements.
+  await store.cacheRegistry();
   const trust = new TrustStore(opts.trust ?? loadTrust({ anchorsPath: CERTS + "trust-anchors.pem", intermediatesPath: CERTS + "intermediates.pem" }), { warn: () => {} });
   const dev = await generateDevAuthority(opts.authorityKeyType ?? "rsa");
   const services = createServices({
