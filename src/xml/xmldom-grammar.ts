@@ -10,10 +10,21 @@ import grammar from "@xmldom/xmldom/lib/grammar.js";
 type Part = RegExp | string;
 const original = grammar.reg;
 const compiled = new Map<string, RegExp>();
+// The grammar's RegExps are long-lived objects: a key names them by identity, not by their
+// source (QName_group's source is thousands of characters: joining it into a key for every end
+// tag cost as much as the compilation it saved).
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+const idOf = (re: object): number => {
+  let id = ids.get(re);
+  if (id === undefined) ids.set(re, (id = nextId++));
+  return id;
+};
 
 if (!(original as { memoized?: boolean }).memoized) {
   const memo = function (this: unknown, ...parts: Part[]): RegExp {
-    const key = parts.map((p) => (typeof p === "string" ? `s${p}` : `r${p.source}`)).join("\u0000");
+    let key = "";
+    for (const p of parts) key += typeof p === "string" ? `s${p}\u0000` : `r${idOf(p)}\u0000`;
     let re = compiled.get(key);
     if (!re) {
       re = original.apply(this, parts);
