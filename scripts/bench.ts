@@ -21,7 +21,8 @@
  * worker threads (default 1), --lines L goods lines per invoice (default 32, ≈11.5 KB),
  * --authority ec|rsa (default ec), --timeline file.csv, --base-url, --admin-token,
  * --log-level (the service's, default warn), --profile DIR (the service writes a V8 CPU profile
- * there when it stops: `node --cpu-prof`).
+ * there when it stops: `node --cpu-prof`), --node-options="…" (the service's Node flags; default
+ * --max-semi-space-size=128, as `npm start`).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, webcrypto } from "node:crypto";
@@ -143,7 +144,7 @@ function cryptoFloor(authorityKeyPem: string, invoice: string, rounds = 2000): {
 
 // ------------------------------------------------------------------ the service
 
-async function startService(opts: { databaseUrl: string; authority: "ec" | "rsa"; logLevel: string; port: number; adminToken: string; profileDir?: string }): Promise<{ child: ChildProcess; dir: string; keyPem: string }> {
+async function startService(opts: { databaseUrl: string; authority: "ec" | "rsa"; logLevel: string; port: number; adminToken: string; profileDir?: string; nodeOptions?: string }): Promise<{ child: ChildProcess; dir: string; keyPem: string }> {
   const { generateDevAuthority } = await import("../src/secrets.js");
   const dev = await generateDevAuthority(opts.authority);
   const dir = mkdtempSync(join(tmpdir(), "hoadon-bench-"));
@@ -151,7 +152,9 @@ async function startService(opts: { databaseUrl: string; authority: "ec" | "rsa"
   writeFileSync(join(dir, "authority.pem"), dev.certPem);
   const log = openSync(join(tmpdir(), `hoadon-bench-service-${opts.port}.log`), "w");
   const profile = opts.profileDir ? ["--cpu-prof", "--cpu-prof-dir", opts.profileDir] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", "src/server.ts"], {
+  // As `npm start` runs it (package.json), unless --node-options says otherwise.
+  const extra = (opts.nodeOptions ?? "--max-semi-space-size=128").split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...extra, ...profile, "--import", "tsx", "src/server.ts"], {
     cwd: new URL("..", import.meta.url).pathname,
     env: {
       ...process.env,
@@ -223,6 +226,7 @@ async function main(): Promise<void> {
       "log-level": { type: "string", default: "warn" },
       port: { type: "string", default: "18080" },
       profile: { type: "string" },
+      "node-options": { type: "string" },
     },
   });
   const N = Number(a.invoices);
@@ -238,7 +242,7 @@ async function main(): Promise<void> {
   if (!base) {
     const databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) throw new Error("DATABASE_URL is required (or --base-url of a running service)");
-    service = await startService({ databaseUrl, authority: authorityKind, logLevel: a["log-level"]!, port: Number(a.port), adminToken, profileDir: a.profile });
+    service = await startService({ databaseUrl, authority: authorityKind, logLevel: a["log-level"]!, port: Number(a.port), adminToken, profileDir: a.profile, nodeOptions: a["node-options"] });
     base = `http://127.0.0.1:${a.port}`;
   }
   const stop = () => {
