@@ -20,7 +20,8 @@
  * --concurrency allows), --concurrency C requests in flight at most (default 256), --signers W
  * worker threads (default 1), --lines L goods lines per invoice (default 32, ≈11.5 KB),
  * --authority ec|rsa (default ec), --timeline file.csv, --base-url, --admin-token,
- * --log-level (the service's, default warn), --profile DIR (the service writes a V8 CPU profile
+ * --log-level (the service's, default warn), --verify-lookups M (then M public lookups of the codes
+ * issued, GET /v1/verify/{code}, with the service's public rate limit off), --profile DIR (the service writes a V8 CPU profile
  * there when it stops: `node --cpu-prof`), --node-options="…" (the service's Node flags; default
  * --max-semi-space-size=128, as `npm start`).
  */
@@ -144,7 +145,7 @@ function cryptoFloor(authorityKeyPem: string, invoice: string, rounds = 2000): {
 
 // ------------------------------------------------------------------ the service
 
-async function startService(opts: { databaseUrl: string; authority: "ec" | "rsa"; logLevel: string; port: number; adminToken: string; profileDir?: string; nodeOptions?: string }): Promise<{ child: ChildProcess; dir: string; keyPem: string }> {
+async function startService(opts: { databaseUrl: string; authority: "ec" | "rsa"; logLevel: string; port: number; adminToken: string; profileDir?: string; nodeOptions?: string; publicRateLimit?: number }): Promise<{ child: ChildProcess; dir: string; keyPem: string }> {
   const { generateDevAuthority } = await import("../src/secrets.js");
   const dev = await generateDevAuthority(opts.authority);
   const dir = mkdtempSync(join(tmpdir(), "hoadon-bench-"));
@@ -166,6 +167,7 @@ async function startService(opts: { databaseUrl: string; authority: "ec" | "rsa"
       HOADON_SIGNING_CERT: join(dir, "authority.pem"),
       HOADON_CODE_SECRET: "bench-code-secret-0123456789abcdef0123",
       HOADON_LOG_LEVEL: opts.logLevel,
+      ...(opts.publicRateLimit === undefined ? {} : { HOADON_RATE_LIMIT_PUBLIC: String(opts.publicRateLimit) }),
     },
     // Its output goes to a file: an inherited stdout would keep a caller's pipe open after the bench ends.
     stdio: ["ignore", log, log],
@@ -227,6 +229,7 @@ async function main(): Promise<void> {
       port: { type: "string", default: "18080" },
       profile: { type: "string" },
       "node-options": { type: "string" },
+      "verify-lookups": { type: "string", default: "0" },
     },
   });
   const N = Number(a.invoices);
@@ -236,13 +239,14 @@ async function main(): Promise<void> {
   const lines = Number(a.lines);
   const authorityKind = a.authority === "rsa" ? "rsa" : "ec";
   const adminToken = a["admin-token"] ?? "hda_bench-admin-token-0123456789";
+  const lookups = Number(a["verify-lookups"]);
 
   let service: Awaited<ReturnType<typeof startService>> | null = null;
   let base = a["base-url"];
   if (!base) {
     const databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) throw new Error("DATABASE_URL is required (or --base-url of a running service)");
-    service = await startService({ databaseUrl, authority: authorityKind, logLevel: a["log-level"]!, port: Number(a.port), adminToken, profileDir: a.profile, nodeOptions: a["node-options"] });
+    service = await startService({ databaseUrl, authority: authorityKind, logLevel: a["log-level"]!, port: Number(a.port), adminToken, profileDir: a.profile, nodeOptions: a["node-options"], ...(lookups > 0 ? { publicRateLimit: 0 } : {}) });
     base = `http://127.0.0.1:${a.port}`;
   }
   const stop = () => {
@@ -309,6 +313,8 @@ async function main(): Promise<void> {
     let issued = 0;
     let failed = 0;
     const statuses = new Map<number, number>();
+    /** Codes of the first issued invoices, for the lookups of --verify-lookups. */
+    const codes: string[] = [];
     let inFlight = 0;
     const serverPid = service?.child.pid ?? 0;
     const cpu0 = { service: serverPid ? treeCpu(serverPid) : 0, pg: postgresCpu(database) };
@@ -325,7 +331,8 @@ async function main(): Promise<void> {
       pool
         .request({ method: "POST", path: "/v1/invoices", headers: { authorization: auth[s.taxCode]!, "content-type": "application/xml" }, body: item.xml })
         .then(async (res) => {
-          await res.body.dump();
+          if (lookups > 0 && res.statusCode === 201 && codes.length < 2000) codes.push(((await res.body.json()) as { code: string }).code);
+          else await res.body.dump();
           const ms = performance.now() - due;
           latencies[completed++] = ms;
           windowLat.push(ms);
@@ -408,8 +415,51 @@ async function main(): Promise<void> {
       console.log(`service RSS MiB over the run: ${rss.join(" → ")}`);
     } else console.log("CPU accounting needs the service started by the bench (no --base-url)");
     if (a.timeline) writeFileSync(a.timeline, timeline.join("\n") + "\n");
+    if (lookups > 0) await verifyLookups({ base, codes, lookups, concurrency: Math.min(concurrency, 64), serverPid, database });
   } finally {
     stop();
+  }
+}
+
+/**
+ * --verify-lookups M: the public lookup GET /v1/verify/{code} (load-tests/verify.js), M times at
+ * random among the codes just issued, closed loop: its rate with the generator on the same
+ * cores, and its capacity from the service's and PostgreSQL's CPU per lookup.
+ */
+async function verifyLookups(o: { base: string; codes: string[]; lookups: number; concurrency: number; serverPid: number; database: string }): Promise<void> {
+  if (o.codes.length === 0) throw new Error("no invoice was issued: nothing to look up");
+  const pool = new Pool(o.base, { connections: o.concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
+  const latencies = new Float64Array(o.lookups);
+  const statuses = new Map<number, number>();
+  let next = 0;
+  let completed = 0;
+  const one = async (): Promise<void> => {
+    while (next < o.lookups) {
+      next++;
+      const code = o.codes[Math.floor(Math.random() * o.codes.length)]!;
+      const t = performance.now();
+      const res = await pool.request({ method: "GET", path: `/v1/verify/${code}` });
+      await res.body.dump();
+      latencies[completed++] = performance.now() - t;
+      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+    }
+  };
+  // Warm-up, not counted.
+  for (let i = 0; i < 2000; i++) await (await pool.request({ method: "GET", path: `/v1/verify/${o.codes[i % o.codes.length]!}` })).body.dump();
+  const cpu0 = { service: o.serverPid ? treeCpu(o.serverPid) : 0, pg: postgresCpu(o.database) };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: o.concurrency }, one));
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu1 = { service: o.serverPid ? treeCpu(o.serverPid) : 0, pg: postgresCpu(o.database) };
+  await pool.close();
+  const sorted = latencies.sort();
+  const f = (x: number, d = 3) => x.toFixed(d);
+  console.log(`verify: ${o.lookups} lookups of ${o.codes.length} codes, ${o.concurrency} in flight: ${JSON.stringify(Object.fromEntries(statuses))}`);
+  console.log(`verify: achieved ${Math.round(o.lookups / elapsed)} lookups/s (generator on the same machine); latency ms p50 ${f(percentile(sorted, 50), 2)}  p99 ${f(percentile(sorted, 99), 2)}`);
+  if (o.serverPid) {
+    const svc = (cpu1.service - cpu0.service) / o.lookups;
+    const pg = (cpu1.pg - cpu0.pg) / o.lookups;
+    console.log(`verify: CPU per lookup: service ${f(svc)} ms + PostgreSQL ${f(pg)} ms = ${f(svc + pg)} ms → capacity ${Math.round(2000 / (svc + pg))} lookups/s on 2 cores`);
   }
 }
 

@@ -73,10 +73,15 @@ export const ConfigSchema = z
     HOADON_RATE_LIMIT_PUBLIC: wholeNumber(0, 1_000_000).default(300),
     HOADON_RATE_LIMIT_REFUSALS: wholeNumber(0, 1_000_000).default(5),
     HOADON_TRUST_PROXY: wholeNumber(0, 10).default(0),
+    // Processes serving on the port (node:cluster), each with its own pool; PostgreSQL only.
+    HOADON_WORKERS: wholeNumber(1, 64).default(1),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.HOADON_SIGNING_KEY) !== Boolean(c.HOADON_SIGNING_CERT)) {
       ctx.addIssue({ code: "custom", path: [c.HOADON_SIGNING_KEY ? "HOADON_SIGNING_CERT" : "HOADON_SIGNING_KEY"], message: "HOADON_SIGNING_KEY and HOADON_SIGNING_CERT go together" });
+    }
+    if (c.HOADON_WORKERS > 1 && !c.DATABASE_URL) {
+      ctx.addIssue({ code: "custom", path: ["HOADON_WORKERS"], message: "more than one worker needs DATABASE_URL (the embedded database belongs to one process)" });
     }
   });
 

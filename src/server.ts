@@ -1,8 +1,14 @@
-/** Node entry point: configuration, store, secrets, trust; then serve until SIGTERM/SIGINT (SIGHUP reloads the CRLs). */
+/**
+ * Node entry point: configuration, store, secrets, trust; then serve until SIGTERM/SIGINT (SIGHUP
+ * reloads the CRLs). With HOADON_WORKERS > 1 (PostgreSQL only), this process makes the secrets
+ * and migrates once, then runs that many workers (node:cluster) on the same port, each a whole
+ * service with its own pool, and passes the signals on to them.
+ */
+import cluster, { type Worker } from "node:cluster";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { buildApp } from "./app.js";
-import { ConfigError, intermediatesPath, loadConfig } from "./config.js";
+import { ConfigError, intermediatesPath, loadConfig, type Config } from "./config.js";
 import { TrustStore } from "./pki/trust.js";
 import { loadTrust, readCrls } from "./pki/trust-files.js";
 import { loadSecrets } from "./secrets.js";
@@ -18,6 +24,7 @@ import { instrumentDb } from "./storage/instrument.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (cluster.isPrimary && config.HOADON_WORKERS > 1) return supervise(config);
   let trust: TrustStore;
   try {
     const intermediates = intermediatesPath(config);
@@ -27,18 +34,7 @@ async function main(): Promise<void> {
   } catch (e) {
     throw new ConfigError(`invalid configuration: HOADON_TRUST_ANCHORS/HOADON_INTERMEDIATES/HOADON_CRLS: ${(e as Error).message}`);
   }
-  let secrets;
-  try {
-    secrets = await loadSecrets({
-      dataDir: config.HOADON_DATA_DIR,
-      signingKey: config.HOADON_SIGNING_KEY,
-      signingCert: config.HOADON_SIGNING_CERT,
-      codeSecret: config.HOADON_CODE_SECRET,
-      adminToken: config.HOADON_ADMIN_TOKEN,
-    });
-  } catch (e) {
-    throw new ConfigError(`invalid configuration: HOADON_SIGNING_KEY/HOADON_SIGNING_CERT: ${(e as Error).message}`);
-  }
+  const secrets = await secretsOf(config);
   const logger = nodeLogger(config.HOADON_LOG_LEVEL);
   const metrics = new Metrics();
   const instrument = (db: Parameters<typeof instrumentDb>[0]) => instrumentDb(db, metrics, config.HOADON_DB_POOL);
@@ -84,9 +80,7 @@ async function main(): Promise<void> {
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const where = config.DATABASE_URL ? "PostgreSQL" : `embedded PostgreSQL (PGlite) in ${config.HOADON_DATA_DIR}`;
     logger.info({ host: config.HOST, port: info.port, database: config.DATABASE_URL ? "postgres" : "pglite", issuer: config.HOADON_ISSUER_ID }, `listening on http://${config.HOST}:${info.port} (${where})`);
-    if (secrets.newAdminToken) {
-      console.log(`hoadon: admin token (shown once; only its hash is kept in ${config.HOADON_DATA_DIR}): ${secrets.newAdminToken}`);
-    }
+    if (secrets.newAdminToken) printAdminToken(config, secrets.newAdminToken);
   });
 
   // Drain: stop accepting, let the requests in flight finish (their connections close once
@@ -136,6 +130,88 @@ async function main(): Promise<void> {
     } catch (e) {
       logger.error({ error: e instanceof Error ? e.message : String(e) }, "SIGHUP: CRL reload failed, the CRLs in force are kept");
     }
+  });
+}
+
+async function secretsOf(config: Config) {
+  try {
+    return await loadSecrets({
+      dataDir: config.HOADON_DATA_DIR,
+      signingKey: config.HOADON_SIGNING_KEY,
+      signingCert: config.HOADON_SIGNING_CERT,
+      codeSecret: config.HOADON_CODE_SECRET,
+      adminToken: config.HOADON_ADMIN_TOKEN,
+    });
+  } catch (e) {
+    throw new ConfigError(`invalid configuration: HOADON_SIGNING_KEY/HOADON_SIGNING_CERT: ${(e as Error).message}`);
+  }
+}
+
+function printAdminToken(config: Config, token: string): void {
+  console.log(`hoadon: admin token (shown once; only its hash is kept in ${config.HOADON_DATA_DIR}): ${token}`);
+}
+
+/**
+ * The primary of HOADON_WORKERS processes. What must happen once happens here, before any worker
+ * starts: the development secrets are made (the workers read them from the data directory) and
+ * the migrations run. A worker that dies is replaced; SIGTERM/SIGINT drain every worker (each
+ * finishes its requests in flight, as a single process does) and exit 0 when all did; SIGHUP
+ * reaches every worker (CRL reload).
+ */
+async function supervise(config: Config): Promise<void> {
+  const logger = nodeLogger(config.HOADON_LOG_LEVEL);
+  const secrets = await secretsOf(config);
+  const store = await openStore({ databaseUrl: config.DATABASE_URL!, poolSize: 1, connectTimeoutSeconds: 2 }).catch((e: unknown) => {
+    throw new Error(`DATABASE_URL: ${(e as Error)?.message ?? e}`);
+  });
+  await store.close();
+
+  let stopping = false;
+  let failed = false;
+  let announced = false;
+  // Counted here: cluster.workers may still list a worker when its 'exit' arrives.
+  const running = new Map<number, Worker>();
+  const fork = () => {
+    const w = cluster.fork();
+    running.set(w.id, w);
+  };
+  const alive = () => [...running.values()];
+  cluster.on("listening", (_worker, address) => {
+    if (announced) return;
+    announced = true;
+    logger.info({ host: config.HOST, port: address.port, workers: config.HOADON_WORKERS, database: "postgres", issuer: config.HOADON_ISSUER_ID }, `listening on http://${config.HOST}:${address.port} (PostgreSQL, ${config.HOADON_WORKERS} workers)`);
+    if (secrets.newAdminToken) printAdminToken(config, secrets.newAdminToken);
+  });
+  cluster.on("exit", (worker, code, signal) => {
+    running.delete(worker.id);
+    if (stopping) {
+      if (code !== 0) failed = true;
+      if (alive().length === 0) {
+        logger.info({ failed }, "stopped: every worker has finished");
+        process.exit(failed ? 1 : 0);
+      }
+      return;
+    }
+    logger.error({ worker: worker.process.pid, code, signal }, "a worker exited: starting another in 1 s");
+    setTimeout(() => !stopping && fork(), 1000);
+  });
+  for (let i = 0; i < config.HOADON_WORKERS; i++) fork();
+
+  const stop = (signal: "SIGTERM" | "SIGINT") => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, workers: alive().length }, "stopping: every worker finishes its requests in flight");
+    if (alive().length === 0) process.exit(0);
+    for (const w of alive()) w.process.kill("SIGTERM");
+    setTimeout(() => {
+      logger.error({ signal }, "workers still running after 30 s: exiting");
+      process.exit(1);
+    }, 30_000).unref();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => {
+    for (const w of alive()) w.process.kill("SIGHUP");
   });
 }
 

@@ -168,4 +168,13 @@ describe("valid settings", () => {
   it("keeps HOADON_DATA_DIR and HOADON_DB_POOL", () => {
     expect(loadConfig({ HOADON_DATA_DIR: "/var/lib/hoadon", HOADON_DB_POOL: "25" })).toMatchObject({ HOADON_DATA_DIR: "/var/lib/hoadon", HOADON_DB_POOL: 25 });
   });
+
+  it("runs one process unless HOADON_WORKERS says more, which needs PostgreSQL", () => {
+    expect(loadConfig({}).HOADON_WORKERS).toBe(1);
+    expect(loadConfig({ HOADON_WORKERS: "2", DATABASE_URL: "postgres://h/db" }).HOADON_WORKERS).toBe(2);
+    expectOneLineNaming(configError({ HOADON_WORKERS: "2" }), "HOADON_WORKERS");
+    expect(configError({ HOADON_WORKERS: "2" })).toMatch(/DATABASE_URL/);
+    expectOneLineNaming(configError({ HOADON_WORKERS: "0", DATABASE_URL: "postgres://h/db" }), "HOADON_WORKERS");
+    expectOneLineNaming(configError({ HOADON_WORKERS: "65", DATABASE_URL: "postgres://h/db" }), "HOADON_WORKERS");
+  });
 });
