@@ -61,17 +61,17 @@ const refuse = (faults: Fault[]): never => {
 
 /** Registration data the gate reads: a seller and its certificates, loaded once per request and seller. */
 export interface Registry {
-  seller(taxCode: string): Promise<Seller | null>;
-  certificate(taxCode: string, fingerprint: string): Promise<CertificateRecord | null>;
+  seller(taxCode: string): Promise<Readonly<Seller> | null>;
+  certificate(taxCode: string, fingerprint: string): Promise<Readonly<CertificateRecord> | null>;
 }
 
-/** A Registry over the store: one read of the seller and one of its certificates, shared by every invoice of the request. */
+/** A Registry over the store: the seller's registration read once (from memory while cached), shared by every invoice of the request. */
 export function storeRegistry(store: Store): Registry {
-  const loaded = new Map<string, Promise<{ seller: Seller | null; certs: Map<string, CertificateRecord> }>>();
+  const loaded = new Map<string, Promise<{ seller: Readonly<Seller> | null; certs: Map<string, Readonly<CertificateRecord>> }>>();
   const load = (taxCode: string) => {
     let p = loaded.get(taxCode);
     if (!p) {
-      p = Promise.all([store.getSeller(taxCode), store.listCertificates(taxCode)]).then(([seller, certs]) => ({ seller, certs: new Map(certs.map((c) => [c.fingerprint, c])) }));
+      p = store.sellerRegistration(taxCode).then((r) => ({ seller: r.seller, certs: new Map(r.certificates.map((c) => [c.fingerprint, c])) }));
       loaded.set(taxCode, p);
     }
     return p;

@@ -52,7 +52,7 @@ function recordIsAuthentic(deps: VerifyDeps, inv: InvoiceSummary): boolean {
 }
 
 async function publicOf(deps: VerifyDeps, inv: InvoiceSummary): Promise<PublicInvoice> {
-  const seller = await deps.store.getSeller(inv.sellerTaxCode);
+  const { seller } = await deps.store.sellerRegistration(inv.sellerTaxCode);
   return {
     valid: recordIsAuthentic(deps, inv),
     code: inv.code,

@@ -35,6 +35,7 @@ import type {
   InvoicePage,
   InvoiceSearch,
   RollupDrift,
+  SellerRegistration,
   TotalsQuery,
   TotalsReport,
 } from "./store.js";
@@ -439,14 +440,19 @@ export class PgStore implements Store {
     return row && toSeller(row);
   }
 
-  getSeller(taxCode: string): Promise<Seller | null> {
+  async getSeller(taxCode: string): Promise<Seller | null> {
+    const row = first(await this.db.query<SellerRow>(sql`select ${SELLER} from sellers where tax_code = ${taxCode}`));
+    return row && toSeller(row);
+  }
+
+  sellerRegistration(taxCode: string): Promise<SellerRegistration> {
     return this.registry.read(
       `seller:${taxCode}`,
       async () => {
-        const row = first(await this.db.query<SellerRow>(sql`select ${SELLER} from sellers where tax_code = ${taxCode}`));
-        return row && Object.freeze(toSeller(row));
+        const [seller, certificates] = await Promise.all([this.getSeller(taxCode), this.listCertificates(taxCode)]);
+        return Object.freeze({ seller: seller && Object.freeze(seller), certificates: Object.freeze(certificates.map((c) => Object.freeze(c))) });
       },
-      (seller) => seller !== null,
+      (r) => r.seller !== null,
     );
   }
 
@@ -487,18 +493,10 @@ export class PgStore implements Store {
   }
 
   async listCertificates(sellerTaxCode: string): Promise<CertificateRecord[]> {
-    // A copy of the cached list: callers may sort or filter it.
-    const cached = await this.registry.read(
-      `certificates:${sellerTaxCode}`,
-      async () => {
-        const rows = await this.db.query<CertificateRow>(sql`
-          select ${CERTIFICATE} from certificates where seller_tax_code = ${sellerTaxCode}
-          order by registered_at, fingerprint`);
-        return Object.freeze(rows.map((r) => Object.freeze(toCertificate(r))));
-      },
-      (certs) => certs.length > 0,
-    );
-    return [...cached];
+    const rows = await this.db.query<CertificateRow>(sql`
+      select ${CERTIFICATE} from certificates where seller_tax_code = ${sellerTaxCode}
+      order by registered_at, fingerprint`);
+    return rows.map(toCertificate);
   }
 
   async findCertificate(sellerTaxCode: string, fingerprint: string): Promise<CertificateRecord | null> {

@@ -9,6 +9,12 @@ export type InvoiceStatus = "issued" | "replaced" | "adjusted" | "cancelled";
 export type CertificateStatus = "active" | "stopped";
 export type InvoiceEventKind = "issued" | "replaced" | "replaces" | "adjusted" | "adjusts" | "cancelled";
 
+/** A seller (null when not registered) and its certificates, frozen: shared by the requests that read it. */
+export interface SellerRegistration {
+  readonly seller: Readonly<Seller> | null;
+  readonly certificates: readonly Readonly<CertificateRecord>[];
+}
+
 export interface Seller {
   taxCode: string;
   name: string;
@@ -183,6 +189,12 @@ export interface Store {
   // Sellers. createSeller returns null when the tax code exists already.
   createSeller(s: Omit<Seller, "status" | "createdAt" | "updatedAt">): Promise<Seller | null>;
   getSeller(taxCode: string): Promise<Seller | null>;
+  /**
+   * A seller with its certificates as the gate and the public lookup read them on every request:
+   * from memory while the registry is cached (registry-cache.ts), else from the database. The
+   * management endpoints read getSeller and listCertificates, always from the database.
+   */
+  sellerRegistration(taxCode: string): Promise<SellerRegistration>;
   updateSeller(
     taxCode: string,
     patch: Partial<Pick<Seller, "status" | "name" | "address" | "taxOffice" | "province">>,
