@@ -33,10 +33,11 @@ export interface Db {
   readonly engine: "postgres" | "pglite";
   /**
    * LISTENs on `channel`: `onNotify` for each notification, `onListen` each time the listening
-   * session is (re)established (notifications sent while it was down are lost: treat it as a
-   * change). Resolves with the function that stops listening. Absent on a transaction's Db.
+   * session is (re)established, `onLost` as soon as it is lost (notifications sent meanwhile are
+   * lost: a caller that keeps state by them must stop trusting it until `onListen`). Resolves
+   * with the function that stops listening. Absent on a transaction's Db.
    */
-  listen?(channel: string, onNotify: (payload: string) => void, onListen: () => void): Promise<() => Promise<void>>;
+  listen?(channel: string, onNotify: (payload: string) => void, onListen: () => void, onLost: () => void): Promise<() => Promise<void>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,11 +306,7 @@ export async function openPostgresDb(opts: PostgresDbOptions): Promise<Db> {
     ...(inTransaction
       ? {}
       : {
-          // A connection of its own, outside the pool; Postgres.js reconnects it and calls onListen again.
-          async listen(channel: string, onNotify: (payload: string) => void, onListen: () => void) {
-            const { unlisten } = await mapped(() => (conn as PgClient).listen(channel, onNotify, onListen));
-            return unlisten;
-          },
+          listen: (channel: string, onNotify: (payload: string) => void, onListen: () => void, onLost: () => void) => listenOn(opts, channel, onNotify, onListen, onLost),
         }),
   });
 
@@ -323,6 +320,68 @@ export async function openPostgresDb(opts: PostgresDbOptions): Promise<Db> {
     throw error;
   }
   return db;
+}
+
+/**
+ * LISTEN on a connection of its own, outside the pool. Not Postgres.js' `listen`: while the
+ * server is down, that one re-listens from its close handler as fast as connections are refused
+ * (a busy loop that starved the service), and says nothing when the session is lost. Here a lost
+ * session is reported at once and retried with a backoff of 0.5 s doubling to 10 s.
+ */
+async function listenOn(opts: PostgresDbOptions, channel: string, onNotify: (payload: string) => void, onListen: () => void, onLost: () => void): Promise<() => Promise<void>> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  // onnotify is an option of Postgres.js (src/index.js parseOptions) that its types leave out.
+  const options = {
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    fetch_types: false,
+    connect_timeout: opts.connectTimeoutSeconds ?? 10,
+    onnotice: () => {},
+    connection: { application_name: "hoadon-listen", ...SESSION },
+    onnotify: (c: string, payload: string) => {
+      if (c === channel) onNotify(payload);
+    },
+    onclose: () => {
+      if (stopped) return;
+      onLost();
+      retry();
+    },
+  };
+  const conn = postgres(opts.url, options as unknown as postgres.Options<Record<string, postgres.PostgresType>>);
+  const statement = `listen "${channel.replaceAll('"', '""')}"`;
+  const attempt = async () => {
+    try {
+      await conn.unsafe(statement);
+      failures = 0;
+      onListen();
+    } catch {
+      retry();
+    }
+  };
+  function retry(): void {
+    if (stopped || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void attempt();
+    }, Math.min(500 * 2 ** failures++, 10_000));
+    timer.unref();
+  }
+  try {
+    await mapped(() => conn.unsafe(statement));
+  } catch (error) {
+    stopped = true;
+    await conn.end({ timeout: 1 }).catch(() => {});
+    throw error;
+  }
+  onListen();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await conn.end({ timeout: 1 }).catch(() => {});
+  };
 }
 
 async function createSchema(db: Db, schema: string): Promise<void> {

@@ -340,6 +340,8 @@ export class PgStore implements Store {
         if (payload.startsWith(ours)) this.registry.invalidate();
       },
       () => this.registry.setListening(true),
+      // Announcements may be lost until listening again: nothing is served from memory meanwhile.
+      () => this.registry.setListening(false),
     );
   }
 

@@ -69,7 +69,7 @@ export async function openPgliteDb(opts: PgliteDbOptions): Promise<Db> {
       ? {}
       : {
           // One session, in this process: listening is established once and never drops.
-          async listen(channel: string, onNotify: (payload: string) => void, onListen: () => void) {
+          async listen(channel: string, onNotify: (payload: string) => void, onListen: () => void, _onLost: () => void) {
             const unlisten = await mapped(() => (conn as PGlite).listen(channel, onNotify));
             onListen();
             return () => unlisten();

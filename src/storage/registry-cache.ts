@@ -63,6 +63,11 @@ export class RegistryCache {
     this.invalidate();
   }
 
+  /** Whether entries are served from memory now (listening is established). */
+  get active(): boolean {
+    return this.listening;
+  }
+
   get size(): number {
     return this.entries.size;
   }

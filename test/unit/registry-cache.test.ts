@@ -135,6 +135,30 @@ describe("the store with the registry cached", () => {
     expect((await store.sellerRegistration(s.taxCode)).certificates[0]!.status).toBe("stopped");
   });
 
+  it.skipIf(!process.env.DATABASE_URL)("stops serving from memory the moment the listening session is lost, and resumes once it listens again", async () => {
+    const s = await seller();
+    await store.sellerRegistration(s.taxCode);
+    expect(store.registry.active).toBe(true);
+    // As a failover or a network cut would: the server ends the listening session.
+    await store.db.query(sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'hoadon-listen' and datname = current_database()`);
+    for (let i = 0; i < 500 && store.registry.active; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(store.registry.active).toBe(false);
+    expect(store.registry.size).toBe(0);
+    const misses = store.registry.stats.misses;
+    await store.sellerRegistration(s.taxCode);
+    await store.sellerRegistration(s.taxCode);
+    expect(store.registry.stats.misses).toBe(misses);
+    expect(store.registry.size).toBe(0);
+    // Listening again after the backoff: cached again, and announcements arrive.
+    for (let i = 0; i < 1000 && !store.registry.active; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(store.registry.active).toBe(true);
+    await store.sellerRegistration(s.taxCode);
+    expect(store.registry.size).toBeGreaterThan(0);
+    const before = store.registry.stats.invalidations;
+    await store.db.query(sql`update sellers set name = 'After the cut' where tax_code = ${s.taxCode}`);
+    await announced(before);
+  });
+
   it("ignores announcements of another schema on the same database", async () => {
     const before = store.registry.stats.invalidations;
     await store.db.query(sql`select pg_notify('hoadon_registry', 'some_other_schema.sellers')`);
