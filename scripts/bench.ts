@@ -271,16 +271,22 @@ async function main(): Promise<void> {
     // The main loop sleeps until something it waits for happens: a request completes, or a
     // signer delivers (polling with setImmediate instead kept a core busy doing nothing, which
     // the service and the signers then lacked).
+    // One nap at a time, its timer cleared when woken early (a timer left behind would wake a
+    // later nap and start a chain of its own: one more per early wake, a growing spin).
     let wake: (() => void) | null = null;
+    let napTimer: NodeJS.Timeout | undefined;
     const wakeUp = () => {
+      clearTimeout(napTimer);
+      napTimer = undefined;
       const w = wake;
       wake = null;
       w?.();
     };
-    const nap = (ms: number) => new Promise<void>((r) => {
-      wake = r;
-      setTimeout(wakeUp, ms);
-    });
+    const nap = (ms: number) =>
+      new Promise<void>((r) => {
+        wake = r;
+        napTimer = setTimeout(wakeUp, ms);
+      });
 
     // Signer threads, each with its share of the invoice indexes; a queue fed by credit.
     const queue: { i: number; xml: string }[] = [];
