@@ -19,6 +19,12 @@ import postgres from "postgres";
 export interface SqlQuery {
   readonly text: string;
   readonly values: readonly unknown[];
+  /**
+   * Planned afresh at each execution (PostgreSQL: an unnamed statement) instead of prepared
+   * once per connection: for a statement whose best plan depends on how large the tables have
+   * grown since the connection prepared it (see PgStore.keysIn).
+   */
+  readonly unprepared?: boolean;
 }
 
 export interface Db {
@@ -201,7 +207,7 @@ export async function mapped<T>(work: () => Promise<T>): Promise<T> {
 
 /** @internal */
 export function toQuery(textOrQuery: string | SqlQuery, params?: readonly unknown[]): SqlQuery {
-  const q = typeof textOrQuery === "string" ? { text: textOrQuery, values: params ?? [] } : textOrQuery;
+  const q: SqlQuery = typeof textOrQuery === "string" ? { text: textOrQuery, values: params ?? [] } : textOrQuery;
   const missing = q.values.indexOf(undefined);
   if (missing >= 0) throw new TypeError(`query: parameter ${missing + 1} is undefined`);
   return q;
@@ -282,7 +288,7 @@ export async function openPostgresDb(opts: PostgresDbOptions): Promise<Db> {
       const q = toQuery(textOrQuery, params);
       // simple: false keeps the extended protocol even without parameters, as PGlite does
       // (so a script of several statements fails the same way on both engines).
-      const options = { prepare: true, simple: false } as postgres.UnsafeQueryOptions;
+      const options = { prepare: !q.unprepared, simple: false } as postgres.UnsafeQueryOptions;
       return mapped(async () => Array.from(await conn.unsafe(q.text, q.values as never[], options)) as T[]);
     },
     exec(script: string): Promise<void> {
