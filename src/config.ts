@@ -63,7 +63,7 @@ export const ConfigSchema = z
     // Operations: /metrics is public unless this token is set; the level of the JSON logs.
     HOADON_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     HOADON_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
-    // Scale-out: reports and searches read from a replica when set (README "Scaling").
+    // Scale-out: reports and searches read from a replica when set (docs/operations.md "Scaling").
     HOADON_READ_DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")

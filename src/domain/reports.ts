@@ -9,7 +9,7 @@
  * - Search order: newest issue date first, then code descending; the cursor is the last
  *   invoice's (issue date, code), base64url, and a page continues strictly after it.
  * - Reports are for officers only (api.md's "who"); admins and sellers are FORBIDDEN.
- * - Reports count the invoices whose status is issued or adjusted (README "The invoice
+ * - Reports count the invoices whose status is issued or adjusted (docs/lifecycle.md "The invoice
  *   lifecycle"): a replaced or cancelled invoice is out, its replacement counts instead, and
  *   an adjusting invoice counts as one invoice with its own signed amounts, on its own issue
  *   date. Each invoice counts by its own status: an adjustment stays counted when the invoice it

@@ -6,7 +6,7 @@
  * written in one global order (table, then key), so two transactions never wait on each other
  * in a cycle. Taking the row locks last keeps them held only for the commit itself.
  *
- * An invoice contributes while its status is issued or adjusted (README "The invoice
+ * An invoice contributes while its status is issued or adjusted (docs/lifecycle.md "The invoice
  * lifecycle"): +1 invoice and its amounts (TgTCThue, TgTThue in VND) on the '*' rows, and per
  * LTSuat group +1 invoice and the group's amounts on that rate's rows. Leaving the counted
  * statuses (replaced, cancelled) takes the same contribution out. Amounts are exact decimals

@@ -2,7 +2,7 @@
  * The T-VAN error table: every error code of the API (src/errors.ts) as the 4-character MLoi of
  * a notice (204 LCMa/DSLDo/LDo, 301 DSLDKTNhan/LDo, 999 DSLDo/LDo), with its Vietnamese
  * description (MTLoi) and what the sender should do about it (HDXLy). One row per ErrorCode:
- * a new code in src/errors.ts does not compile until it has its row here. README renders it
+ * a new code in src/errors.ts does not compile until it has its row here. docs/lifecycle.md renders it
  * (`npm run tvan:errors`), and a test keeps the two in agreement.
  *
  * MLoi blocks: 1xxx the message and its XML, 2xxx signatures and certificates, 3xxx the
@@ -188,7 +188,7 @@ export function tvanError(code: ErrorCode): TvanError {
   return TVAN_ERRORS[code];
 }
 
-/** The table as Markdown, for README (`npm run tvan:errors`). */
+/** The table as Markdown, for docs/lifecycle.md (`npm run tvan:errors`). */
 export function renderTvanErrors(): string {
   const rows = (Object.entries(TVAN_ERRORS) as [ErrorCode, TvanError][]).sort((a, b) => (a[1].mloi < b[1].mloi ? -1 : 1));
   return ["| MLoi | code | MTLoi | HDXLy |", "|---|---|---|---|", ...rows.map(([code, e]) => `| ${e.mloi} | \`${code}\` | ${e.mtloi} | ${e.hdxly} |`)].join("\n");

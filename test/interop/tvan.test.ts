@@ -41,9 +41,9 @@ async function send(xml: string): Promise<string> {
   return text;
 }
 
-/** The command of README for a direct submission's stamped invoice, run on the 202. */
+/** The command of docs/integration.md and docs/lifecycle.md for a direct submission's stamped invoice, run on the 202. */
 const verifyInvoiceCqt = (xml: string) => verifyWithXmlsec1(xml, { nodeXpath: CQT_XPATH, trustedPem: authorityPem, idAttrs: ["DLHDon", "MCCQT", "Object"] });
-/** The command of README for a notice (204, 301) or a 999. */
+/** The command of docs/integration.md and docs/lifecycle.md for a notice (204, 301) or a 999. */
 const verifyNotice = (xml: string) => verifyWithXmlsec1(xml, { nodeXpath: CQT_XPATH, trustedPem: authorityPem, idAttrs: ["DLTBao", "TBao", "Object"] });
 
 describe("T-VAN replies verified by xmlsec1", () => {

@@ -1,12 +1,12 @@
 /**
- * Sharding readiness (README "Scaling", tier 3): on Citus every table is distributed by the
+ * Sharding readiness (docs/operations.md "Scaling", tier 3): on Citus every table is distributed by the
  * seller's tax code, a reference table (copied to every node), or local to the coordinator.
  * Citus can enforce a unique key only when it contains the distribution column, and a foreign
  * key between distributed tables only when both sides include it (co-located rows). This test
  * reads the live schema (pg_catalog, the same on PGlite and PostgreSQL) and checks the plan.
  *
  * KNOWN_VIOLATIONS lists what the schema does not meet yet, with the migration that will fix
- * it (README "Scaling"): a violation not listed fails, and so does a listed one that is gone,
+ * it (docs/operations.md "Scaling"): a violation not listed fails, and so does a listed one that is gone,
  * so the list can only shrink. A new table fails until it is placed in PLAN.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,7 +45,7 @@ const PLAN: Record<string, Placement> = {
 /**
  * The schema as it stands (migrations 0001–0003) against the plan. Migration 0003 (invoices
  * partitioned by month) keyed invoices, invoice_tax_rates and invoice_events by seller. What is
- * left goes away with the "Citus keys" migration described in README "Scaling": api_keys keyed
+ * left goes away with the "Citus keys" migration described in docs/operations.md "Scaling": api_keys keyed
  * by (seller_tax_code, id), referenced from invoices by both columns, with the credential
  * lookup in a table of its own distributed by hash.
  */

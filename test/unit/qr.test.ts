@@ -30,7 +30,7 @@ describe("buildQrPayload", () => {
     expect(p).toMatch(/6304[0-9A-F]{4}$/);
   });
 
-  it("gives the README's example, whose CRC is D023", () => {
+  it("gives the example of docs/verification.md, whose CRC is D023", () => {
     const p = buildQrPayload({ sellerTaxCode: "0100000010", form: "1", symbol: "C26TAA", number: 42, issueDate: "2026-11-20", totalPayable: "3520000" });
     expect(p).toBe("00020199730011VN.GDT.HDDT01100100000010020110306C26TAA040242050820261120060735200006304D023");
   });

@@ -1,4 +1,4 @@
-/** The T-VAN error table: one 4-character MLoi per error code, with Vietnamese text, rendered in README as is. */
+/** The T-VAN error table: one 4-character MLoi per error code, with Vietnamese text, rendered in docs/lifecycle.md as is. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ERRORS, type ErrorCode } from "../../src/errors.js";
@@ -21,8 +21,8 @@ describe("the T-VAN error table", () => {
     }
   });
 
-  it("is rendered in README exactly as `npm run tvan:errors` prints it", () => {
-    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  it("is rendered in docs/lifecycle.md exactly as `npm run tvan:errors` prints it", () => {
+    const readme = readFileSync(new URL("../../docs/lifecycle.md", import.meta.url), "utf8");
     expect(readme).toContain(renderTvanErrors());
   });
 });
