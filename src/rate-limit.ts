@@ -175,5 +175,10 @@ export const publicRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-/** Public paths of api.md ("public": no credential), each limited by publicRateLimit in app.ts. */
-export const PUBLIC_PATHS = ["/", "/healthz", "/readyz", "/openapi.json", "/docs", "/docs/*", "/metrics", "/v1/authority/certificate", "/v1/verify", "/v1/verify/*"] as const;
+/**
+ * Public paths of api.md ("public": no credential), each limited by publicRateLimit in app.ts.
+ * The probes and the scrape (/healthz, /readyz, /metrics) are never limited: behind a load
+ * balancer every public client shares one address, and a probe answered 429 pulls the instance
+ * out of rotation. /metrics is guarded by HOADON_METRICS_TOKEN instead.
+ */
+export const PUBLIC_PATHS = ["/", "/openapi.json", "/docs", "/docs/*", "/v1/authority/certificate", "/v1/verify", "/v1/verify/*"] as const;

@@ -47,17 +47,17 @@ async function expectLimited(res: Response): Promise<number> {
 describe("public endpoints, per client address", () => {
   it("answers 429 RATE_LIMITED with Retry-After past the limit, leaves other addresses alone, and lets the address back after the window", async () => {
     const a = "192.0.2.10";
-    for (let i = 0; i < 3; i++) expect((await from(h, a, "/healthz")).status).toBe(200);
-    const retry = await expectLimited(await from(h, a, "/healthz"));
+    for (let i = 0; i < 3; i++) expect((await from(h, a, "/v1/authority/certificate")).status).toBe(200);
+    const retry = await expectLimited(await from(h, a, "/v1/authority/certificate"));
     expect(retry).toBeLessThanOrEqual(60);
-    expect((await from(h, "192.0.2.11", "/healthz")).status).toBe(200);
+    expect((await from(h, "192.0.2.11", "/v1/authority/certificate")).status).toBe(200);
     now += retry * 1000;
-    expect((await from(h, a, "/healthz")).status).toBe(200);
+    expect((await from(h, a, "/v1/authority/certificate")).status).toBe(200);
   });
 
-  it("counts every public endpoint against the same budget (/readyz, /openapi.json, /v1/authority/certificate)", async () => {
+  it("counts every public endpoint against the same budget (/, /openapi.json, /v1/authority/certificate)", async () => {
     const a = "192.0.2.20";
-    expect((await from(h, a, "/readyz")).status).toBe(200);
+    expect((await from(h, a, "/")).status).toBe(200);
     expect((await from(h, a, "/openapi.json")).status).toBe(200);
     expect((await from(h, a, "/v1/authority/certificate")).status).toBe(200);
     await expectLimited(await from(h, a, "/v1/authority/certificate"));
@@ -66,30 +66,48 @@ describe("public endpoints, per client address", () => {
 
   it("ignores X-Forwarded-For when no proxy is trusted (a client cannot pick its own bucket)", async () => {
     const a = "192.0.2.30";
-    for (let i = 0; i < 3; i++) expect((await from(h, a, "/healthz", { "x-forwarded-for": `203.0.113.${i}` })).status).toBe(200);
-    await expectLimited(await from(h, a, "/healthz", { "x-forwarded-for": "203.0.113.99" }));
+    for (let i = 0; i < 3; i++) expect((await from(h, a, "/v1/authority/certificate", { "x-forwarded-for": `203.0.113.${i}` })).status).toBe(200);
+    await expectLimited(await from(h, a, "/v1/authority/certificate", { "x-forwarded-for": "203.0.113.99" }));
   });
 
   it("behind one trusted proxy, limits the address the proxy saw (the rightmost X-Forwarded-For entry), whatever the client wrote before it", async () => {
     await withLimits({ publicPerMinute: 2, trustProxyHops: 1 }, async () => {
       const lb = "10.0.0.1";
-      expect((await from(h, lb, "/healthz", { "x-forwarded-for": "198.51.100.7" })).status).toBe(200);
-      expect((await from(h, lb, "/healthz", { "x-forwarded-for": "1.2.3.4, 198.51.100.7" })).status).toBe(200);
-      await expectLimited(await from(h, lb, "/healthz", { "x-forwarded-for": "5.6.7.8, 198.51.100.7" }));
-      expect((await from(h, lb, "/healthz", { "x-forwarded-for": "198.51.100.8" })).status).toBe(200);
+      expect((await from(h, lb, "/v1/authority/certificate", { "x-forwarded-for": "198.51.100.7" })).status).toBe(200);
+      expect((await from(h, lb, "/v1/authority/certificate", { "x-forwarded-for": "1.2.3.4, 198.51.100.7" })).status).toBe(200);
+      await expectLimited(await from(h, lb, "/v1/authority/certificate", { "x-forwarded-for": "5.6.7.8, 198.51.100.7" }));
+      expect((await from(h, lb, "/v1/authority/certificate", { "x-forwarded-for": "198.51.100.8" })).status).toBe(200);
     });
   });
 
   it("behind two trusted proxies, takes the second entry from the right", async () => {
     await withLimits({ publicPerMinute: 1, trustProxyHops: 2 }, async () => {
-      expect((await from(h, "10.0.0.2", "/healthz", { "x-forwarded-for": "spoofed, 198.51.100.20, 10.0.0.9" })).status).toBe(200);
-      await expectLimited(await from(h, "10.0.0.2", "/healthz", { "x-forwarded-for": "other, 198.51.100.20, 10.0.0.8" }));
+      expect((await from(h, "10.0.0.2", "/v1/authority/certificate", { "x-forwarded-for": "spoofed, 198.51.100.20, 10.0.0.9" })).status).toBe(200);
+      await expectLimited(await from(h, "10.0.0.2", "/v1/authority/certificate", { "x-forwarded-for": "other, 198.51.100.20, 10.0.0.8" }));
     });
   });
 
   it("turns the public limit off with 0", async () => {
     await withLimits({ publicPerMinute: 0 }, async () => {
-      for (let i = 0; i < 10; i++) expect((await from(h, "192.0.2.50", "/healthz")).status).toBe(200);
+      for (let i = 0; i < 10; i++) expect((await from(h, "192.0.2.50", "/v1/authority/certificate")).status).toBe(200);
+    });
+  });
+
+  it("never limits /healthz, /readyz and /metrics: behind a load balancer the probes share the public's address", async () => {
+    await withLimits({ publicPerMinute: 1 }, async () => {
+      const lb = "10.0.0.3";
+      expect((await from(h, lb, "/v1/authority/certificate")).status).toBe(200);
+      await expectLimited(await from(h, lb, "/v1/authority/certificate"));
+      await expectLimited(await from(h, lb, "/"));
+      for (let i = 0; i < 5; i++) {
+        expect((await from(h, lb, "/healthz")).status).toBe(200);
+        expect((await from(h, lb, "/readyz")).status).toBe(200);
+        const metrics = await from(h, lb, "/metrics");
+        expect(metrics.status).toBe(200);
+        expect(await metrics.text()).toMatch(/^hoadon_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+$/m);
+      }
+      // The probes did not use up anything either: still limited, still one window.
+      await expectLimited(await from(h, lb, "/v1/verify/00000000000000000000000000000000AA"));
     });
   });
 
