@@ -4,8 +4,9 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // Interop (xmlsec1, real samples), browser tests and the tests that start processes
-    // (faults, wrangler dev: vitest.faults.config.ts) have their own configurations.
-    exclude: [...configDefaults.exclude, "test/interop/**", "test/e2e/**", "test/faults/**", "test/worker/**"],
+    // (faults, wrangler dev: vitest.faults.config.ts; the signing samples: vitest.samples.config.ts)
+    // have their own configurations.
+    exclude: [...configDefaults.exclude, "test/interop/**", "test/e2e/**", "test/faults/**", "test/worker/**", "test/samples/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -64,6 +64,8 @@ export function serviceEnv(databaseUrl: string | undefined, extra: Record<string
 export interface RemoteSeller {
   taxCode: string;
   apiKey: string;
+  /** The registered certificate and its key (PEM). */
+  cert: { certPem: string; keyPem: string };
   /** Signs `count` new invoices of this seller (distinct numbers). */
   invoices(count: number): string[];
 }
@@ -88,6 +90,7 @@ export async function registerSeller(url: string): Promise<RemoteSeller> {
   return {
     taxCode,
     apiKey: key!,
+    cert: { certPem: cert.certPem, keyPem: cert.keyPem },
     invoices: (count) =>
       Array.from({ length: count }, () => signInvoice(buildInvoice({ sellerTaxCode: taxCode, number: nextNumber() }), { keyPem: cert.keyPem, certPem: cert.certPem })),
   };
