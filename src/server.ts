@@ -183,17 +183,24 @@ async function supervise(config: Config): Promise<void> {
     if (secrets.newAdminToken) printAdminToken(config, secrets.newAdminToken);
   });
   cluster.on("exit", (worker, code, signal) => {
-    running.delete(worker.id);
-    if (stopping) {
-      if (code !== 0) failed = true;
-      if (alive().length === 0) {
-        logger.info({ failed }, "stopped: every worker has finished");
-        process.exit(failed ? 1 : 0);
+    const gone = () => {
+      running.delete(worker.id);
+      if (stopping) {
+        if (code !== 0) failed = true;
+        if (alive().length === 0) {
+          logger.info({ failed }, "stopped: every worker has finished");
+          process.exit(failed ? 1 : 0);
+        }
+        return;
       }
-      return;
-    }
-    logger.error({ worker: worker.process.pid, code, signal }, "a worker exited: starting another in 1 s");
-    setTimeout(() => !stopping && fork(), 1000);
+      logger.error({ worker: worker.process.pid, code, signal }, "a worker exited: starting another in 1 s");
+      setTimeout(() => !stopping && fork(), 1000);
+    };
+    // node:cluster hands new connections to a worker until it has seen the worker's IPC channel
+    // close, which may come after its exit: only then is the worker out of the rotation, and only
+    // then is it reported gone.
+    if (worker.isConnected()) worker.once("disconnect", gone);
+    else gone();
   });
   for (let i = 0; i < config.HOADON_WORKERS; i++) fork();
 

@@ -96,13 +96,23 @@ export async function registerSeller(url: string): Promise<RemoteSeller> {
   };
 }
 
-/** POST /v1/invoices; network failures come back as status 0 with the error's text. */
-export async function submit(url: string, apiKey: string, xml: string, timeoutMs = 10_000): Promise<{ status: number; body: Record<string, unknown>; headers: Headers | null; ms: number }> {
+/**
+ * POST /v1/invoices; network failures come back as status 0 with the error's text.
+ * `newConnection`: on a connection of its own, closed after the answer, never an idle keep-alive
+ * one that the server (or a worker that was killed) may be closing at that very moment.
+ */
+export async function submit(
+  url: string,
+  apiKey: string,
+  xml: string,
+  timeoutMs = 10_000,
+  { newConnection = false }: { newConnection?: boolean } = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers | null; ms: number }> {
   const start = performance.now();
   try {
     const res = await fetch(`${url}/v1/invoices`, {
       method: "POST",
-      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/xml" },
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/xml", ...(newConnection ? { connection: "close" } : {}) },
       body: xml,
       signal: AbortSignal.timeout(timeoutMs),
     });
