@@ -85,12 +85,14 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
     metrics.observeRequest(method, route, status, seconds);
     if (status < 300 && QUIET_ROUTES.has(route)) return;
     const p = c.get("principal");
+    const code = c.get("errorCode");
     logger.info(
       {
         requestId: id,
         method,
         route,
         status,
+        ...(code ? { code } : {}),
         ms: Math.round(seconds * 10_000) / 10,
         ...(p ? { role: p.role, principal: p.id, ...(p.role === "seller" ? { seller: p.sellerTaxCode } : {}) } : {}),
       },
@@ -136,6 +138,7 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
 
   app.notFound((c) => {
     metrics.refusals.inc({ code: "NOT_FOUND" });
+    c.set("errorCode", "NOT_FOUND");
     return c.json(errorBody("NOT_FOUND", "No such endpoint.", [], c.get("requestId") ?? ""), 404);
   });
   app.onError((err, c) => errorResponse(c, err, logError, logger, metrics));
@@ -157,6 +160,7 @@ function errorResponse(c: Context<AppEnv>, err: unknown, logError: (err: unknown
     e = new ApiError("INTERNAL");
   }
   metrics.refusals.inc({ code: e.code });
+  c.set("errorCode", e.code);
   if (e.code === "UNAVAILABLE" && !e.headers["Retry-After"]) c.header("Retry-After", "1");
   for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
   return c.json(errorBody(e.code, e.message, e.details, requestId), e.status as 400);

@@ -1,6 +1,7 @@
 /** What every request handler can reach: the services built once at start, and per-request values. */
 import type { Principal } from "./auth.js";
 import type { SubmitDeps } from "./domain/submit.js";
+import type { ErrorCode } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { TrustStore } from "./pki/trust.js";
@@ -34,5 +35,7 @@ export interface AppEnv {
     principal: Principal;
     /** Counters and histograms of /metrics (e.g. `c.get("metrics").invoicesIssued.inc()`). */
     metrics: Metrics;
+    /** The error code of api.md this request was answered with (set by the error handler; the request's log line carries it). */
+    errorCode: ErrorCode;
   };
 }

@@ -164,10 +164,27 @@ describe("request ids and logs", () => {
     expect(issued?.fields).toMatchObject({ method: "POST", route: "/v1/invoices", status: 201, role: "seller", seller: s.taxCode });
     expect(typeof issued?.fields.ms).toBe("number");
     expect(lines.some((l) => l.fields.route === "/v1/sellers" && l.fields.role === "admin" && l.fields.status === 422)).toBe(true);
+    expect(issued?.fields).not.toHaveProperty("code");
 
     const text = JSON.stringify(lines);
     for (const secret of [s.apiKey, ADMIN_TOKEN, "not-a-real-token-0123", "<HDon", "DLHDon", "BEGIN CERTIFICATE", "SignatureValue"]) {
       expect(text, secret).not.toContain(secret);
+    }
+  });
+
+  it("puts the error code of a refusal in its request line (the code of api.md the client got)", async () => {
+    lines.length = 0;
+    const refusals: [Response, string][] = [
+      [await h.submit(s.invoice({ number: nextNumber() }).replace(/<TgTTTBSo>(\d)/, (_m, d: string) => `<TgTTTBSo>${(Number(d) + 1) % 10}`), s.apiKey), "SIGNATURE_INVALID"],
+      [await h.submit("<HDon>", s.apiKey), "XML_MALFORMED"],
+      [await h.call("POST", "/v1/sellers", { taxCode: "bad" }), "SCHEMA_INVALID"],
+      [await h.call("GET", "/v1/sellers/0100000010", undefined, "not-a-real-token-0123"), "UNAUTHENTICATED"],
+      [await h.call("GET", "/no/such/path"), "NOT_FOUND"],
+    ];
+    for (const [res, code] of refusals) {
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+      const line = lines.find((l) => l.msg === "request" && l.fields.requestId === res.headers.get("x-request-id"));
+      expect(line?.fields, code).toMatchObject({ status: res.status, code });
     }
   });
 
