@@ -5,7 +5,7 @@ import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";
 import { clientAddress } from "../rate-limit.js";
 import type { AuditAction, AuditRecord } from "../storage/store.js";
-import { auth, bearer, errorResponses } from "./common.js";
+import { auth, bearer, errorResponses, text } from "./common.js";
 
 /**
  * Records who (the caller), what (`action`, the invoice or the validated parameters), when (the
@@ -48,7 +48,7 @@ function instant(s: string, end: boolean): Date {
 }
 
 const AuditQuery = z.object({
-  actor: z.string().min(1).max(100).optional().openapi({ description: "An officer's id, an API key's id, or `admin`." }),
+  actor: text(100, { trim: false }).optional().openapi({ description: "An officer's id, an API key's id, or `admin`." }),
   action: Action.optional(),
   from: Instant.optional().openapi({ example: "2026-11-01", description: "From this time (a date: its start in GMT+7)." }),
   to: Instant.optional().openapi({ example: "2026-11-30", description: "Up to this time (a date: its end in GMT+7)." }),

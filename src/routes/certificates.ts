@@ -6,12 +6,12 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";
 import { pemOrDerToDer } from "../pki/certificate.js";
-import { auth, bearer, errorResponses, readLimited, TaxCodeParam } from "./common.js";
+import { auth, bearer, errorResponses, readLimited, TaxCodeParam, text } from "./common.js";
 import { CertificateSchema, certificateJson, loadSeller } from "./sellers.js";
 
 const params = z.object({ taxCode: TaxCodeParam });
 const MAX_PEM = 64 * 1024;
-const PemBody = z.object({ pem: z.string().min(1).max(MAX_PEM) }).openapi("CertificatePem");
+const PemBody = z.object({ pem: text(MAX_PEM, { multiline: true, trim: false }) }).openapi("CertificatePem");
 
 const register = createRoute({
   method: "post",

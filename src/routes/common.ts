@@ -53,6 +53,28 @@ export async function principalOf(c: Context<AppEnv>): Promise<Principal> {
   return p;
 }
 
+/** C0 controls and DEL: PostgreSQL cannot store NUL in text, and none of them belongs in a name, an address or a reason. */
+const SINGLE_LINE = /^[^\x00-\x1f\x7f]*$/;
+/** The same, with tab and line breaks (a reason, a PEM). */
+const MULTI_LINE = /^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/;
+/** A UTF-16 half of a pair standing alone: no UTF-8 form, so it cannot be stored as written. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Every text field of every JSON body (and free-text query parameter) is this schema: trimmed,
+ * 1–`max` characters, no control characters (tab and line breaks only when `multiline`), no
+ * lone surrogate. A request with one is 422 SCHEMA_INVALID naming the field, never a 500 from
+ * the database (test/api/json-text.test.ts walks the OpenAPI document to keep it so).
+ */
+export function text(max: number, opts: { multiline?: boolean; trim?: boolean } = {}) {
+  const base = opts.trim === false ? z.string() : z.string().trim();
+  return base
+    .min(1)
+    .max(max)
+    .regex(opts.multiline ? MULTI_LINE : SINGLE_LINE, opts.multiline ? "control characters other than tab and line breaks are not allowed" : "control characters (NUL, line breaks, …) are not allowed")
+    .refine((s) => !LONE_SURROGATE.test(s), { message: "not valid Unicode text (a lone surrogate)" });
+}
+
 export const TaxCodeParam = z.string().regex(/^\d{10}(-\d{3})?$|^\d{12}$/).openapi({ param: { name: "taxCode", in: "path" }, example: "0100000010" });
 export const Money = z.string().regex(/^-?\d+(\.\d+)?$/).openapi({ example: "1234500" });
 

@@ -8,7 +8,7 @@ import { submitBatch, submitInvoice } from "../domain/submit.js";
 import { ApiError } from "../errors.js";
 import type { InvoiceEvent, InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
-import { auth, bearer, errorResponses, Money, readLimited } from "./common.js";
+import { auth, bearer, errorResponses, Money, readLimited, text } from "./common.js";
 
 const InvoiceStatus = z.enum(["issued", "replaced", "adjusted", "cancelled"]);
 
@@ -129,7 +129,7 @@ const cancel = createRoute({
   summary: "Cancel an issued or adjusted invoice, with a reason (officers, or the owning seller).",
   security: bearer,
   middleware: [auth("officer", "seller")] as const,
-  request: { params: CodeParam, body: { required: true, content: { "application/json": { schema: z.object({ reason: z.string().trim().min(1).max(255) }).openapi("Cancellation") } } } },
+  request: { params: CodeParam, body: { required: true, content: { "application/json": { schema: z.object({ reason: text(255, { multiline: true }) }).openapi("Cancellation") } } } },
   responses: {
     200: { description: "The cancelled invoice with its history.", content: { "application/json": { schema: InvoiceSchema } } },
     ...errorResponses("SCHEMA_INVALID", "NOT_FOUND", "RELATED_INVOICE_STATE", "SELLER_SUSPENDED", "UNAUTHENTICATED", "FORBIDDEN"),

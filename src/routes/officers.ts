@@ -2,9 +2,9 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { hashSecret, newId, newSecret } from "../auth.js";
 import type { AppEnv } from "../context.js";
-import { auth, bearer, errorResponses } from "./common.js";
+import { auth, bearer, errorResponses, text } from "./common.js";
 
-const CreateOfficer = z.object({ name: z.string().trim().min(1).max(200), taxOffice: z.string().trim().min(1).max(200).optional() }).openapi("CreateOfficer");
+const CreateOfficer = z.object({ name: text(200), taxOffice: text(200).optional() }).openapi("CreateOfficer");
 
 const route = createRoute({
   method: "post",

@@ -6,10 +6,9 @@ import type { AppEnv } from "../context.js";
 import { checkTaxCode } from "../domain/taxcode.js";
 import { ApiError } from "../errors.js";
 import type { CertificateRecord, Seller } from "../storage/store.js";
-import { auth, bearer, errorResponses, TaxCodeParam } from "./common.js";
+import { auth, bearer, errorResponses, TaxCodeParam, text } from "./common.js";
 
 const SellerStatus = z.enum(["active", "suspended", "ceased"]);
-const text = (max: number) => z.string().trim().min(1).max(max);
 
 export const CertificateSchema = z
   .object({
@@ -40,7 +39,7 @@ const SellerSchema = z
   .openapi("Seller");
 
 const CreateSeller = z
-  .object({ taxCode: z.string().openapi({ example: "0100000010" }), name: text(400), address: text(400), taxOffice: text(200).optional(), province: text(100).optional() })
+  .object({ taxCode: text(20, { trim: false }).openapi({ example: "0100000010" }), name: text(400), address: text(400), taxOffice: text(200).optional(), province: text(100).optional() })
   .openapi("CreateSeller");
 
 const PatchSeller = z
