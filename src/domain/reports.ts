@@ -31,9 +31,9 @@ import type { InvoiceCursor, InvoicePage, InvoiceSearch, Store, TotalsQuery, Tot
 /** Who searches: the principal's role and, for a seller key, its tax code. */
 export type Viewer = { role: "admin" | "officer" } | { role: "seller"; sellerTaxCode: string };
 
-/** True for a real calendar date written YYYY-MM-DD (2026-02-30 is not). */
+/** True for a real calendar date written YYYY-MM-DD (2026-02-30 is not, nor is any day of year 0000, which PostgreSQL has not). */
 export function isCalendarDate(s: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || s.startsWith("0000")) return false;
   const d = new Date(`${s}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }

@@ -40,12 +40,27 @@ const Instant = z
   })
   .refine((s) => !/^\d{4}-\d{2}-\d{2}$/.test(s) || !Number.isNaN(Date.parse(`${s}T00:00:00+07:00`)), { message: "not a date" });
 
-/** The first (or last) millisecond of a date in GMT+7, or the instant given. */
+/**
+ * The instants the database is asked about: 0001-01-01 to 9999-12-31 UTC. postgres.js writes a
+ * Date as toISOString, which PostgreSQL cannot read outside them ("0000-12-31T17:00:00.000Z" for
+ * `from=0001-01-01` in GMT+7, "+010000-…" past 9999); no record can lie outside them either.
+ */
+const FIRST_INSTANT = Date.parse("0001-01-01T00:00:00Z");
+const LAST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z");
+
+/** The first (or last) millisecond of a date in GMT+7, or the instant given, within the instants the database reads. */
 function instant(s: string, end: boolean): Date {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return new Date(s);
-  const start = new Date(`${s}T00:00:00+07:00`);
-  return end ? new Date(start.getTime() + 86_400_000 - 1) : start;
+  let t: number;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) t = Date.parse(s);
+  else {
+    const start = Date.parse(`${s}T00:00:00+07:00`);
+    t = end ? start + 86_400_000 - 1 : start;
+  }
+  return new Date(Math.min(Math.max(t, FIRST_INSTANT), LAST_INSTANT));
 }
+
+/** The largest id a cursor can name (bigint). */
+const MAX_ID = 2n ** 63n - 1n;
 
 const AuditQuery = z.object({
   actor: text(100, { trim: false }).optional().openapi({ description: "An officer's id, an API key's id, or `admin`." }),
@@ -107,7 +122,7 @@ export function registerAudit(app: OpenAPIHono<AppEnv>): void {
     let before: bigint | undefined;
     if (q.cursor !== undefined) {
       const text = Buffer.from(q.cursor, "base64url").toString("utf8");
-      if (!/^[1-9]\d{0,18}$/.test(text)) throw new ApiError("SCHEMA_INVALID", "cursor: not a cursor of this list.", [{ code: "SCHEMA_INVALID", message: "not a cursor of this list", path: "cursor" }]);
+      if (!/^[1-9]\d{0,18}$/.test(text) || BigInt(text) > MAX_ID) throw new ApiError("SCHEMA_INVALID", "cursor: not a cursor of this list.", [{ code: "SCHEMA_INVALID", message: "not a cursor of this list", path: "cursor" }]);
       before = BigInt(text);
     }
     const page = await c.get("services").store.listAudit({

@@ -107,7 +107,7 @@ function everyMonth(from: string, to: string, rows: TotalsRow[]): TotalsRow[] {
   let [y, m] = [Number(from.slice(0, 4)), Number(from.slice(5, 7))];
   const end = to.slice(0, 7);
   for (let i = 0; i < 60; i++) {
-    const key = `${y}-${String(m).padStart(2, "0")}`;
+    const key = `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}`;
     if (key > end) return out;
     out.push(have.get(key) ?? { key, invoices: 0, revenue: "0", tax: "0" });
     [y, m] = m === 12 ? [y + 1, 1] : [y, m + 1];

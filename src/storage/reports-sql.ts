@@ -27,13 +27,34 @@ interface TotalsRow {
 
 const totalsOf = (r: TotalsRow | undefined): Totals => ({ invoices: r?.invoices ?? 0n, revenue: r?.revenue ?? "0", tax: r?.tax ?? "0" });
 
+const DAY_MS = 86_400_000;
+
+/**
+ * Dates as UTC midnights, back to YYYY-MM-DD: the day after 9999-12-31 is 10000-01-01, which
+ * PostgreSQL reads (toISOString would write "+010000-01-01", which it does not). Comparisons are
+ * on the numbers, never on the strings, so a five-digit year orders right.
+ */
+const at = (date: string): number => Date.parse(`${date}T00:00:00Z`);
+function dateOf(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number, w: number) => String(n).padStart(w, "0");
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+}
+/** A UTC midnight; setUTCFullYear, because Date.UTC reads years 0–99 as 1900–1999. */
+function utc(year: number, month: number, day: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month, day);
+  return d.getTime();
+}
+/** The first day of the month (year) that holds `ms`, and of the month (year) after it. */
+const monthOf = (ms: number): number => utc(new Date(ms).getUTCFullYear(), new Date(ms).getUTCMonth(), 1);
+const nextMonth = (ms: number): number => utc(new Date(ms).getUTCFullYear(), new Date(ms).getUTCMonth() + 1, 1);
+const yearOf = (ms: number): number => utc(new Date(ms).getUTCFullYear(), 0, 1);
+const nextYear = (ms: number): number => utc(new Date(ms).getUTCFullYear() + 1, 0, 1);
+
 /** First day of the month after `date` (YYYY-MM-DD). */
 function monthAfter(date: string): string {
-  const d = new Date(`${date.slice(0, 7)}-01T00:00:00Z`);
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
-}
-function dayAfter(date: string): string {
-  return new Date(new Date(`${date}T00:00:00Z`).getTime() + 86_400_000).toISOString().slice(0, 10);
+  return dateOf(nextMonth(at(date)));
 }
 
 /** Half-open ranges of dates [start, end). */
@@ -49,24 +70,25 @@ export interface PeriodCut {
  */
 export function cutPeriod(from: string, to: string, years = true): PeriodCut {
   const cut: PeriodCut = { years: [], months: [], days: [] };
-  const end = dayAfter(to);
-  const m0 = from.endsWith("-01") ? from : monthAfter(from);
-  const m1 = `${end.slice(0, 7)}-01`;
+  const start = at(from);
+  const end = at(to) + DAY_MS;
+  const m0 = monthOf(start) === start ? start : nextMonth(start);
+  const m1 = monthOf(end);
   if (m0 >= m1) {
-    cut.days.push([from, end]);
+    cut.days.push([from, dateOf(end)]);
     return cut;
   }
-  if (from < m0) cut.days.push([from, m0]);
-  if (m1 < end) cut.days.push([m1, end]);
-  const y0 = m0.endsWith("-01-01") ? m0 : `${Number(m0.slice(0, 4)) + 1}-01-01`;
-  const y1 = `${m1.slice(0, 4)}-01-01`;
+  if (start < m0) cut.days.push([from, dateOf(m0)]);
+  if (m1 < end) cut.days.push([dateOf(m1), dateOf(end)]);
+  const y0 = yearOf(m0) === m0 ? m0 : nextYear(m0);
+  const y1 = yearOf(m1);
   if (!years || y0 >= y1) {
-    cut.months.push([m0, m1]);
+    cut.months.push([dateOf(m0), dateOf(m1)]);
     return cut;
   }
-  if (m0 < y0) cut.months.push([m0, y0]);
-  if (y1 < m1) cut.months.push([y1, m1]);
-  cut.years.push([y0, y1]);
+  if (m0 < y0) cut.months.push([dateOf(m0), dateOf(y0)]);
+  if (y1 < m1) cut.months.push([dateOf(y1), dateOf(m1)]);
+  cut.years.push([dateOf(y0), dateOf(y1)]);
   return cut;
 }
 

@@ -124,6 +124,15 @@ describe("reports after every kind of transition", () => {
       days: [["2023-11-15", "2023-12-01"], ["2026-02-01", "2026-02-11"]],
     });
     expect(cutPeriod("2024-12-31", "2025-01-01")).toEqual({ years: [], months: [], days: [["2024-12-31", "2025-01-02"]] });
+    // The ends of the calendar: the day after 9999-12-31 is 10000-01-01 (PostgreSQL reads it), never "+010000-01-01".
+    expect(cutPeriod("0001-01-01", "9999-12-31")).toEqual({ years: [["0001-01-01", "10000-01-01"]], months: [], days: [] });
+    expect(cutPeriod("0001-01-02", "9999-12-30")).toEqual({
+      years: [["0002-01-01", "9999-01-01"]],
+      months: [["0001-02-01", "0002-01-01"], ["9999-01-01", "9999-12-01"]],
+      days: [["0001-01-02", "0001-02-01"], ["9999-12-01", "9999-12-31"]],
+    });
+    expect(cutPeriod("9999-12-15", "9999-12-31")).toEqual({ years: [], months: [], days: [["9999-12-15", "10000-01-01"]] });
+    expect(cutPeriod("2026-03-01", "9999-12-31", false)).toEqual({ years: [], months: [["2026-03-01", "10000-01-01"]], days: [] });
     // By month, no years.
     expect(cutPeriod("2025-01-01", "2025-12-31", false)).toEqual({ years: [], months: [["2025-01-01", "2026-01-01"]], days: [] });
   });
