@@ -4,7 +4,7 @@
  * out with the failing check named.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeCode } from "../../src/domain/code.js";
+import { makeClearCode, makeCode, openCode, type CodeIdentity } from "../../src/domain/code.js";
 import { parseQrPayload } from "../../src/domain/qr.js";
 import { authorityKeyFromPem, generateDevAuthority } from "../../src/secrets.js";
 import { readInvoiceDocument } from "../../src/xml/invoice-document.js";
@@ -263,6 +263,34 @@ describe("POST /v1/verify", () => {
     await verify(xml);
     await verify(tamper(xml, /<TgTTTBSo>[^<]*<\/TgTTTBSo>/, "<TgTTTBSo>1</TgTTTBSo>"));
     expect(await h.store.countRows()).toEqual(before);
+  });
+});
+
+describe("codes issued in the earlier clear layout", () => {
+  it("keep verifying: an invoice stamped with a code whose transaction number is in clear passes GET and POST /v1/verify", async () => {
+    // The harness's code secret; an issuer that makes codes as the service did before (number in clear).
+    const codeSecret = h.services.codeSecret;
+    const submit = h.services.submit as { codes: { issue(id: CodeIdentity): Promise<string> } };
+    const current = submit.codes;
+    let txn = 0x19d81n + BigInt(nextNumber());
+    submit.codes = { issue: async (id) => makeClearCode(codeSecret, "0A", txn++, id) };
+    let old: Awaited<ReturnType<typeof issue>>;
+    try {
+      old = await issue();
+    } finally {
+      submit.codes = current;
+    }
+    expect(old.code.slice(2, 16)).toBe((txn - 1n).toString(16).toUpperCase().padStart(14, "0"));
+    const byCode = await get(`/v1/verify/${old.code}`);
+    expect(byCode.status).toBe(200);
+    expect(await byCode.json()).toMatchObject({ valid: true, code: old.code, status: "issued" });
+    const v = await verify(old.xml);
+    expect(v.valid).toBe(true);
+    expect(v.checks).toMatchObject({ sellerSignature: true, authoritySignature: true, codeAuthentic: true, matchesRecord: true });
+    // A code issued now does not show its number: it opens only with the secret.
+    const now = await issue();
+    expect(openCode(codeSecret, now.code)!.transaction).toBeGreaterThan(0n);
+    expect(now.code.slice(2, 8)).not.toBe("000000");
   });
 });
 

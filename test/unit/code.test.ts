@@ -1,10 +1,13 @@
 /**
- * The tax authority's code (MCCQT, invoice-format.md §5): its form, that it authenticates exactly
- * the invoice identity it was made for, and that the issuer never hands out a number twice.
+ * The tax authority's code (MCCQT, invoice-format.md §5): its form, that it reveals nothing of
+ * the transaction number, that it authenticates exactly the invoice identity it was made for,
+ * that codes of the earlier clear layout still verify, and that the issuer never hands out a
+ * number twice.
  */
-import { randomBytes, randomInt } from "node:crypto";
+import { createDecipheriv, createHmac, randomBytes, randomInt } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CODE_PATTERN, CodeIssuer, isAuthenticCode, makeCode, MAX_TRANSACTION, parseCode, type CodeIdentity } from "../../src/domain/code.js";
+import { CODE_PATTERN, CodeIssuer, isAuthenticCode, makeClearCode, makeCode, MAX_TRANSACTION, openCode, type CodeIdentity } from "../../src/domain/code.js";
 import { nextNumber, randomTaxCode } from "../helpers/invoice.js";
 
 const secret = () => new Uint8Array(randomBytes(32));
@@ -36,16 +39,43 @@ describe("makeCode", () => {
     expect(code.slice(0, 2)).toBe("0A");
   });
 
-  it("writes the transaction number after the issuer id", () => {
-    const code = makeCode(secret(), "7F", 0xabcdefn, identity());
-    expect(code.slice(0, 16)).toBe("7F00000000ABCDEF");
+  it("hides the transaction number: consecutive numbers give codes with no digit in common position beyond chance", () => {
+    const s = secret();
+    const id = identity();
+    const codes = Array.from({ length: 256 }, (_, i) => makeCode(s, "7F", BigInt(i), id).slice(2));
+    // In the clear layout the first 12 of these 32 digits were "000000000000" for every code.
+    // Enciphered, each position takes each hex digit about 16 times in 256 codes.
+    for (let pos = 0; pos < 32; pos++) {
+      const counts = new Map<string, number>();
+      for (const c of codes) counts.set(c[pos]!, (counts.get(c[pos]!) ?? 0) + 1);
+      expect(Math.max(...counts.values()), `position ${pos}`).toBeLessThan(40); // P(≥ 40 of 256 at 1/16) < 1e-6
+    }
+    expect(codes.some((c) => c.startsWith("000000"))).toBe(false);
+  });
+
+  it("enciphers (transaction ‖ MAC) as one AES-128 block under a key derived from the secret and the issuer", () => {
+    // An independent reading of the construction the module's comment states.
+    const s = secret();
+    const id = identity();
+    const code = makeCode(s, "3C", 0x1234_5678_9abcn, id);
+    const key = createHmac("sha256", s).update("hoadon/mccqt/aes-128/v2\u0000" + "3C").digest().subarray(0, 16);
+    const d = createDecipheriv("aes-128-ecb", key, null).setAutoPadding(false);
+    const block = Buffer.concat([d.update(Buffer.from(code.slice(2), "hex")), d.final()]);
+    expect(block.subarray(0, 7).toString("hex")).toBe("00123456789abc");
+    const clear = makeClearCode(s, "3C", 0x1234_5678_9abcn, id);
+    // The MAC inside is the clear layout's MAC: the same 72 bits, only enciphered.
+    expect(block.subarray(7).toString("hex").toUpperCase()).toBe(clear.slice(16));
   });
 
   it("accepts the whole transaction range and refuses beyond it", () => {
     const s = secret();
     const id = identity();
-    expect(makeCode(s, "00", 0n, id)).toMatch(/^0000000000000000[0-9A-F]{18}$/);
-    expect(makeCode(s, "00", MAX_TRANSACTION, id)).toMatch(/^00FFFFFFFFFFFFFF[0-9A-F]{18}$/);
+    for (const t of [0n, 1n, MAX_TRANSACTION]) {
+      const code = makeCode(s, "00", t, id);
+      expect(code).toMatch(/^00[0-9A-F]{32}$/);
+      expect(openCode(s, code)!.transaction).toBe(t);
+      expect(isAuthenticCode(s, code, id)).toBe(true);
+    }
     expect(() => makeCode(s, "00", MAX_TRANSACTION + 1n, id)).toThrow();
     expect(() => makeCode(s, "00", -1n, id)).toThrow();
   });
@@ -137,27 +167,85 @@ function randomTaxCodeOtherThan(tc: string): string {
   }
 }
 
-describe("parseCode", () => {
-  it("splits a code into issuer, transaction number and MAC", () => {
-    const id = identity();
-    const code = makeCode(secret(), "C3", 0x1234_5678_9abcn, id);
-    const parts = parseCode(code);
-    expect(parts).not.toBeNull();
-    expect(parts!.issuer).toBe("C3");
-    expect(parts!.transaction).toBe(0x1234_5678_9abcn);
-    expect(parts!.mac).toBe(code.slice(16));
-    expect(parts!.mac).toMatch(/^[0-9A-F]{18}$/);
-    expect(parts!.issuer + code.slice(2, 16) + parts!.mac).toBe(code);
-  });
-
-  it("reads the production example of invoice-format.md §5", () => {
-    expect(parseCode("00B7ED1EE40D31479DAE6D8235E8549FB3")).toEqual({ issuer: "00", transaction: 0xb7ed1ee40d3147n, mac: "9DAE6D8235E8549FB3" });
+describe("openCode", () => {
+  it("gives back the issuer and transaction number with the secret, and nothing readable without it", () => {
+    const s = secret();
+    const code = makeCode(s, "C3", 0x1234_5678_9abcn, identity());
+    expect(openCode(s, code)).toMatchObject({ issuer: "C3", transaction: 0x1234_5678_9abcn });
+    expect(openCode(secret(), code)!.transaction).not.toBe(0x1234_5678_9abcn);
   });
 
   it("answers null for anything but 34 upper-case hex characters", () => {
+    const s = secret();
     for (const bad of ["", "00", "00b7ed1ee40d31479dae6d8235e8549fb3", "00B7ED1EE40D31479DAE6D8235E8549FB", "00B7ED1EE40D31479DAE6D8235E8549FB30", "00B7ED1EE40D31479DAE6D8235E8549FBZ", "00B7ED1EE40D31479DAE6D8235E8549FB\n"]) {
-      expect(parseCode(bad), JSON.stringify(bad)).toBeNull();
+      expect(openCode(s, bad), JSON.stringify(bad)).toBeNull();
     }
+  });
+});
+
+describe("codes of the earlier clear layout", () => {
+  it("keep verifying: a code made by the old function (transaction number in clear) authenticates its identity", () => {
+    const s = secret();
+    const id = identity();
+    const old = makeClearCode(s, "0A", 0x19d81n, id);
+    expect(old.slice(0, 16)).toBe("0A00000000019D81");
+    expect(isAuthenticCode(s, old, id)).toBe(true);
+    expect(isAuthenticCode(s, old, { ...id, totalPayable: "1" })).toBe(false);
+    expect(isAuthenticCode(secret(), old, id)).toBe(false);
+    for (let i = 0; i < 34; i++) expect(isAuthenticCode(s, flipDigit(old, i), id), `digit ${i}`).toBe(false);
+  });
+
+  it("are never issued any more: the issuer's codes do not carry their number in clear", async () => {
+    const s = secret();
+    const r = countingReserve({ start: 1n });
+    const issuer = new CodeIssuer("0A", s, r.reserve, 100);
+    const id = identity();
+    const code = await issuer.issue(id);
+    expect(code).not.toBe(makeClearCode(s, "0A", 1n, id));
+    expect(code.slice(2, 16)).not.toBe("00000000000001");
+    expect(openCode(s, code)!.transaction).toBe(1n);
+  });
+});
+
+describe("properties", () => {
+  const s = secret();
+  const txn = fc.bigInt({ min: 0n, max: MAX_TRANSACTION });
+  const issuerArb = fc.integer({ min: 0, max: 255 }).map((n) => n.toString(16).toUpperCase().padStart(2, "0"));
+
+  it("distinct transaction numbers of one issuer give distinct codes, whatever the identities", () => {
+    fc.assert(
+      fc.property(issuerArb, txn, txn, fc.boolean(), (issuer, a, b, sameId) => {
+        fc.pre(a !== b);
+        const idA = identity();
+        const idB = sameId ? idA : identity();
+        expect(makeCode(s, issuer, a, idA)).not.toBe(makeCode(s, issuer, b, idB));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("each code opens to its own transaction number (the mapping is one-to-one)", () => {
+    fc.assert(
+      fc.property(issuerArb, txn, (issuer, t) => {
+        expect(openCode(s, makeCode(s, issuer, t, identity()))).toMatchObject({ issuer, transaction: t });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("changing any character of a code to any other hex digit makes it refused, in either layout", () => {
+    fc.assert(
+      fc.property(issuerArb, txn, fc.integer({ min: 0, max: 33 }), fc.integer({ min: 1, max: 15 }), fc.boolean(), (issuer, t, pos, delta, clear) => {
+        const id = identity();
+        const code = (clear ? makeClearCode : makeCode)(s, issuer, t, id);
+        expect(isAuthenticCode(s, code, id)).toBe(true);
+        const d = (Number.parseInt(code[pos]!, 16) + delta) % 16;
+        const forged = code.slice(0, pos) + d.toString(16).toUpperCase() + code.slice(pos + 1);
+        expect(forged).not.toBe(code);
+        expect(isAuthenticCode(s, forged, id)).toBe(false);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
@@ -181,11 +269,13 @@ function countingReserve(opts: { stride?: number; delayMs?: number; start?: bigi
   return { reserve, calls, maxInFlight: () => maxInFlight };
 }
 
-const transactionOf = (code: string) => parseCode(code)!.transaction;
+
 
 describe("CodeIssuer", () => {
+  const issuerSecret = secret();
+  const transactionOf = (code: string) => openCode(issuerSecret, code)!.transaction;
   it("hands out 5,000 distinct codes to concurrent callers, reserving only the blocks it needs, one at a time", async () => {
-    const s = secret();
+    const s = issuerSecret;
     const r = countingReserve();
     const issuer = new CodeIssuer("0A", s, r.reserve, 1000);
     const ids = Array.from({ length: 5000 }, () => identity());
@@ -207,7 +297,7 @@ describe("CodeIssuer", () => {
 
   it("gives distinct codes to the same identity issued many times at once", async () => {
     const r = countingReserve();
-    const issuer = new CodeIssuer("0A", secret(), r.reserve, 100);
+    const issuer = new CodeIssuer("0A", issuerSecret, r.reserve, 100);
     const id = identity();
     const codes = await Promise.all(Array.from({ length: 1000 }, () => issuer.issue(id)));
     expect(new Set(codes).size).toBe(1000);
@@ -216,7 +306,7 @@ describe("CodeIssuer", () => {
 
   it("shares one pending reservation among callers that arrive while it is in flight", async () => {
     const r = countingReserve({ delayMs: 20 });
-    const issuer = new CodeIssuer("0A", secret(), r.reserve, 1000);
+    const issuer = new CodeIssuer("0A", issuerSecret, r.reserve, 1000);
     const codes = await Promise.all(Array.from({ length: 50 }, () => issuer.issue(identity())));
     expect(r.calls).toHaveLength(1);
     expect(new Set(codes.map(transactionOf)).size).toBe(50);
@@ -224,7 +314,7 @@ describe("CodeIssuer", () => {
 
   it("reserves nothing before the first code, then once per exhausted block", async () => {
     const r = countingReserve();
-    const issuer = new CodeIssuer("0A", secret(), r.reserve, 10);
+    const issuer = new CodeIssuer("0A", issuerSecret, r.reserve, 10);
     expect(r.calls).toHaveLength(0);
     await issuer.issue(identity());
     expect(r.calls).toHaveLength(1);
@@ -236,7 +326,7 @@ describe("CodeIssuer", () => {
 
   it("uses the numbers of a block in order and jumps to the next block's first number", async () => {
     const r = countingReserve({ stride: 1024, start: 1n });
-    const issuer = new CodeIssuer("0A", secret(), r.reserve, 3);
+    const issuer = new CodeIssuer("0A", issuerSecret, r.reserve, 3);
     const txns: bigint[] = [];
     for (let i = 0; i < 7; i++) txns.push(transactionOf(await issuer.issue(identity())));
     expect(txns).toEqual([1n, 2n, 3n, 1025n, 1026n, 1027n, 2049n]);
@@ -249,7 +339,7 @@ describe("CodeIssuer", () => {
       if (fail) throw new Error("database down");
       return r.reserve(size);
     };
-    const issuer = new CodeIssuer("0A", secret(), reserve, 5);
+    const issuer = new CodeIssuer("0A", issuerSecret, reserve, 5);
     const before = await Promise.all(Array.from({ length: 5 }, () => issuer.issue(identity())));
     fail = true;
     const failed = await Promise.allSettled(Array.from({ length: 3 }, () => issuer.issue(identity())));
@@ -263,7 +353,7 @@ describe("CodeIssuer", () => {
 
   it("keeps two issuers that share a reserve function apart", async () => {
     const r = countingReserve();
-    const s = secret();
+    const s = issuerSecret;
     const a = new CodeIssuer("0A", s, r.reserve, 100);
     const b = new CodeIssuer("0A", s, r.reserve, 100);
     const codes = await Promise.all(Array.from({ length: 500 }, (_, i) => (i % 2 ? a : b).issue(identity())));
