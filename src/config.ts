@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { publicBase } from "./domain/qr.js";
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const devCert = (name: string) => resolve(projectRoot, "certs", name);
@@ -75,6 +76,16 @@ export const ConfigSchema = z
     HOADON_TRUST_PROXY: wholeNumber(0, 10).default(0),
     // Processes serving on the port (node:cluster), each with its own pool; PostgreSQL only.
     HOADON_WORKERS: wholeNumber(1, 64).default(1),
+    // The buyer's check as the public reaches it (what the pages' QR codes open); default: the request's own origin.
+    HOADON_PUBLIC_URL: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return undefined;
+        const base = publicBase(v);
+        if (!base) ctx.addIssue({ code: "custom", message: "must be an http(s) URL without query or fragment, e.g. https://hoadon.example.vn/" });
+        return base ?? undefined;
+      }),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.HOADON_SIGNING_KEY) !== Boolean(c.HOADON_SIGNING_CERT)) {

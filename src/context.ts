@@ -26,6 +26,8 @@ export interface Services {
   rateLimiter: RateLimiter;
   /** Sign-in sessions of the officer pages. */
   sessions: SessionStore;
+  /** HOADON_PUBLIC_URL (ends in "/"): where the pages' QR codes point; unset: the request's origin. */
+  publicUrl?: string;
 }
 
 export interface AppEnv {

@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     issuerId: config.HOADON_ISSUER_ID,
     allowSha1: config.HOADON_ALLOW_SHA1,
     rateLimits: { publicPerMinute: config.HOADON_RATE_LIMIT_PUBLIC, refusalLimit: config.HOADON_RATE_LIMIT_REFUSALS, trustProxyHops: config.HOADON_TRUST_PROXY },
+    ...(config.HOADON_PUBLIC_URL ? { publicUrl: config.HOADON_PUBLIC_URL } : {}),
   });
   let stopping = false;
   const app = buildApp(services, {

@@ -24,6 +24,8 @@ export interface ServiceOptions {
   counters?: CounterStore;
   /** Officer sessions (default: the sessions table of `store`'s database). */
   sessions?: SessionStore;
+  /** HOADON_PUBLIC_URL: the buyer's check as the public reaches it (the pages' QR codes); default: each request's origin. */
+  publicUrl?: string;
 }
 
 /** Sessions in the store's own database; a store of another kind (a test stub) has none to offer. */
@@ -49,6 +51,7 @@ export function createServices(o: ServiceOptions): Services {
     clock,
     rateLimiter: new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...o.rateLimits }, o.counters ?? new MemoryCounterStore(), clock),
     sessions: o.sessions ?? sessionsOf(o.store),
+    ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
     submit: {
       store: o.store,
       trust: o.trust,

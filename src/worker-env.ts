@@ -20,6 +20,7 @@ import { Metrics } from "./metrics.js";
 import { parsePemBundle } from "./pki/certificate.js";
 import { TrustStore } from "./pki/trust.js";
 import { createServices } from "./services.js";
+import { publicBase } from "./domain/qr.js";
 import { openPostgresDb, type Db } from "./storage/db.js";
 import { instrumentDb } from "./storage/instrument.js";
 import { MemoryCounterStore } from "./rate-limit.js";
@@ -54,6 +55,11 @@ export const WorkerConfigSchema = z.object({
     .transform(Number)
     .pipe(z.number().int().min(1).max(20))
     .default(5),
+  HOADON_PUBLIC_URL: z
+    .string()
+    .refine((v) => publicBase(v) !== null, { message: "must be an http(s) URL without query or fragment, e.g. https://hoadon.example.vn/" })
+    .transform((v) => publicBase(v)!)
+    .optional(),
   /** Tables in this schema instead of `public` (the tests' isolated schemas). */
   HOADON_DB_SCHEMA: z
     .string()
@@ -137,6 +143,7 @@ export async function requestServices(iso: Isolate, env: WorkerBindings): Promis
     issuerId: c.HOADON_ISSUER_ID,
     allowSha1: c.HOADON_ALLOW_SHA1 === "true",
     counters: iso.counters,
+    ...(c.HOADON_PUBLIC_URL ? { publicUrl: c.HOADON_PUBLIC_URL } : {}),
   });
   return { db, services };
 }

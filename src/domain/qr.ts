@@ -127,3 +127,45 @@ export function parseQrPayload(s: string): QrParse {
   if (!/^-?\d+(\.\d+)?$/.test(total)) return fail("the total is not a decimal");
   return { ok: true, invoice: { sellerTaxCode: mst, form, symbol, number: Number(number), issueDate: `${d[1]}-${d[2]}-${d[3]}`, totalPayable: total } };
 }
+
+/** An http(s) base URL without query, fragment or credentials, normalized to end in "/"; null when it is not one (HOADON_PUBLIC_URL). */
+export function publicBase(v: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return null;
+  }
+  if (!/^https?:$/.test(u.protocol) || u.search || u.hash || u.username || u.password || v.includes("?") || v.includes("#")) return null;
+  return u.href.endsWith("/") ? u.href : `${u.href}/`;
+}
+
+/**
+ * What the QR on the pages holds: the buyer's check under the public base URL with the code, so
+ * that a phone camera opens the verdict. The code is all the page needs (it looks the record up
+ * and checks the code against it); the query stays short, keeping the QR small and easy to scan.
+ */
+export function buyerCheckUrl(base: string, code: string): string {
+  return `${base}?code=${encodeURIComponent(code)}`;
+}
+
+/**
+ * What a buyer pasted into the code box: a code, the URL of a QR above (its `code`), or the
+ * DLQRCode data of the XML (its natural key and total). Null when it is none of these.
+ */
+export function readPastedCode(text: string): { code: string } | { invoice: QrInvoice } | { badQr: string } | null {
+  const t = text.trim();
+  if (/^000201/.test(t)) {
+    const qr = parseQrPayload(t);
+    return qr.ok ? { invoice: qr.invoice } : { badQr: qr.reason };
+  }
+  if (/^https?:\/\//i.test(t)) {
+    try {
+      const code = new URL(t).searchParams.get("code");
+      return code ? { code: code.replace(/\s+/g, "").toUpperCase() } : null;
+    } catch {
+      return null;
+    }
+  }
+  return { code: t.replace(/\s+/g, "").toUpperCase() };
+}

@@ -17,7 +17,7 @@ import type { AppEnv } from "../context.js";
 import { CODE_PATTERN } from "../domain/code.js";
 import { ApiError } from "../errors.js";
 import { publicRateLimit } from "../rate-limit.js";
-import { isHttps, pageHeaders, pageLang, switchHref } from "../web/http.js";
+import { isHttps, pageHeaders, pageLang, publicBaseOf, switchHref } from "../web/http.js";
 import { WORDS, type Lang } from "../web/i18n.js";
 import { DetailPage, LoginPage, MessagePage, SearchPage, type OfficerView, type SearchForm } from "../web/officer.js";
 import { DashboardPage, type DashboardData, type TotalsRow } from "../web/dashboard.js";
@@ -77,12 +77,14 @@ function searchForm(c: Context<AppEnv>): SearchForm {
 }
 
 /** What is wrong with a filter (dates are checked by the search itself), or null. */
-function badFilter(q: SearchForm): string | null {
-  if (q.seller && !TAX_CODE.test(q.seller)) return `seller: ${q.seller}`;
-  if (q.buyer && !/^[0-9-]{1,14}$/.test(q.buyer)) return `buyer: ${q.buyer}`;
-  if (q.status && !STATUSES.has(q.status)) return `status: ${q.status}`;
-  if (q.form && !/^[1-9]$/.test(q.form)) return `form: ${q.form}`;
-  if (q.symbol && !/^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/.test(q.symbol)) return `symbol: ${q.symbol}`;
+/** The first filter that is not well formed, named by its label in the page's language. */
+function badFilter(q: SearchForm, lang: Lang): string | null {
+  const w = WORDS[lang];
+  if (q.seller && !TAX_CODE.test(q.seller)) return `${w.sellerLabel}: ${q.seller}`;
+  if (q.buyer && !/^[0-9-]{1,14}$/.test(q.buyer)) return `${w.buyerLabel}: ${q.buyer}`;
+  if (q.status && !STATUSES.has(q.status)) return `${w.statusLabel}: ${q.status}`;
+  if (q.form && !/^[1-9]$/.test(q.form)) return `${w.formLabel}: ${q.form}`;
+  if (q.symbol && !/^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/.test(q.symbol)) return `${w.symbolLabel}: ${q.symbol}`;
   return null;
 }
 
@@ -196,12 +198,13 @@ export function registerOfficer(app: OpenAPIHono<AppEnv>): void {
     const code = c.req.query("code")?.replace(/\s+/g, "").toUpperCase();
     if (code) return c.redirect(`/officer/invoices/${encodeURIComponent(code)}`, 303);
     const q = searchForm(c);
-    const bad = badFilter(q);
+    const bad = badFilter(q, lang);
     if (bad) return c.html(<SearchPage v={v} q={q} items={null} next={null} error={WORDS[lang].badRequest + " " + bad} />, 200);
     const cursor = c.req.query("cursor");
     const filters = { ...q, status: q.status as InvoiceStatus | undefined, limit: PAGE_SIZE };
     const out = await searchInvoices(c.get("services").readStore, { role: "officer" }, { ...filters, ...(cursor ? { cursor } : {}) });
-    if (!out.ok) return c.html(<SearchPage v={v} q={q} items={null} next={null} error={`${WORDS[lang].badRequest} ${out.error.message}`} />, 200);
+    // The domain's message is English: the Vietnamese page says it in its own words only.
+    if (!out.ok) return c.html(<SearchPage v={v} q={q} items={null} next={null} error={lang === "en" ? `${WORDS[lang].badRequest} ${out.error.message}` : WORDS[lang].badRequest} />, 200);
     await audit(c, "invoice.search", null, { ...q, limit: PAGE_SIZE, cursor });
     const next = out.nextCursor ? `/officer/invoices?${new URLSearchParams({ ...definedOnly(q), cursor: out.nextCursor })}` : null;
     return c.html(<SearchPage v={v} q={q} items={out.page.items} next={next} error={null} />, 200);
@@ -217,7 +220,7 @@ export function registerOfficer(app: OpenAPIHono<AppEnv>): void {
     if (!inv) return c.html(<MessagePage v={v} title={WORDS[lang].notFoundPage} text={code} />, 404);
     const [seller, history] = await Promise.all([store.getSeller(inv.sellerTaxCode), store.getInvoiceHistory(code)]);
     await audit(c, "invoice.read", code);
-    return c.html(<DetailPage v={v} inv={inv} seller={seller} history={history} />, 200);
+    return c.html(<DetailPage v={v} inv={inv} seller={seller} history={history} publicBase={publicBaseOf(c)} />, 200);
   });
 
   app.get("/officer/invoices/:code/xml", async (c) => {

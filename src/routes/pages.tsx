@@ -3,10 +3,11 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 import { CODE_PATTERN } from "../domain/code.js";
+import { readPastedCode } from "../domain/qr.js";
 import { lookupByCode, lookupByKey, UnreadableDocument, verifyDocument } from "../domain/verification.js";
 import { ApiError } from "../errors.js";
 import { BuyerPage, type BuyerQuery, type BuyerResult } from "../web/buyer.js";
-import { pageHeaders, pageLang, switchHref } from "../web/http.js";
+import { pageHeaders, pageLang, publicBaseOf, switchHref } from "../web/http.js";
 import { WORDS } from "../web/i18n.js";
 import { CSS } from "../web/style.js";
 import { errorResponses, readLimited } from "./common.js";
@@ -18,7 +19,7 @@ const buyerPage = createRoute({
   tags: ["Pages"],
   summary: "The buyer's lookup page (HTML): by code, or by seller, form, symbol, number and total, or by uploading the XML.",
   description:
-    "Query `code`, or `seller`, `form`, `symbol`, `number` and `total`, shows the answer on the page; `lang=en` switches to English (remembered in a cookie). " +
+    "Query `code` (the code, the URL of the pages' QR, or the DLQRCode data of the XML), or `seller`, `form`, `symbol` (or form and symbol together as printed, `1C26TAA`), `number` and `total`, shows the answer on the page; `lang=en` switches to English (remembered in a cookie). " +
     "The file upload posts `multipart/form-data` (field `invoice`) to `/`. No script; Content-Security-Policy without inline code.",
   responses: { 200: { description: "An HTML page.", content: { "text/html": { schema: z.string() } } }, ...errorResponses("RATE_LIMITED") },
 });
@@ -31,18 +32,26 @@ const MULTIPART_SLACK = 64 * 1024;
 
 /** What the buyer typed, tidied: spaces dropped, letters upper-cased, thousands separators out of the total. */
 function queryOf(c: Context<AppEnv>): BuyerQuery {
-  const q = (name: string) => {
+  const q = (name: string, max = 64) => {
     const v = c.req.query(name);
-    return v === undefined ? undefined : v.slice(0, 64).trim();
+    return v === undefined ? undefined : v.slice(0, max).trim();
   };
   const out: BuyerQuery = {};
-  const code = q("code");
-  if (code !== undefined) out.code = code.replace(/\s+/g, "").toUpperCase();
+  // The code box also takes pasted QR contents (DLQRCode data: ≤ 512 characters, case kept).
+  const code = q("code", 600);
+  if (code !== undefined) out.code = /^000201|^https?:\/\//i.test(code) ? code : code.replace(/\s+/g, "").toUpperCase();
   for (const k of ["seller", "form", "symbol", "number", "total"] as const) {
     const v = q(k);
     if (v !== undefined) out[k] = v.replace(/\s+/g, "");
   }
   if (out.symbol) out.symbol = out.symbol.toUpperCase();
+  // Form and symbol as printed together ("1C26TAA"): the form goes to its own field.
+  const printed = out.symbol ? /^([1-9])([CK]\d{2}[A-Z]{3})$/.exec(out.symbol) : null;
+  if (printed) {
+    if (out.form && out.form !== printed[1]) out.formMismatch = true;
+    out.form = printed[1]!;
+    out.symbol = printed[2]!;
+  }
   // "3.520.000" or "3,520,000" as printed: thousands separators (VND totals are whole đồng).
   if (out.total && /^-?\d{1,3}([.,]\d{3})+$/.test(out.total)) out.total = out.total.replace(/[.,]/g, "");
   return out;
@@ -52,11 +61,19 @@ async function lookup(c: Context<AppEnv>, q: BuyerQuery, lang: "vi" | "en"): Pro
   const w = WORDS[lang];
   const deps = verifyDeps(c.get("services"));
   if (q.code) {
-    if (!CODE_PATTERN.test(q.code)) return { kind: "inputError", form: "code", message: w.badCode };
-    const inv = await lookupByCode(deps, q.code);
+    const pasted = readPastedCode(q.code);
+    if (pasted && "badQr" in pasted) return { kind: "inputError", form: "code", message: w.badQr };
+    if (pasted && "invoice" in pasted) {
+      const { sellerTaxCode, form, symbol, number, totalPayable } = pasted.invoice;
+      const inv = await lookupByKey(deps, { sellerTaxCode, form, symbol, number, total: totalPayable });
+      return inv ? { kind: "found", invoice: inv } : { kind: "notFound" };
+    }
+    if (!pasted || !CODE_PATTERN.test(pasted.code)) return { kind: "inputError", form: "code", message: w.badCode };
+    const inv = await lookupByCode(deps, pasted.code);
     return inv ? { kind: "found", invoice: inv } : { kind: "notFound" };
   }
   if (![q.seller, q.form, q.symbol, q.number, q.total].some(Boolean)) return null;
+  if (q.formMismatch) return { kind: "inputError", form: "details", message: w.formMismatch };
   if (!TAX_CODE.test(q.seller ?? "") || !/^[1-9]$/.test(q.form ?? "") || !SYMBOL.test(q.symbol ?? "") || !/^\d{1,8}$/.test(q.number ?? "") || Number(q.number) < 1 || !TOTAL.test(q.total ?? "")) {
     return { kind: "inputError", form: "details", message: w.missingFields };
   }
@@ -76,7 +93,7 @@ async function upload(c: Context<AppEnv>, lang: "vi" | "en"): Promise<BuyerResul
     const form = await new Request("http://page.invalid/", { method: "POST", headers: { "content-type": type }, body: body as Uint8Array<ArrayBuffer> }).formData();
     file = form.get("invoice");
   } catch (e) {
-    if (e instanceof ApiError && e.code === "PAYLOAD_TOO_LARGE") return { kind: "unreadable", message: e.message };
+    if (e instanceof ApiError && e.code === "PAYLOAD_TOO_LARGE") return { kind: "unreadable", code: e.code, message: e.message };
     if (e instanceof ApiError) throw e;
     return { kind: "inputError", form: "file", message: w.noFile };
   }
@@ -84,7 +101,7 @@ async function upload(c: Context<AppEnv>, lang: "vi" | "en"): Promise<BuyerResul
   try {
     return { kind: "document", verification: await verifyDocument(deps, new Uint8Array(await file.arrayBuffer())) };
   } catch (e) {
-    if (e instanceof UnreadableDocument) return { kind: "unreadable", message: e.message };
+    if (e instanceof UnreadableDocument) return { kind: "unreadable", code: e.faults[0]?.code ?? "XML_MALFORMED", message: e.message };
     throw e;
   }
 }
@@ -102,12 +119,12 @@ export function registerPages(app: OpenAPIHono<AppEnv>): void {
     const lang = pageLang(c);
     const query = queryOf(c);
     const result = await lookup(c, query, lang);
-    return c.html(<BuyerPage lang={lang} switchHref={switchHref(c, lang)} query={query} result={result} />, 200) as never;
+    return c.html(<BuyerPage lang={lang} publicBase={publicBaseOf(c)} switchHref={switchHref(c, lang)} query={query} result={result} />, 200) as never;
   });
 
   app.post("/", async (c) => {
     const lang = pageLang(c);
     const result = await upload(c, lang);
-    return c.html(<BuyerPage lang={lang} switchHref={switchHref(c, lang, "/")} query={{}} result={result} />, 200);
+    return c.html(<BuyerPage lang={lang} publicBase={publicBaseOf(c)} switchHref={switchHref(c, lang, "/")} query={{}} result={result} />, 200);
   });
 }

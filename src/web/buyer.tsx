@@ -4,8 +4,11 @@
  * and the QR, drawn from the verified record.
  */
 import type { Child, FC } from "hono/jsx";
-import { buildQrPayload } from "../domain/qr.js";
+import { buyerCheckUrl } from "../domain/qr.js";
 import type { DocumentVerification, PublicInvoice } from "../domain/verification.js";
+import type { ErrorCode } from "../errors.js";
+import type { InvoiceStatus } from "../storage/store.js";
+import { tvanError } from "../tvan/errors.js";
 import { formatDate, formatMoney, WORDS, type Lang, type Words } from "./i18n.js";
 import { Layout } from "./layout.js";
 import { qrDataUrl } from "./qr-image.js";
@@ -14,7 +17,7 @@ export type BuyerResult =
   | { kind: "found"; invoice: PublicInvoice }
   | { kind: "notFound" }
   | { kind: "document"; verification: DocumentVerification }
-  | { kind: "unreadable"; message: string }
+  | { kind: "unreadable"; code: ErrorCode; message: string }
   | { kind: "inputError"; form: "code" | "details" | "file"; message: string };
 
 export interface BuyerQuery {
@@ -24,10 +27,14 @@ export interface BuyerQuery {
   symbol?: string;
   number?: string;
   total?: string;
+  /** The form typed differs from the one printed before the symbol ("1C26TAA"). */
+  formMismatch?: boolean;
 }
 
 export interface BuyerPageProps {
   lang: Lang;
+  /** The public base URL of this page (ends in "/"): what the QR opens. */
+  publicBase: string;
   switchHref: string;
   query: BuyerQuery;
   result: BuyerResult | null;
@@ -35,10 +42,13 @@ export interface BuyerPageProps {
 
 const Money: FC<{ amount: string; lang: Lang }> = ({ amount, lang }) => <span class="money">{formatMoney(amount, lang)} ₫</span>;
 
-/** The facts of a genuine record, and its QR (from the record, never from a document's DLQRCode). */
-const InvoiceFacts: FC<{ inv: PublicInvoice; lang: Lang }> = ({ inv, lang }) => {
+/**
+ * The facts of a genuine record, and its QR: the URL of this check with the record's code (from
+ * the record, never from a document's DLQRCode), so that a phone camera opens the verdict.
+ */
+const InvoiceFacts: FC<{ inv: PublicInvoice; lang: Lang; publicBase: string }> = ({ inv, lang, publicBase }) => {
   const w = WORDS[lang];
-  const qr = buildQrPayload(inv);
+  const qr = buyerCheckUrl(publicBase, inv.code);
   return (
     <div class="result-grid">
       <dl class="facts">
@@ -76,35 +86,40 @@ const InvoiceFacts: FC<{ inv: PublicInvoice; lang: Lang }> = ({ inv, lang }) => 
           <code>{inv.code}</code>
         </dd>
       </dl>
-      {qr ? (
-        <div class="qr">
-          <img src={qrDataUrl(qr)} alt={w.qrAlt(inv.code)} width="192" height="192" />
-        </div>
-      ) : null}
+      <div class="qr">
+        <img src={qrDataUrl(qr)} alt={w.qrAlt(inv.code)} width="192" height="192" />
+      </div>
     </div>
   );
 };
 
-/** Genuine (by the record's own code check) and its status: a cancelled or replaced invoice is genuine but warned about. */
-const Found: FC<{ inv: PublicInvoice; lang: Lang }> = ({ inv, lang }) => {
+const isLive = (status: InvoiceStatus) => status === "issued" || status === "adjusted";
+
+/** The headline of a genuine record: its status in the same words whenever it is not simply in force. */
+const GenuineVerdict: FC<{ status: InvoiceStatus; lang: Lang }> = ({ status, lang }) => {
+  const w = WORDS[lang];
+  const live = isLive(status);
+  return (
+    <div class={`verdict ${live ? "ok" : "warn"}`}>
+      <h2 id="result-title">
+        <span class="mark" aria-hidden="true">
+          {live ? "✓" : "!"}
+        </span>
+        {w.genuineHeadline[status]}
+      </h2>
+      <p>{live ? w.genuineText : w.genuineNoLongerText}</p>
+    </div>
+  );
+};
+
+/** Genuine (by the record's own code check) and its status: a cancelled or replaced invoice is headlined as such. */
+const Found: FC<{ inv: PublicInvoice; lang: Lang; publicBase: string }> = ({ inv, lang, publicBase }) => {
   const w = WORDS[lang];
   if (!inv.valid) return <Bad lang={lang} title={w.notGenuine} text={w.notGenuineText} />;
-  const live = inv.status === "issued" || inv.status === "adjusted";
   return (
     <section class="card" aria-labelledby="result-title">
-      <div class={`verdict ${live ? "ok" : "warn"}`}>
-        <h2 id="result-title">
-          <span class="mark" aria-hidden="true">
-            {live ? "✓" : "!"}
-          </span>
-          {w.genuine}
-        </h2>
-        <p>{w.genuineText}</p>
-        <p>
-          <strong>{w.status}:</strong> {w.statusText[inv.status]}
-        </p>
-      </div>
-      <InvoiceFacts inv={inv} lang={lang} />
+      <GenuineVerdict status={inv.status} lang={lang} />
+      <InvoiceFacts inv={inv} lang={lang} publicBase={publicBase} />
     </section>
   );
 };
@@ -126,7 +141,8 @@ const Bad: FC<{ lang: Lang; title: string; text: string; children?: Child }> = (
 
 const CHECKS = ["sellerSignature", "authoritySignature", "codeAuthentic", "matchesRecord"] as const;
 
-const Checks: FC<{ v: DocumentVerification; w: Words }> = ({ v, w }) => (
+/** The four checks; the technical reason of a failure only in English (the Vietnamese sentence says it in plain words). */
+const Checks: FC<{ v: DocumentVerification; w: Words; lang: Lang }> = ({ v, w, lang }) => (
   <>
     <h3>{w.checks}</h3>
     <ul class="checks">
@@ -141,7 +157,8 @@ const Checks: FC<{ v: DocumentVerification; w: Words }> = ({ v, w }) => (
           {w.checkNames[name]}
           {!v.checks[name] ? (
             <span class="hint">
-              {w.checkFailed[name]} <span lang="en">({v.failures.find((f) => f.check === name)?.message ?? ""})</span>
+              {w.checkFailed[name]}
+              {lang === "en" ? ` (${v.failures.find((f) => f.check === name)?.message ?? ""})` : null}
             </span>
           ) : null}
         </li>
@@ -150,55 +167,43 @@ const Checks: FC<{ v: DocumentVerification; w: Words }> = ({ v, w }) => (
   </>
 );
 
-const DocumentResult: FC<{ v: DocumentVerification; lang: Lang }> = ({ v, lang }) => {
+const DocumentResult: FC<{ v: DocumentVerification; lang: Lang; publicBase: string }> = ({ v, lang, publicBase }) => {
   const w = WORDS[lang];
   if (v.valid && v.invoice) {
-    const live = v.invoice.status === "issued" || v.invoice.status === "adjusted";
     return (
       <section class="card" aria-labelledby="result-title">
-        <div class={`verdict ${live ? "ok" : "warn"}`}>
-          <h2 id="result-title">
-            <span class="mark" aria-hidden="true">
-              {live ? "✓" : "!"}
-            </span>
-            {w.genuine}
-          </h2>
-          <p>{w.genuineText}</p>
-          <p>
-            <strong>{w.status}:</strong> {w.statusText[v.invoice.status]}
-          </p>
-        </div>
-        <InvoiceFacts inv={v.invoice} lang={lang} />
-        <Checks v={v} w={w} />
+        <GenuineVerdict status={v.invoice.status} lang={lang} />
+        <InvoiceFacts inv={v.invoice} lang={lang} publicBase={publicBase} />
+        <Checks v={v} w={w} lang={lang} />
       </section>
     );
   }
   return (
     <Bad lang={lang} title={w.notGenuine} text={w.notGenuineText}>
-      <Checks v={v} w={w} />
+      <Checks v={v} w={w} lang={lang} />
       {v.invoice ? (
         <>
           <h3>{w.recordTitle}</h3>
-          <InvoiceFacts inv={v.invoice} lang={lang} />
+          <InvoiceFacts inv={v.invoice} lang={lang} publicBase={publicBase} />
         </>
       ) : null}
     </Bad>
   );
 };
 
-const Result: FC<{ result: BuyerResult; lang: Lang }> = ({ result, lang }) => {
+const Result: FC<{ result: BuyerResult; lang: Lang; publicBase: string }> = ({ result, lang, publicBase }) => {
   const w = WORDS[lang];
   switch (result.kind) {
     case "found":
-      return <Found inv={result.invoice} lang={lang} />;
+      return <Found inv={result.invoice} lang={lang} publicBase={publicBase} />;
     case "notFound":
       return <Bad lang={lang} title={w.notFound} text={w.notFoundText} />;
     case "document":
-      return <DocumentResult v={result.verification} lang={lang} />;
+      return <DocumentResult v={result.verification} lang={lang} publicBase={publicBase} />;
     case "unreadable":
       return (
         <Bad lang={lang} title={w.unreadable} text={w.unreadableText}>
-          <p class="hint">{result.message}</p>
+          <p class="hint">{lang === "vi" ? tvanError(result.code).mtloi : result.message}</p>
         </Bad>
       );
     case "inputError":
@@ -213,14 +218,14 @@ const FieldError: FC<{ result: BuyerResult | null; form: "code" | "details" | "f
     </p>
   ) : null;
 
-export const BuyerPage: FC<BuyerPageProps> = ({ lang, switchHref, query, result }) => {
+export const BuyerPage: FC<BuyerPageProps> = ({ lang, publicBase, switchHref, query, result }) => {
   const w = WORDS[lang];
   const err = (form: "code" | "details" | "file") => (result?.kind === "inputError" && result.form === form ? `${form}-error` : undefined);
   return (
     <Layout lang={lang} title={w.htmlTitle} switchHref={switchHref}>
       <h1>{w.buyerTitle}</h1>
       <p>{w.buyerIntro}</p>
-      {result ? <Result result={result} lang={lang} /> : null}
+      {result ? <Result result={result} lang={lang} publicBase={publicBase} /> : null}
 
       <section class="card" aria-labelledby="by-code">
         <h2 id="by-code">{w.byCode}</h2>
@@ -237,7 +242,7 @@ export const BuyerPage: FC<BuyerPageProps> = ({ lang, switchHref, query, result 
             autocomplete="off"
             autocapitalize="characters"
             spellcheck={false}
-            maxlength={64}
+            maxlength={600}
             value={query.code ?? ""}
             aria-describedby={err("code") ? "code-hint code-error" : "code-hint"}
             aria-invalid={err("code") ? "true" : undefined}
@@ -258,11 +263,17 @@ export const BuyerPage: FC<BuyerPageProps> = ({ lang, switchHref, query, result 
             </div>
             <div>
               <label for="form">{w.formLabel}</label>
-              <input id="form" name="form" type="text" inputmode="numeric" autocomplete="off" maxlength={1} value={query.form ?? ""} required />
+              <span class="hint" id="form-hint">
+                {w.formHint}
+              </span>
+              <input id="form" name="form" type="text" inputmode="numeric" autocomplete="off" maxlength={1} value={query.form ?? ""} aria-describedby="form-hint" />
             </div>
             <div>
               <label for="symbol">{w.symbolLabel}</label>
-              <input id="symbol" name="symbol" type="text" autocomplete="off" autocapitalize="characters" maxlength={6} value={query.symbol ?? ""} required />
+              <span class="hint" id="symbol-hint">
+                {w.symbolHint}
+              </span>
+              <input id="symbol" name="symbol" type="text" autocomplete="off" autocapitalize="characters" maxlength={8} value={query.symbol ?? ""} aria-describedby="symbol-hint" required />
             </div>
             <div>
               <label for="number">{w.numberLabel}</label>

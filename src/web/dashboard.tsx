@@ -5,6 +5,7 @@
  */
 import type { FC } from "hono/jsx";
 import { formatMoney, WORDS, type Lang } from "./i18n.js";
+import { ScrollRegion } from "./layout.js";
 import { OfficerLayout, OpenByCode, type OfficerView } from "./officer.js";
 
 export interface TotalsRow {
@@ -146,7 +147,7 @@ const BarsChart: FC<{ id: string; title: string; rows: { label: string; value: s
 const Table: FC<{ caption: string; head: string; rows: TotalsRow[]; lang: Lang; labels?: Map<string, string> }> = ({ caption, head, rows, lang, labels }) => {
   const w = WORDS[lang];
   return (
-    <div class="scroll">
+    <ScrollRegion label={caption}>
       <table>
         <caption>{caption}</caption>
         <thead>
@@ -174,7 +175,7 @@ const Table: FC<{ caption: string; head: string; rows: TotalsRow[]; lang: Lang; 
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 };
 

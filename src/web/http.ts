@@ -52,3 +52,8 @@ export function switchHref(c: Context<AppEnv>, lang: Lang, path?: string): strin
   params.set("lang", lang === "vi" ? "en" : "vi");
   return `${path ?? url.pathname}?${params}`;
 }
+
+/** HOADON_PUBLIC_URL, else this request's origin: the base of the URL the pages' QR codes hold. */
+export function publicBaseOf(c: Context<AppEnv>): string {
+  return c.get("services").publicUrl ?? new URL("/", c.req.url).href;
+}

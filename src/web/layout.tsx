@@ -65,3 +65,14 @@ export const Layout: FC<PageProps> = ({ lang, title, switchHref, nav, home = "/"
     </html>
   );
 };
+
+/**
+ * A table that may scroll sideways on a phone: the box itself takes the keyboard focus (so its
+ * hidden columns can be reached with the arrow keys) and is named by its label. A group, not a
+ * region: the section around it is already the landmark of that name.
+ */
+export const ScrollRegion: FC<{ label: string; children?: Child }> = ({ label, children }) => (
+  <div class="scroll" tabindex={0} role="group" aria-label={label}>
+    {children}
+  </div>
+);

@@ -3,10 +3,10 @@
  * its XML and history, and the dashboard of totals (charts.tsx). Server-rendered, no script.
  */
 import type { Child, FC } from "hono/jsx";
-import { buildQrPayload } from "../domain/qr.js";
+import { buyerCheckUrl } from "../domain/qr.js";
 import type { InvoiceEvent, InvoiceStatus, InvoiceSummary, Seller } from "../storage/store.js";
 import { formatDate, formatInstant, formatMoney, WORDS, type Lang } from "./i18n.js";
-import { Layout } from "./layout.js";
+import { Layout, ScrollRegion } from "./layout.js";
 import { qrDataUrl } from "./qr-image.js";
 
 /** Who is signed in, and the token every form that changes something must carry. */
@@ -88,9 +88,10 @@ export const OpenByCode: FC<{ lang: Lang }> = ({ lang }) => {
   );
 };
 
-export const DetailPage: FC<{ v: OfficerView; inv: InvoiceSummary; seller: Seller | null; history: InvoiceEvent[] }> = ({ v, inv, seller, history }) => {
+/** The invoice's facts, its QR (the buyer's check of this code, as the buyer's page shows it), the XML and the history. */
+export const DetailPage: FC<{ v: OfficerView; inv: InvoiceSummary; seller: Seller | null; history: InvoiceEvent[]; publicBase: string }> = ({ v, inv, seller, history, publicBase }) => {
   const w = WORDS[v.lang];
-  const qr = buildQrPayload(inv);
+  const qr = buyerCheckUrl(publicBase, inv.code);
   return (
     <OfficerLayout v={v} title={`${w.detail} ${inv.code}`}>
       <h1>{w.detail}</h1>
@@ -132,11 +133,9 @@ export const DetailPage: FC<{ v: OfficerView; inv: InvoiceSummary; seller: Selle
               {inv.currency !== "VND" ? <span class="hint">{w.currencyNote(inv.currency)}</span> : null}
             </dd>
           </dl>
-          {qr ? (
-            <div class="qr">
-              <img src={qrDataUrl(qr)} alt={w.qrAlt(inv.code)} width="192" height="192" />
-            </div>
-          ) : null}
+          <div class="qr">
+            <img src={qrDataUrl(qr)} alt={w.qrAlt(inv.code)} width="192" height="192" />
+          </div>
         </div>
         <a class="button" href={`/officer/invoices/${inv.code}/xml`} download={`${inv.code}.xml`}>
           {w.downloadXml}
@@ -144,7 +143,7 @@ export const DetailPage: FC<{ v: OfficerView; inv: InvoiceSummary; seller: Selle
       </section>
       <section class="card" aria-labelledby="history-title">
         <h2 id="history-title">{w.history}</h2>
-        <div class="scroll">
+        <ScrollRegion label={w.history}>
           <table>
             <thead>
               <tr>
@@ -169,7 +168,7 @@ export const DetailPage: FC<{ v: OfficerView; inv: InvoiceSummary; seller: Selle
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       </section>
     </OfficerLayout>
   );
@@ -251,7 +250,7 @@ export const SearchPage: FC<{ v: OfficerView; q: SearchForm; items: InvoiceSumma
           {items.length === 0 ? (
             <p>{w.noResults}</p>
           ) : (
-            <div class="scroll">
+            <ScrollRegion label={w.results}>
               <table>
                 <thead>
                   <tr>
@@ -286,7 +285,7 @@ export const SearchPage: FC<{ v: OfficerView; q: SearchForm; items: InvoiceSumma
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollRegion>
           )}
           {next ? (
             <p>

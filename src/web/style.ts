@@ -59,7 +59,7 @@ table{border-collapse:collapse;width:100%;background:#fff}
 caption{text-align:left;font-weight:600;padding:.5rem 0}
 th,td{text-align:left;padding:.45rem .5rem;border-bottom:1px solid #d0d5dc;vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.scroll{overflow-x:auto}
+.scroll{overflow-x:auto}.scroll:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}
 .chart{width:100%;height:auto;display:block}
 .chart text{font-size:11px;fill:#1a1a1a}
 .chart .axis{stroke:#6b7280;stroke-width:1}

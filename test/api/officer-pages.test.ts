@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret } from "../../src/auth.js";
 import { PAGE_CSP } from "../../src/web/http.js";
 import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { readPageQr } from "../helpers/qr-read.js";
 import { expectIssued } from "../helpers/refusal.js";
 
 let h: Harness;
@@ -15,7 +16,7 @@ let officerToken: string;
 let now = new Date();
 
 beforeAll(async () => {
-  h = await startHarness({ clock: () => now, rateLimits: { trustProxyHops: 1 } });
+  h = await startHarness({ clock: () => now, rateLimits: { trustProxyHops: 1 }, publicUrl: "https://hoadon.example.vn/" });
   s = await h.seller();
   const r = await h.call("POST", "/v1/officers", { name: "Nguyễn Thị Kiểm Tra", taxOffice: "Cục Thuế TP Hà Nội" });
   officerToken = ((await r.json()) as { token: string }).token;
@@ -125,6 +126,14 @@ describe("the invoice detail", () => {
     expect(await x.text()).toBe(xml);
   });
 
+  it("shows a QR of the public buyer check of the code, and tables that scroll as keyboard-reachable named regions", async () => {
+    const { code } = await expectIssued(h, s.invoice(), s.apiKey);
+    const { id } = await signIn();
+    const html = await (await h.app.request(`/officer/invoices/${code}`, withSession(id))).text();
+    expect(readPageQr(html)).toBe(`https://hoadon.example.vn/?code=${code}`);
+    expect(html).toContain('<div class="scroll" tabindex="0" role="group" aria-label="Lịch sử">');
+  });
+
   it("opens an invoice typed into the code box, and says when there is none", async () => {
     const { code } = await expectIssued(h, s.invoice(), s.apiKey);
     const { id } = await signIn();
@@ -164,6 +173,10 @@ describe("search and dashboard", () => {
     const html = await (await h.app.request("/officer/invoices?lang=en&status=lost&from=2026-02-30", withSession(id))).text();
     expect(html).toContain("The request was not valid.");
     expect(html).not.toContain("<table>");
+    // In Vietnamese, the filter is named by its Vietnamese label, nothing English.
+    const vi = await (await h.app.request("/officer/invoices?seller=12", withSession(id))).text();
+    expect(vi).toContain("Yêu cầu không hợp lệ. Vui lòng thử lại. Mã số thuế người bán: 12");
+    expect(vi).not.toMatch(/seller: 12/);
   });
 
   it("draws revenue and tax by month, tax by rate and top sellers for a period", async () => {

@@ -6,13 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAGE_CSP } from "../../src/web/http.js";
 import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { nextNumber, todayGmt7 } from "../helpers/invoice.js";
+import { readPageQr } from "../helpers/qr-read.js";
 import { expectIssued } from "../helpers/refusal.js";
 
 let h: Harness;
 let s: TestSeller;
+const PUBLIC = "https://hoadon.example.vn/tra-cuu/";
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ publicUrl: PUBLIC });
   s = await h.seller();
 });
 afterAll(async () => h?.close());
@@ -87,6 +89,137 @@ describe("GET /", () => {
     const { html } = await page(`/?lang=en&code=${code}`);
     expect(html).toContain("Genuine invoice");
     expect(html).toContain("Cancelled: genuine but no longer valid.");
+  });
+});
+
+/** The text of <main>, tags out. */
+const mainText = (html: string) =>
+  html
+    .slice(html.indexOf("<main"), html.indexOf("</main>"))
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&[a-z#0-9]+;/g, " ");
+/** English words a Vietnamese page must not show (technical messages leaking through). */
+const ENGLISH = /\b(the|is|was|not|does|of|and|invoice|signature|code|data|valid|error|digest|certificate|found|with)\b/i;
+/** The result section of a page (up to the first lookup form). */
+const resultOf = (html: string) => html.slice(html.indexOf('aria-labelledby="result-title"'), html.indexOf('aria-labelledby="by-code"'));
+
+describe("the QR a phone camera can use", () => {
+  it("encodes the public buyer check with the code (HOADON_PUBLIC_URL), and that URL opens the verdict", async () => {
+    const { code } = await expectIssued(h, s.invoice(), s.apiKey);
+    const { html } = await page(`/?code=${code}`);
+    const url = readPageQr(html, 'aria-labelledby="result-title"');
+    expect(url).toBe(`${PUBLIC}?code=${code}`);
+    // What the camera opens, as the service sees it behind the public URL's path.
+    const opened = await page(`/${new URL(url).search}`);
+    expect(resultOf(opened.html)).toContain("Hóa đơn thật");
+    expect(resultOf(opened.html)).toContain(code);
+  });
+
+  it("uses the request's own origin when HOADON_PUBLIC_URL is unset", async () => {
+    const { code } = await expectIssued(h, s.invoice(), s.apiKey);
+    const services = h.services as { publicUrl?: string };
+    delete services.publicUrl;
+    try {
+      const html = await (await h.app.request(`http://127.0.0.1:8080/?code=${code}`)).text();
+      expect(readPageQr(html, 'aria-labelledby="result-title"')).toBe(`http://127.0.0.1:8080/?code=${code}`);
+    } finally {
+      services.publicUrl = PUBLIC;
+    }
+  });
+
+  it("finds the invoice from the DLQRCode data of the XML pasted into the code box, and from the QR's URL", async () => {
+    const number = nextNumber();
+    const { code, xml } = await expectIssued(h, s.invoice({ number }), s.apiKey);
+    const dlqr = /<DLQRCode>([^<]*)<\/DLQRCode>/.exec(xml)![1]!;
+    const byData = await page(`/?code=${encodeURIComponent(dlqr)}`);
+    expect(resultOf(byData.html)).toContain("Hóa đơn thật");
+    expect(resultOf(byData.html)).toContain(code);
+    const byUrl = await page(`/?code=${encodeURIComponent(`${PUBLIC}?code=${code.toLowerCase()}`)}`);
+    expect(resultOf(byUrl.html)).toContain(code);
+    // A broken checksum is said in words, not looked up.
+    const broken = dlqr.slice(0, -1) + (dlqr.endsWith("0") ? "1" : "0");
+    const bad = await page(`/?code=${encodeURIComponent(broken)}`);
+    expect(bad.html).toContain("Nội dung mã QR không đọc được");
+    expect(bad.html).toContain('aria-invalid="true"');
+    // The pasted data is shown back as it was typed.
+    expect(bad.html).toContain(`value="${broken}"`);
+  });
+});
+
+describe("the verdict", () => {
+  it("headlines a cancelled invoice as cancelled, with its status said once", async () => {
+    const { code } = await expectIssued(h, s.invoice(), s.apiKey);
+    expect((await h.call("POST", `/v1/invoices/${code}/cancellation`, { reason: "Sai thông tin" }, s.apiKey)).status).toBe(200);
+    const vi = resultOf((await page(`/?code=${code}`)).html);
+    expect(/<h2 id="result-title">[\s\S]*?<\/h2>/.exec(vi)![0]).toContain("Hóa đơn thật nhưng đã bị hủy, không còn giá trị");
+    expect(vi).toContain('class="verdict warn"');
+    expect(vi.match(/Đã bị hủy: hóa đơn thật nhưng không còn giá trị\./g)).toHaveLength(1);
+    expect(vi.match(/Trạng thái/g)).toHaveLength(1);
+    const en = resultOf((await page(`/?lang=en&code=${code}`)).html);
+    expect(/<h2 id="result-title">[\s\S]*?<\/h2>/.exec(en)![0]).toContain("Genuine invoice but cancelled");
+    expect(en.match(/Status/g)).toHaveLength(1);
+  });
+
+  it("headlines a replaced invoice as replaced, and its replacement as genuine", async () => {
+    const number = nextNumber();
+    const { code } = await expectIssued(h, s.invoice({ number }), s.apiKey);
+    const { code: newCode } = await expectIssued(h, s.invoice({ related: { kind: 1, form: "1", symbol: symbol(), number, issueDate: todayGmt7() } }), s.apiKey);
+    const old = resultOf((await page(`/?code=${code}`)).html);
+    expect(/<h2 id="result-title">[\s\S]*?<\/h2>/.exec(old)![0]).toContain("Hóa đơn thật nhưng đã bị thay thế");
+    expect(old.match(/Trạng thái/g)).toHaveLength(1);
+    const fresh = resultOf((await page(`/?code=${newCode}`)).html);
+    expect(/<h2 id="result-title">[\s\S]*?<\/h2>/.exec(fresh)![0]).toMatch(/Hóa đơn thật\s*<\/h2>/);
+    expect(fresh).toContain('class="verdict ok"');
+  });
+
+  it("headlines an uploaded file of a cancelled invoice as cancelled too", async () => {
+    const { code, xml } = await expectIssued(h, s.invoice(), s.apiKey);
+    expect((await h.call("POST", `/v1/invoices/${code}/cancellation`, { reason: "Lập trùng" }, s.apiKey)).status).toBe(200);
+    const html = resultOf((await upload(xml)).html);
+    expect(/<h2 id="result-title">[\s\S]*?<\/h2>/.exec(html)![0]).toContain("đã bị hủy");
+    expect(html.match(/Trạng thái/g)).toHaveLength(1);
+  });
+});
+
+describe("the symbol as printed", () => {
+  it("accepts form and symbol together (1C26TAA), with the form box empty or the same", async () => {
+    const number = nextNumber();
+    await expectIssued(h, s.invoice({ number }), s.apiKey);
+    for (const q of [`form=&symbol=1${symbol()}`, `symbol=1${symbol().toLowerCase()}`, `form=1&symbol=1${symbol()}`]) {
+      const { html } = await page(`/?seller=${s.taxCode}&${q}&number=${number}&total=3520000`);
+      expect(resultOf(html), q).toContain("Hóa đơn thật");
+    }
+  });
+
+  it("says so when the form typed differs from the one printed before the symbol", async () => {
+    const { html } = await page(`/?seller=${s.taxCode}&form=2&symbol=1${symbol()}&number=1&total=3520000`);
+    expect(html).toContain("Mẫu số không khớp");
+    expect(html).not.toContain('id="result-title"');
+  });
+});
+
+describe("Vietnamese pages carry no English", () => {
+  it("names a tampered file's failing checks in Vietnamese only", async () => {
+    const { xml } = await expectIssued(h, s.invoice(), s.apiKey);
+    const { html } = await upload(xml.replace(/<TgTTTBSo>[^<]*<\/TgTTTBSo>/, "<TgTTTBSo>9520000</TgTTTBSo>"));
+    expect(html).toContain("Không đạt");
+    expect(mainText(html)).not.toMatch(ENGLISH);
+    expect(html).not.toContain('lang="en">(');
+  });
+
+  it("says in Vietnamese why a file cannot be read", async () => {
+    const { html } = await upload("<HDon><DLHDon>");
+    expect(html).toContain("Không đọc được tệp");
+    expect(mainText(html)).not.toMatch(ENGLISH);
+    // English keeps the technical reason.
+    expect((await upload("<HDon><DLHDon>", "en")).html).toMatch(/The file cannot be read[\s\S]*class="hint"/);
+  });
+
+  it("shows a found invoice, a made-up code and a bad input without English words", async () => {
+    const { code } = await expectIssued(h, s.invoice(), s.apiKey);
+    for (const path of [`/?code=${code}`, "/?code=00B7ED1EE40D31479DAE6D8235E8549FB3", "/?code=123", `/?seller=${s.taxCode}&symbol=X`]) {
+      expect(mainText((await page(path)).html), path).not.toMatch(ENGLISH);
+    }
   });
 });
 

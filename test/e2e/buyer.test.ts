@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestSeller } from "../helpers/app.js";
 import { nextNumber, todayGmt7 } from "../helpers/invoice.js";
+import { readSvgQr } from "../helpers/qr-read.js";
 import { expectIssued } from "../helpers/refusal.js";
 import { expectAccessible, newPage, shot, startRig, type Rig } from "./browser.js";
 
@@ -81,6 +82,43 @@ describe("the buyer's lookup on a phone", () => {
     expect(await page.locator(".verdict h2").textContent()).toContain("Genuine invoice");
     expect(await page.locator("dl.facts").textContent()).toContain(s.taxCode);
     await shot(page, "buyer-by-details-en");
+    await expectAccessible(page);
+    await context.close();
+  });
+
+  it("opens the verdict from the URL the page's QR holds, as a phone camera would", async () => {
+    const { code } = await issue();
+    const { context, page } = await newPage(rig);
+    await page.goto(`/?code=${code}`);
+    const src = (await page.locator(".qr img").getAttribute("src"))!;
+    const url = readSvgQr(Buffer.from(src.slice(src.indexOf(",") + 1), "base64").toString("utf8"));
+    expect(url).toBe(`${rig.base}/?code=${code}`);
+    // A fresh context: nothing typed, nothing remembered.
+    const phone = await newPage(rig);
+    await phone.page.goto(url);
+    expect(await phone.page.locator(".verdict h2").textContent()).toContain("Hóa đơn thật");
+    expect(await phone.page.locator("dl.facts").textContent()).toContain(code);
+    await shot(phone.page, "buyer-scanned-qr");
+    await expectAccessible(phone.page);
+    await phone.context.close();
+    await context.close();
+  });
+
+  it("headlines a cancelled invoice as cancelled, and takes the symbol as printed (1C26TAA) with the form box empty", async () => {
+    const { code, number } = await issue();
+    expect((await rig.h.call("POST", `/v1/invoices/${code}/cancellation`, { reason: "Sai thông tin" }, s.apiKey)).status).toBe(200);
+    const { context, page } = await newPage(rig);
+    await page.goto("/");
+    await page.getByLabel("Mã số thuế người bán").fill(s.taxCode);
+    await page.getByLabel("Ký hiệu").fill(`1C${todayGmt7().slice(2, 4)}TAA`);
+    await page.getByLabel("Số hóa đơn").fill(String(number));
+    await page.getByLabel("Tổng tiền thanh toán (đồng)").fill("3.520.000");
+    await page.locator("#by-details + form button[type=submit]").click();
+    await page.waitForURL(/seller=/);
+    expect(await page.locator(".verdict").getAttribute("class")).toContain("warn");
+    expect(await page.locator(".verdict h2").textContent()).toContain("Hóa đơn thật nhưng đã bị hủy");
+    expect(await page.locator("main").textContent()).not.toMatch(/\b(the|invoice|signature|not)\b/i);
+    await shot(page, "buyer-cancelled-by-printed-symbol");
     await expectAccessible(page);
     await context.close();
   });

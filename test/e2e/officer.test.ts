@@ -6,7 +6,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestSeller } from "../helpers/app.js";
 import { expectIssued } from "../helpers/refusal.js";
-import { expectAccessible, newPage, shot, startRig, type Rig } from "./browser.js";
+import { expectAccessible, newPage, PHONE, shot, startRig, type Rig } from "./browser.js";
 
 const DESKTOP = { width: 1280, height: 900 };
 
@@ -122,5 +122,31 @@ describe("the officer", () => {
     await expectAccessible(page);
     await context.close();
   });
-});
 
+  it("works on a phone too: the dashboard, a search and an invoice's detail pass axe-core at 390 px", async () => {
+    const seller = await rig.h.seller();
+    await expectIssued(rig.h, seller.invoice({ lines: [{ name: "Dịch vụ tư vấn", quantity: 1, unitPrice: 900_000_000, taxRate: "8%" }] }), seller.apiKey);
+    const { code } = await expectIssued(rig.h, seller.invoice(), seller.apiKey);
+    expect((await rig.h.call("POST", `/v1/invoices/${code}/cancellation`, { reason: "Lập trùng với hóa đơn đã gửi" }, seller.apiKey)).status).toBe(200);
+    const { context, page } = await newPage(rig, PHONE);
+    await signIn(page);
+    const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+    await page.goto(`/officer?from=${today.slice(0, 4)}-01-01&to=${today}`);
+    expect(await page.locator("section[aria-labelledby=sellers-title] tbody").textContent()).toContain(seller.taxCode);
+    await shot(page, "officer-dashboard-phone");
+    await expectAccessible(page);
+    await page.goto(`/officer/invoices?seller=${seller.taxCode}`);
+    expect(await page.locator("section[aria-labelledby=results-title] tbody tr").count()).toBe(2);
+    await shot(page, "officer-search-phone");
+    await expectAccessible(page);
+    await page.goto(`/officer/invoices/${code}`);
+    expect(await page.locator("table").textContent()).toContain("Hủy");
+    // The history table scrolls sideways: its region takes the keyboard focus.
+    const region = page.locator("div.scroll[role=group]").first();
+    await region.focus();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Lịch sử");
+    await shot(page, "officer-invoice-detail-phone");
+    await expectAccessible(page);
+    await context.close();
+  });
+});

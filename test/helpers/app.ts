@@ -55,6 +55,8 @@ export interface HarnessOptions {
   rateLimits?: Partial<RateLimitSettings>;
   /** Logger, metrics, /metrics token, assets (default: request logs discarded). */
   app?: AppOptions;
+  /** HOADON_PUBLIC_URL (normalized, ending in "/"). */
+  publicUrl?: string;
 }
 
 /** Builds the harness (call in beforeAll; PGlite takes seconds to start). */
@@ -72,6 +74,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     allowSha1: opts.allowSha1 ?? false,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
+    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
   });
   const app = buildApp(services, { logger: silentLogger, logError: (e) => console.error(e), ...opts.app });
 

@@ -113,6 +113,21 @@ describe("invalid settings stop start-up with one line naming the setting", () =
   });
 });
 
+describe("HOADON_PUBLIC_URL", () => {
+  it("takes an http(s) base URL, ending it in / so that ?code= can follow", () => {
+    expect(loadConfig({}).HOADON_PUBLIC_URL).toBeUndefined();
+    expect(loadConfig({ HOADON_PUBLIC_URL: "https://hoadon.example.vn" }).HOADON_PUBLIC_URL).toBe("https://hoadon.example.vn/");
+    expect(loadConfig({ HOADON_PUBLIC_URL: "https://example.vn/tra-cuu" }).HOADON_PUBLIC_URL).toBe("https://example.vn/tra-cuu/");
+    expect(loadConfig({ HOADON_PUBLIC_URL: "http://127.0.0.1:8080/" }).HOADON_PUBLIC_URL).toBe("http://127.0.0.1:8080/");
+  });
+
+  it("refuses anything else with one line naming it", () => {
+    for (const bad of ["hoadon.example.vn", "ftp://example.vn/", "https://example.vn/?x=1", "https://example.vn/#top", "https://u:p@example.vn/", "javascript:alert(1)"]) {
+      expectOneLineNaming(configError({ HOADON_PUBLIC_URL: bad }), "HOADON_PUBLIC_URL");
+    }
+  });
+});
+
 describe("valid settings", () => {
   it("parses PORT and HOST", () => {
     expect(loadConfig({ PORT: "3000", HOST: "0.0.0.0" })).toMatchObject({ PORT: 3000, HOST: "0.0.0.0" });

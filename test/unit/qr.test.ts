@@ -3,7 +3,7 @@
  * the QR image drawn from it.
  */
 import { describe, expect, it } from "vitest";
-import { buildQrPayload, crc16, parseQrPayload, QR_GUID, type QrInvoice } from "../../src/domain/qr.js";
+import { buildQrPayload, buyerCheckUrl, crc16, parseQrPayload, publicBase, QR_GUID, readPastedCode, type QrInvoice } from "../../src/domain/qr.js";
 import { qrDataUrl, qrMatrix, qrSvg } from "../../src/web/qr-image.js";
 
 const invoice: QrInvoice = { sellerTaxCode: "0100000010", form: "1", symbol: "C26TAA", number: 42, issueDate: "2026-11-20", totalPayable: "3790000" };
@@ -120,5 +120,24 @@ describe("the QR image", () => {
     expect(svg).toContain(`viewBox="0 0 ${n + 8} ${n + 8}"`);
     expect(svg).not.toMatch(/<script|on\w+=/i);
     expect(qrDataUrl(p)).toBe(`data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")}`);
+  });
+});
+
+describe("the pages' QR: the buyer's check", () => {
+  const code = "0A3F9C2B7D11E04A5B6C7D8E9F00112233";
+
+  it("is the public base URL with the code", () => {
+    expect(buyerCheckUrl("https://hoadon.example.vn/tra-cuu/", code)).toBe(`https://hoadon.example.vn/tra-cuu/?code=${code}`);
+    expect(publicBase("https://hoadon.example.vn/tra-cuu")).toBe("https://hoadon.example.vn/tra-cuu/");
+    expect(publicBase("https://hoadon.example.vn/?a")).toBeNull();
+  });
+
+  it("reads back what a buyer pastes: the code, the URL of the QR, or the DLQRCode data", () => {
+    expect(readPastedCode(` ${code.toLowerCase().slice(0, 10)} ${code.slice(10).toLowerCase()} `)).toEqual({ code });
+    expect(readPastedCode(buyerCheckUrl("https://hoadon.example.vn/", code.toLowerCase()))).toEqual({ code });
+    expect(readPastedCode(buildQrPayload(invoice)!)).toEqual({ invoice });
+    expect(readPastedCode("https://hoadon.example.vn/")).toBeNull();
+    const broken = buildQrPayload(invoice)!.replace("VN.GDT.HDDT", "VN.GDT.HDDX");
+    expect(readPastedCode(broken)).toMatchObject({ badQr: expect.stringContaining("CRC") });
   });
 });
