@@ -22,6 +22,7 @@ OWNED=(
   root-ca.pem root-ca.key issuing-ca.pem issuing-ca.key trust-anchors.pem intermediates.pem
   seller-0100000010-rsa.pem seller-0100000010-rsa.key
   seller-0310000024-ec.pem seller-0310000024-ec.key
+  seller-0100000010-ec.pem seller-0100000010-ec.key
   seller-0100000010-expired.pem seller-0100000010-expired.key
   seller-0100000010-notyet.pem seller-0100000010-notyet.key
   seller-0100000010-nokeyusage.pem seller-0100000010-nokeyusage.key
@@ -164,6 +165,10 @@ issue issuing issuing-ca "$OUT/seller-0100000010-rsa.key" "$(seller_subj "$SELLE
 genkey "$OUT/seller-0310000024-ec.key" ec
 issue issuing issuing-ca "$OUT/seller-0310000024-ec.key" "$(seller_subj "$SELLER_24" MST:0310000024)" \
   ext_seller "$START" "$END" "$OUT/seller-0310000024-ec.pem"
+# Seller 0100000010's second key, P-256: the load tests sign with P-256 only (k6 signs RSA-2048 slowly).
+genkey "$OUT/seller-0100000010-ec.key" ec
+issue issuing issuing-ca "$OUT/seller-0100000010-ec.key" "$(seller_subj "$SELLER_10" MST:0100000010)" \
+  ext_seller "$START" "$END" "$OUT/seller-0100000010-ec.pem"
 
 # --- certificates for attack tests (all MST 0100000010, RSA-2048)
 attack() { # SUFFIX EXT START END UID
@@ -202,7 +207,7 @@ openssl crl -in "$OUT/issuing-ca.crl.pem" -outform DER -out "$OUT/issuing-ca.crl
 # --- self-checks: chains, UID in the subject, the CRL
 verify() { openssl verify -attime "$(date -u -d 2026-06-01 +%s)" "$@"; }
 verify -CAfile "$OUT/root-ca.pem" "$OUT/issuing-ca.pem" >/dev/null
-for f in seller-0100000010-rsa seller-0310000024-ec seller-0100000010-nokeyusage seller-0100000010-branch \
+for f in seller-0100000010-rsa seller-0100000010-ec seller-0310000024-ec seller-0100000010-nokeyusage seller-0100000010-branch \
   seller-0100000010-revoked seller-0100000010-ca; do
   verify -CAfile "$OUT/root-ca.pem" -untrusted "$OUT/issuing-ca.pem" "$OUT/$f.pem" >/dev/null
 done

@@ -25,18 +25,13 @@
  * there when it stops: `node --cpu-prof`), --node-options="…" (the service's Node flags; default
  * --max-semi-space-size=128, as `npm start`).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, webcrypto } from "node:crypto";
-import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { Pool } from "undici";
 import { LOAD_SELLERS, runSymbol } from "../load-tests/lib/invoice.js";
-
-const CERTS = new URL("../certs/", import.meta.url);
-const readCert = (f: string): string => readFileSync(new URL(f, CERTS), "utf8");
+import { postgresCpu, readCert, register, rssMiB, startService, treeCpu } from "./load-harness.js";
 
 interface SignerJob {
   /** Invoice indexes [from, to) step `step`, this worker's share. */
@@ -45,81 +40,6 @@ interface SignerJob {
   step: number;
   symbol: string;
   lines: number;
-}
-
-// ------------------------------------------------------------------ /proc accounting
-
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/** utime+stime (+ reaped children's cutime+cstime when `reaped`) of one process, in ms; 0 when gone. */
-function cpuOf(pid: number, reaped = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // Fields after ")": state(0) … utime(11) stime(12) cutime(13) cstime(14).
-    const own = Number(f[11]) + Number(f[12]);
-    return (reaped ? own + Number(f[13]) + Number(f[14]) : own) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-function processes(): { pid: number; ppid: number; comm: string }[] {
-  const out: { pid: number; ppid: number; comm: string }[] = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      out.push({ pid: Number(d), ppid, comm });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/**
- * CPU ms of PostgreSQL for this run: the backends connected to `database` (the service's pool keeps
- * them for the whole run) and the server-wide writers (WAL writer, checkpointer, background writer),
- * which other databases' load would inflate. Other databases' backends are left out.
- */
-function postgresCpu(database: string): number {
-  let total = 0;
-  for (const p of processes()) {
-    if (p.comm !== "postgres") continue;
-    let title = "";
-    try {
-      title = readFileSync(`/proc/${p.pid}/cmdline`, "utf8").replace(/\0/g, " ");
-    } catch {
-      continue;
-    }
-    if (/(walwriter|checkpointer|background writer)/.test(title) || new RegExp(`^postgres: \\S+: \\S+ ${database} `).test(title)) total += cpuOf(p.pid);
-  }
-  return total;
-}
-
-/** CPU ms of a process and its live descendants, with what it reaped. */
-function treeCpu(root: number): number {
-  const all = processes();
-  const tree = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of all) if (tree.has(p.ppid) && !tree.has(p.pid)) tree.add(p.pid), (grew = true);
-  }
-  let total = 0;
-  for (const pid of tree) total += cpuOf(pid, pid === root);
-  return total;
-}
-
-function rssMiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Math.round(Number(m[1]) / 1024) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 // ------------------------------------------------------------------ the crypto floor
@@ -141,69 +61,6 @@ function cryptoFloor(authorityKeyPem: string, invoice: string, rounds = 2000): {
   const sign = time(() => cryptoSign("sha256", data.subarray(0, 600), authority.asymmetricKeyType === "ec" ? { key: authority, dsaEncoding: "ieee-p1363" } : authority));
   const sha = time(() => createHash("sha256").update(data).digest());
   return { ms: verify + sign + sha, verify, sign, sha };
-}
-
-// ------------------------------------------------------------------ the service
-
-async function startService(opts: { databaseUrl: string; authority: "ec" | "rsa"; logLevel: string; port: number; adminToken: string; profileDir?: string; nodeOptions?: string; publicRateLimit?: number }): Promise<{ child: ChildProcess; dir: string; keyPem: string }> {
-  const { generateDevAuthority } = await import("../src/secrets.js");
-  const dev = await generateDevAuthority(opts.authority);
-  const dir = mkdtempSync(join(tmpdir(), "hoadon-bench-"));
-  writeFileSync(join(dir, "authority.key"), dev.keyPem);
-  writeFileSync(join(dir, "authority.pem"), dev.certPem);
-  const log = openSync(join(tmpdir(), `hoadon-bench-service-${opts.port}.log`), "w");
-  const profile = opts.profileDir ? ["--cpu-prof", "--cpu-prof-dir", opts.profileDir] : [];
-  // As `npm start` runs it (package.json), unless --node-options says otherwise.
-  const extra = (opts.nodeOptions ?? "--max-semi-space-size=128").split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...extra, ...profile, "--import", "tsx", "src/server.ts"], {
-    cwd: new URL("..", import.meta.url).pathname,
-    env: {
-      ...process.env,
-      DATABASE_URL: opts.databaseUrl,
-      PORT: String(opts.port),
-      HOADON_DATA_DIR: join(dir, "data"),
-      HOADON_ADMIN_TOKEN: opts.adminToken,
-      HOADON_SIGNING_KEY: join(dir, "authority.key"),
-      HOADON_SIGNING_CERT: join(dir, "authority.pem"),
-      HOADON_CODE_SECRET: "bench-code-secret-0123456789abcdef0123",
-      HOADON_LOG_LEVEL: opts.logLevel,
-      ...(opts.publicRateLimit === undefined ? {} : { HOADON_RATE_LIMIT_PUBLIC: String(opts.publicRateLimit) }),
-    },
-    // Its output goes to a file: an inherited stdout would keep a caller's pipe open after the bench ends.
-    stdio: ["ignore", log, log],
-  });
-  const base = `http://127.0.0.1:${opts.port}`;
-  for (let i = 0; i < 300; i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode} (its log: ${join(tmpdir(), `hoadon-bench-service-${opts.port}.log`)})`);
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) {
-        // Another service on the port would answer too: make sure ours is the one alive.
-        await new Promise((r) => setTimeout(r, 500));
-        if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}: is port ${opts.port} taken? (--port)`);
-        return { child, dir, keyPem: dev.keyPem };
-      }
-    } catch {
-      // not listening yet
-    }
-  }
-  throw new Error("the service did not become ready in 60 s");
-}
-
-async function register(base: string, adminToken: string): Promise<Record<string, string>> {
-  const keys: Record<string, string> = {};
-  const auth = { authorization: `Bearer ${adminToken}` };
-  for (const s of LOAD_SELLERS) {
-    const body = JSON.stringify({ taxCode: s.taxCode, name: `Công ty TNHH Thử tải ${s.taxCode}`, address: "1 Tràng Tiền, Hà Nội", taxOffice: "Cục Thuế TP Hà Nội", province: "Hà Nội" });
-    const seller = await fetch(`${base}/v1/sellers`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body });
-    if (seller.status !== 201 && seller.status !== 409) throw new Error(`seller ${s.taxCode}: ${seller.status} ${await seller.text()}`);
-    const cert = await fetch(`${base}/v1/sellers/${s.taxCode}/certificates`, { method: "POST", headers: { ...auth, "content-type": "application/x-pem-file" }, body: readCert(s.cert) });
-    if (cert.status !== 201 && cert.status !== 409) throw new Error(`certificate ${s.taxCode}: ${cert.status} ${await cert.text()}`);
-    const key = await fetch(`${base}/v1/sellers/${s.taxCode}/api-keys`, { method: "POST", headers: auth });
-    if (key.status !== 201) throw new Error(`api key ${s.taxCode}: ${key.status} ${await key.text()}`);
-    keys[s.taxCode] = ((await key.json()) as { key: string }).key;
-  }
-  return keys;
 }
 
 // ------------------------------------------------------------------ the run

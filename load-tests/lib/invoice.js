@@ -168,6 +168,16 @@ export function todayGmt7(now = new Date()) {
  * @returns {{ dlhdon: string, totalPayable: number }}
  */
 export function buildDlhdon(p) {
+  return dlhdonWith(p, String(p.number));
+}
+
+/**
+ * buildDlhdon with SHDon's text given apart (invoiceFactory writes a placeholder there).
+ * @param {InvoiceParams} p
+ * @param {string} numberText
+ * @returns {{ dlhdon: string, totalPayable: number }}
+ */
+function dlhdonWith(p, numberText) {
   const issueDate = p.issueDate ?? todayGmt7();
   const symbol = p.symbol ?? `C${issueDate.slice(2, 4)}TAA`;
   const n = p.lines ?? 32;
@@ -211,7 +221,7 @@ export function buildDlhdon(p) {
     el("THDon", "Hóa đơn giá trị gia tăng") +
     el("KHMSHDon", "1") +
     el("KHHDon", symbol) +
-    el("SHDon", p.number) +
+    el("SHDon", numberText) +
     el("NLap", issueDate) +
     el("DVTTe", "VND") +
     el("TGia", "1") +
@@ -243,6 +253,24 @@ export function buildDlhdon(p) {
 }
 
 /**
+ * SignedInfo's content in canonical form around its DigestValue.
+ * @param {"rsa" | "ec"} kind
+ */
+function signedInfoParts(kind) {
+  const method = kind === "rsa" ? RSA_SHA256 : ECDSA_SHA256;
+  return [
+    `<CanonicalizationMethod Algorithm="${C14N}"></CanonicalizationMethod>` +
+      `<SignatureMethod Algorithm="${method}"></SignatureMethod>` +
+      `<Reference URI="#SigningData"><Transforms><Transform Algorithm="${ENVELOPED}"></Transform><Transform Algorithm="${C14N}"></Transform></Transforms>` +
+      `<DigestMethod Algorithm="${SHA256_URI}"></DigestMethod><DigestValue>`,
+    "</DigestValue></Reference>",
+  ];
+}
+
+/** WebCrypto's ECDSA signature is r‖s (IEEE P1363), which is what XMLDSig wants. */
+const signAlgorithm = (/** @type {"rsa" | "ec"} */ kind) => (kind === "rsa" ? { name: "RSASSA-PKCS1-v1_5" } : { name: "ECDSA", hash: "SHA-256" });
+
+/**
  * A complete seller-signed HDon, ready for POST /v1/invoices.
  * @param {SubtleCrypto} subtle
  * @param {SellerKey} key
@@ -252,17 +280,11 @@ export function buildDlhdon(p) {
 export async function signedInvoice(subtle, key, p) {
   const { dlhdon } = buildDlhdon(p);
   const digest = base64(new Uint8Array(await subtle.digest("SHA-256", utf8(dlhdon))));
-  const method = key.kind === "rsa" ? RSA_SHA256 : ECDSA_SHA256;
-  // SignedInfo's content in canonical form; canonically its start tag carries the inherited xmlns.
-  const inner =
-    `<CanonicalizationMethod Algorithm="${C14N}"></CanonicalizationMethod>` +
-    `<SignatureMethod Algorithm="${method}"></SignatureMethod>` +
-    `<Reference URI="#SigningData"><Transforms><Transform Algorithm="${ENVELOPED}"></Transform><Transform Algorithm="${C14N}"></Transform></Transforms>` +
-    `<DigestMethod Algorithm="${SHA256_URI}"></DigestMethod><DigestValue>${digest}</DigestValue></Reference>`;
+  const [head, tail] = signedInfoParts(key.kind);
+  const inner = head + digest + tail;
+  // Canonically SignedInfo's start tag carries the xmlns it inherits from Signature.
   const canonicalSignedInfo = `<SignedInfo xmlns="${DSIG_NS}">${inner}</SignedInfo>`;
-  // WebCrypto's ECDSA signature is r‖s (IEEE P1363), which is what XMLDSig wants.
-  const algorithm = key.kind === "rsa" ? { name: "RSASSA-PKCS1-v1_5" } : { name: "ECDSA", hash: "SHA-256" };
-  const value = base64(new Uint8Array(await subtle.sign(algorithm, key.privateKey, utf8(canonicalSignedInfo))));
+  const value = base64(new Uint8Array(await subtle.sign(signAlgorithm(key.kind), key.privateKey, utf8(canonicalSignedInfo))));
   return (
     "<HDon>" +
     dlhdon +
@@ -274,9 +296,97 @@ export async function signedInvoice(subtle, key, p) {
   );
 }
 
-/** The two sellers of certs/ the load tests register and sign as. */
+const b64Length = (/** @type {number} */ n) => 4 * Math.ceil(n / 3);
+
+/**
+ * @typedef {object} InvoiceFactory
+ * @property {(number: number) => Promise<Uint8Array<ArrayBuffer>>} invoice the signed HDon of
+ *   invoice `number` (1 … 99,999,999) as UTF-8 bytes, the whole buffer: post `bytes.buffer`
+ */
+
+/**
+ * @typedef {object} FactoryNatives what k6 does natively and faster than its JavaScript
+ * @property {(s: string) => Uint8Array} [encode] UTF-8 encoder of the fixed parts (default utf8,
+ *   which costs k6 ≈ 15 ms for an invoice's 6 KB: once per VU and seller, but per VU)
+ * @property {(bytes: Uint8Array<ArrayBuffer>) => string | Promise<string>} [sha256Base64] base64 of
+ *   SHA-256 of the whole buffer (default crypto.subtle.digest; k6/crypto's synchronous sha256 costs
+ *   k6 a fifth of that)
+ * @property {(bytes: Uint8Array<ArrayBuffer>) => string} [base64] base64 of the whole buffer (default base64)
+ */
+
+/**
+ * The generator of the load tests: signedInvoice's invoices at the cost of one SHA-256 and one
+ * signature each. Everything but SHDon is fixed per factory (the amounts are those of `p.seed`,
+ * default 1), so the UTF-8 bytes of the invoice around SHDon, the DigestValue and the
+ * SignatureValue are encoded once; an invoice is DLHDon's bytes (already canonical) copied with
+ * SHDon's digits written in and digested, canonical SignedInfo's bytes with the digest written in
+ * and signed, and the whole copied together (the base64 texts are encoded by `natives.encode` too). For the same parameters, `invoice(n)` is byte for
+ * byte `signedInvoice(…, { ...p, number: n, seed })` (whose ECDSA signatures differ only by their
+ * randomness). k6 runs byte loops slowly (≈ 0.3 µs a byte), so no loop here runs over more than
+ * the 44 characters of a digest or the 64 to 256 bytes of a signature.
+ * @param {SubtleCrypto} subtle
+ * @param {SellerKey} key
+ * @param {Omit<InvoiceParams, "number">} p
+ * @param {FactoryNatives} [natives]
+ * @returns {Promise<InvoiceFactory>}
+ */
+export async function invoiceFactory(subtle, key, p, natives = {}) {
+  const encode = natives.encode ?? utf8;
+  const sha256Base64 = natives.sha256Base64 ?? (async (/** @type {Uint8Array<ArrayBuffer>} */ b) => base64(new Uint8Array(await subtle.digest("SHA-256", b))));
+  const toBase64 = natives.base64 ?? base64;
+  const MARK = "\u0001"; // never in an invoice: a control character XML 1.0 forbids
+  const { dlhdon } = dlhdonWith({ ...p, number: 0, seed: p.seed ?? 1 }, MARK);
+  const [before, after] = /** @type {[string, string]} */ (dlhdon.split(MARK));
+  const [head, tail] = signedInfoParts(key.kind);
+  const algorithm = signAlgorithm(key.kind);
+  // The signature's length is fixed per key (64 bytes r‖s for P-256, the modulus for RSA).
+  const sigLength = b64Length(new Uint8Array(await subtle.sign(algorithm, key.privateKey, new Uint8Array(1))).length);
+  const DIGEST = 44; // base64 of 32 bytes
+  const hdon = encode("<HDon>");
+  const dlA = encode(before);
+  const dlB = encode(after);
+  const partB = encode(`<DSCKS><NBan><Signature xmlns="${DSIG_NS}"><SignedInfo>` + head);
+  const partC = encode(tail + "</SignedInfo><SignatureValue>");
+  const partD = encode(`</SignatureValue><KeyInfo><X509Data><X509Certificate>${key.certBase64}</X509Certificate></X509Data></KeyInfo></Signature></NBan></DSCKS></HDon>`);
+  const siHead = encode(`<SignedInfo xmlns="${DSIG_NS}">` + head);
+  const siTail = encode(tail + "</SignedInfo>");
+  const signedInfo = new Uint8Array(siHead.length + DIGEST + siTail.length);
+  signedInfo.set(siHead, 0);
+  signedInfo.set(siTail, siHead.length + DIGEST);
+  return {
+    async invoice(number) {
+      const digits = encode(String(number));
+      const dl = new Uint8Array(dlA.length + digits.length + dlB.length);
+      dl.set(dlA, 0);
+      dl.set(digits, dlA.length);
+      dl.set(dlB, dlA.length + digits.length);
+      const digest = encode(await sha256Base64(dl));
+      const si = signedInfo.slice(); // a copy per invoice: concurrent calls share the factory
+      si.set(digest, siHead.length);
+      const sig = encode(toBase64(new Uint8Array(await subtle.sign(algorithm, key.privateKey, si))));
+      const out = new Uint8Array(hdon.length + dl.length + partB.length + DIGEST + partC.length + sigLength + partD.length);
+      let at = 0;
+      out.set(hdon, at);
+      out.set(dl, (at += hdon.length));
+      out.set(partB, (at += dl.length));
+      out.set(digest, (at += partB.length));
+      out.set(partC, (at += DIGEST));
+      out.set(sig, (at += partC.length));
+      out.set(partD, at + sigLength);
+      return out;
+    },
+  };
+}
+
+/** The two sellers of certs/ the Node bench registers and signs as (RSA-2048 and P-256). */
 export const LOAD_SELLERS = [
   { taxCode: "0100000010", kind: /** @type {const} */ ("rsa"), key: "seller-0100000010-rsa.key", cert: "seller-0100000010-rsa.pem", buyer: "0310000024" },
+  { taxCode: "0310000024", kind: /** @type {const} */ ("ec"), key: "seller-0310000024-ec.key", cert: "seller-0310000024-ec.pem", buyer: "0100000010" },
+];
+
+/** The sellers k6 signs as: both with P-256 keys (the cheapest signature for the generator). */
+export const K6_SELLERS = [
+  { taxCode: "0100000010", kind: /** @type {const} */ ("ec"), key: "seller-0100000010-ec.key", cert: "seller-0100000010-ec.pem", buyer: "0310000024" },
   { taxCode: "0310000024", kind: /** @type {const} */ ("ec"), key: "seller-0310000024-ec.key", cert: "seller-0310000024-ec.pem", buyer: "0100000010" },
 ];
 

@@ -1,0 +1,146 @@
+/**
+ * `npm run load`: a k6 script of load-tests/ against the service on PostgreSQL, with the CPU
+ * accounting of `npm run bench`. Starts the service as `npm start` runs it on DATABASE_URL (a data
+ * directory of its own, a development P-256 authority key, scripts/load-harness.ts), runs
+ * `k6 run` with BASE_URL and ADMIN_TOKEN, and reads from /proc the CPU of the service's process
+ * tree, of PostgreSQL (this database's backends and the server-wide writers) and of k6 itself;
+ * it divides them by the invoices k6 counted as issued (its `invoices_issued` counter). Every
+ * --sample seconds it notes the load average and the CPU so far (a CSV with --timeline). Its exit
+ * code is k6's: non-zero when a threshold failed.
+ *
+ *   createdb -h 127.0.0.1 -U postgres hoadon_k6
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/hoadon_k6 npm run load -- --script load-tests/submit.js -- -e RATE=500 -e DURATION=1m
+ *
+ * Options: --script FILE (default load-tests/submit.js), --k6 PATH (default k6 on PATH),
+ * --port P (default 18090), --authority ec|rsa (default ec), --log-level (the service's, default
+ * warn), --sample S (default 10), --timeline FILE.csv, --public-rate-limit N (the service's
+ * HOADON_RATE_LIMIT_PUBLIC; 0 for verify.js and mixed.js). What follows `--` goes to `k6 run`.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { postgresCpu, rssMiB, startService, treeCpu } from "./load-harness.js";
+
+const { values: a, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    script: { type: "string", default: "load-tests/submit.js" },
+    k6: { type: "string", default: "k6" },
+    port: { type: "string", default: "18090" },
+    authority: { type: "string", default: "ec" },
+    "log-level": { type: "string", default: "warn" },
+    sample: { type: "string", default: "10" },
+    timeline: { type: "string" },
+    "public-rate-limit": { type: "string" },
+  },
+});
+
+const databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) throw new Error("DATABASE_URL is required: the service runs on PostgreSQL (a database of its own)");
+const database = new URL(databaseUrl).pathname.slice(1);
+const adminToken = "hda_load-admin-token-0123456789abcdef";
+const service = await startService({
+  databaseUrl,
+  authority: a.authority === "rsa" ? "rsa" : "ec",
+  logLevel: a["log-level"]!,
+  port: Number(a.port),
+  adminToken,
+  ...(a["public-rate-limit"] === undefined ? {} : { publicRateLimit: Number(a["public-rate-limit"]) }),
+});
+const servicePid = service.child.pid!;
+const work = mkdtempSync(join(tmpdir(), "hoadon-load-"));
+const summaryFile = join(work, "summary.json");
+
+// k6 reads every K6_* variable as an option of its own: pass ours as -e only.
+const args = ["run", "--summary-export", summaryFile, "--summary-trend-stats", "avg,min,med,max,p(90),p(95),p(99)", "-e", `BASE_URL=http://127.0.0.1:${a.port}`, "-e", `ADMIN_TOKEN=${adminToken}`, ...positionals, a.script!];
+console.log(`load: ${a.k6} ${args.join(" ").replace(adminToken, "…")}`);
+// k6's output is passed on; its progress lines ("… 1234 complete and 0 interrupted iterations")
+// tell how many iterations were done at each sample.
+const k6 = spawn(a.k6!, args, { stdio: ["ignore", "pipe", "inherit"] });
+const k6Pid = k6.pid!;
+let iterations = 0;
+let pending = "";
+k6.stdout.on("data", (chunk: Buffer) => {
+  process.stdout.write(chunk);
+  pending += chunk.toString("utf8");
+  const lines = pending.split(/\r|\n/);
+  pending = lines.pop() ?? "";
+  for (const line of lines) {
+    const m = /(\d+) complete and (\d+) interrupted iterations/.exec(line);
+    if (m) iterations = Number(m[1]);
+  }
+});
+const cpu = () => ({ at: performance.now(), service: treeCpu(servicePid), pg: postgresCpu(database), k6: treeCpu(k6Pid) });
+const start = { ...cpu(), k6: 0 };
+let last = start;
+const loads: number[] = [];
+const rss: number[] = [rssMiB(servicePid)];
+const timeline = ["second,load1,iterations,service_cpu_s,postgres_cpu_s,k6_cpu_s,service_rss_mib"];
+/** The first sample with iterations under way: k6's CPU after it leaves out the VUs' start-up. */
+let warm: { k6: number; iterations: number } | null = null;
+const sampler = setInterval(() => {
+  const now = cpu();
+  // k6's tree is gone once it exits; keep the last figure seen alive.
+  if (now.k6 > 0) last = now;
+  if (!warm && iterations > 0 && now.k6 > 0) warm = { k6: now.k6, iterations };
+  loads.push(loadavg()[0]!);
+  rss.push(rssMiB(servicePid));
+  timeline.push(
+    [Math.round((now.at - start.at) / 1000), loadavg()[0]!.toFixed(2), iterations, ((now.service - start.service) / 1000).toFixed(1), ((now.pg - start.pg) / 1000).toFixed(1), ((last.k6 - start.k6) / 1000).toFixed(1), rss.at(-1)].join(","),
+  );
+}, Number(a.sample) * 1000);
+
+const code: number = await new Promise((resolve) => k6.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+clearInterval(sampler);
+// k6's own CPU, exactly: what this process reaped when k6 exited (its only child to have exited).
+const end = { ...cpu(), k6: reapedCpu() };
+service.child.kill("SIGTERM");
+rmSync(service.dir, { recursive: true, force: true });
+
+/** CPU ms of the children this process waited for (cutime + cstime). */
+function reapedCpu(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[13]) + Number(f[14])) * 10;
+}
+
+interface Summary {
+  metrics: Record<string, { count?: number; rate?: number; passes?: number; fails?: number; value?: number; [stat: string]: number | undefined }>;
+}
+let summary: Summary | null = null;
+try {
+  summary = JSON.parse(readFileSync(summaryFile, "utf8")) as Summary;
+} catch {
+  console.log("load: k6 wrote no summary");
+}
+rmSync(work, { recursive: true, force: true });
+if (summary) {
+  const m = summary.metrics;
+  const issued = m.invoices_issued?.count ?? 0;
+  const requests = m.http_reqs?.count ?? 0;
+  const f = (x: number, d = 3) => x.toFixed(d);
+  const per = (ms: number) => ms / Math.max(1, issued);
+  const svc = per(end.service - start.service);
+  const pg = per(end.pg - start.pg);
+  const gen = per(end.k6 - start.k6);
+  const d = m["http_req_duration{name:submit}"] ?? m.http_req_duration ?? {};
+  const seconds = (end.at - start.at) / 1000;
+  console.log(`load: ${issued} invoices issued, ${requests} requests, ${m.checks?.fails ?? 0} failed checks, http_req_failed ${f(m.http_req_failed?.value ?? m.http_req_failed?.rate ?? 0, 4)}, ${f(seconds, 1)} s (${Math.round(issued / seconds)} issued/s)`);
+  console.log(`load: latency ms (submit): p50 ${f(d.med ?? Number.NaN, 1)}  p90 ${f(d["p(90)"] ?? Number.NaN, 1)}  p95 ${f(d["p(95)"] ?? Number.NaN, 1)}  p99 ${f(d["p(99)"] ?? Number.NaN, 1)}  max ${f(d.max ?? Number.NaN, 1)}`);
+  if (issued > 0) {
+    console.log(`load: CPU per issued invoice: service ${f(svc)} ms + PostgreSQL ${f(pg)} ms = ${f(svc + pg)} ms → capacity ${Math.round(2000 / (svc + pg))} invoices/s on 2 cores`);
+    console.log(`load: CPU per issued invoice: k6 ${f(gen)} ms → ${Math.round(1000 / gen)} invoices/s on one core`);
+    const w = warm as { k6: number; iterations: number } | null; // set by the sampler
+    if (w && last.k6 > w.k6 && iterations > w.iterations) {
+      const steady = (last.k6 - w.k6) / (iterations - w.iterations);
+      console.log(`load: k6 CPU per iteration after its start-up (VUs initialised, from ${w.iterations} to ${iterations} iterations): ${f(steady)} ms → ${Math.round(1000 / steady)} invoices/s on one core`);
+    }
+  }
+  const sorted = [...loads].sort((x, y) => x - y);
+  if (sorted.length) console.log(`load: load average (1 min) over the run: min ${f(sorted[0]!, 2)}  median ${f(sorted[Math.floor(sorted.length / 2)]!, 2)}  max ${f(sorted.at(-1)!, 2)}`);
+  console.log(`load: service RSS MiB: ${rss[0]} at start, ${Math.min(...rss.slice(1))}–${Math.max(...rss.slice(1))} during the run`);
+}
+if (a.timeline) writeFileSync(a.timeline, timeline.join("\n") + "\n");
+process.exit(code);
