@@ -12,15 +12,20 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/hoadon_k6 npm run load -- --script load-tests/submit.js -- -e RATE=500 -e DURATION=1m
  *
  * Options: --script FILE (default load-tests/submit.js), --k6 PATH (default k6 on PATH),
- * --port P (default 18090), --authority ec|rsa (default ec), --log-level (the service's, default
+ * --port P (default a free one), --authority ec|rsa (default ec), --log-level (the service's, default
  * warn), --sample S (default 10), --timeline FILE.csv, --public-rate-limit N (the service's
- * HOADON_RATE_LIMIT_PUBLIC; 0 for verify.js and mixed.js). What follows `--` goes to `k6 run`.
+ * HOADON_RATE_LIMIT_PUBLIC; 0 for verify.js and mixed.js), --fresh-database (a new database on
+ * DATABASE_URL's server for this run, dropped after it: `npm run test:k6`, the CI smoke). What
+ * follows `--` goes to `k6 run`.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { randomBytes } from "node:crypto";
+import { createServer, type AddressInfo } from "node:net";
+import postgres from "postgres";
 import { postgresCpu, rssMiB, startService, treeCpu } from "./load-harness.js";
 
 const { values: a, positionals } = parseArgs({
@@ -28,18 +33,44 @@ const { values: a, positionals } = parseArgs({
   options: {
     script: { type: "string", default: "load-tests/submit.js" },
     k6: { type: "string", default: "k6" },
-    port: { type: "string", default: "18090" },
+    port: { type: "string" },
     authority: { type: "string", default: "ec" },
     "log-level": { type: "string", default: "warn" },
     sample: { type: "string", default: "10" },
     timeline: { type: "string" },
     "public-rate-limit": { type: "string" },
+    "fresh-database": { type: "boolean", default: false },
   },
 });
 
-const databaseUrl = process.env.DATABASE_URL;
-if (!databaseUrl) throw new Error("DATABASE_URL is required: the service runs on PostgreSQL (a database of its own)");
+const serverUrl = process.env.DATABASE_URL;
+if (!serverUrl) throw new Error("DATABASE_URL is required: the service runs on PostgreSQL (a database of its own)");
+let databaseUrl = serverUrl;
+let dropDatabase = async (): Promise<void> => {};
+if (a["fresh-database"]) {
+  const name = `hoadon_load_${randomBytes(5).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  databaseUrl = u.toString();
+  dropDatabase = async () => {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end({ timeout: 2 });
+  };
+}
 const database = new URL(databaseUrl).pathname.slice(1);
+/** A port nobody listens on now (the service binds it a moment later). */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+a.port ??= String(await freePort());
 const adminToken = "hda_load-admin-token-0123456789abcdef";
 const service = await startService({
   databaseUrl,
@@ -48,13 +79,17 @@ const service = await startService({
   port: Number(a.port),
   adminToken,
   ...(a["public-rate-limit"] === undefined ? {} : { publicRateLimit: Number(a["public-rate-limit"]) }),
+}).catch(async (e: unknown) => {
+  await dropDatabase();
+  throw e;
 });
 const servicePid = service.child.pid!;
 const work = mkdtempSync(join(tmpdir(), "hoadon-load-"));
 const summaryFile = join(work, "summary.json");
 
 // k6 reads every K6_* variable as an option of its own: pass ours as -e only.
-const args = ["run", "--summary-export", summaryFile, "--summary-trend-stats", "avg,min,med,max,p(90),p(95),p(99)", "-e", `BASE_URL=http://127.0.0.1:${a.port}`, "-e", `ADMIN_TOKEN=${adminToken}`, ...positionals, a.script!];
+// --address: k6's REST API on a free port (the default 6565 is taken when two k6 run at once).
+const args = ["run", "--address", "127.0.0.1:0", "--summary-export", summaryFile, "--summary-trend-stats", "avg,min,med,max,p(90),p(95),p(99)", "-e", `BASE_URL=http://127.0.0.1:${a.port}`, "-e", `ADMIN_TOKEN=${adminToken}`, ...positionals, a.script!];
 console.log(`load: ${a.k6} ${args.join(" ").replace(adminToken, "…")}`);
 // k6's output is passed on; its progress lines ("… 1234 complete and 0 interrupted iterations")
 // tell how many iterations were done at each sample.
@@ -97,7 +132,9 @@ clearInterval(sampler);
 // k6's own CPU, exactly: what this process reaped when k6 exited (its only child to have exited).
 const end = { ...cpu(), k6: reapedCpu() };
 service.child.kill("SIGTERM");
+await new Promise((r) => (service.child.exitCode === null ? service.child.once("exit", r) : r(null)));
 rmSync(service.dir, { recursive: true, force: true });
+await dropDatabase();
 
 /** CPU ms of the children this process waited for (cutime + cstime). */
 function reapedCpu(): number {
@@ -125,7 +162,7 @@ if (summary) {
   const svc = per(end.service - start.service);
   const pg = per(end.pg - start.pg);
   const gen = per(end.k6 - start.k6);
-  const d = m["http_req_duration{name:submit}"] ?? m.http_req_duration ?? {};
+  const d = m["http_req_duration{scenario:submit,name:submit}"] ?? m["http_req_duration{name:submit}"] ?? m.http_req_duration ?? {};
   const seconds = (end.at - start.at) / 1000;
   console.log(`load: ${issued} invoices issued, ${requests} requests, ${m.checks?.fails ?? 0} failed checks, http_req_failed ${f(m.http_req_failed?.value ?? m.http_req_failed?.rate ?? 0, 4)}, ${f(seconds, 1)} s (${Math.round(issued / seconds)} issued/s)`);
   console.log(`load: latency ms (submit): p50 ${f(d.med ?? Number.NaN, 1)}  p90 ${f(d["p(90)"] ?? Number.NaN, 1)}  p95 ${f(d["p(95)"] ?? Number.NaN, 1)}  p99 ${f(d["p(99)"] ?? Number.NaN, 1)}  max ${f(d.max ?? Number.NaN, 1)}`);

@@ -17,12 +17,14 @@ import { K6_SELLERS, importSellerKey, invoiceFactory } from "./invoice.js";
  */
 
 /**
- * The PEM files of the sellers, read in the init context (open() resolves from the script's directory).
+ * The PEM files of the sellers, read in the init context (by absolute URL: k6 ≥ 1.x warns that a
+ * relative open() will resolve from the calling module instead of the script).
  * @param {(path: string) => string} open k6's open()
  * @returns {SellerFiles[]}
  */
 export function sellerFiles(open) {
-  return K6_SELLERS.map((s) => ({ ...s, keyPem: open(`../certs/${s.key}`), certPem: open(`../certs/${s.cert}`) }));
+  const certs = (/** @type {string} */ f) => open(import.meta.resolve(`../../certs/${f}`));
+  return K6_SELLERS.map((s) => ({ ...s, keyPem: certs(s.key), certPem: certs(s.cert) }));
 }
 
 /**
@@ -86,3 +88,9 @@ export async function invoiceSource(sellers, apiKeys, o) {
 
 /** The VU's unique invoice index in this test (k6/execution). */
 export const iterationInTest = () => exec.scenario.iterationInTest;
+
+/**
+ * Seconds of a k6 duration ("1h2m3s" → 3723), for thresholds that count over the run.
+ * @param {string} d
+ */
+export const durationSeconds = (d) => [...d.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)].reduce((t, m) => t + Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1), 0);
