@@ -9,7 +9,8 @@
  * Both sessions run with TimeZone=UTC and DateStyle=ISO, so text casts agree as well.
  *
  * Errors: a unique violation (SQLSTATE 23505) surfaces as UniqueViolationError; a database that
- * cannot be reached (refused, dropped or shut-down connection, PGlite closed) as
+ * cannot be reached (refused, dropped or shut-down connection, PGlite closed) or cannot write
+ * now (SQLSTATE 25006: a node mid-failover, docs/high-availability.md) as
  * DatabaseUnavailableError, which the HTTP layer answers with 503. Any other error is the
  * driver's own, with its SQLSTATE in `code` (read it with `sqlState`).
  */
@@ -171,12 +172,15 @@ function isUnavailable(error: unknown): boolean {
   if (state) {
     // 08: connection exception; 53: insufficient resources (too many connections, disk full);
     // 57P01-57P03: admin/crash shutdown, cannot connect now; 28: bad credentials; 3D000: no such
-    // database. All mean "this database cannot serve us now", not "this request is wrong".
+    // database; 25006: a write refused as read-only, which the service's own transactions never
+    // are: the node is a standby, or a secondary being promoted (pg_auto_failover keeps it
+    // read-only until the old primary is known to be down). All mean "this database cannot
+    // serve us now", not "this request is wrong".
     return (
       state.startsWith("08") ||
       state.startsWith("53") ||
       state.startsWith("28") ||
-      ["57P01", "57P02", "57P03", "3D000"].includes(state)
+      ["57P01", "57P02", "57P03", "3D000", "25006"].includes(state)
     );
   }
   return error instanceof Error && /PGlite is closed/i.test(error.message);

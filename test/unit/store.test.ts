@@ -108,6 +108,18 @@ describe("the database", () => {
   it("reports an unreachable server as DatabaseUnavailableError", async () => {
     await expect(openStore({ databaseUrl: "postgres://postgres@127.0.0.1:1/none" })).rejects.toBeInstanceOf(DatabaseUnavailableError);
   });
+
+  it("reports a write refused as read-only (SQLSTATE 25006: a node mid-failover) as DatabaseUnavailableError", async () => {
+    const taxCode = newTaxCode();
+    const write = store.db.transaction(async (tx) => {
+      await tx.exec("set transaction read only");
+      await tx.query(sql`insert into sellers (tax_code, name, address) values (${taxCode}, ${"Công ty B"}, ${"Huế"})`);
+    });
+    const error = await write.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect(sqlState((error as Error).cause)).toBe("25006");
+    expect(await store.getSeller(taxCode)).toBeNull();
+  });
 });
 
 describe("sellers", () => {
