@@ -8,6 +8,9 @@ import type { AppEnv, Services } from "./context.js";
 import { ApiError, ERRORS, type ErrorCode, type Fault } from "./errors.js";
 import { consoleLogger, errorFields, type Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
+import { finishDocument } from "./openapi.js";
+import type { Role } from "./auth.js";
+import { authRoles } from "./routes/common.js";
 import { registerApiKeys } from "./routes/api-keys.js";
 import { registerAudit } from "./routes/audit.js";
 import { registerCertificates } from "./routes/certificates.js";
@@ -118,16 +121,23 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
   registerOfficer(app);
   registerOps(app, opts);
 
-  app.doc31("/openapi.json", {
+  const docConfig = {
     openapi: "3.1.0",
     info: {
       title: "Hoadon: e-invoice authentication",
       version: "1.0.0",
-      description: "Issues the tax authority's code (MCCQT) for seller-signed invoices and counter-signs them. Error codes: " + Object.keys(ERRORS).join(", ") + ".",
+      description:
+        "Issues the tax authority's code (MCCQT) for seller-signed invoices and counter-signs them. The invoice XML is described by " +
+        "[/schemas/invoice.xsd](/schemas/invoice.xsd). Error codes: " + Object.keys(ERRORS).join(", ") + ".",
     },
+  };
+  // Built once, on the first request: from the route definitions and the roles their `auth` middleware accepts.
+  let document: unknown;
+  app.get("/openapi.json", (c) => {
+    document ??= finishDocument(app.getOpenAPI31Document(docConfig) as unknown as Record<string, unknown>, routeRoles(app));
+    return c.json(document as Record<string, unknown>);
   });
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
-  // doc31 serves the document but does not list itself.
+  // The document lists itself.
   app.openAPIRegistry.registerPath({
     method: "get",
     path: "/openapi.json",
@@ -143,6 +153,16 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
   });
   app.onError((err, c) => errorResponse(c, err, logError, logger, metrics));
   return app;
+}
+
+/** "METHOD /path/:param" → the roles its `auth` middleware accepts. */
+function routeRoles(app: OpenAPIHono<AppEnv>): Map<string, readonly Role[]> {
+  const out = new Map<string, readonly Role[]>();
+  for (const r of app.routes) {
+    const roles = authRoles(r.handler);
+    if (roles) out.set(`${r.method} ${r.path}`, roles);
+  }
+  return out;
 }
 
 function errorResponse(c: Context<AppEnv>, err: unknown, logError: (err: unknown, id: string) => void, logger: Logger, metrics: Metrics) {

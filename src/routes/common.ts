@@ -5,12 +5,15 @@ import { authenticate, requireRole, type Principal, type Role } from "../auth.js
 import type { AppEnv } from "../context.js";
 import { ApiError, ERRORS, type ErrorCode } from "../errors.js";
 
+/** Every stable error code (api.md "Errors"), as an enum for client generators. */
+export const ErrorCodeSchema = z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]).openapi("ErrorCode", { example: "SIGNATURE_INVALID" });
+
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: "SIGNATURE_INVALID" }),
+      code: ErrorCodeSchema,
       message: z.string(),
-      details: z.array(z.object({ code: z.string(), message: z.string(), path: z.string().optional() })),
+      details: z.array(z.object({ code: ErrorCodeSchema, message: z.string(), path: z.string().optional().openapi({ example: "NDHDon/TToan/TgTTTBSo" }) })),
       requestId: z.string(),
     }),
   })
@@ -78,12 +81,21 @@ export function text(max: number, opts: { multiline?: boolean; trim?: boolean } 
 export const TaxCodeParam = z.string().regex(/^\d{10}(-\d{3})?$|^\d{12}$/).openapi({ param: { name: "taxCode", in: "path" }, example: "0100000010" });
 export const Money = z.string().regex(/^-?\d+(\.\d+)?$/).openapi({ example: "1234500" });
 
+/** Where `auth` keeps its roles on the middleware: /openapi.json describes each route's security from them. */
+export const AUTH_ROLES = Symbol("hoadon.authRoles");
+
 /** Route middleware: authenticates the caller and requires one of the roles, before the body is even validated. */
 export function auth(...roles: Role[]): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  const mw: MiddlewareHandler<AppEnv> = async (c, next) => {
     requireRole(await principalOf(c), ...roles);
     await next();
   };
+  return Object.assign(mw, { [AUTH_ROLES]: roles as readonly Role[] });
+}
+
+/** The roles of the `auth` middleware of a route handler, if it is one. */
+export function authRoles(handler: unknown): readonly Role[] | undefined {
+  return typeof handler === "function" ? (handler as { [AUTH_ROLES]?: readonly Role[] })[AUTH_ROLES] : undefined;
 }
 
 /** Reads the body, refusing (413) as soon as it passes the limit, whatever Content-Length claimed. */

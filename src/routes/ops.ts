@@ -63,11 +63,27 @@ const DOCS_HTML = `<!doctype html>
 </html>
 `;
 
-/** The files of public/docs that /docs loads, with their types: nothing else is served from disk. */
+/** The files of public/ that are served, with their types: nothing else is served from disk. */
 const DOCS_ASSETS: Record<string, string> = {
   "/docs/scalar.js": "text/javascript; charset=utf-8",
   "/docs/init.js": "text/javascript; charset=utf-8",
 };
+
+const XSD_PATH = "/schemas/invoice.xsd";
+/** public/schemas/invoice.xsd is a link to schemas/invoice.xsd (one file); on Workers the platform serves it from public/. */
+const xsd = createRoute({
+  method: "get",
+  path: XSD_PATH,
+  tags: ["Operations"],
+  summary: "The XSD of the invoice (HDon) this service accepts (docs/invoice-format.md).",
+  responses: {
+    200: {
+      description: "The XML Schema.",
+      content: { "application/xml": { schema: z.string().openapi({ example: '<?xml version="1.0" encoding="UTF-8"?>\n<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">…</xs:schema>' }) } },
+    },
+    ...errorResponses("NOT_FOUND"),
+  },
+});
 
 export function registerOps(app: OpenAPIHono<AppEnv>, o: OpsOptions = {}): void {
   const tokenHash = o.metricsTokenHash ? Buffer.from(o.metricsTokenHash, "hex") : null;
@@ -91,6 +107,13 @@ export function registerOps(app: OpenAPIHono<AppEnv>, o: OpsOptions = {}): void 
   });
 
   const asset = o.asset;
+  app.openapi(xsd, async (c) => {
+    const bytes = asset ? await asset(XSD_PATH) : null;
+    if (!bytes) throw new ApiError("NOT_FOUND", `${XSD_PATH} is missing from public/.`);
+    c.header("Content-Type", "application/xml; charset=utf-8");
+    c.header("Cache-Control", "public, max-age=3600");
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200) as never;
+  });
   if (asset) {
     for (const [path, type] of Object.entries(DOCS_ASSETS)) {
       app.get(path, async (c) => {
