@@ -17,6 +17,13 @@
  * HOADON_RATE_LIMIT_PUBLIC; 0 for verify.js and mixed.js), --fresh-database (a new database on
  * DATABASE_URL's server for this run, dropped after it: `npm run test:k6`, the CI smoke). What
  * follows `--` goes to `k6 run`.
+ *
+ * --sink measures the generator alone: instead of the service, a stand-in in this process answers
+ * every request at once (201; an API key for the setup) without reading the invoices, so k6's CPU
+ * per invoice is its own (build, sign, send) with nothing else competing; --k6-cpus LIST pins k6
+ * to those cores (`taskset -c`), e.g. --k6-cpus 1 for "one k6 process on one core".
+ * --per COUNTER: the k6 counter the CPU is divided by (default invoices_issued; verify.js counts
+ * lookups_found).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,6 +31,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import postgres from "postgres";
 import { postgresCpu, rssMiB, startService, treeCpu } from "./load-harness.js";
@@ -40,14 +48,17 @@ const { values: a, positionals } = parseArgs({
     timeline: { type: "string" },
     "public-rate-limit": { type: "string" },
     "fresh-database": { type: "boolean", default: false },
+    sink: { type: "boolean", default: false },
+    "k6-cpus": { type: "string" },
+    per: { type: "string", default: "invoices_issued" },
   },
 });
 
-const serverUrl = process.env.DATABASE_URL;
+const serverUrl = a.sink ? "postgres://sink/none" : process.env.DATABASE_URL;
 if (!serverUrl) throw new Error("DATABASE_URL is required: the service runs on PostgreSQL (a database of its own)");
 let databaseUrl = serverUrl;
 let dropDatabase = async (): Promise<void> => {};
-if (a["fresh-database"]) {
+if (a["fresh-database"] && !a.sink) {
   const name = `hoadon_load_${randomBytes(5).toString("hex")}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "${name}"`);
@@ -72,18 +83,41 @@ const freePort = (): Promise<number> =>
   });
 a.port ??= String(await freePort());
 const adminToken = "hda_load-admin-token-0123456789abcdef";
-const service = await startService({
-  databaseUrl,
-  authority: a.authority === "rsa" ? "rsa" : "ec",
-  logLevel: a["log-level"]!,
-  port: Number(a.port),
-  adminToken,
-  ...(a["public-rate-limit"] === undefined ? {} : { publicRateLimit: Number(a["public-rate-limit"]) }),
-}).catch(async (e: unknown) => {
-  await dropDatabase();
-  throw e;
-});
-const servicePid = service.child.pid!;
+/** The stand-in of --sink: every request answered 201 at once, its body drained unread. */
+async function startSink(port: number): Promise<() => Promise<void>> {
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(201, { "content-type": "application/json" });
+      res.end(req.url?.endsWith("/api-keys") ? '{"key":"hdk_sink"}' : "{}");
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  return () => new Promise<void>((r) => server.close(() => r()).closeAllConnections());
+}
+
+let servicePid = 0;
+let stopService: () => Promise<void>;
+if (a.sink) stopService = await startSink(Number(a.port));
+else {
+  const service = await startService({
+    databaseUrl,
+    authority: a.authority === "rsa" ? "rsa" : "ec",
+    logLevel: a["log-level"]!,
+    port: Number(a.port),
+    adminToken,
+    ...(a["public-rate-limit"] === undefined ? {} : { publicRateLimit: Number(a["public-rate-limit"]) }),
+  }).catch(async (e: unknown) => {
+    await dropDatabase();
+    throw e;
+  });
+  servicePid = service.child.pid!;
+  stopService = async () => {
+    service.child.kill("SIGTERM");
+    await new Promise((r) => (service.child.exitCode === null ? service.child.once("exit", r) : r(null)));
+    rmSync(service.dir, { recursive: true, force: true });
+  };
+}
 const work = mkdtempSync(join(tmpdir(), "hoadon-load-"));
 const summaryFile = join(work, "summary.json");
 
@@ -93,7 +127,7 @@ const args = ["run", "--address", "127.0.0.1:0", "--summary-export", summaryFile
 console.log(`load: ${a.k6} ${args.join(" ").replace(adminToken, "…")}`);
 // k6's output is passed on; its progress lines ("… 1234 complete and 0 interrupted iterations")
 // tell how many iterations were done at each sample.
-const k6 = spawn(a.k6!, args, { stdio: ["ignore", "pipe", "inherit"] });
+const k6 = a["k6-cpus"] ? spawn("taskset", ["-c", a["k6-cpus"], a.k6!, ...args], { stdio: ["ignore", "pipe", "inherit"] }) : spawn(a.k6!, args, { stdio: ["ignore", "pipe", "inherit"] });
 const k6Pid = k6.pid!;
 let iterations = 0;
 let pending = "";
@@ -107,11 +141,11 @@ k6.stdout.on("data", (chunk: Buffer) => {
     if (m) iterations = Number(m[1]);
   }
 });
-const cpu = () => ({ at: performance.now(), service: treeCpu(servicePid), pg: postgresCpu(database), k6: treeCpu(k6Pid) });
+const cpu = () => ({ at: performance.now(), service: servicePid ? treeCpu(servicePid) : 0, pg: a.sink ? 0 : postgresCpu(database), k6: treeCpu(k6Pid) });
 const start = { ...cpu(), k6: 0 };
 let last = start;
 const loads: number[] = [];
-const rss: number[] = [rssMiB(servicePid)];
+const rss: number[] = [servicePid ? rssMiB(servicePid) : 0];
 const timeline = ["second,load1,iterations,service_cpu_s,postgres_cpu_s,k6_cpu_s,service_rss_mib"];
 /** The first sample with iterations under way: k6's CPU after it leaves out the VUs' start-up. */
 let warm: { k6: number; iterations: number } | null = null;
@@ -121,7 +155,7 @@ const sampler = setInterval(() => {
   if (now.k6 > 0) last = now;
   if (!warm && iterations > 0 && now.k6 > 0) warm = { k6: now.k6, iterations };
   loads.push(loadavg()[0]!);
-  rss.push(rssMiB(servicePid));
+  rss.push(servicePid ? rssMiB(servicePid) : 0);
   timeline.push(
     [Math.round((now.at - start.at) / 1000), loadavg()[0]!.toFixed(2), iterations, ((now.service - start.service) / 1000).toFixed(1), ((now.pg - start.pg) / 1000).toFixed(1), ((last.k6 - start.k6) / 1000).toFixed(1), rss.at(-1)].join(","),
   );
@@ -131,9 +165,7 @@ const code: number = await new Promise((resolve) => k6.on("exit", (c, signal) =>
 clearInterval(sampler);
 // k6's own CPU, exactly: what this process reaped when k6 exited (its only child to have exited).
 const end = { ...cpu(), k6: reapedCpu() };
-service.child.kill("SIGTERM");
-await new Promise((r) => (service.child.exitCode === null ? service.child.once("exit", r) : r(null)));
-rmSync(service.dir, { recursive: true, force: true });
+await stopService();
 await dropDatabase();
 
 /** CPU ms of the children this process waited for (cutime + cstime). */
@@ -155,24 +187,27 @@ try {
 rmSync(work, { recursive: true, force: true });
 if (summary) {
   const m = summary.metrics;
-  const issued = m.invoices_issued?.count ?? 0;
+  const issued = m[a.per!]?.count ?? 0;
   const requests = m.http_reqs?.count ?? 0;
   const f = (x: number, d = 3) => x.toFixed(d);
   const per = (ms: number) => ms / Math.max(1, issued);
   const svc = per(end.service - start.service);
   const pg = per(end.pg - start.pg);
   const gen = per(end.k6 - start.k6);
-  const d = m["http_req_duration{scenario:submit,name:submit}"] ?? m["http_req_duration{name:submit}"] ?? m.http_req_duration ?? {};
+  const named = ["http_req_duration{scenario:submit,name:submit}", "http_req_duration{name:submit}", "http_req_duration{name:verify}"].find((k) => m[k]);
+  const d = (named ? m[named] : m.http_req_duration) ?? {};
   const seconds = (end.at - start.at) / 1000;
-  console.log(`load: ${issued} invoices issued, ${requests} requests, ${m.checks?.fails ?? 0} failed checks, http_req_failed ${f(m.http_req_failed?.value ?? m.http_req_failed?.rate ?? 0, 4)}, ${f(seconds, 1)} s (${Math.round(issued / seconds)} issued/s)`);
-  console.log(`load: latency ms (submit): p50 ${f(d.med ?? Number.NaN, 1)}  p90 ${f(d["p(90)"] ?? Number.NaN, 1)}  p95 ${f(d["p(95)"] ?? Number.NaN, 1)}  p99 ${f(d["p(99)"] ?? Number.NaN, 1)}  max ${f(d.max ?? Number.NaN, 1)}`);
+  console.log(`load: ${issued} ${a.per}, ${requests} requests, ${m.checks?.fails ?? 0} failed checks, http_req_failed ${f(m.http_req_failed?.value ?? m.http_req_failed?.rate ?? 0, 4)}, ${f(seconds, 1)} s (${Math.round(issued / seconds)}/s)`);
+  console.log(`load: latency ms (${named ?? "http_req_duration"}): p50 ${f(d.med ?? Number.NaN, 1)}  p90 ${f(d["p(90)"] ?? Number.NaN, 1)}  p95 ${f(d["p(95)"] ?? Number.NaN, 1)}  p99 ${f(d["p(99)"] ?? Number.NaN, 1)}  max ${f(d.max ?? Number.NaN, 1)}`);
+  if (issued > 0 && !a.sink) {
+    console.log(`load: CPU per ${a.per}: service ${f(svc)} ms + PostgreSQL ${f(pg)} ms = ${f(svc + pg)} ms → capacity ${Math.round(2000 / (svc + pg))}/s on 2 cores`);
+  }
   if (issued > 0) {
-    console.log(`load: CPU per issued invoice: service ${f(svc)} ms + PostgreSQL ${f(pg)} ms = ${f(svc + pg)} ms → capacity ${Math.round(2000 / (svc + pg))} invoices/s on 2 cores`);
-    console.log(`load: CPU per issued invoice: k6 ${f(gen)} ms → ${Math.round(1000 / gen)} invoices/s on one core`);
+    console.log(`load: CPU per ${a.per}: k6 ${f(gen)} ms → ${Math.round(1000 / gen)}/s on one core`);
     const w = warm as { k6: number; iterations: number } | null; // set by the sampler
     if (w && last.k6 > w.k6 && iterations > w.iterations) {
       const steady = (last.k6 - w.k6) / (iterations - w.iterations);
-      console.log(`load: k6 CPU per iteration after its start-up (VUs initialised, from ${w.iterations} to ${iterations} iterations): ${f(steady)} ms → ${Math.round(1000 / steady)} invoices/s on one core`);
+      console.log(`load: k6 CPU per iteration after its start-up (VUs initialised, from ${w.iterations} to ${iterations} iterations): ${f(steady)} ms → ${Math.round(1000 / steady)}/s on one core`);
     }
   }
   const sorted = [...loads].sort((x, y) => x - y);
