@@ -25,7 +25,7 @@
 import { ApiError, type Fault } from "../errors.js";
 import type { MessageReply, MessageWork, Seller } from "../storage/store.js";
 import { invoiceIdentity, readEnvelope, readErrorNotice, type Envelope, type EnvelopeHead, type ErrorNotice, type NoticeInvoice } from "../tvan/read.js";
-import { reply202, reply204, reply301, reply999, type NoticeResult, type ReplyHead } from "../tvan/reply.js";
+import { noticeNumber, reply202, reply204, reply301, reply999, type NoticeResult, type ReplyHead } from "../tvan/reply.js";
 import { DSIG_NS } from "../xml/algorithms.js";
 import { focus } from "../xml/parse.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
@@ -38,7 +38,7 @@ export async function receiveMessage(deps: SubmitDeps, body: Uint8Array, submitt
   const env = readEnvelope(body, deps.limits);
   if (!env.ok) return reply999(headOf(env.head, submitter), env.faults, at, deps.authority);
   const msg = env.value;
-  const head: ReplyHead = { pban: msg.pban, to: msg.sender, answers: msg.messageId, mst: msg.mst };
+  const head: ReplyHead = { pban: msg.pban, to: msg.sender, answers: msg.messageId, mst: msg.mst, count: msg.count };
   if (msg.mst !== submitter.sellerTaxCode) {
     return reply999(head, [{ code: "FORBIDDEN", message: `This API key belongs to seller ${submitter.sellerTaxCode}, not ${msg.mst}.`, path: "TTChung/MST" }], at, deps.authority);
   }
@@ -60,9 +60,10 @@ async function answerInvoice(deps: SubmitDeps, msg: Envelope, head: ReplyHead, s
     reply = { replyType: "202", reply: reply202(head, out.xml) };
   } catch (error) {
     if (!(error instanceof ApiError) || error.status >= 500) throw error;
-    const seller = await deps.store.getSeller(submitter.sellerTaxCode);
+    const [seller, sequence] = await Promise.all([deps.store.getSeller(submitter.sellerTaxCode), deps.store.nextNoticeNumber()]);
     const faults = error.details.length ? error.details : [{ code: error.code, message: error.message }];
-    reply = { replyType: "204", reply: reply204(head, seller?.name ?? null, invoiceIdentity(msg.content), faults, at, deps.authority) };
+    const header = { messageType: "200", number: noticeNumber(at, sequence), sellerName: seller?.name ?? "", receivedAt: at };
+    reply = { replyType: "204", reply: reply204(head, header, invoiceIdentity(msg.content), faults, at, deps.authority) };
   }
   return deps.store.recordMessage({ sellerTaxCode: submitter.sellerTaxCode, messageId: msg.messageId, messageType: "200", receivedAt: at }, async () => reply);
 }

@@ -529,6 +529,12 @@ export class PgStore implements Store {
     return row.first;
   }
 
+  async nextNoticeNumber(): Promise<bigint> {
+    const [row] = await this.db.query<{ n: bigint }>(sql`select nextval('tvan_notice_seq') as n`);
+    if (!row) throw new Error("nextval returned no row");
+    return BigInt(row.n);
+  }
+
   async findInvoiceByKey(key: NaturalKey): Promise<InvoiceSummary | null> {
     const row = first(
       await this.db.query<InvoiceRow>(sql`

@@ -213,6 +213,8 @@ export interface Store {
    * caller will ever receive (a PostgreSQL sequence; gaps are fine, duplicates never).
    */
   reserveTransactionNumbers(size: number): Promise<bigint>;
+  /** The next number of the authority's T-VAN notices (`So` of a 204: YY + these 10 digits); a sequence, never repeated. */
+  nextNoticeNumber(): Promise<bigint>;
   findInvoiceByKey(key: NaturalKey): Promise<InvoiceSummary | null>;
   /**
    * Stores a verified, stamped invoice with its per-rate amounts and its "issued" event, in one

@@ -11,8 +11,10 @@
  *   would then no longer verify outside this envelope.
  * - TTChung holds each of PBan, MNGui, MNNhan, MLTDiep, MTDiep, MST, SLuong once (MTDTChieu
  *   optional, empty allowed), nothing else; MTDiep is MNGui followed by 32 upper-case hex digits
- *   (≤ 46 characters); SLuong is 1 (one HDon, or one TBao). MNNhan is routing and not checked.
- * - Only 200 and 300 are received here.
+ *   (≤ 46 characters); SLuong is 1–1,000 and DLieu holds exactly SLuong elements of the type's
+ *   kind, nothing else (tvan.md §2): one for a 200 (HDon) or a 300 (TBao), n for the kinds that
+ *   carry several (KINDS). MNNhan is routing and not checked.
+ * - Only the types of KINDS are received here.
  * - An error notice lists at most 1,000 invoices.
  */
 import type { Fault, Result } from "../errors.js";
@@ -24,14 +26,18 @@ export interface Envelope {
   pban: string;
   /** MNGui */
   sender: string;
-  /** MLTDiep: "200" or "300". */
-  type: "200" | "300";
+  /** MLTDiep: one of KINDS. */
+  type: MessageType;
   /** MTDiep */
   messageId: string;
   /** MST: the seller the message is about. */
   mst: string;
-  /** The one element of DLieu: HDon (200) or TBao (300). */
+  /** The first element of DLieu: HDon (200) or TBao (300). */
   content: Element;
+  /** Every element of DLieu, SLuong of them. */
+  items: Element[];
+  /** SLuong */
+  count: number;
 }
 
 /** What could be read of a refused envelope, to address the 999. */
@@ -49,7 +55,14 @@ const REQUIRED = new Set(["PBan", "MNGui", "MNNhan", "MLTDiep", "MTDiep", "MST",
 const VERSIONS = new Set(["2.0.0", "2.0.1", "2.1.0"]);
 const TAX_CODE = /^(\d{10}(-\d{3})?|\d{12})$/;
 const SENDER = /^[0-9A-Za-z-]{1,14}$/;
-const CONTENT: Record<string, string> = { "200": "HDon", "300": "TBao" };
+/** What DLieu holds per MLTDiep received: the element's name, and whether SLuong may exceed 1. */
+export const KINDS = {
+  "200": { element: "HDon", many: false },
+  "300": { element: "TBao", many: false },
+} as const satisfies Record<string, { element: string; many: boolean }>;
+export type MessageType = keyof typeof KINDS;
+/** tvan.md §2: at most 1,000 items per message. */
+export const MAX_ITEMS = 1000;
 
 const schema = (message: string, path: string): Fault => ({ code: "SCHEMA_INVALID", message, path });
 const malformed = (message: string, path?: string): Fault => (path ? { code: "XML_MALFORMED", message, path } : { code: "XML_MALFORMED", message });
@@ -97,19 +110,22 @@ export function readEnvelope(body: Uint8Array, limits: ParseLimits): EnvelopeRes
   const mst = get("MST");
   if (pban !== null && !VERSIONS.has(pban)) faults.push(schema("PBan must be 2.0.0, 2.0.1 or 2.1.0.", "TTChung/PBan"));
   if (sender !== null && !SENDER.test(sender)) faults.push(schema("MNGui must be 1–14 letters, digits or '-'.", "TTChung/MNGui"));
-  if (type !== null && !(type in CONTENT)) faults.push(schema(`MLTDiep ${type}: only 200 (invoice for a code) and 300 (error notice 04/SS-HĐĐT) are received here.`, "TTChung/MLTDiep"));
+  const kind = type !== null && Object.hasOwn(KINDS, type) ? KINDS[type as MessageType] : undefined;
+  if (type !== null && !kind) faults.push(schema(`MLTDiep ${type}: only ${Object.keys(KINDS).join(", ")} are received here.`, "TTChung/MLTDiep"));
   if (messageId !== null && (sender === null || !messageId.startsWith(sender) || !/^[0-9A-F]{32}$/.test(messageId.slice(sender.length)) || messageId.length > 46)) {
     faults.push(schema("MTDiep must be MNGui followed by 32 upper-case hex digits.", "TTChung/MTDiep"));
   }
   if (mst !== null && !TAX_CODE.test(mst)) faults.push(schema("MST is not a tax code.", "TTChung/MST"));
-  if (get("SLuong") !== null && get("SLuong") !== "1") faults.push(schema("SLuong must be 1.", "TTChung/SLuong"));
+  const slText = get("SLuong");
+  const count = slText !== null && /^[1-9]\d{0,3}$/.test(slText) ? Number(slText) : null;
+  if (slText !== null && (count === null || count > MAX_ITEMS)) faults.push(schema(`SLuong must be a whole number of 1–${MAX_ITEMS}.`, "TTChung/SLuong"));
+  else if (kind && !kind.many && count !== 1) faults.push(schema(`SLuong of a ${type} must be 1.`, "TTChung/SLuong"));
   const content = childElements(dl);
-  const expected = type !== null ? CONTENT[type] : undefined;
-  if (expected && (content.length !== 1 || content[0]!.localName !== expected || !noNs(content[0]!) || hasNonWhitespaceText(dl))) {
-    faults.push(schema(`DLieu of a ${type} must hold exactly one ${expected}.`, "DLieu"));
+  if (kind && count !== null && (content.length !== count || content.some((e) => e.localName !== kind.element || !noNs(e)) || hasNonWhitespaceText(dl))) {
+    faults.push(schema(`DLieu of a ${type} must hold exactly SLuong (${count}) ${kind.element}, nothing else.`, "DLieu"));
   }
   if (faults.length) return { ok: false, faults, head };
-  return ok({ parsed: parsed.value, pban: pban!, sender: sender!, type: type as "200" | "300", messageId: messageId!, mst: mst!, content: content[0]! }) as EnvelopeResult;
+  return ok({ parsed: parsed.value, pban: pban!, sender: sender!, type: type as MessageType, messageId: messageId!, mst: mst!, content: content[0]!, items: content, count: count! }) as EnvelopeResult;
 }
 
 /** KHMSHDon, KHHDon, SHDon, NLap of an HDon as sent: the 204 names the invoice it refuses (nothing here is trusted). */

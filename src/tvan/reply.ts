@@ -4,14 +4,16 @@
  *
  * - 202: the stamped HDon in DLieu, as message 03 of ../shared/interop (its CQT signature is the
  *   invoice's own; the envelope is not signed, as in 03);
- * - 204: notice 01/TB-KTDL (LTBao 1: the invoice was refused a code) and 301: notice
+ * - 204: notice 01/TB-KTDL (LTBao 1: the invoice was refused a code) with production's header
+ *   (tvan.md §10, sample 08: So, DDanh, NTBao, TNNT, TGGui, CCu, MGDDTu, SLuong) and 301: notice
  *   01/TB-HĐSS (the answer to an error notice 04/SS-HĐĐT), each `TBao/DLTBao Id=…` followed by
- *   `TBao/DSCKS/CQT/Signature`, as message 05: References to DLTBao and to the signature's own
- *   SigningTime Object, C14N 1.0, no transforms;
+ *   `TBao/DSCKS/CQT/Signature` as production signs (tvan.md §3, samples 06, 08, 11, 13):
+ *   `Id="Tct-<32 hex>"`, References to DLTBao then to the signature's own
+ *   `Object Id="SigningTime-<32 hex>"`, C14N 1.0, no transforms;
  * - 999: the technical acknowledgement of a refused envelope, `DLieu/TBao Id=…` as message 02
  *   with TTTNhan 1 and the reasons, and the authority's signature over it in `DLieu/DSCKS/CQT`.
  *
- * xmlsec1 verifies them with `--id-attr:Id DLTBao --id-attr:Id TBao --id-attr:Id Object`.
+ * xmlsec1 verifies them with `--id-attr:Id DLTBao --id-attr:Id TBao` (the Object's Id resolves inside its Signature).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { DOMParser } from "@xmldom/xmldom";
@@ -31,6 +33,8 @@ export function newMessageId(): string {
 }
 
 const hex32 = (): string => randomBytes(16).toString("hex");
+/** A notice's DLTBao Id as production writes it: `Id-` + 32 upper-case hex. */
+const noticeId = (): string => `Id-${hex32().toUpperCase()}`;
 
 /** Escapes text content. */
 export function esc(s: string): string {
@@ -47,6 +51,8 @@ const el = (name: string, text: string): string => `<${name}>${esc(text)}</${nam
 
 /** What a reply's TTChung says: to whom, answering what. */
 export interface ReplyHead {
+  /** SLuong of the message answered (default 1): a 204 repeats it. */
+  count?: number;
   /** PBan of the message answered (2.0.0 when it could not be read). */
   pban: string;
   /** MNGui of the message answered: the reply's MNNhan. */
@@ -57,7 +63,7 @@ export interface ReplyHead {
   mst: string;
 }
 
-function ttChung(type: string, head: ReplyHead, messageId: string): string {
+function ttChung(type: string, head: ReplyHead, messageId: string, count = 1): string {
   return (
     "<TTChung>" +
     el("PBan", head.pban) +
@@ -67,7 +73,7 @@ function ttChung(type: string, head: ReplyHead, messageId: string): string {
     el("MTDiep", messageId) +
     el("MTDTChieu", head.answers) +
     el("MST", head.mst) +
-    el("SLuong", "1") +
+    el("SLuong", String(count)) +
     "</TTChung>"
   );
 }
@@ -96,19 +102,56 @@ export interface InvoiceIdentity {
   issueDate: string;
 }
 
-/** 204: notice 01/TB-KTDL, LTBao 1: the invoice was refused a code, with every fault of the failing stage. */
-export function reply204(head: ReplyHead, sellerName: string | null, invoice: InvoiceIdentity, faults: Fault[], at: Date, key: AuthorityKey): string {
-  const id = `Id-${hex32()}`;
-  const dltbao =
+/** CCu of a 204 (tvan.md §10): what it answers, by the message's MLTDiep. */
+export const NOTICE_GROUNDS: Record<string, string> = {
+  "200": "Thông điệp chuyển dữ liệu hóa đơn điện tử để được cấp mã đến CQT",
+  "203": "Thông điệp chuyển dữ liệu hóa đơn điện tử không mã đến CQT",
+  "206": "Thông điệp chuyển dữ liệu hóa đơn điện tử có mã khởi tạo từ máy tính tiền đến CQT",
+  "400": "Thông điệp chuyển bảng tổng hợp dữ liệu hóa đơn điện tử đến CQT",
+};
+
+/** What every 204 states of itself and of the message it answers (tvan.md §10's header). */
+export interface NoticeHeader {
+  /** MLTDiep of the message answered: its CCu. */
+  messageType: string;
+  /** So: YY + 10-digit sequence. */
+  number: string;
+  /** TNNT: the seller's registered name. */
+  sellerName: string;
+  /** The receipt time: NTBao (its date), TGGui. */
+  receivedAt: Date;
+}
+
+/** `So` of a 01/TB-KTDL: the year's last two digits (GMT+7) and the sequence number on 10 digits. */
+export function noticeNumber(at: Date, sequence: bigint): string {
+  return gmt7(at).slice(2, 4) + String(sequence % 10_000_000_000n).padStart(10, "0");
+}
+
+/** The 204's DLTBao up to its LTBao's block: production's header, in production's order (sample 08). */
+function noticeHead(id: string, head: ReplyHead, h: NoticeHeader, ltbao: string): string {
+  return (
     `<DLTBao Id="${id}">` +
     el("PBan", head.pban) +
     el("MSo", "01/TB-KTDL") +
     el("Ten", "Thông báo về việc kết quả kiểm tra dữ liệu hóa đơn điện tử") +
-    (sellerName ? el("TNNT", sellerName) : "") +
+    el("So", h.number) +
+    el("DDanh", "Hà Nội") +
+    el("NTBao", gmt7(h.receivedAt).slice(0, 10)) +
     el("MST", head.mst) +
+    el("TNNT", h.sellerName) +
+    el("TGGui", gmt7(h.receivedAt)) +
+    el("LTBao", ltbao) +
+    el("CCu", NOTICE_GROUNDS[h.messageType] ?? "") +
     el("MGDDTu", head.answers) +
-    el("TGNhan", gmt7(at)) +
-    el("LTBao", "1") +
+    el("SLuong", String(head.count ?? 1))
+  );
+}
+
+/** 204: notice 01/TB-KTDL, LTBao 1: the invoice was refused a code, with every fault of the failing stage. */
+export function reply204(head: ReplyHead, h: NoticeHeader, invoice: InvoiceIdentity, faults: Fault[], at: Date, key: AuthorityKey): string {
+  const id = noticeId();
+  const dltbao =
+    noticeHead(id, head, h, "1") +
     "<LCMa>" +
     el("KHMSHDon", invoice.form) +
     el("KHHDon", invoice.symbol) +
@@ -117,7 +160,7 @@ export function reply204(head: ReplyHead, sellerName: string | null, invoice: In
     "<DSLDo>" +
     faults.map((f) => ldo(f, "notice")).join("") +
     "</DSLDo></LCMa></DLTBao>";
-  const before = DECLARATION + "<TDiep>" + ttChung("204", head, newMessageId()) + "<DLieu><TBao>" + dltbao + "<DSCKS><CQT>";
+  const before = DECLARATION + "<TDiep>" + ttChung("204", head, newMessageId(), head.count ?? 1) + "<DLieu><TBao>" + dltbao + "<DSCKS><CQT>";
   return signParts(before, "</CQT></DSCKS></TBao></DLieu></TDiep>", [id], at, key);
 }
 
@@ -139,7 +182,7 @@ export interface NoticeResult {
 
 /** 301: notice 01/TB-HĐSS, the result of each invoice of an error notice 04/SS-HĐĐT (TTTNCCQT 1 accepted, 2 not). */
 export function reply301(head: ReplyHead, sellerName: string | null, formFaults: Fault[], results: NoticeResult[], at: Date, key: AuthorityKey): string {
-  const id = `Id-${hex32()}`;
+  const id = noticeId();
   const hdon = (r: NoticeResult) =>
     "<HDon>" +
     el("STT", r.stt) +
@@ -212,23 +255,23 @@ function signatureXml(v: SignatureValues): string {
   return (
     `<Signature xmlns="${DSIG_NS}" Id="${v.sigId}"><SignedInfo>` +
     `<CanonicalizationMethod Algorithm="${C14N}"/><SignatureMethod Algorithm="${v.method}"/>` +
-    [v.objId, ...v.targets].map((t, i) => ref(t, v.digests[i] ?? "")).join("") +
+    [...v.targets, v.objId].map((t, i) => ref(t, v.digests[i] ?? "")).join("") +
     `</SignedInfo><SignatureValue>${v.signatureValue}</SignatureValue>` +
     `<KeyInfo><X509Data><X509SubjectName>${esc(v.subjectName)}</X509SubjectName><X509Certificate>${v.certBase64}</X509Certificate></X509Data></KeyInfo>` +
-    `<Object Id="${v.objId}"><SignatureProperties><SignatureProperty Target="#${v.sigId}"><SigningTime>${v.signingTime}</SigningTime></SignatureProperty></SignatureProperties></Object>` +
+    `<Object Id="${v.objId}"><SignatureProperties><SignatureProperty Target="signatureProperties"><SigningTime>${v.signingTime}</SigningTime></SignatureProperty></SignatureProperties></Object>` +
     `</Signature>`
   );
 }
 
 /**
  * The reply `before + Signature + after`, the Signature covering the elements whose Id is in
- * `targets` and its own SigningTime Object. The reply is parsed once with an unsigned template
+ * `targets` and then its own SigningTime Object, with production's Ids (`Tct-…`, `SigningTime-…`). The reply is parsed once with an unsigned template
  * in place to canonicalize each target in its context; the emitted bytes are the same text.
  */
 export function signParts(before: string, after: string, targets: string[], at: Date, key: AuthorityKey): string {
   const v: SignatureValues = {
-    sigId: `CQT-${hex32()}`,
-    objId: `Object-CQT-${hex32()}`,
+    sigId: `Tct-${hex32()}`,
+    objId: `SigningTime-${hex32()}`,
     targets,
     method: key.method.uri,
     digests: [],
@@ -247,7 +290,7 @@ export function signParts(before: string, after: string, targets: string[], at: 
   }
   const signature = byId.get(v.sigId)!;
   const signedInfo = signature.getElementsByTagNameNS(DSIG_NS, "SignedInfo").item(0)!;
-  v.digests = [v.objId, ...targets].map((id) => {
+  v.digests = [...targets, v.objId].map((id) => {
     const target = byId.get(id);
     if (!target) throw new Error(`signParts: no element with Id ${id}`);
     return digestBase64("sha256", canonicalize(target, C14N));

@@ -134,6 +134,49 @@ describe("200: an invoice sent for a code", () => {
     expect(await (await post(sent.xml)).text()).toBe(r.xml);
   });
 
+  it("writes production's 204 header (tvan.md §10): So, DDanh, NTBao, TNNT, TGGui, LTBao, CCu, MGDDTu, SLuong, in that order, and signs with Tct-/SigningTime- Ids", async () => {
+    const sent = tdiep("200", s.invoice({ overrides: { TgTTTBSo: "1" } }), { mst: s.taxCode });
+    const r = await send(sent.xml);
+    const dltbao = r.doc.getElementsByTagName("DLTBao")[0]!;
+    const names = Array.from(dltbao.childNodes).filter((n) => n.nodeType === 1).map((n) => (n as Element).localName);
+    expect(names).toEqual(["PBan", "MSo", "Ten", "So", "DDanh", "NTBao", "MST", "TNNT", "TGGui", "LTBao", "CCu", "MGDDTu", "SLuong", "LCMa"]);
+    expect(dltbao.getAttribute("Id")).toMatch(/^Id-[0-9A-F]{32}$/);
+    const today = new Date(Date.now() + 7 * 3600_000).toISOString();
+    expect(r.one("TBao/DLTBao/So")).toMatch(new RegExp(`^${today.slice(2, 4)}\\d{10}$`));
+    expect(r.one("TBao/DLTBao/DDanh")).toBe("Hà Nội");
+    expect(r.one("TBao/DLTBao/NTBao")).toBe(today.slice(0, 10));
+    const seller = (await (await h.call("GET", `/v1/sellers/${s.taxCode}`)).json()) as { name: string };
+    expect(r.one("TBao/DLTBao/TNNT")).toBe(seller.name);
+    expect(r.one("TBao/DLTBao/TGGui")).toMatch(new RegExp(`^${today.slice(0, 10)}T\\d{2}:\\d{2}:\\d{2}$`));
+    expect(r.one("TBao/DLTBao/CCu")).toBe("Thông điệp chuyển dữ liệu hóa đơn điện tử để được cấp mã đến CQT");
+    expect(r.one("TBao/DLTBao/SLuong")).toBe("1");
+    expect(r.all("TBao/DLTBao/TGNhan")).toEqual([]);
+    const sig = r.doc.getElementsByTagNameNS("http://www.w3.org/2000/09/xmldsig#", "Signature")[0]!;
+    expect(sig.getAttribute("Id")).toMatch(/^Tct-[0-9a-f]{32}$/);
+    const uris = Array.from(sig.getElementsByTagNameNS("http://www.w3.org/2000/09/xmldsig#", "Reference")).map((e) => e.getAttribute("URI"));
+    const object = sig.getElementsByTagNameNS("http://www.w3.org/2000/09/xmldsig#", "Object")[0]!;
+    expect(object.getAttribute("Id")).toMatch(/^SigningTime-[0-9a-f]{32}$/);
+    expect(uris).toEqual([`#${dltbao.getAttribute("Id")}`, `#${object.getAttribute("Id")}`]);
+    expect(object.getElementsByTagNameNS("http://www.w3.org/2000/09/xmldsig#", "SignatureProperty")[0]!.getAttribute("Target")).toBe("signatureProperties");
+    expect(verifyNoticeSignature(r.xml, h.authorityCertPem).ok).toBe(true);
+    // Each notice has a number of its own.
+    const again = await send(tdiep("200", s.invoice({ overrides: { TgTTTBSo: "1" } }), { mst: s.taxCode }).xml);
+    expect(again.one("TBao/DLTBao/So")).not.toBe(r.one("TBao/DLTBao/So"));
+  });
+
+  it("answers 999 for a 200 whose SLuong is not 1, or whose SLuong does not count DLieu's items", async () => {
+    const one = tdiep("200", s.invoice(), { mst: s.taxCode });
+    const two = one.xml.replace("<SLuong>1</SLuong>", "<SLuong>2</SLuong>");
+    const r = await send(two);
+    expect(r.ttchung.MLTDiep).toBe("999");
+    expect(r.all("TBao/DSLDo/LDo/MTa").join(" ")).toContain("SLuong of a 200 must be 1");
+    for (const bad of ["0", "1001", "x"]) {
+      const out = await send(one.xml.replace("<SLuong>1</SLuong>", `<SLuong>${bad}</SLuong>`));
+      expect(out.ttchung.MLTDiep, bad).toBe("999");
+      expect(out.all("TBao/DSLDo/LDo/MTa").join(" ")).toContain("SLuong");
+    }
+  });
+
   it("answers 204 with every fault of the failing stage, and 204 FORBIDDEN (5002) for another seller's invoice", async () => {
     const other = await h.seller();
     const r = await send(tdiep("200", other.invoice(), { mst: s.taxCode }).xml);

@@ -7,7 +7,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseXml } from "../../src/xml/parse.js";
+import { readSignature, verifyProfile } from "../../src/xml/verify.js";
 import { CERTS, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { buildInvoice } from "../helpers/invoice.js";
 import { SELLER_SIGNATURE_XPATH, signWithXmlsec1, verifyWithXmlsec1 } from "../helpers/sign.js";
@@ -84,4 +87,85 @@ describe("T-VAN replies verified by xmlsec1", () => {
     const v = verifyNotice(reply);
     expect(v.ok, v.output).toBe(true);
   });
+});
+
+const INTEROP = join(import.meta.dirname, "..", "..", "..", "shared", "interop");
+const sample = (name: string) => readFileSync(join(INTEROP, name), "utf8");
+/** The element names below `el`, depth first, as slash paths (the Signature left out): a notice's layout. */
+function layout(el: Element, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const k of Array.from(el.childNodes).filter((n): n is Element => n.nodeType === 1)) {
+    if (k.localName === "Signature") continue;
+    const path = `${prefix}${k.localName}`;
+    out.push(path);
+    out.push(...layout(k, `${path}/`));
+  }
+  return out;
+}
+const dltbaoOf = (xml: string) => readReply(xml).doc.getElementsByTagName("DLTBao")[0]!;
+
+describe("the authority's own answers, matched field by field", () => {
+  it("204 LTBao 1 (sample 08, a 200 refused for its data): the same fields in the same order, the same fixed texts, the same signature layout", async () => {
+    const real = sample("08_msg204_LTBao1_not_eligible_for_code_MLoi20001.xml");
+    // The corresponding case: an invoice whose data fails the schema (production's 20001 is the catalogue's 3001).
+    const ours = await send(tdiep("200", s.invoice({ buyer: { name: "N".repeat(401), taxCode: "0100000010", address: "Hà Nội" } }), { mst: s.taxCode, pban: "2.0.1" }).xml);
+    const r = readReply(ours);
+    const p = readReply(real);
+    expect(r.ttchung.MLTDiep).toBe("204");
+    expect(Object.keys(r.ttchung)).toEqual(Object.keys(p.ttchung));
+    // Production's LDo has no GChu; the service adds the fault's own words there (tvan.md §10 allows it).
+    expect(layout(dltbaoOf(ours)).filter((x) => !x.endsWith("/GChu"))).toEqual(layout(dltbaoOf(real)));
+    for (const f of ["MSo", "Ten", "DDanh", "LTBao", "CCu", "SLuong"]) expect(r.one(`TBao/DLTBao/${f}`), f).toBe(p.one(`TBao/DLTBao/${f}`));
+    expect(r.one("TBao/DLTBao/PBan")).toBe("2.0.1");
+    for (const [f, re] of [["So", /^\d{12}$/], ["NTBao", /^\d{4}-\d{2}-\d{2}$/], ["TGGui", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/]] as const) {
+      expect(p.one(`TBao/DLTBao/${f}`)).toMatch(re);
+      expect(r.one(`TBao/DLTBao/${f}`)).toMatch(re);
+    }
+    expect(r.one("TBao/DLTBao/MGDDTu")).toBe(r.ttchung.MTDTChieu);
+    expect(p.one("TBao/DLTBao/MGDDTu")).toBe(p.ttchung.MTDTChieu);
+    expect(r.one("TBao/DLTBao/LCMa/DSLDo/LDo/MLoi")).toBe("3001");
+    // The signature: Id, Reference URIs, Object and SignatureProperty as production writes them.
+    const shape = (xml: string) =>
+      xml
+        .slice(xml.indexOf("<Signature "), xml.indexOf("</Signature>"))
+        .replace(/<(SignatureValue|X509Certificate|X509SubjectName|DigestValue|SigningTime)>[^<]*</g, "<$1>…<")
+        .replace(/Tct-[0-9a-f]{32}/g, "Tct-…")
+        .replace(/SigningTime-[0-9a-f]{32}/g, "SigningTime-…")
+        .replace(/Id-[0-9A-F]{32}/g, "Id-…");
+    expect(shape(ours)).toBe(shape(real));
+    const v = verifyNotice(ours);
+    expect(v.ok, v.output).toBe(true);
+  });
+});
+
+describe("the real answers' signatures (06, 08, 11, 13)", () => {
+  for (const name of ["06_msg102_registration_received_THop1_01TBTNDT.xml", "08_msg204_LTBao1_not_eligible_for_code_MLoi20001.xml", "11_msg204_LTBao2_cash_register_package_valid.xml", "13_msg102_registration_not_received_THop2_MLoi1009.xml"]) {
+    it(`${name.slice(0, 2)}: the authority's signature verifies cryptographically with the service's verifier; its certificate is not trusted here (CERT_UNTRUSTED); a changed digit fails`, () => {
+      const xml = sample(name);
+      const check = (text: string) => {
+        const parsed = parseXml(text, "TDiep");
+        if (!parsed.ok) throw new Error(JSON.stringify(parsed.faults));
+        const dltbao = parsed.value.root.getElementsByTagName("DLTBao")[0]!;
+        const cqt = parsed.value.signatures.filter((x) => (x.parentNode as Element).localName === "CQT");
+        expect(cqt).toHaveLength(1);
+        const profile = readSignature(cqt[0]!, parsed.value, { allowSha1: false, maxReferences: 2, allowedTarget: () => true, requiredTargets: [(e) => e === dltbao] });
+        if (!profile.ok) throw new Error(JSON.stringify(profile.faults));
+        return { verified: verifyProfile(profile.value), profile: profile.value };
+      };
+      const { verified } = check(xml);
+      expect(verified.ok, verified.ok ? "" : JSON.stringify(verified.faults)).toBe(true);
+      if (!verified.ok) return;
+      const trust = h.services.trust.verifySigner(verified.value.signer, verified.value.others, verified.value.signingTime ?? new Date(), "0100000010");
+      expect(trust.ok).toBe(false);
+      if (!trust.ok) expect(trust.faults[0]!.code).toBe("CERT_UNTRUSTED");
+      // A digit of the taxpayer's MST inside the signed DLTBao.
+      const at = xml.indexOf("<DLTBao");
+      const tampered = xml.slice(0, at) + xml.slice(at).replace(/(<MST>\d)(\d)/, (_, a: string, d: string) => a + ((Number(d) + 1) % 10));
+      expect(tampered).not.toBe(xml);
+      expect(check(tampered).verified.ok).toBe(false);
+      // xmlsec1 agrees (the chain skipped: --insecure is what "not trusted here" leaves).
+      const x = verifyWithXmlsec1(xml, { nodeXpath: CQT_XPATH, idAttrs: ["DLTBao"], insecure: true, trustedPem: [] });
+      expect(x.ok, x.output).toBe(true);
+    });
+  }
 });
