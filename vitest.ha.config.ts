@@ -11,6 +11,6 @@ export default defineConfig({
     include: ["test/ha/**/*.test.ts"],
     fileParallelism: false,
     testTimeout: 120_000,
-    hookTimeout: 120_000,
+    hookTimeout: 180_000,
   },
 });

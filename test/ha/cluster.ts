@@ -89,6 +89,23 @@ export interface HaCluster {
   destroy(): Promise<void>;
 }
 
+/** Clusters not destroyed yet (also those still starting, should a hook time out meanwhile). */
+const live = new Set<{ children: Child[]; dir: string; destroy(): Promise<void> }>();
+
+/** Destroys every cluster of this process, including one whose start has not returned yet. */
+export async function destroyClusters(): Promise<void> {
+  for (const c of [...live]) await c.destroy();
+}
+
+// Last resort when the test process exits without its afterAll (an uncaught error, a signal
+// Node handles): SIGKILL every process group we started and remove the temp dirs.
+process.once("exit", () => {
+  for (const c of live) {
+    for (const child of c.children) if (child.proc.pid) killQuietly(-child.proc.pid);
+    rmSync(c.dir, { recursive: true, force: true });
+  }
+});
+
 /** Creates and starts the monitor, node1 (primary) and node2 (synchronous secondary). */
 export async function startCluster(opts: { timeouts?: "fast" | "default" } = {}): Promise<HaCluster> {
   const dir = mkdtempSync(join(tmpdir(), "hoadon-ha-"));
@@ -124,7 +141,10 @@ export async function startCluster(opts: { timeouts?: "fast" | "default" } = {})
   };
 
   const children: Child[] = [];
+  let destroyed = false;
+  const handle = { children, dir, destroy: () => cluster.destroy() };
   const spawned = (args: string[]): Child => {
+    if (destroyed) throw new Error("the cluster was destroyed while it started");
     const [c, ...a] = argv(AUTOCTL!, args);
     const child = startChild(c!, a, {}, dir);
     children.push(child);
@@ -191,6 +211,8 @@ export async function startCluster(opts: { timeouts?: "fast" | "default" } = {})
     },
     logs: () => children.map((c) => c.output()).join("\n"),
     async destroy() {
+      destroyed = true;
+      live.delete(handle);
       await monitorSql?.end({ timeout: 1 }).catch(() => {});
       for (const node of nodes) await node.kill().catch(() => {});
       for (const child of children) await child.kill();
@@ -203,6 +225,7 @@ export async function startCluster(opts: { timeouts?: "fast" | "default" } = {})
     },
   };
 
+  live.add(handle);
   try {
     // The monitor.
     initdb(monitorData);

@@ -16,7 +16,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sleep, startService, waitUntil, type NodeService } from "../helpers/process.js";
 import { ADMIN, numberOf, registerSeller, removeDataDirs, serviceEnv, submit, type RemoteSeller } from "../faults/common.js";
-import { haUnavailable, startCluster, type HaCluster } from "./cluster.js";
+import { destroyClusters, haUnavailable, startCluster, type HaCluster } from "./cluster.js";
 
 const WHY_NOT = haUnavailable();
 /** `HA_TIMEOUTS=default npm run test:ha` measures the outage with pg_auto_failover's own timeouts (≈ 50 s). */
@@ -56,13 +56,13 @@ describe.skipIf(WHY_NOT)(`PostgreSQL fails over (${WHY_NOT ?? "pg_auto_failover:
 
   beforeAll(async () => {
     cluster = await startCluster({ timeouts: TIMEOUTS });
-    svc = await startService(serviceEnv(cluster.databaseUrl, { HOADON_DB_POOL: "8" }), { timeoutMs: 60_000 });
+    svc = await startService(serviceEnv(cluster.databaseUrl), { timeoutMs: 60_000 });
     seller = await registerSeller(svc.url);
   });
   afterAll(async () => {
     await svc?.kill();
     for (const sql of direct) await sql.end({ timeout: 1 }).catch(() => {});
-    await cluster?.destroy();
+    await destroyClusters(); // this one, even when its start was cut short by the hook's timeout
     removeDataDirs();
   });
 
@@ -137,10 +137,9 @@ describe.skipIf(WHY_NOT)(`PostgreSQL fails over (${WHY_NOT ?? "pg_auto_failover:
       await load;
     }
     const outage = resumedAt - killedAt;
-    const during = outcomes.filter((o) => o.end > killedAt && o.start < resumedAt);
     console.log(
       `[ha] ${TIMEOUTS} timeouts: writes resumed ${(outage / 1000).toFixed(1)} s after the primary was killed; ` +
-        `${during.length} requests answered meanwhile (${during.filter((o) => o.status === 503).length} × 503), ` +
+        `${outcomes.filter((o) => o.status === 503).length} requests answered 503 meanwhile, ` +
         `${outcomes.filter((o) => o.status === 201).length} acknowledged in all`,
     );
 
@@ -205,7 +204,7 @@ describe.skipIf(WHY_NOT)(`PostgreSQL fails over (${WHY_NOT ?? "pg_auto_failover:
     const promoted = node(cluster.nodes[1].url);
     // The service's LISTEN session is on the new primary.
     await waitUntil(
-      async () => (await promoted`select 1 from pg_stat_activity where application_name = 'hoadon-listen' and query ilike 'listen%'`).length === 1,
+      async () => (await promoted`select 1 from pg_stat_activity where application_name = 'hoadon-listen' and state = 'idle' and query ilike 'listen%'`).length === 1,
       30_000,
       "the service's LISTEN session on the new primary",
     );
