@@ -15,7 +15,7 @@ import { loadSecrets } from "./secrets.js";
 import { readPublicAsset } from "./assets-node.js";
 import { hashSecret } from "./auth.js";
 import { errorFields } from "./log.js";
-import { nodeLogger } from "./log-node.js";
+import { exitAfterLogs, nodeLogger } from "./log-node.js";
 import { Metrics } from "./metrics.js";
 import { registerNodeMetrics } from "./metrics-node.js";
 import { createServices } from "./services.js";
@@ -99,16 +99,16 @@ async function main(): Promise<void> {
         await store.close();
         if (readStore !== store) await readStore.close();
         logger.info({ signal }, "stopped");
-        process.exit(0);
+        exitAfterLogs(0);
       } catch (e) {
         logger.error({ signal, ...errorFields(e) }, "closing the database pool failed");
-        process.exit(1);
+        exitAfterLogs(1);
       }
     });
     (server as Server).closeIdleConnections();
     setTimeout(() => {
       logger.error({ signal }, "requests still in flight after 25 s: exiting");
-      process.exit(1);
+      exitAfterLogs(1);
     }, 25_000).unref();
   };
   // Monthly partitions of invoices ahead of need, daily (storage/partitions.ts; start-up did it once already).
@@ -190,7 +190,7 @@ async function supervise(config: Config): Promise<void> {
         if (code !== 0) failed = true;
         if (alive().length === 0) {
           logger.info({ failed }, "stopped: every worker has finished");
-          process.exit(failed ? 1 : 0);
+          exitAfterLogs(failed ? 1 : 0);
         }
         return;
       }
@@ -213,7 +213,7 @@ async function supervise(config: Config): Promise<void> {
     for (const w of alive()) w.process.kill("SIGTERM");
     setTimeout(() => {
       logger.error({ signal }, "workers still running after 30 s: exiting");
-      process.exit(1);
+      exitAfterLogs(1);
     }, 30_000).unref();
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
