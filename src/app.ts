@@ -16,6 +16,7 @@ import { registerAudit } from "./routes/audit.js";
 import { registerCertificates } from "./routes/certificates.js";
 import { registerHealth } from "./routes/health.js";
 import { registerInvoices } from "./routes/invoices.js";
+import { registerLog } from "./routes/log.js";
 import { registerMessages } from "./routes/messages.js";
 import { registerOfficer } from "./routes/officer.js";
 import { registerOfficers } from "./routes/officers.js";
@@ -117,6 +118,7 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
   registerAudit(app);
   registerMessages(app);
   registerVerify(app);
+  registerLog(app);
   registerPages(app);
   registerOfficer(app);
   registerOps(app, opts);

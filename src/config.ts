@@ -86,6 +86,11 @@ export const ConfigSchema = z
         if (!base) ctx.addIssue({ code: "custom", message: "must be an http(s) URL without query or fragment, e.g. https://hoadon.example.vn/" });
         return base ?? undefined;
       }),
+    // The transparency log (docs/transparency-log.md): its key (PRIVATE+KEY+… or a file), the
+    // origin of a key generated in HOADON_DATA_DIR, and how often its tree head is signed.
+    HOADON_LOG_KEY: z.string().min(1).optional(),
+    HOADON_LOG_ORIGIN: z.string().regex(/^[^\s+]+$/, "no spaces or plus signs").optional(),
+    HOADON_LOG_INTERVAL_MS: wholeNumber(0, 3_600_000).default(2000),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.HOADON_SIGNING_KEY) !== Boolean(c.HOADON_SIGNING_CERT)) {

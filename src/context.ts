@@ -7,6 +7,7 @@ import type { RateLimiter } from "./rate-limit.js";
 import type { TrustStore } from "./pki/trust.js";
 import type { SessionStore } from "./storage/sessions.js";
 import type { Store } from "./storage/store.js";
+import type { TransparencyLog } from "./tlog/log.js";
 import type { AuthorityKey } from "./xml/stamp.js";
 
 export interface Services {
@@ -28,6 +29,8 @@ export interface Services {
   sessions: SessionStore;
   /** HOADON_PUBLIC_URL (ends in "/"): where the pages' QR codes point; unset: the request's origin. */
   publicUrl?: string;
+  /** The transparency log (tlog/log.ts); null where there is none (Workers). */
+  log: TransparencyLog | null;
 }
 
 export interface AppEnv {

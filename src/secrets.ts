@@ -11,6 +11,7 @@ import * as x509 from "@peculiar/x509";
 import { newSecret, hashSecret } from "./auth.js";
 import { authorityKeyFromPem } from "./authority.js";
 import type { AuthorityKey } from "./xml/stamp.js";
+import { parseSignerKey, signerFromSeed, type NoteSigner } from "./tlog/note.js";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -23,6 +24,8 @@ export interface Secrets {
   adminTokenHash: string;
   /** Set only on the start that generated the admin token: print it once. */
   newAdminToken: string | null;
+  /** The transparency log's Ed25519 note key (tlog/note.ts); its name is the log's origin. */
+  logSigner: NoteSigner;
 }
 
 export interface SecretSettings {
@@ -31,7 +34,24 @@ export interface SecretSettings {
   signingCert?: string | undefined;
   codeSecret?: string | undefined;
   adminToken?: string | undefined;
+  /** The log's signer key (PRIVATE+KEY+…) or a file holding it. */
+  logKey?: string | undefined;
+  /** The origin (key name) of a log key generated here. */
+  logOrigin?: string | undefined;
 }
+
+/** The log key: configured, else generated once under the data dir (beside the authority's key). */
+function loadLogSigner(s: SecretSettings): NoteSigner {
+  if (s.logKey) return parseSignerKey(s.logKey.startsWith("PRIVATE+KEY+") ? s.logKey : readFileSync(s.logKey, "utf8"));
+  const path = join(s.dataDir, "log.key");
+  if (!existsSync(path)) writeSecret(path, signerFromSeed(s.logOrigin ?? DEFAULT_LOG_ORIGIN, randomBytes(32)).secretText + "\n");
+  const signer = parseSignerKey(readFileSync(path, "utf8"));
+  if (s.logOrigin && signer.name !== s.logOrigin) throw new Error(`${path} is the key of log ${signer.name}, not of HOADON_LOG_ORIGIN ${s.logOrigin}`);
+  return signer;
+}
+
+/** The origin of a development log (an .invalid name: never a real log's). */
+export const DEFAULT_LOG_ORIGIN = "hoadon-dev.invalid/v1/log";
 
 const readPemSetting = (v: string): string => (v.includes("-----BEGIN") ? v : readFileSync(v, "utf8"));
 
@@ -103,5 +123,5 @@ export async function loadSecrets(s: SecretSettings): Promise<Secrets> {
     adminTokenHash = readFileSync(path, "utf8").trim();
   }
 
-  return { authority: authorityKeyFromPem(keyPem, certPem), codeSecret, adminTokenHash, newAdminToken };
+  return { authority: authorityKeyFromPem(keyPem, certPem), codeSecret, adminTokenHash, newAdminToken, logSigner: loadLogSigner(s) };
 }

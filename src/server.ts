@@ -21,6 +21,7 @@ import { registerNodeMetrics } from "./metrics-node.js";
 import { createServices } from "./services.js";
 import { openDb, openStore, PgStore } from "./storage/index.js";
 import { instrumentDb } from "./storage/instrument.js";
+import { TransparencyLog } from "./tlog/log.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -60,7 +61,12 @@ async function main(): Promise<void> {
       )
     : store;
   const nodeMetrics = registerNodeMetrics(metrics);
+  // The transparency log over the primary: every instance sequences and signs (one at a time,
+  // tlog_state's row lock decides) every HOADON_LOG_INTERVAL_MS.
+  const log = store instanceof PgStore ? new TransparencyLog(store.db, secrets.logSigner, secrets.authority) : null;
+  log?.start(config.HOADON_LOG_INTERVAL_MS, (e) => logger.warn({ ...errorFields(e) }, "transparency log: sequencing failed, will retry"));
   const services = createServices({
+    log,
     store,
     readStore,
     trust,
@@ -96,6 +102,7 @@ async function main(): Promise<void> {
       clearInterval(idle);
       nodeMetrics.stop();
       try {
+        await log?.stop();
         await store.close();
         if (readStore !== store) await readStore.close();
         logger.info({ signal }, "stopped");
@@ -142,6 +149,8 @@ async function secretsOf(config: Config) {
       signingCert: config.HOADON_SIGNING_CERT,
       codeSecret: config.HOADON_CODE_SECRET,
       adminToken: config.HOADON_ADMIN_TOKEN,
+      logKey: config.HOADON_LOG_KEY,
+      logOrigin: config.HOADON_LOG_ORIGIN,
     });
   } catch (e) {
     throw new ConfigError(`invalid configuration: HOADON_SIGNING_KEY/HOADON_SIGNING_CERT: ${(e as Error).message}`);

@@ -7,6 +7,7 @@ import type { Secrets } from "./secrets.js";
 import { PgStore } from "./storage/pg-store.js";
 import { SqlSessionStore, type SessionStore } from "./storage/sessions.js";
 import type { Store } from "./storage/store.js";
+import type { TransparencyLog } from "./tlog/log.js";
 import { DEFAULT_LIMITS, type ParseLimits } from "./xml/parse.js";
 
 export interface ServiceOptions {
@@ -26,6 +27,8 @@ export interface ServiceOptions {
   sessions?: SessionStore;
   /** HOADON_PUBLIC_URL: the buyer's check as the public reaches it (the pages' QR codes); default: each request's origin. */
   publicUrl?: string;
+  /** The transparency log over `store`'s database (default: none). */
+  log?: TransparencyLog | null;
 }
 
 /** Sessions in the store's own database; a store of another kind (a test stub) has none to offer. */
@@ -52,6 +55,7 @@ export function createServices(o: ServiceOptions): Services {
     rateLimiter: new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...o.rateLimits }, o.counters ?? new MemoryCounterStore(), clock),
     sessions: o.sessions ?? sessionsOf(o.store),
     ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
+    log: o.log ?? null,
     submit: {
       store: o.store,
       trust: o.trust,

@@ -9,6 +9,7 @@ import { ApiError } from "../errors.js";
 import type { InvoiceEvent, InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { auth, bearer, errorResponses, Money, readLimited, text } from "./common.js";
+import { TransparencySchema, transparencyOf } from "./log.js";
 
 const InvoiceStatus = z.enum(["issued", "replaced", "adjusted", "cancelled"]);
 
@@ -36,7 +37,9 @@ const EventSchema = z.object({
   reason: z.string().optional(),
   relatedCode: z.string().optional(),
 });
-const InvoiceSchema = z.object({ ...summaryFields, buyerTaxCode: z.string().nullable(), history: z.array(EventSchema) }).openapi("Invoice");
+const InvoiceSchema = z
+  .object({ ...summaryFields, buyerTaxCode: z.string().nullable(), history: z.array(EventSchema), transparency: TransparencySchema.optional() })
+  .openapi("Invoice");
 const CodeParam = z.object({ code: z.string().regex(/^[0-9A-F]{34}$/).openapi({ param: { name: "code", in: "path" }, example: "00000000000003E8A1B2C3D4E5F6A7B8C9" }) });
 
 const submit = createRoute({
@@ -233,7 +236,7 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     const history = await store.getInvoiceHistory(code);
     // Officers' reads are recorded (who, what, when, from where); a seller reading its own is not.
     if (c.get("principal").role === "officer") await audit(c, "invoice.read", code);
-    return c.json(invoiceJson(inv, history), 200);
+    return c.json({ ...invoiceJson(inv, history), transparency: await transparencyOf(c, code) }, 200);
   });
 
   app.openapi(readXml, async (c) => {

@@ -4,6 +4,7 @@ import type { AppEnv, Services } from "../context.js";
 import { lookupByCode, lookupByKey, UnreadableDocument, verifyDocument, type VerifyDeps } from "../domain/verification.js";
 import { ApiError } from "../errors.js";
 import { errorResponses, Money, readLimited } from "./common.js";
+import { TransparencySchema, transparencyOf } from "./log.js";
 
 /** What verification needs from the services built at start. */
 export const verifyDeps = (s: Services): VerifyDeps => ({ store: s.store, authority: s.authority, codeSecret: s.codeSecret, allowSha1: s.submit.allowSha1, limits: s.submit.limits });
@@ -42,8 +43,11 @@ const VerificationSchema = z
     }),
     failures: z.array(z.object({ check: CheckSchema, code: z.string(), message: z.string() })).openapi({ description: "Each failed check with the reason." }),
     invoice: PublicInvoiceSchema.nullable().openapi({ description: "The invoice the tax authority issued under this code, when there is one." }),
+    transparency: TransparencySchema,
   })
   .openapi("Verification");
+
+const PublicInvoiceLogged = PublicInvoiceSchema.extend({ transparency: TransparencySchema }).openapi("PublicInvoiceLogged");
 
 const byCode = createRoute({
   method: "get",
@@ -53,7 +57,7 @@ const byCode = createRoute({
   description: "Answers the public facts of the invoice (no buyer data). An unknown or made-up code is 404.",
   request: { params: z.object({ code: z.string().max(64).openapi({ param: { name: "code", in: "path" }, example: "0A00000000000003E8A1B2C3D4E5F6A7B8" }) }) },
   responses: {
-    200: { description: "The invoice.", content: { "application/json": { schema: PublicInvoiceSchema } } },
+    200: { description: "The invoice.", content: { "application/json": { schema: PublicInvoiceLogged } } },
     ...errorResponses("NOT_FOUND", "RATE_LIMITED"),
   },
 });
@@ -85,7 +89,7 @@ const byKey = createRoute({
     }),
   },
   responses: {
-    200: { description: "The invoice.", content: { "application/json": { schema: PublicInvoiceSchema } } },
+    200: { description: "The invoice.", content: { "application/json": { schema: PublicInvoiceLogged } } },
     ...errorResponses("SCHEMA_INVALID", "NOT_FOUND", "RATE_LIMITED"),
   },
 });
@@ -122,14 +126,14 @@ export function registerVerify(app: OpenAPIHono<AppEnv>): void {
     const { code } = c.req.valid("param");
     const found = await lookupByCode(verifyDeps(c.get("services")), code.toUpperCase());
     if (!found) throw new ApiError("NOT_FOUND", "No invoice was issued with this code.");
-    return c.json(found, 200);
+    return c.json({ ...found, transparency: await transparencyOf(c, found.code) }, 200);
   });
 
   app.openapi(byKey, async (c) => {
     const q = c.req.valid("query");
     const found = await lookupByKey(verifyDeps(c.get("services")), { sellerTaxCode: q.seller, form: q.form, symbol: q.symbol, number: q.number, total: q.total });
     if (!found) throw new ApiError("NOT_FOUND", "No invoice with this seller, form, symbol, number and total.");
-    return c.json(found, 200);
+    return c.json({ ...found, transparency: await transparencyOf(c, found.code) }, 200);
   });
 
   app.openapi(byDocument, async (c) => {
@@ -137,6 +141,7 @@ export function registerVerify(app: OpenAPIHono<AppEnv>): void {
     if (!XML_TYPES.has(type ?? "")) throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the invoice as application/xml (UTF-8).");
     const deps = verifyDeps(c.get("services"));
     const body = await readLimited(c, deps.limits.maxBytes);
-    return c.json(await verifyBody(deps, body), 200);
+    const verdict = await verifyBody(deps, body);
+    return c.json({ ...verdict, transparency: verdict.invoice ? await transparencyOf(c, verdict.invoice.code) : null }, 200);
   });
 }

@@ -8,6 +8,8 @@ import { ensureInvoicePartitions, partitionWindow, type PartitionRun } from "./p
 import * as reports from "./reports-sql.js";
 import { RegistryCache } from "./registry-cache.js";
 import { RollupDelta, rollupUpserts, type Contribution } from "./rollups.js";
+import { tlogPendingCte } from "./tlog-sql.js";
+import { encodeEntry, type EntryType } from "../tlog/entry.js";
 import type {
   CancelOutcome,
   Cancellation,
@@ -245,13 +247,15 @@ class Tail {
   readonly rates: RateRow[] = [];
   readonly events: object[] = [];
   readonly rollups = new RollupDelta();
+  /** Transparency log entries of this transaction's events, in order (tlog/entry.ts). */
+  readonly leaves: Buffer[] = [];
 
   event(sellerTaxCode: string, code: string, event: InvoiceEventKind, at: Date, by: string, reason: string | null, relatedCode: string | null): void {
     this.events.push({ seller_tax_code: sellerTaxCode, invoice_code: code, event, at: at.toISOString(), by_principal: by, reason, related_code: relatedCode });
   }
 
   async write(tx: Db): Promise<void> {
-    if (this.rates.length === 0 && this.events.length === 0 && this.rollups.empty) return;
+    if (this.rates.length === 0 && this.events.length === 0 && this.rollups.empty && this.leaves.length === 0) return;
     await tx.query(sql`
       with rates as (
         insert into invoice_tax_rates (seller_tax_code, invoice_code, tax_rate, amount_before_tax, tax)
@@ -264,8 +268,44 @@ class Tail {
             as (seller_tax_code text, invoice_code char(34), event text, at timestamptz, by_principal text, reason text, related_code char(34)))
             with ordinality as e (seller_tax_code, invoice_code, event, at, by_principal, reason, related_code, ord)
          order by ord),
+      ${this.leaves.length > 0 ? sql`${tlogPendingCte(this.leaves)},` : sql``}
       ${rollupUpserts(this.rollups)}
       select 1`);
+  }
+}
+
+/** What a status change's log entry says of the invoice, returned by the update that changes it. */
+interface LoggedFacts {
+  form: string;
+  symbol: string;
+  number: number;
+  total_payable: string;
+  digest: string;
+}
+const LOGGED_FACTS = sql`form, symbol, number, trim_scale(total_payable) as total_payable, digest`;
+const LOGGED_FACTS_U = sql`u.form, u.symbol, u.number, u.total_payable, u.digest`;
+const LOGGED_EVENTS: Partial<Record<InvoiceEventKind, EntryType>> = { replaced: "replaced", adjusted: "adjusted", cancelled: "cancelled" };
+
+/** The log entries of a status change: one per event of the invoice itself (replaced, adjusted, cancelled). */
+function logTransition(tail: Tail, inv: Located, facts: LoggedFacts, events: { code: string; event: InvoiceEventKind; relatedCode: string | null }[], at: Date): void {
+  for (const e of events) {
+    const type = LOGGED_EVENTS[e.event];
+    if (!type || e.code !== inv.code) continue;
+    tail.leaves.push(
+      encodeEntry({
+        type,
+        code: inv.code,
+        sellerTaxCode: inv.sellerTaxCode,
+        form: facts.form,
+        symbol: facts.symbol,
+        number: facts.number,
+        issueDate: inv.issueDate,
+        totalPayable: facts.total_payable,
+        digest: facts.digest,
+        at,
+        relatedCode: e.relatedCode,
+      }),
+    );
   }
 }
 
@@ -603,6 +643,7 @@ export class PgStore implements Store {
       for (const r of inv.taxRates) tail.rates.push({ seller_tax_code: inv.sellerTaxCode, invoice_code: inv.code, tax_rate: r.taxRate, amount_before_tax: r.amountBeforeTax, tax: r.tax });
       tail.event(inv.sellerTaxCode, inv.code, "issued", inv.issuedAt, inv.submittedBy, null, null);
       tail.rollups.add(contribution(inv), 1);
+      tail.leaves.push(encodeEntry({ type: "issued", ...inv, at: inv.issuedAt, relatedCode: null }));
     }
   }
 
@@ -673,16 +714,17 @@ export class PgStore implements Store {
   ): Promise<void> {
     const inv = t.invoice;
     // One statement: the status, and the amounts the rollups need; the events go to the tail.
-    const rows = await tx.query<{ total_before_tax: string; total_tax: string; tax_rate: string | null; amount_before_tax: string | null; tax: string | null }>(sql`
+    const rows = await tx.query<{ total_before_tax: string; total_tax: string; tax_rate: string | null; amount_before_tax: string | null; tax: string | null } & LoggedFacts>(sql`
       with updated as (
         update invoices set status = ${t.status}
         where seller_tax_code = ${inv.sellerTaxCode} and issue_date = ${inv.issueDate} and code = ${inv.code}
-        returning seller_tax_code, code, trim_scale(total_before_tax) as total_before_tax, trim_scale(total_tax) as total_tax)
-      select u.total_before_tax, u.total_tax, r.tax_rate, trim_scale(r.amount_before_tax) as amount_before_tax, trim_scale(r.tax) as tax
+        returning seller_tax_code, code, trim_scale(total_before_tax) as total_before_tax, trim_scale(total_tax) as total_tax, ${LOGGED_FACTS})
+      select u.total_before_tax, u.total_tax, r.tax_rate, trim_scale(r.amount_before_tax) as amount_before_tax, trim_scale(r.tax) as tax, ${LOGGED_FACTS_U}
         from updated u left join invoice_tax_rates r on r.seller_tax_code = u.seller_tax_code and r.invoice_code = u.code`);
     const head = rows[0];
     if (!head) throw new Error(`transition: invoice ${inv.code} not found where it was locked`);
     for (const e of t.events) tail.event(inv.sellerTaxCode, e.code, e.event, t.at, t.by, t.reason, e.relatedCode);
+    logTransition(tail, inv, head, t.events, t.at);
     if (counts(inv.status) !== counts(t.status)) {
       const c: Contribution = {
         sellerTaxCode: inv.sellerTaxCode,

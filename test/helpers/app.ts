@@ -12,6 +12,9 @@ import { TrustStore, type TrustMaterial } from "../../src/pki/trust.js";
 import { loadTrust } from "../../src/pki/trust-files.js";
 import { authorityKeyFromPem, generateDevAuthority } from "../../src/secrets.js";
 import { createServices } from "../../src/services.js";
+import { signerFromSeed } from "../../src/tlog/note.js";
+import { TransparencyLog } from "../../src/tlog/log.js";
+import { randomBytes } from "node:crypto";
 import type { RateLimitSettings } from "../../src/rate-limit.js";
 import type { Store } from "../../src/storage/store.js";
 import { testStore } from "./db.js";
@@ -66,10 +69,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   await store.cacheRegistry();
   const trust = new TrustStore(opts.trust ?? loadTrust({ anchorsPath: CERTS + "trust-anchors.pem", intermediatesPath: CERTS + "intermediates.pem" }), { warn: () => {} });
   const dev = await generateDevAuthority(opts.authorityKeyType ?? "rsa");
+  const authority = authorityKeyFromPem(dev.keyPem, dev.certPem);
+  // The transparency log, sequenced only when a test asks (log.sequence()): no background writes.
+  const log = new TransparencyLog(store.db, signerFromSeed("hoadon.test/log", randomBytes(32)), authority);
   const services = createServices({
+    log,
     store,
     trust,
-    secrets: { authority: authorityKeyFromPem(dev.keyPem, dev.certPem), codeSecret: Buffer.alloc(32, 7), adminTokenHash: hashSecret(ADMIN_TOKEN) },
+    secrets: { authority, codeSecret: Buffer.alloc(32, 7), adminTokenHash: hashSecret(ADMIN_TOKEN) },
     issuerId: "0A",
     allowSha1: opts.allowSha1 ?? false,
     ...(opts.clock ? { clock: opts.clock } : {}),

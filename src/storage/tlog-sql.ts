@@ -1,0 +1,117 @@
+/**
+ * The transparency log's SQL (migrations/0009_transparency_log.sql). The submission path uses
+ * only `tlogPendingCte`, a piece of the statement its transaction ends with (pg-store.ts Tail);
+ * the rest is the sequencer's and the readers'.
+ */
+import { sql, type Db, type Sql } from "./db.js";
+
+const jsonRows = (rows: readonly object[]): string => JSON.stringify(rows);
+
+/** `tlog as (insert …)`: appends entries (in order) to tlog_pending, inside the event's statement. */
+export function tlogPendingCte(entries: readonly Uint8Array[]): Sql {
+  const rows = entries.map((e) => ({ e: Buffer.from(e.buffer, e.byteOffset, e.byteLength).toString("hex") }));
+  return sql`tlog as (
+    insert into tlog_pending (entry)
+    select decode(p.e, 'hex') from rows from (json_to_recordset(${jsonRows(rows)}::text::json) as (e text)) with ordinality as p (e, ord)
+     order by p.ord)`;
+}
+
+/** Appends entries outside any event (the benchmark): the same insert as the CTE. */
+export async function appendPending(db: Db, entries: readonly Uint8Array[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db.query(sql`with ${tlogPendingCte(entries)} select 1`);
+}
+
+export interface TlogState {
+  size: number;
+  root: Uint8Array;
+  checkpoint: string | null;
+  signedAt: Date | null;
+}
+
+interface StateRow {
+  size: bigint;
+  root: Uint8Array;
+  checkpoint: string | null;
+  signed_at: Date | null;
+}
+const toState = (r: StateRow): TlogState => ({ size: Number(r.size), root: r.root, checkpoint: r.checkpoint, signedAt: r.signed_at });
+
+export async function readState(db: Db): Promise<TlogState> {
+  const [row] = await db.query<StateRow>(sql`select size, root, checkpoint, signed_at from tlog_state where id = 1`);
+  if (!row) throw new Error("tlog_state has no row (migration 0009)");
+  return toState(row);
+}
+
+/** Locks the state row for this transaction; null when another sequencer holds it. */
+export async function lockState(tx: Db): Promise<TlogState | null> {
+  const [row] = await tx.query<StateRow>(sql`select size, root, checkpoint, signed_at from tlog_state where id = 1 for update skip locked`);
+  return row ? toState(row) : null;
+}
+
+/** Takes (deletes and returns) up to `limit` committed pending entries, in append order. */
+export async function takePending(tx: Db, limit: number): Promise<{ id: bigint; entry: Uint8Array }[]> {
+  const rows = await tx.query<{ id: bigint; entry: Uint8Array }>(sql`
+    delete from tlog_pending where id in (select id from tlog_pending order by id limit ${limit})
+    returning id, entry`);
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+export async function countPending(db: Db): Promise<number> {
+  const [row] = await db.query<{ n: bigint }>(sql`select count(*) as n from tlog_pending`);
+  return Number(row?.n ?? 0n);
+}
+
+export async function readTiles(db: Db, tiles: readonly { level: number; n: number }[]): Promise<{ level: number; n: number; hashes: Uint8Array }[]> {
+  if (tiles.length === 0) return [];
+  const rows = await db.query<{ level: number; n: bigint; hashes: Uint8Array }>(sql`
+    select t.level, t.n, t.hashes
+      from json_to_recordset(${jsonRows(tiles)}::text::json) as w (level smallint, n bigint)
+      join tlog_tiles t on t.level = w.level and t.n = w.n`);
+  return rows.map((r) => ({ level: r.level, n: Number(r.n), hashes: r.hashes }));
+}
+
+export async function readBundle(db: Db, n: number): Promise<Uint8Array | null> {
+  const [row] = await db.query<{ entries: Uint8Array }>(sql`select entries from tlog_bundles where n = ${n}`);
+  return row?.entries ?? null;
+}
+
+/** Writes what one sequencing run made: tiles and bundles (new or grown), the code index, the state. */
+export async function writeSequenced(
+  tx: Db,
+  w: {
+    tiles: { level: number; n: number; hashes: Uint8Array }[];
+    bundles: { n: number; entries: Uint8Array }[];
+    codes: { code: string; idx: number }[];
+    state: { size: number; root: Uint8Array; checkpoint: string };
+  },
+): Promise<void> {
+  const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+  const tiles = w.tiles.map((t) => ({ level: t.level, n: t.n, h: hex(t.hashes) }));
+  const bundles = w.bundles.map((b) => ({ n: b.n, e: hex(b.entries) }));
+  await tx.query(sql`
+    with tiles as (
+      insert into tlog_tiles (level, n, hashes)
+      select level, n, decode(h, 'hex') from json_to_recordset(${jsonRows(tiles)}::text::json) as (level smallint, n bigint, h text)
+      on conflict (level, n) do update set hashes = excluded.hashes),
+    bundles as (
+      insert into tlog_bundles (n, entries)
+      select n, decode(e, 'hex') from json_to_recordset(${jsonRows(bundles)}::text::json) as (n bigint, e text)
+      on conflict (n) do update set entries = excluded.entries),
+    codes as (
+      insert into tlog_codes (code, idx)
+      select code, idx from json_to_recordset(${jsonRows(w.codes)}::text::json) as (code char(34), idx bigint))
+    update tlog_state set size = ${w.state.size}, root = ${w.state.root}, checkpoint = ${w.state.checkpoint}, signed_at = now()
+     where id = 1`);
+}
+
+/** Signs the state's checkpoint again (same size: a new key, or none signed yet). */
+export async function writeCheckpoint(tx: Db, checkpoint: string): Promise<void> {
+  await tx.query(sql`update tlog_state set checkpoint = ${checkpoint}, signed_at = now() where id = 1`);
+}
+
+/** The leaf indexes of a code, in order (its issue first). */
+export async function codeLeaves(db: Db, code: string): Promise<number[]> {
+  const rows = await db.query<{ idx: bigint }>(sql`select idx from tlog_codes where code = ${code} order by idx`);
+  return rows.map((r) => Number(r.idx));
+}

@@ -1,0 +1,206 @@
+/**
+ * The log's entries: one per issued code and per change of an invoice's status, in a compact
+ * canonical binary form (docs/transparency-log.md). Nothing about the buyer.
+ *
+ *   u8  version (1)
+ *   u8  type: 1 issued, 2 replaced, 3 adjusted, 4 cancelled
+ *   u8 length + ASCII: the code (MCCQT)
+ *   u8 length + ASCII: the seller's tax code (MST)
+ *   u8 length + ASCII: the form (KHMSHDon)
+ *   u8 length + ASCII: the symbol (KHHDon)
+ *   u32 big-endian: the number (SHDon)
+ *   u8 length + ASCII: the issue date, YYYY-MM-DD
+ *   u8 length + ASCII: the total payable in VND, a canonical decimal (no leading zeros, no
+ *                      trailing fractional zeros, no "+", "0" for zero)
+ *   32 bytes: SHA-256 of the signed DLHDon (the digest the code binds)
+ *   u64 big-endian: the event's time, milliseconds since 1970-01-01T00:00:00Z
+ *   u8 length + ASCII: the related code (the replacing or adjusting invoice; empty otherwise)
+ *
+ * Every field has exactly one encoding, so an entry's bytes (and its leaf hash) follow from the
+ * facts alone; `decodeEntry` refuses any other byte string.
+ */
+
+export const ENTRY_TYPES = ["issued", "replaced", "adjusted", "cancelled"] as const;
+export type EntryType = (typeof ENTRY_TYPES)[number];
+
+export interface LogEntry {
+  type: EntryType;
+  code: string;
+  sellerTaxCode: string;
+  form: string;
+  symbol: string;
+  number: number;
+  issueDate: string;
+  totalPayable: string;
+  /** SHA-256 of the signed DLHDon, base64 (as the store keeps it). */
+  digest: string;
+  at: Date;
+  relatedCode: string | null;
+}
+
+const VERSION = 1;
+const ASCII = /^[\x21-\x7e]*$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DECIMAL = /^-?(0|[1-9]\d*)(\.\d*[1-9])?$/;
+
+export class EntryError extends Error {
+  override readonly name = "EntryError";
+}
+
+/** The canonical form of a decimal string: "1234500.000" → "1234500", "-0.50" → "-0.5", "-0" → "0". */
+export function canonicalDecimal(value: string): string {
+  const m = /^([+-]?)(\d+)(?:\.(\d*))?$/.exec(value.trim());
+  if (!m) throw new EntryError(`not a decimal: ${JSON.stringify(value)}`);
+  const int = m[2]!.replace(/^0+(?=\d)/, "");
+  const frac = (m[3] ?? "").replace(/0+$/, "");
+  const body = frac ? `${int}.${frac}` : int;
+  return m[1] === "-" && body !== "0" ? `-${body}` : body;
+}
+
+function str(out: number[], value: string, field: string, max = 255): void {
+  if (!ASCII.test(value) || value.length > max) throw new EntryError(`${field}: not printable ASCII of at most ${max} characters`);
+  out.push(value.length);
+  for (let i = 0; i < value.length; i++) out.push(value.charCodeAt(i));
+}
+
+export function encodeEntry(e: LogEntry): Buffer {
+  const type = ENTRY_TYPES.indexOf(e.type) + 1;
+  if (type === 0) throw new EntryError(`type: ${JSON.stringify(e.type)}`);
+  if (!Number.isInteger(e.number) || e.number < 0 || e.number > 0xffffffff) throw new EntryError("number: not a 32-bit unsigned integer");
+  if (!DATE.test(e.issueDate)) throw new EntryError("issueDate: not YYYY-MM-DD");
+  const digest = Buffer.from(e.digest, "base64");
+  if (digest.length !== 32 || digest.toString("base64") !== e.digest) throw new EntryError("digest: not the base64 of 32 bytes");
+  const ms = e.at.getTime();
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new EntryError("at: not a time after 1970");
+  const out: number[] = [VERSION, type];
+  str(out, e.code, "code");
+  str(out, e.sellerTaxCode, "sellerTaxCode");
+  str(out, e.form, "form");
+  str(out, e.symbol, "symbol");
+  out.push((e.number >>> 24) & 0xff, (e.number >>> 16) & 0xff, (e.number >>> 8) & 0xff, e.number & 0xff);
+  str(out, e.issueDate, "issueDate");
+  str(out, canonicalDecimal(e.totalPayable), "totalPayable");
+  const head = Buffer.from(out);
+  const time = Buffer.alloc(8);
+  time.writeBigUInt64BE(BigInt(ms));
+  const tail: number[] = [];
+  str(tail, e.relatedCode ?? "", "relatedCode");
+  return Buffer.concat([head, digest, time, Buffer.from(tail)]);
+}
+
+export function decodeEntry(bytes: Uint8Array): LogEntry {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  const need = (n: number) => {
+    if (at + n > b.length) throw new EntryError("entry: truncated");
+  };
+  const u8 = () => {
+    need(1);
+    return b[at++]!;
+  };
+  const text = (field: string) => {
+    const n = u8();
+    need(n);
+    const s = b.toString("latin1", at, at + n);
+    at += n;
+    if (!ASCII.test(s)) throw new EntryError(`entry: ${field} is not printable ASCII`);
+    return s;
+  };
+  if (u8() !== VERSION) throw new EntryError("entry: unknown version");
+  const type = ENTRY_TYPES[u8() - 1];
+  if (!type) throw new EntryError("entry: unknown type");
+  const code = text("code");
+  const sellerTaxCode = text("sellerTaxCode");
+  const form = text("form");
+  const symbol = text("symbol");
+  need(4);
+  const number = b.readUInt32BE(at);
+  at += 4;
+  const issueDate = text("issueDate");
+  const totalPayable = text("totalPayable");
+  need(40);
+  const digest = b.toString("base64", at, at + 32);
+  const ms = b.readBigUInt64BE(at + 32);
+  at += 40;
+  const relatedCode = text("relatedCode");
+  if (at !== b.length) throw new EntryError("entry: trailing bytes");
+  if (!DATE.test(issueDate) || !DECIMAL.test(totalPayable) || ms > BigInt(Number.MAX_SAFE_INTEGER)) throw new EntryError("entry: a field is not in its canonical form");
+  const e: LogEntry = { type, code, sellerTaxCode, form, symbol, number, issueDate, totalPayable, digest, at: new Date(Number(ms)), relatedCode: relatedCode || null };
+  // One encoding per fact: re-encoding must give the same bytes.
+  if (!encodeEntry(e).equals(b)) throw new EntryError("entry: not in its canonical form");
+  return e;
+}
+
+/** An entry bundle (C2SP tlog-tiles): big-endian uint16 length-prefixed entries. */
+export function encodeBundle(entries: readonly Uint8Array[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const e of entries) {
+    if (e.length > 0xffff) throw new EntryError("entry longer than 65535 bytes");
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(e.length);
+    parts.push(len, Buffer.from(e.buffer, e.byteOffset, e.byteLength));
+  }
+  return Buffer.concat(parts);
+}
+
+export function decodeBundle(bytes: Uint8Array): Buffer[] {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < b.length) {
+    if (at + 2 > b.length) throw new EntryError("bundle: truncated length");
+    const n = b.readUInt16BE(at);
+    if (at + 2 + n > b.length) throw new EntryError("bundle: truncated entry");
+    out.push(b.subarray(at + 2, at + 2 + n));
+    at += 2 + n;
+  }
+  return out;
+}
+
+/** The first `width` entries of a bundle, as bytes (a partial bundle is a prefix of the full one). */
+export function bundlePrefix(bytes: Uint8Array, width: number): Buffer | null {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  for (let k = 0; k < width; k++) {
+    if (at + 2 > b.length) return null;
+    at += 2 + b.readUInt16BE(at);
+  }
+  return at <= b.length ? b.subarray(0, at) : null;
+}
+
+// Tile paths (C2SP tlog-tiles) --------------------------------------------------------------
+
+/** N as zero-padded 3-digit path elements, all but the last prefixed with x: 1234067 → x001/x234/067. */
+export function encodeTileIndex(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`tile index ${n}`);
+  const groups: string[] = [];
+  let rest = n;
+  do {
+    groups.unshift(String(rest % 1000).padStart(3, "0"));
+    rest = Math.floor(rest / 1000);
+  } while (rest > 0);
+  return groups.map((g, i) => (i < groups.length - 1 ? `x${g}` : g)).join("/");
+}
+
+export function tilePath(level: number | "entries", n: number, width = 256): string {
+  return `tile/${level}/${encodeTileIndex(n)}${width < 256 ? `.p/${width}` : ""}`;
+}
+
+/**
+ * Parses what follows `tile/`: `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`; null for anything
+ * that is not exactly one canonical path.
+ */
+export function parseTilePath(path: string): { level: number | "entries"; n: number; width: number } | null {
+  const m = /^(entries|0|[1-9][0-9]?)\/((?:x[0-9]{3}\/)*)([0-9]{3})(?:\.p\/([1-9][0-9]{0,2}))?$/.exec(path);
+  if (!m) return null;
+  const level = m[1] === "entries" ? "entries" : Number(m[1]);
+  if (level !== "entries" && level > 63) return null;
+  const groups = [...m[2]!.split("/").filter(Boolean).map((g) => g.slice(1)), m[3]!];
+  // No leading all-zero group: 000/… would be a second name for the same tile.
+  if (groups.length > 1 && groups[0] === "000") return null;
+  if (groups.length > 6) return null;
+  const n = Number(groups.join(""));
+  const width = m[4] === undefined ? 256 : Number(m[4]);
+  if (m[4] !== undefined && width > 255) return null;
+  return { level, n, width };
+}
