@@ -67,7 +67,7 @@ export interface LogOptions {
 export class TransparencyLog {
   private readonly full = new Lru<string, Uint8Array>(2048);
   private readonly batch: number;
-  private head: { at: number; value: SignedHead } | null = null;
+  private head: { at: number; value: SignedHead | null } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   /** Leaves sequenced and runs made, for /metrics and the benchmark. */
@@ -198,11 +198,16 @@ export class TransparencyLog {
 
   /** The latest signed tree head (cached for half a second: the checkpoint endpoint is hot). */
   async latest(): Promise<SignedHead> {
+    const head = await this.latestOrNull();
+    if (!head) throw new LogNotReady("The log has not signed a tree head yet.");
+    return head;
+  }
+
+  private async latestOrNull(): Promise<SignedHead | null> {
     const now = Date.now();
     if (this.head && now - this.head.at < 500) return this.head.value;
     const s = await q.readState(this.db);
-    if (!s.checkpoint) throw new LogNotReady("The log has not signed a tree head yet.");
-    const value = { size: s.size, root: Buffer.from(s.root), checkpoint: s.checkpoint };
+    const value = s.checkpoint ? { size: s.size, root: Buffer.from(s.root), checkpoint: s.checkpoint } : null;
     this.head = { at: now, value };
     return value;
   }
@@ -293,8 +298,9 @@ export class TransparencyLog {
    * first (its issue) against the signed head; null until its issue is under a signed head.
    */
   async proofForCode(code: string): Promise<{ leafIndex: number; leafIndexes: number[]; treeSize: number; rootHash: string; inclusionProof: string[]; checkpoint: string } | null> {
-    const [leaves, head] = await Promise.all([this.leavesOf(code), this.latest().catch(() => null)]);
-    if (!head) return null;
+    const head = await this.latestOrNull();
+    if (!head || head.size === 0) return null;
+    const leaves = await this.leavesOf(code);
     const signed = leaves.filter((i) => i < head.size);
     const first = signed[0];
     if (first === undefined) return null;

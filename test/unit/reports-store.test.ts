@@ -184,9 +184,10 @@ describe("reports after every kind of transition", () => {
     for (const inv of batch) ledger.issued(s, inv);
     const rollupStatements = statements.filter((q) => /totals_/.test(q.text));
     expect(rollupStatements).toHaveLength(1);
-    // Rows per table (each a JSON parameter): 1,334 rates and 1,000 events, then 2 days × ('*', 8%, KCT)
-    // seller-day rows, 1 seller-month and 1 seller-year row, 2 × 3 day rows (one slot).
-    expect(rollupStatements[0]!.values.map((v) => (JSON.parse(v as string) as unknown[]).length)).toEqual([1334, 1000, 6, 1, 1, 6]);
+    // Rows per table (each a JSON parameter): 1,334 rates, 1,000 events and 1,000 transparency log
+    // entries, then 2 days × ('*', 8%, KCT) seller-day rows, 1 seller-month and 1 seller-year row,
+    // 2 × 3 day rows (one slot).
+    expect(rollupStatements[0]!.values.map((v) => (JSON.parse(v as string) as unknown[]).length)).toEqual([1334, 1000, 1000, 6, 1, 1, 6]);
     // And the statements' texts do not depend on the number of rows: one prepared statement each.
     const again = statements.length;
     await counting.issueInvoices([newInvoice(s, "2021-03-12", [rate("5%", "10", "0.5")])].map((inv) => (ledger.issued(s, inv), inv)));

@@ -1,0 +1,49 @@
+/**
+ * `hoadon <command> …`: one dispatcher, a table of subcommands. Each subcommand is a module that
+ * exports `run(args, io)` and answers an exit code; add one by adding a row.
+ */
+import { fileURLToPath } from "node:url";
+
+export interface CliIo {
+  /** Lines for the user (stdout). */
+  out: (line: string) => void;
+  /** Diagnostics (stderr). */
+  err: (line: string) => void;
+  /** HTTP, replaceable in tests. */
+  fetch: typeof fetch;
+}
+
+type Command = { summary: string; run: (args: string[], io: CliIo) => Promise<number> };
+
+const COMMANDS: Record<string, Command> = {
+  log: {
+    summary: "the transparency log: verify-inclusion, verify-consistency, mirror (docs/transparency-log.md)",
+    run: async (args, io) => (await import("./log.js")).run(args, io),
+  },
+};
+
+function usage(io: CliIo): number {
+  io.err("usage: hoadon <command> [options]\n\ncommands:");
+  for (const [name, c] of Object.entries(COMMANDS)) io.err(`  ${name.padEnd(10)} ${c.summary}`);
+  return 2;
+}
+
+export async function main(argv: string[], io: CliIo = { out: (l) => console.log(l), err: (l) => console.error(l), fetch }): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) return usage(io);
+  return command.run(rest, io);
+}
+
+// Run as a program (bin/hoadon.mjs, or `tsx src/cli/index.ts`).
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(`hoadon: ${(e as Error)?.message ?? e}`);
+      process.exitCode = 1;
+    },
+  );
+}
