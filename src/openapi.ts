@@ -49,6 +49,12 @@ export const OPERATIONS: Record<string, string> = {
   "GET /v1/verify/{code}": "verifyByCode",
   "GET /v1/verify": "verifyByKey",
   "POST /v1/verify": "verifyDocument",
+  "GET /v1/authority/log-key": "getLogKey",
+  "GET /v1/log/checkpoint": "getLogCheckpoint",
+  "POST /v1/log/checkpoint": "signLogCheckpoint",
+  "GET /v1/log/tile/{path}": "getLogTile",
+  "GET /v1/log/proof/inclusion": "getLogInclusionProof",
+  "GET /v1/log/proof/consistency": "getLogConsistencyProof",
 };
 
 /** Paths that are pages for people, not API: served, never documented. */
@@ -61,6 +67,7 @@ export const TAGS = [
   { name: "Administration", description: "Admins and officers register officers, sellers, certificates and API keys." },
   { name: "Reports", description: "Officers' totals by period, seller, rate, tax office or province." },
   { name: "Audit", description: "Admins read the log of officers' reads, searches and reports." },
+  { name: "Transparency log", description: "Public: the append-only log of every code and status change, its signed checkpoints, tiles and proofs (docs/transparency-log.md)." },
   { name: "Operations", description: "Probes, metrics, this document and the invoice XSD." },
 ];
 
@@ -120,7 +127,7 @@ export function finishDocument(doc: Json, roles: Map<string, readonly Role[]>): 
       else op.security = []; // public: no credential
       op.parameters = [...((op.parameters as Json[] | undefined) ?? []), { $ref: "#/components/parameters/RequestId" }];
       for (const prm of op.parameters as Array<Json & { schema?: Schema }>) {
-        if (prm.in === "query" && DATE_PARAMS.has(prm.name as string) && prm.schema && path !== "/v1/audit") prm.schema.format = "date";
+        if (prm.in === "query" && DATE_PARAMS.has(prm.name as string) && prm.schema && path !== "/v1/audit" && path !== "/v1/log/proof/consistency") prm.schema.format = "date";
       }
       const body = op.requestBody as { content?: Record<string, Json & { schema?: Schema }> } | undefined;
       const xml = body?.content?.["application/xml"]?.schema;

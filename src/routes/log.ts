@@ -239,7 +239,17 @@ export const TransparencySchema = z
     checkpoint: z.string().openapi({ description: "The signed checkpoint of that tree (C2SP signed note)." }),
   })
   .nullable()
-  .openapi("Transparency", { description: "The invoice in the transparency log; null until its issue is under a signed tree head (a few seconds)." });
+  .openapi("Transparency", {
+    description: "The invoice in the transparency log; null until its issue is under a signed tree head (a few seconds).",
+    example: {
+      leafIndex: 41,
+      leafIndexes: [41, 97],
+      treeSize: 120,
+      rootHash: "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=",
+      inclusionProof: ["47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="],
+      checkpoint: "hoadon-dev.invalid/v1/log\n120\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n— hoadon-dev.invalid/v1/log Az3g…\n",
+    },
+  });
 
 export async function transparencyOf(c: Context<AppEnv>, code: string): Promise<z.infer<typeof TransparencySchema>> {
   const log = c.get("services").log;

@@ -47,7 +47,7 @@ const VerificationSchema = z
   })
   .openapi("Verification");
 
-const PublicInvoiceLogged = PublicInvoiceSchema.extend({ transparency: TransparencySchema }).openapi("PublicInvoiceLogged");
+const PublicInvoiceLogged = z.object({ ...PublicInvoiceSchema.shape, transparency: TransparencySchema }).openapi("PublicInvoiceLogged", { description: "No buyer data: no name, tax code or address." });
 
 const byCode = createRoute({
   method: "get",

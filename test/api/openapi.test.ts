@@ -27,10 +27,6 @@ const PENDING_ENDPOINTS: Record<string, string> = {
   "GET /v1/messages/{MTDiep}": "the T-VAN issue (tvan.md)",
   "GET /v1/registrations": "the T-VAN issue (tvan.md §4)",
   "POST /v1/registrations/{id}/decision": "the T-VAN issue (tvan.md §4)",
-  "GET /v1/log/checkpoint": "the transparency-log issue",
-  "GET /tile/…": "the transparency-log issue",
-  "GET /v1/log/proof/inclusion": "the transparency-log issue",
-  "GET /v1/log/proof/consistency": "the transparency-log issue",
 };
 
 /** api.md error codes that no route can answer yet. */
