@@ -6,11 +6,12 @@ import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import type { AppEnv, Services } from "./context.js";
 import { ApiError, ERRORS, type ErrorCode, type Fault } from "./errors.js";
+import { localizedMessage, localizeError } from "./error-i18n.js";
 import { consoleLogger, errorFields, type Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
 import { finishDocument } from "./openapi.js";
 import type { Role } from "./auth.js";
-import { authRoles } from "./routes/common.js";
+import { answerLanguage, authRoles } from "./routes/common.js";
 import { registerApiKeys } from "./routes/api-keys.js";
 import { registerAudit } from "./routes/audit.js";
 import { registerCertificates } from "./routes/certificates.js";
@@ -151,7 +152,7 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
   app.notFound((c) => {
     metrics.refusals.inc({ code: "NOT_FOUND" });
     c.set("errorCode", "NOT_FOUND");
-    return c.json(errorBody("NOT_FOUND", "No such endpoint.", [], c.get("requestId") ?? ""), 404);
+    return c.json(errorBody("NOT_FOUND", localizedErrorMessage(c, "NOT_FOUND", "No such endpoint."), [], c.get("requestId") ?? ""), 404);
   });
   app.onError((err, c) => errorResponse(c, err, logError, logger, metrics));
   return app;
@@ -185,7 +186,13 @@ function errorResponse(c: Context<AppEnv>, err: unknown, logError: (err: unknown
   c.set("errorCode", e.code);
   if (e.code === "UNAVAILABLE" && !e.headers["Retry-After"]) c.header("Retry-After", "1");
   for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
-  return c.json(errorBody(e.code, e.message, e.details, requestId), e.status as 400);
+  const lang = answerLanguage(c);
+  const { message, details } = localizeError({ code: e.code, message: e.message, details: e.details }, lang);
+  return c.json(errorBody(e.code, message, details, requestId), e.status as 400);
+}
+
+function localizedErrorMessage(c: Context<AppEnv>, code: ErrorCode, english: string): string {
+  return localizedMessage(code, english, answerLanguage(c));
 }
 
 /** Hono's own refusals (malformed JSON, media-type gate, body limit) in our codes. */

@@ -4,6 +4,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { authenticate, requireRole, type Principal, type Role } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import { ApiError, ERRORS, type ErrorCode } from "../errors.js";
+import { pickLanguage, type Lang } from "../error-i18n.js";
 
 /** Every stable error code (api.md "Errors"), as an enum for client generators. */
 export const ErrorCodeSchema = z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]).openapi("ErrorCode", { example: "SIGNATURE_INVALID" });
@@ -118,4 +119,12 @@ export async function readLimited(c: Context<AppEnv>, max: number): Promise<Uint
     chunks.push(value);
   }
   return Buffer.concat(chunks);
+}
+
+/** Accept-Language → vi (default) or en for the messages of an error answer; says which in Content-Language. */
+export function answerLanguage(c: Context<AppEnv>): Lang {
+  const lang = pickLanguage(c.req.header("accept-language"));
+  c.header("Content-Language", lang);
+  c.header("Vary", "Accept-Language");
+  return lang;
 }

@@ -5,11 +5,12 @@ import type { Principal } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import { cancelInvoice } from "../domain/lifecycle.js";
 import { submitBatch, submitInvoice } from "../domain/submit.js";
-import { ApiError } from "../errors.js";
+import { ApiError, type ErrorCode } from "../errors.js";
 import type { InvoiceEvent, InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
-import { auth, bearer, errorResponses, Money, readLimited, text } from "./common.js";
+import { answerLanguage, auth, bearer, errorResponses, Money, readLimited, text } from "./common.js";
 import { TransparencySchema, transparencyOf } from "./log.js";
+import { localizeError } from "../error-i18n.js";
 
 const InvoiceStatus = z.enum(["issued", "replaced", "adjusted", "cancelled"]);
 
@@ -215,7 +216,9 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     const metrics = c.get("metrics");
     metrics.batchSize.observe({}, invoices.length);
     metrics.invoicesIssued.inc({}, results.filter((r) => r.status === 201).length);
-    return c.json({ results }, 200);
+    // Each refused item's messages in the caller's language, as a refusal of the whole request would be.
+    const lang = answerLanguage(c);
+    return c.json({ results: results.map((r) => (r.error ? { ...r, error: localizeError({ ...r.error, code: r.error.code as ErrorCode }, lang) } : r)) }, 200);
   });
 
   app.openapi(cancel, async (c) => {

@@ -126,7 +126,7 @@ describe("replacement", () => {
     await issue(s, { related: relatedTo(original, 1) });
     const body = await expectRefused(s.invoice({ related: relatedTo(original, 1) }), s.apiKey, "RELATED_INVOICE_STATE", 409);
     expect(body.error.message).toContain(original.code);
-    expect(body.error.message).toContain("replaced");
+    expect(body.error.message).toContain("đã bị thay thế"); // Vietnamese by default (Accept-Language)
   });
 
   it("lets only one of two concurrent replacements of one original win; the other is RELATED_INVOICE_STATE", async () => {
