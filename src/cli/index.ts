@@ -16,6 +16,22 @@ export interface CliIo {
 type Command = { summary: string; run: (args: string[], io: CliIo) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
+  check: {
+    summary: "run the gate offline on invoice files (HDon or TDiep): every signature, the certificate, schema and rules",
+    run: async (args, io) => (await import("./check.js")).run(args, io),
+  },
+  sign: {
+    summary: "sign an invoice with the profile's seller signature (--key, --cert; for tests and sandboxes)",
+    run: async (args, io) => (await import("./sign.js")).run(args, io),
+  },
+  submit: {
+    summary: "POST invoices to a running service (--url, --key; --dry-run)",
+    run: async (args, io) => (await import("./submit.js")).submit(args, io),
+  },
+  verify: {
+    summary: "check a stamped invoice: through a service (--url) or against the authority's certificate (--authority-cert)",
+    run: async (args, io) => (await import("./submit.js")).verify(args, io),
+  },
   log: {
     summary: "the transparency log: verify-inclusion, verify-consistency, mirror (docs/transparency-log.md)",
     run: async (args, io) => (await import("./log.js")).run(args, io),
