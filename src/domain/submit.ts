@@ -115,6 +115,28 @@ export async function submitInvoice(deps: SubmitDeps, body: Uint8Array | ParsedX
   return { status: judged.status, invoice: judged.invoice, xml };
 }
 
+/** What a submission would do: issue a code, or answer with the invoice issued before (a replay). */
+export type DryRunOutcome = { wouldIssue: true } | { wouldIssue: false; replayOf: InvoiceSummary };
+
+/**
+ * A dry run (POST /v1/invoices?dryRun=true): the whole gate, the duplicates stage and the related
+ * invoice included, as submitInvoice runs it; throws the same ApiError a submission would get.
+ * Nothing is issued or stored: no code is drawn, nothing is stamped, no transaction is opened.
+ */
+export async function dryRunInvoice(deps: SubmitDeps, body: Uint8Array | ParsedXml, submitter: Submitter): Promise<DryRunOutcome> {
+  const v = await verifyInvoice(deps, body, submitter, deps.clock(), storeRegistry(deps.store));
+  const relatedKey = relatedKeyOf(v);
+  const stored = new Map((await deps.store.findInvoicesByKeys([v.key, ...(relatedKey ? [relatedKey] : [])])).map((i) => [keyOf(i), i]));
+  const existing = stored.get(keyOf(v.key));
+  if (existing) {
+    if (existing.digest === v.digest) return { wouldIssue: false, replayOf: existing };
+    throw duplicate(existing.code, v.key);
+  }
+  const related = checkRelated(v, relatedKey, stored, new Map(), [v]);
+  if (related) throw related;
+  return { wouldIssue: true };
+}
+
 const groups = new WeakMap<SubmitDeps, GroupCommit<VerifiedInvoice, Judgement>>();
 
 /** The group commit of single submissions through these dependencies (one per service). */

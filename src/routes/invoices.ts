@@ -4,7 +4,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Principal } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import { cancelInvoice } from "../domain/lifecycle.js";
-import { submitBatch, submitInvoice } from "../domain/submit.js";
+import { dryRunInvoice, submitBatch, submitInvoice } from "../domain/submit.js";
 import { ApiError, type ErrorCode } from "../errors.js";
 import type { InvoiceEvent, InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
@@ -43,6 +43,14 @@ const InvoiceSchema = z
   .openapi("Invoice");
 const CodeParam = z.object({ code: z.string().regex(/^[0-9A-F]{34}$/).openapi({ param: { name: "code", in: "path" }, example: "00000000000003E8A1B2C3D4E5F6A7B8C9" }) });
 
+const DryRunSchema = z
+  .object({
+    dryRun: z.literal(true),
+    wouldIssue: z.boolean(),
+    replayOf: z.object(summaryFields).optional().openapi({ description: "The invoice issued before from the same signed data (a submission would answer 200 with it)." }),
+  })
+  .openapi("DryRun", { example: { dryRun: true, wouldIssue: true } });
+
 const submit = createRoute({
   method: "post",
   path: "/v1/invoices",
@@ -51,13 +59,19 @@ const submit = createRoute({
   description:
     "The gate runs in the order of invoice-format.md §4; the first failing stage is reported with all of its faults. " +
     "201 with the stamped invoice (MCCQT and CQT signature); 200 when the same signed invoice was issued before (replay). " +
-    "With `Accept: application/xml` the body is the stamped XML.",
+    "With `Accept: application/xml` the body is the stamped XML. " +
+    "With `?dryRun=true` the whole gate runs, duplicates and the related invoice included, and nothing is issued or stored: " +
+    "200 `{dryRun: true, wouldIssue: true}`, 200 `{dryRun: true, wouldIssue: false, replayOf: <the invoice issued before>}`, " +
+    "or the very refusal a submission would get.",
   security: bearer,
   middleware: [auth("seller")] as const,
-  request: { body: { required: true, content: { "application/xml": { schema: z.string().openapi({ example: "<HDon><DLHDon Id=\"SigningData\">…</DLHDon><DSCKS><NBan><Signature …/></NBan></DSCKS></HDon>" }) } } } },
+  request: { query: z.object({ dryRun: z.enum(["true", "false"]).optional().openapi({ description: "true: judge the invoice, issue and store nothing." }) }), body: { required: true, content: { "application/xml": { schema: z.string().openapi({ example: "<HDon><DLHDon Id=\"SigningData\">…</DLHDon><DSCKS><NBan><Signature …/></NBan></DSCKS></HDon>" }) } } } },
   responses: {
     201: { description: "Issued.", headers: { Location: { schema: { type: "string" } } }, content: { "application/json": { schema: IssuedSchema }, "application/xml": { schema: z.string() } } },
-    200: { description: "Replay: the same signed invoice was issued before; the original answer.", content: { "application/json": { schema: IssuedSchema }, "application/xml": { schema: z.string() } } },
+    200: {
+      description: "Replay: the same signed invoice was issued before; the original answer. Or, with ?dryRun=true, what a submission would do.",
+      content: { "application/json": { schema: z.union([IssuedSchema, DryRunSchema]) }, "application/xml": { schema: z.string() } },
+    },
     ...errorResponses(
       "XML_MALFORMED",
       "XML_FORBIDDEN_CONSTRUCT",
@@ -196,6 +210,12 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     }
     const { submit: deps, rateLimiter } = c.get("services");
     const body = await readLimited(c, deps.limits.maxBytes);
+    const submitter = { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode };
+    if (c.req.valid("query").dryRun === "true") {
+      // The same gate and the same refusals (the slow-down included); nothing issued or stored.
+      const dry = await rateLimiter.guardRefusals(principal.id, body, () => dryRunInvoice(deps, body, submitter));
+      return c.json(dry.wouldIssue ? { dryRun: true as const, wouldIssue: true } : { dryRun: true as const, wouldIssue: false, replayOf: summaryJson(dry.replayOf) }, 200);
+    }
     // A key that keeps sending the same refused invoice gets 429 before the gate runs again.
     const out = await rateLimiter.guardRefusals(principal.id, body, () => submitInvoice(deps, body, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode }));
     const status = out.status === "issued" ? 201 : 200;
