@@ -9,10 +9,11 @@ const jsonRows = (rows: readonly object[]): string => JSON.stringify(rows);
 
 /** `tlog as (insert …)`: appends entries (in order) to tlog_pending, inside the event's statement. */
 export function tlogPendingCte(entries: readonly Uint8Array[]): Sql {
-  const rows = entries.map((e) => ({ e: Buffer.from(e.buffer, e.byteOffset, e.byteLength).toString("hex") }));
+  // base64: a third of the text that hex would be.
+  const rows = entries.map((e) => ({ e: Buffer.from(e.buffer, e.byteOffset, e.byteLength).toString("base64") }));
   return sql`tlog as (
     insert into tlog_pending (entry)
-    select decode(p.e, 'hex') from rows from (json_to_recordset(${jsonRows(rows)}::text::json) as (e text)) with ordinality as p (e, ord)
+    select decode(p.e, 'base64') from rows from (json_to_recordset(${jsonRows(rows)}::text::json) as (e text)) with ordinality as p (e, ord)
      order by p.ord)`;
 }
 
@@ -86,17 +87,17 @@ export async function writeSequenced(
     state: { size: number; root: Uint8Array; checkpoint: string };
   },
 ): Promise<void> {
-  const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
-  const tiles = w.tiles.map((t) => ({ level: t.level, n: t.n, h: hex(t.hashes) }));
-  const bundles = w.bundles.map((b) => ({ n: b.n, e: hex(b.entries) }));
+  const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
+  const tiles = w.tiles.map((t) => ({ level: t.level, n: t.n, h: b64(t.hashes) }));
+  const bundles = w.bundles.map((b) => ({ n: b.n, e: b64(b.entries) }));
   await tx.query(sql`
     with tiles as (
       insert into tlog_tiles (level, n, hashes)
-      select level, n, decode(h, 'hex') from json_to_recordset(${jsonRows(tiles)}::text::json) as (level smallint, n bigint, h text)
+      select level, n, decode(h, 'base64') from json_to_recordset(${jsonRows(tiles)}::text::json) as (level smallint, n bigint, h text)
       on conflict (level, n) do update set hashes = excluded.hashes),
     bundles as (
       insert into tlog_bundles (n, entries)
-      select n, decode(e, 'hex') from json_to_recordset(${jsonRows(bundles)}::text::json) as (n bigint, e text)
+      select n, decode(e, 'base64') from json_to_recordset(${jsonRows(bundles)}::text::json) as (n bigint, e text)
       on conflict (n) do update set entries = excluded.entries),
     codes as (
       insert into tlog_codes (code, idx)

@@ -42,6 +42,8 @@ const VERSION = 1;
 const ASCII = /^[\x21-\x7e]*$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d*[1-9])?$/;
+/** The canonical base64 of 32 bytes: 43 characters, the last of which carries 4 bits, and "=". */
+const B64_32 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
 export class EntryError extends Error {
   override readonly name = "EntryError";
@@ -57,10 +59,9 @@ export function canonicalDecimal(value: string): string {
   return m[1] === "-" && body !== "0" ? `-${body}` : body;
 }
 
-function str(out: number[], value: string, field: string, max = 255): void {
-  if (!ASCII.test(value) || value.length > max) throw new EntryError(`${field}: not printable ASCII of at most ${max} characters`);
-  out.push(value.length);
-  for (let i = 0; i < value.length; i++) out.push(value.charCodeAt(i));
+function checkText(value: string, field: string): string {
+  if (value.length > 255 || !ASCII.test(value)) throw new EntryError(`${field}: not printable ASCII of at most 255 characters`);
+  return value;
 }
 
 export function encodeEntry(e: LogEntry): Buffer {
@@ -68,24 +69,39 @@ export function encodeEntry(e: LogEntry): Buffer {
   if (type === 0) throw new EntryError(`type: ${JSON.stringify(e.type)}`);
   if (!Number.isInteger(e.number) || e.number < 0 || e.number > 0xffffffff) throw new EntryError("number: not a 32-bit unsigned integer");
   if (!DATE.test(e.issueDate)) throw new EntryError("issueDate: not YYYY-MM-DD");
-  const digest = Buffer.from(e.digest, "base64");
-  if (digest.length !== 32 || digest.toString("base64") !== e.digest) throw new EntryError("digest: not the base64 of 32 bytes");
+  if (e.digest.length !== 44 || !B64_32.test(e.digest)) throw new EntryError("digest: not the base64 of 32 bytes");
   const ms = e.at.getTime();
   if (!Number.isSafeInteger(ms) || ms < 0) throw new EntryError("at: not a time after 1970");
-  const out: number[] = [VERSION, type];
-  str(out, e.code, "code");
-  str(out, e.sellerTaxCode, "sellerTaxCode");
-  str(out, e.form, "form");
-  str(out, e.symbol, "symbol");
-  out.push((e.number >>> 24) & 0xff, (e.number >>> 16) & 0xff, (e.number >>> 8) & 0xff, e.number & 0xff);
-  str(out, e.issueDate, "issueDate");
-  str(out, canonicalDecimal(e.totalPayable), "totalPayable");
-  const head = Buffer.from(out);
-  const time = Buffer.alloc(8);
-  time.writeBigUInt64BE(BigInt(ms));
-  const tail: number[] = [];
-  str(tail, e.relatedCode ?? "", "relatedCode");
-  return Buffer.concat([head, digest, time, Buffer.from(tail)]);
+  const fields = [
+    checkText(e.code, "code"),
+    checkText(e.sellerTaxCode, "sellerTaxCode"),
+    checkText(e.form, "form"),
+    checkText(e.symbol, "symbol"),
+  ];
+  const date = e.issueDate;
+  const total = checkText(canonicalDecimal(e.totalPayable), "totalPayable");
+  const related = checkText(e.relatedCode ?? "", "relatedCode");
+  let len = 2 + 4 + 1 + date.length + 1 + total.length + 32 + 8 + 1 + related.length;
+  for (const f of fields) len += 1 + f.length;
+  const b = Buffer.allocUnsafe(len);
+  let at = 0;
+  b[at++] = VERSION;
+  b[at++] = type;
+  const text = (v: string) => {
+    b[at++] = v.length;
+    at += b.write(v, at, "latin1");
+  };
+  for (const f of fields) text(f);
+  b.writeUInt32BE(e.number, at);
+  at += 4;
+  text(date);
+  text(total);
+  at += b.write(e.digest, at, "base64");
+  b.writeBigUInt64BE(BigInt(ms), at);
+  at += 8;
+  text(related);
+  if (at !== len) throw new EntryError("entry: encoding length");
+  return b;
 }
 
 export function decodeEntry(bytes: Uint8Array): LogEntry {

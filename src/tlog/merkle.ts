@@ -44,6 +44,17 @@ export function completeRoot(hashes: readonly Uint8Array[]): Buffer {
   return level[0]!;
 }
 
+/** The root of a full tile (256 hashes, concatenated), hashing in place. */
+function tileRoot(buf: Buffer): Buffer {
+  let level = buf;
+  for (let count = TILE_WIDTH; count > 1; count /= 2) {
+    const up = Buffer.allocUnsafe((count / 2) * HASH_SIZE);
+    for (let j = 0; j < count / 2; j++) nodeHash(level.subarray(2 * j * HASH_SIZE, (2 * j + 1) * HASH_SIZE), level.subarray((2 * j + 1) * HASH_SIZE, (2 * j + 2) * HASH_SIZE)).copy(up, j * HASH_SIZE);
+    level = up;
+  }
+  return Buffer.from(level);
+}
+
 /** A complete subtree: height h, index i (leaves [i·2^h, (i+1)·2^h)). */
 export interface Node {
   h: number;
@@ -249,6 +260,7 @@ export class TileFrontier {
   readonly edge = new Map<number, { n: number; buf: Buffer; width: number }>();
   /** Tiles touched since the frontier was loaded, by key. */
   readonly changed = new Map<string, { level: number; n: number; tile: { buf: Buffer; width: number } }>();
+  private readonly touched = new WeakSet<object>();
 
   constructor(public size: number) {}
 
@@ -283,12 +295,13 @@ export class TileFrontier {
       if (tile.width !== at) throw new Error(`tile ${level}/${n} holds ${tile.width} hashes, expected ${at}`);
       tile.buf.set(hash, at * HASH_SIZE);
       tile.width++;
-      this.changed.set(tileKey(level, n), { level, n, tile });
+      if (at === 0 || !this.touched.has(tile)) {
+        this.touched.add(tile);
+        this.changed.set(tileKey(level, n), { level, n, tile });
+      }
       if (tile.width !== TILE_WIDTH) break;
       // The tile is full: its root is the next hash of the level above.
-      const hashes: Buffer[] = [];
-      for (let k = 0; k < TILE_WIDTH; k++) hashes.push(tile.buf.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE));
-      hash = completeRoot(hashes);
+      hash = tileRoot(tile.buf);
       index = n;
     }
     this.size++;
