@@ -12,7 +12,7 @@ import { TrustStore } from "../src/pki/trust.js";
 import { loadTrust } from "../src/pki/trust-files.js";
 import { authorityKeyFromPem, generateDevAuthority } from "../src/secrets.js";
 import { C14N, digestBase64 } from "../src/xml/algorithms.js";
-import { canonicalize } from "../src/xml/c14n.js";
+import { canonicalize } from "../src/xml/canonical.js";
 import { readInvoiceDocument, readSellerSignature } from "../src/xml/invoice-document.js";
 import { parseXml } from "../src/xml/parse.js";
 import { stamp } from "../src/xml/stamp.js";

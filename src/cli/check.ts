@@ -28,7 +28,7 @@ import { TrustStore } from "../pki/trust.js";
 import { loadTrust } from "../pki/trust-files.js";
 import { DSIG_NS, XML_CRYPTO_ECDSA } from "../xml/algorithms.js";
 import { readInvoiceDocument, readSellerSignature, refuseAuthorityParts } from "../xml/invoice-document.js";
-import { focus, parseXml, type ParsedXml } from "../xml/parse.js";
+import { focus, parseXml, textOf, type ParsedXml } from "../xml/parse.js";
 import { verifyProfile } from "../xml/verify.js";
 import type { CliIo } from "./index.js";
 
@@ -107,8 +107,8 @@ function invoiceInput(text: string): { input: string | ParsedXml } | { faults: F
   if (root !== "TDiep") return { input: text };
   const parsed = parseXml(text, "TDiep");
   if (!parsed.ok) return { faults: parsed.faults };
-  const dlieu = Array.from(parsed.value.root.childNodes).find((n) => (n as Element).localName === "DLieu") as Element | undefined;
-  const hdon = dlieu && (Array.from(dlieu.childNodes).find((n) => (n as Element).localName === "HDon") as Element | undefined);
+  const dlieu = parsed.value.root.elements.find((n) => n.localName === "DLieu");
+  const hdon = dlieu?.elements.find((n) => n.localName === "HDon");
   if (!hdon) return { faults: [{ code: "SCHEMA_INVALID", message: "the TDiep carries no DLieu/HDon", path: "DLieu/HDon" }] };
   return { input: focus(parsed.value, hdon) };
 }
@@ -131,7 +131,8 @@ export function gate(input: string | ParsedXml, o: CheckOptions): Fault[] {
   if (!verified.ok) return verified.faults;
   const signingTime = verified.value.signingTime ?? o.at;
   if (o.trust) {
-    const mst = frame.value.dlhdon.getElementsByTagName("NBan")[0]?.getElementsByTagName("MST")[0]?.textContent ?? "";
+    const mstEl = frame.value.dlhdon.getElementsByTagName("NBan")[0]?.getElementsByTagName("MST")[0];
+    const mst = mstEl ? textOf(mstEl) : "";
     const cert = o.trust.verifySigner(verified.value.signer, verified.value.others, signingTime, mst);
     if (!cert.ok) return cert.faults;
   }

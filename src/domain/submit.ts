@@ -19,11 +19,12 @@
  * A batch stamps each item as soon as it is verified (`stampNow`), to keep no parsed document
  * across the batch; the refusals and their order are the same either way.
  */
+import type { XElement } from "../xml/parse.js";
 import { ApiError, type Fault } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
 import type { CertificateRecord, InvoiceSummary, IssueOutcome, NaturalKey, NewInvoice, RelatedLink, Seller, Store } from "../storage/store.js";
 import { C14N, digestBase64 } from "../xml/algorithms.js";
-import { canonicalize } from "../xml/c14n.js";
+import { canonicalize } from "../xml/canonical.js";
 import { readInvoiceDocument, readSellerSignature, refuseAuthorityParts, type InvoiceDocument } from "../xml/invoice-document.js";
 import { childElements, parseXml, textOf, type ParseLimits, type ParsedXml } from "../xml/parse.js";
 import { stamp, type AuthorityKey } from "../xml/stamp.js";
@@ -168,9 +169,14 @@ export async function submitBatch(deps: SubmitDeps, bodies: readonly string[], s
   const registry = storeRegistry(deps.store);
   const results: BatchItemResult[] = new Array(bodies.length);
   const verified: { index: number; item: VerifiedInvoice }[] = [];
+  let ranSince = performance.now();
   for (let index = 0; index < bodies.length; index++) {
-    // The gate is CPU work: let other requests in between items.
-    if (index % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
+    // The gate is CPU work: let other requests (health checks among them) in whenever an item
+    // leaves the event loop busy for more than YIELD_AFTER_MS since the last turn.
+    if (performance.now() - ranSince > YIELD_AFTER_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      ranSince = performance.now();
+    }
     try {
       // Stamped at once so that its DOM (some 30 times the size of its text) is not kept
       // for the whole batch; a code issued for an item that proves a replay is only a gap.
@@ -187,6 +193,9 @@ export async function submitBatch(deps: SubmitDeps, bodies: readonly string[], s
   });
   return results;
 }
+
+/** How long a batch may hold the event loop before it lets other requests in. */
+const YIELD_AFTER_MS = 10;
 
 const refusedItem = (index: number, e: ApiError): BatchItemResult => ({ index, status: e.status, error: { code: e.code, message: e.message, details: e.details } });
 
@@ -435,7 +444,7 @@ function relatedState(code: string, status: string): ApiError {
 }
 
 /** The seller's tax code, read from the verified DLHDon (NDHDon/NBan/MST). */
-function sellerTaxCodeOf(dlhdon: Element): string {
+function sellerTaxCodeOf(dlhdon: XElement): string {
   const nd = childElements(dlhdon).find((e) => e.localName === "NDHDon" && e.namespaceURI === null);
   const nban = nd && childElements(nd).find((e) => e.localName === "NBan" && e.namespaceURI === null);
   const mst = nban && childElements(nban).find((e) => e.localName === "MST" && e.namespaceURI === null);
@@ -444,12 +453,12 @@ function sellerTaxCodeOf(dlhdon: Element): string {
 }
 
 /** The invoice's digest: SHA-256 (base64) of DLHDon under C14N 1.0, reusing the seller's canonical octets when they are exactly that. */
-export function signedDataDigest(v: VerifiedSignature, dlhdon: Element): string {
+export function signedDataDigest(v: VerifiedSignature, dlhdon: XElement): string {
   return digestBase64("sha256", reuseInclusiveCanonical(v, dlhdon) ?? canonicalize(dlhdon, C14N));
 }
 
 /** The seller's own C14N 1.0 octets of DLHDon, when its Reference used exactly that (no second canonicalization). */
-function reuseInclusiveCanonical(v: VerifiedSignature, dlhdon: Element): string | null {
+function reuseInclusiveCanonical(v: VerifiedSignature, dlhdon: XElement): string | null {
   const i = v.profile.references.findIndex((r) => r.target === dlhdon);
   return i >= 0 && v.profile.references[i]!.c14n === C14N ? v.canonical[i]! : null;
 }

@@ -17,6 +17,7 @@
  * - Only the types of KINDS are received here.
  * - An error notice lists at most 1,000 invoices.
  */
+import type { XElement } from "../xml/parse.js";
 import type { Fault, Result } from "../errors.js";
 import { ok } from "../errors.js";
 import { childElements, hasNonWhitespaceText, parseXml, textOf, type ParseLimits, type ParsedXml } from "../xml/parse.js";
@@ -33,9 +34,9 @@ export interface Envelope {
   /** MST: the seller the message is about. */
   mst: string;
   /** The first element of DLieu: HDon (200) or TBao (300). */
-  content: Element;
+  content: XElement;
   /** Every element of DLieu, SLuong of them. */
-  items: Element[];
+  items: XElement[];
   /** SLuong */
   count: number;
 }
@@ -66,7 +67,7 @@ export const MAX_ITEMS = 1000;
 
 const schema = (message: string, path: string): Fault => ({ code: "SCHEMA_INVALID", message, path });
 const malformed = (message: string, path?: string): Fault => (path ? { code: "XML_MALFORMED", message, path } : { code: "XML_MALFORMED", message });
-const noNs = (e: Element): boolean => e.namespaceURI === null;
+const noNs = (e: XElement): boolean => e.namespaceURI === null;
 
 /** Reads and checks the TDiep envelope; a refusal carries what could be read to address the 999. */
 export function readEnvelope(body: Uint8Array, limits: ParseLimits): EnvelopeResult {
@@ -129,8 +130,8 @@ export function readEnvelope(body: Uint8Array, limits: ParseLimits): EnvelopeRes
 }
 
 /** KHMSHDon, KHHDon, SHDon, NLap of an HDon as sent: the 204 names the invoice it refuses (nothing here is trusted). */
-export function invoiceIdentity(hdon: Element): { form: string; symbol: string; number: string; issueDate: string } {
-  const child = (e: Element | undefined, name: string) => (e ? childElements(e).find((c) => c.localName === name && noNs(c)) : undefined);
+export function invoiceIdentity(hdon: XElement): { form: string; symbol: string; number: string; issueDate: string } {
+  const child = (e: XElement | undefined, name: string) => (e ? childElements(e).find((c) => c.localName === name && noNs(c)) : undefined);
   const tt = child(child(hdon, "DLHDon"), "TTChung");
   const text = (name: string) => {
     const e = child(tt, name);
@@ -163,12 +164,12 @@ export interface NoticeInvoice {
 }
 
 export interface ErrorNotice {
-  dltbao: Element;
+  dltbao: XElement;
   /** DLTBao/MST */
   mst: string;
   invoices: NoticeInvoice[];
   /** TBao/DSCKS/NNT/Signature elements (the seller's; exactly one is accepted). */
-  sellerSignatures: Element[];
+  sellerSignatures: XElement[];
 }
 
 const NOTICE_FIELDS = ["STT", "MCQTCap", "KHMSHDon", "KHHDon", "SHDon", "Ngay", "LADHDDT", "LADHĐĐT", "TCTBao", "LDo"] as const;
@@ -178,7 +179,7 @@ export const MAX_NOTICE_INVOICES = 1000;
  * Reads the TBao of a message 300. Structural faults (no DLTBao with an Id, not form
  * 04/SS-HĐĐT, no invoices) refuse the message; a malformed invoice entry is that entry's fault.
  */
-export function readErrorNotice(tbao: Element, parsed: ParsedXml): Result<ErrorNotice> {
+export function readErrorNotice(tbao: XElement, parsed: ParsedXml): Result<ErrorNotice> {
   const P = "DLieu/TBao";
   const kids = childElements(tbao);
   const dltbaos = kids.filter((k) => k.localName === "DLTBao" && noNs(k));
@@ -190,7 +191,7 @@ export function readErrorNotice(tbao: Element, parsed: ParsedXml): Result<ErrorN
   if (faults.length) return { ok: false, faults };
   const dltbao = dltbaos[0]!;
   if (!dltbao.getAttribute("Id")) faults.push(schema("DLTBao carries no Id for the seller's signature to reference.", `${P}/DLTBao/@Id`));
-  const field = (e: Element, name: string): string | null => {
+  const field = (e: XElement, name: string): string | null => {
     const found = childElements(e).filter((c) => c.localName === name && noNs(c));
     return found.length === 1 && childElements(found[0]!).length === 0 ? textOf(found[0]!) : null;
   };

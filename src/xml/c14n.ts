@@ -1,11 +1,15 @@
 /**
- * Canonicalization of one element in its document context, with xml-crypto's canonicalizers
- * (the same classes its SignedXml uses, without its xpath-based lookup).
+ * The reference canonicalizer over a DOM, for the tests only (the service canonicalizes the
+ * scanned tree, canonical.ts): xml-crypto's canonicalizers (the classes its SignedXml uses,
+ * without its xpath-based lookup), with one correction xml-crypto lacks. C14N 1.0 (§2.4) carries
+ * the xml:* attributes an apex inherits from its ancestors into the canonical form, as libxml2
+ * (xmlsec1) does; xml-crypto drops them. `InheritingC14n` adds them to a copy of the apex first;
+ * the tests register it into SignedXml too (test/helpers/sign.ts registerAlgorithms).
  */
-import { C14nCanonicalization, ExclusiveCanonicalization } from "xml-crypto";
+import { C14nCanonicalization, C14nCanonicalizationWithComments, ExclusiveCanonicalization } from "xml-crypto";
 // Not re-exported by the package index; it is how SignedXml itself collects in-scope namespaces.
 import { findAncestorNsForElement } from "xml-crypto/lib/utils.js";
-import { C14N, C14N_WITH_COMMENTS, DSIG_NS, EXC_C14N, EXC_C14N_WITH_COMMENTS } from "./algorithms.js";
+import { C14N, C14N_WITH_COMMENTS, DSIG_NS, ENVELOPED, EXC_C14N, EXC_C14N_WITH_COMMENTS } from "./algorithms.js";
 
 /**
  * xml-crypto's exclusive canonicalizer takes an element's `namespaceURI` as the new default
@@ -19,7 +23,63 @@ class ExclusiveC14n extends ExclusiveCanonicalization {
   }
 }
 
-const inclusive = new C14nCanonicalization();
+const XML_NS = "http://www.w3.org/XML/1998/namespace";
+
+/** A copy of `node` carrying the xml:* attributes it inherits from its ancestors, or `node` itself when it inherits none. */
+function withInheritedXmlAttributes(node: Element): Element {
+  if (!node || node.nodeType !== 1) return node;
+  const add: Attr[] = [];
+  const seen = new Set<string>();
+  for (let k = 0; k < node.attributes.length; k++) {
+    const a = node.attributes.item(k)!;
+    if (a.namespaceURI === XML_NS) seen.add(a.localName);
+  }
+  for (let p = node.parentNode; p && p.nodeType === 1; p = p.parentNode) {
+    const attrs = (p as Element).attributes;
+    for (let k = 0; k < attrs.length; k++) {
+      const a = attrs.item(k)!;
+      if (a.namespaceURI !== XML_NS || seen.has(a.localName)) continue;
+      seen.add(a.localName);
+      add.push(a);
+    }
+  }
+  if (add.length === 0) return node;
+  const copy = node.cloneNode(true) as Element;
+  for (const a of add) copy.setAttributeNS(XML_NS, a.name, a.value);
+  return copy;
+}
+
+/** xml-crypto's C14N 1.0 with inherited xml:* attributes on the apex (C14N 1.0 §2.4). */
+export class InheritingC14n extends C14nCanonicalization {
+  override process(node: Node, options: Parameters<C14nCanonicalization["process"]>[1]): string {
+    return super.process(withInheritedXmlAttributes(node as Element) as never, options);
+  }
+}
+
+/** The same, #WithComments. */
+export class InheritingC14nWithComments extends C14nCanonicalizationWithComments {
+  override process(node: Node, options: Parameters<C14nCanonicalization["process"]>[1]): string {
+    return super.process(withInheritedXmlAttributes(node as Element) as never, options);
+  }
+}
+
+/**
+ * Makes a SignedXml apply C14N 1.0's inherited xml:* attributes too. SignedXml canonicalizes a
+ * deep copy of each node (its ancestors gone), so the attributes are added before it copies:
+ * whenever the transforms end in C14N 1.0 (explicitly, or by default, no canonicalization listed).
+ */
+export function inheritXmlAttributesIn<T extends object>(sig: T): T {
+  const s = sig as unknown as { canonicalize: (transforms: string[], node: Element, ...rest: unknown[]) => string };
+  const original = s.canonicalize.bind(sig);
+  s.canonicalize = (transforms, node, ...rest) => {
+    const last = [...transforms].reverse().find((t) => t !== ENVELOPED);
+    const inclusiveC14n = last === undefined || last === C14N || last === C14N_WITH_COMMENTS;
+    return original(transforms, inclusiveC14n ? withInheritedXmlAttributes(node) : node, ...rest);
+  };
+  return sig;
+}
+
+const inclusive = new InheritingC14n();
 const exclusive = new ExclusiveC14n();
 // SignedXml passes this map to every canonicalization; pass it too so we agree with it byte for byte.
 const defaultNsForPrefix = { ds: DSIG_NS };

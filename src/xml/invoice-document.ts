@@ -5,21 +5,22 @@
 import type { Fault, Result } from "../errors.js";
 import { ok } from "../errors.js";
 import { DSIG_NS } from "./algorithms.js";
-import { childElements, hasNonWhitespaceText, type ParsedXml } from "./parse.js";
+import { childElements, hasNonWhitespaceText, type ParsedXml, type XElement } from "./parse.js";
+import { NCNAME } from "./scan.js";
 import { readSignature, type ProfileRules, type SignatureProfile } from "./verify.js";
 
 export interface InvoiceDocument {
   parsed: ParsedXml;
   /** The one HDon/DLHDon: the only place business data is read from. */
-  dlhdon: Element;
+  dlhdon: XElement;
   dlhdonId: string;
-  dlqrcode: Element | null;
-  mccqt: Element | null;
-  dscks: Element;
+  dlqrcode: XElement | null;
+  mccqt: XElement | null;
+  dscks: XElement;
   /** DSCKS/NBan/Signature elements (exactly one is accepted by the seller profile). */
-  sellerSignatures: Element[];
+  sellerSignatures: XElement[];
   /** DSCKS/CQT/Signature elements. */
-  authoritySignatures: Element[];
+  authoritySignatures: XElement[];
 }
 
 const ROOT_CHILDREN = new Set(["DLHDon", "DLQRCode", "MCCQT", "DSCKS"]);
@@ -35,7 +36,7 @@ export function readInvoiceDocument(parsed: ParsedXml): Result<InvoiceDocument> 
   const faults: Fault[] = [];
   const root = parsed.root;
   if (hasNonWhitespaceText(root)) faults.push(structural("XML_MALFORMED", "Text directly inside HDon."));
-  const byName = new Map<string, Element[]>();
+  const byName = new Map<string, XElement[]>();
   for (const el of childElements(root)) {
     const name = el.namespaceURI === null ? el.localName : `{${el.namespaceURI}}${el.localName}`;
     // A stray Signature is reported once, as the signature profile fault it is (below).
@@ -52,8 +53,10 @@ export function readInvoiceDocument(parsed: ParsedXml): Result<InvoiceDocument> 
   if (!dlhdon) faults.push(structural("SCHEMA_INVALID", "HDon has no DLHDon.", "DLHDon"));
   const dlhdonId = dlhdon?.getAttribute("Id") ?? "";
   if (dlhdon && !dlhdonId) faults.push(structural("SIGNATURE_PROFILE", "DLHDon carries no Id for the signature to reference.", "DLHDon/@Id"));
+  // An Id is an xsd:ID, an XML name: nothing in it needs escaping where the authority's signature refers to it.
+  else if (dlhdon && !NCNAME.test(dlhdonId)) faults.push(structural("SIGNATURE_PROFILE", "DLHDon's Id must be an XML name (xsd:ID: letters, digits, '.', '-', '_').", "DLHDon/@Id"));
   // A second DLHDon anywhere (inside a signature Object, say) could only serve to confuse a reader.
-  if (parsed.doc.getElementsByTagName("DLHDon").length > 1) faults.push(structural("SIGNATURE_PROFILE", "More than one DLHDon element in the document."));
+  if (parsed.root.getElementsByTagName("DLHDon").length + (parsed.root.tagName === "DLHDon" ? 1 : 0) > 1) faults.push(structural("SIGNATURE_PROFILE", "More than one DLHDon element in the document."));
 
   const mccqt = byName.get("MCCQT")?.[0] ?? null;
   const dscks = byName.get("DSCKS")?.[0];
@@ -63,11 +66,11 @@ export function readInvoiceDocument(parsed: ParsedXml): Result<InvoiceDocument> 
       if (group.namespaceURI !== null || !DSCKS_CHILDREN.has(group.localName)) faults.push(structural("SIGNATURE_PROFILE", `Unexpected element ${group.tagName} in DSCKS.`));
     }
   }
-  const sellerSignatures: Element[] = [];
-  const authoritySignatures: Element[] = [];
+  const sellerSignatures: XElement[] = [];
+  const authoritySignatures: XElement[] = [];
   for (const sig of parsed.signatures) {
     // A Signature stands directly in one of DSCKS's groups, nowhere else.
-    const group = sig.parentNode as Element | null;
+    const group = sig.parentNode;
     if (!dscks || !group || group.parentNode !== dscks) {
       faults.push(structural("SIGNATURE_PROFILE", "A Signature stands outside DSCKS/NBan, NMua, CQT or CCKSKhac."));
       continue;
@@ -100,7 +103,7 @@ export function readSellerSignature(doc: InvoiceDocument, allowSha1: boolean): R
   }
   const faults: Fault[] = [];
   if (doc.sellerSignatures.length > 1) faults.push(structural("SIGNATURE_PROFILE", "More than one Signature under DSCKS/NBan.", "DSCKS/NBan"));
-  const nban = doc.sellerSignatures[0]!.parentNode as Element;
+  const nban = doc.sellerSignatures[0]!.parentNode!;
   if (childElements(nban).length !== doc.sellerSignatures.length || hasNonWhitespaceText(nban)) faults.push(structural("SIGNATURE_PROFILE", "DSCKS/NBan may hold only the seller's Signature.", "DSCKS/NBan"));
   if (doc.parsed.duplicateIds.length) faults.push(structural("SIGNATURE_PROFILE", `Duplicate Id values: ${doc.parsed.duplicateIds.slice(0, 5).join(", ")}.`));
   if (faults.length) return { ok: false, faults };

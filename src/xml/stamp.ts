@@ -4,10 +4,10 @@
  * signature verifies in the answer exactly as it did in the submission.
  */
 import { randomBytes, type KeyObject } from "node:crypto";
-import { DOMParser } from "@xmldom/xmldom";
 import { C14N, DSIG_NS, ECDSA_SHA256, RSA_SHA256, SHA256, SIGNATURE_METHODS, digestBase64, signValue, type SignatureMethod } from "./algorithms.js";
-import { canonicalize } from "./c14n.js";
+import { escapeAttr, escapeText, inScopeNamespaces, startTag } from "./canonical.js";
 import type { InvoiceDocument } from "./invoice-document.js";
+import { XML_NS, type XAttr, type XElement } from "./scan.js";
 
 /** The authority's signing identity, built once at start. */
 export interface AuthorityKey {
@@ -32,7 +32,6 @@ export interface Stamped {
   dlhdonDigest: string;
 }
 
-const escapeText = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const hex32 = (): string => randomBytes(16).toString("hex");
 
 /** `YYYY-MM-DDTHH:mm:ss` in GMT+7, without offset, as production writes SigningTime. */
@@ -56,30 +55,24 @@ export interface CqtValues {
 // One template serves both the DOM the digests are computed on and the bytes emitted, so the two cannot drift.
 function cqtXml(v: CqtValues): string {
   const ref = (uri: string, digest: string) =>
-    `<Reference URI="#${uri}"><DigestMethod Algorithm="${SHA256}"/><DigestValue>${digest}</DigestValue></Reference>`;
+    `<Reference URI="#${escapeAttr(uri)}"><DigestMethod Algorithm="${SHA256}"/><DigestValue>${digest}</DigestValue></Reference>`;
   return (
-    `<CQT><Signature xmlns="${DSIG_NS}" Id="${v.sigId}"><SignedInfo>` +
+    `<CQT><Signature xmlns="${DSIG_NS}" Id="${escapeAttr(v.sigId)}"><SignedInfo>` +
     `<CanonicalizationMethod Algorithm="${C14N}"/><SignatureMethod Algorithm="${v.method}"/>` +
     ref(v.dlhdonId, v.digests[0]) +
     ref(v.objId, v.digests[1]) +
     ref(v.mccqtId, v.digests[2]) +
     `</SignedInfo><SignatureValue>${v.signatureValue}</SignatureValue>` +
-    `<KeyInfo><X509Data><X509SubjectName>${escapeText(v.subjectName)}</X509SubjectName><X509Certificate>${v.certBase64}</X509Certificate></X509Data></KeyInfo>` +
-    `<Object Id="${v.objId}"><SignatureProperties><SignatureProperty Target="#${v.sigId}"><SigningTime>${v.signingTime}</SigningTime></SignatureProperty></SignatureProperties></Object>` +
+    `<KeyInfo><X509Data><X509SubjectName>${escapeText(v.subjectName)}</X509SubjectName><X509Certificate>${escapeText(v.certBase64)}</X509Certificate></X509Data></KeyInfo>` +
+    `<Object Id="${escapeAttr(v.objId)}"><SignatureProperties><SignatureProperty Target="#${escapeAttr(v.sigId)}"><SigningTime>${escapeText(v.signingTime)}</SigningTime></SignatureProperty></SignatureProperties></Object>` +
     `</Signature></CQT>`
   );
 }
 
-const fragmentParser = new DOMParser();
-
-function importFragment(doc: Document, xml: string): Element {
-  const frag = fragmentParser.parseFromString(xml, "application/xml") as unknown as Document;
-  return doc.importNode(frag.documentElement!, true) as Element;
-}
-
 /**
- * Stamps a verified invoice with `code`, signed at `signingTime`. The parsed DOM is used as
- * scratch space (MCCQT and CQT are inserted into it to canonicalize them in context).
+ * Stamps a verified invoice with `code`, signed at `signingTime`. No tree is built: the canonical
+ * forms of MCCQT, the Object and SignedInfo are written from the templates and what they inherit
+ * where they are inserted (stampContext). Every value copied into the output is escaped.
  * `dlhdonDigest` is SHA-256 of DLHDon under C14N 1.0, which the pipeline computed already.
  * `qr`, when given, is the authority's DLQRCode (built from the verified DLHDon): it takes the
  * place of any DLQRCode the seller sent (null: the answer carries none). It is not signed: the
@@ -87,17 +80,12 @@ function importFragment(doc: Document, xml: string): Element {
  */
 export function stamp(doc: InvoiceDocument, code: string, signingTime: Date, key: AuthorityKey, dlhdonDigest: string, qr?: string | null): Stamped {
   const v = cqtValues(doc, signingTime, key);
-  const mccqtXml = `<MCCQT Id="${v.mccqtId}">${code}</MCCQT>`;
+  const mccqtXml = `<MCCQT Id="${escapeAttr(v.mccqtId)}">${escapeText(code)}</MCCQT>`;
   const qrXml = qr === undefined ? undefined : qr === null ? "" : `<DLQRCode>${escapeText(qr)}</DLQRCode>`;
-  if (templateCanonicalApplies(doc, code)) {
-    // No namespace declaration is in scope of MCCQT or CQT but the Signature's own default: the
-    // canonical forms are the templates' (stampCanonicals; the DOM path below is the oracle in tests).
-    const c = stampCanonicals(v, code, dlhdonDigest);
-    v.digests = c.digests;
-    v.signatureValue = signValue(key.method, key.privateKey, c.signedInfo);
-    return { xml: splice(doc, mccqtXml, cqtXml(v), qrXml), dlhdonDigest };
-  }
-  return domStamp(doc, v, mccqtXml, key, dlhdonDigest, qrXml);
+  const c = stampCanonicals(v, code, dlhdonDigest, stampContext(doc));
+  v.digests = c.digests;
+  v.signatureValue = signValue(key.method, key.privateKey, c.signedInfo);
+  return { xml: splice(doc, mccqtXml, cqtXml(v), qrXml), dlhdonDigest };
 }
 
 function cqtValues(doc: InvoiceDocument, signingTime: Date, key: AuthorityKey): CqtValues {
@@ -115,61 +103,72 @@ function cqtValues(doc: InvoiceDocument, signingTime: Date, key: AuthorityKey): 
   };
 }
 
-const PLAIN_ID = /^[A-Za-z0-9_.:-]+$/;
-const PLAIN_CODE = /^[0-9A-Fa-f]+$/;
-
-/** True when HDon and DSCKS declare no namespace (so none but the Signature's default is in scope of MCCQT and CQT) and the values need no escaping. */
-export function templateCanonicalApplies(doc: InvoiceDocument, code: string): boolean {
-  return !declaresNamespace(doc.parsed.root) && !declaresNamespace(doc.dscks) && PLAIN_ID.test(doc.dlhdonId) && PLAIN_CODE.test(code);
+/**
+ * What the stamp's elements inherit where they are inserted: the namespaces in scope and the
+ * xml:* attributes (C14N 1.0 carries both onto an apex) at HDon, for MCCQT (its child), and at
+ * DSCKS, for the CQT Signature's Object and SignedInfo (below DSCKS/CQT/Signature, whose default
+ * namespace is XMLDSig's).
+ */
+export interface StampContext {
+  atRoot: { ns: Map<string, string>; xml: XAttr[] };
+  atDscks: { ns: Map<string, string>; xml: XAttr[] };
 }
 
-function declaresNamespace(el: Element): boolean {
-  const attrs = el.attributes;
-  for (let k = 0; k < attrs.length; k++) {
-    const name = attrs.item(k)!.name;
-    if (name === "xmlns" || name.startsWith("xmlns:")) return true;
+function xmlAttributesFrom(el: XElement): XAttr[] {
+  const seen = new Set<string>();
+  const out: XAttr[] = [];
+  for (let e: XElement | null = el; e; e = e.parentNode) {
+    for (const a of e.attributes) {
+      if (a.namespaceURI !== XML_NS || seen.has(a.localName)) continue;
+      seen.add(a.localName);
+      out.push(a);
+    }
   }
-  return false;
+  return out;
+}
+
+export function stampContext(doc: InvoiceDocument): StampContext {
+  const root = doc.parsed.root;
+  return {
+    atRoot: { ns: inScopeNamespaces(root), xml: xmlAttributesFrom(root) },
+    atDscks: { ns: inScopeNamespaces(doc.dscks), xml: xmlAttributesFrom(doc.dscks) },
+  };
+}
+
+const plainAttr = (name: string, value: string): XAttr => ({ name, prefix: null, localName: name, namespaceURI: null, value });
+
+/** The canonical start tag of an apex element inserted at a place with these namespaces and xml:* attributes. */
+function apexTag(name: string, ns: Map<string, string>, xml: XAttr[], attrs: XAttr[]): string {
+  const list: [string, string][] = [];
+  for (const [p, uri] of ns) if (p !== "xml" && !(p === "" && uri === "")) list.push([p, uri]);
+  return startTag(name, list, attrs.concat(xml));
 }
 
 /**
- * The C14N 1.0 octets of the stamp's Object and MCCQT, their digests with `dlhdonDigest`, and the
- * canonical SignedInfo, written from the template values (valid when templateCanonicalApplies).
+ * The C14N 1.0 octets of the stamp's Object and MCCQT in their place, their digests with
+ * `dlhdonDigest`, and the canonical SignedInfo, written from the template values and the context
+ * (test/unit/stamp-canonical.test.ts holds them against the canonicalizer over the stamped text).
  */
-export function stampCanonicals(v: CqtValues, code: string, dlhdonDigest: string): { object: string; mccqt: string; signedInfo: string; digests: [string, string, string] } {
+export function stampCanonicals(v: CqtValues, code: string, dlhdonDigest: string, ctx: StampContext): { object: string; mccqt: string; signedInfo: string; digests: [string, string, string] } {
+  const sigNs = new Map(ctx.atDscks.ns);
+  sigNs.set("", DSIG_NS);
   const object =
-    `<Object xmlns="${DSIG_NS}" Id="${v.objId}"><SignatureProperties><SignatureProperty Target="#${v.sigId}">` +
-    `<SigningTime>${v.signingTime}</SigningTime></SignatureProperty></SignatureProperties></Object>`;
-  const mccqt = `<MCCQT Id="${v.mccqtId}">${code}</MCCQT>`;
+    apexTag("Object", sigNs, ctx.atDscks.xml, [plainAttr("Id", v.objId)]) +
+    `<SignatureProperties><SignatureProperty Target="#${escapeAttr(v.sigId)}">` +
+    `<SigningTime>${escapeText(v.signingTime)}</SigningTime></SignatureProperty></SignatureProperties></Object>`;
+  const mccqt = apexTag("MCCQT", ctx.atRoot.ns, ctx.atRoot.xml, [plainAttr("Id", v.mccqtId)]) + `${escapeText(code)}</MCCQT>`;
   const digests: [string, string, string] = [dlhdonDigest, digestBase64("sha256", object), digestBase64("sha256", mccqt)];
   const ref = (uri: string, digest: string) =>
-    `<Reference URI="#${uri}"><DigestMethod Algorithm="${SHA256}"></DigestMethod><DigestValue>${digest}</DigestValue></Reference>`;
+    `<Reference URI="#${escapeAttr(uri)}"><DigestMethod Algorithm="${SHA256}"></DigestMethod><DigestValue>${digest}</DigestValue></Reference>`;
   const signedInfo =
-    `<SignedInfo xmlns="${DSIG_NS}"><CanonicalizationMethod Algorithm="${C14N}"></CanonicalizationMethod>` +
+    apexTag("SignedInfo", sigNs, ctx.atDscks.xml, []) +
+    `<CanonicalizationMethod Algorithm="${C14N}"></CanonicalizationMethod>` +
     `<SignatureMethod Algorithm="${v.method}"></SignatureMethod>` +
     ref(v.dlhdonId, digests[0]) +
     ref(v.objId, digests[1]) +
     ref(v.mccqtId, digests[2]) +
     `</SignedInfo>`;
   return { object, mccqt, signedInfo, digests };
-}
-
-/** The reference implementation: MCCQT and CQT inserted into the parsed DOM and canonicalized there by xml-crypto. */
-export function domStamp(doc: InvoiceDocument, v: CqtValues, mccqtXml: string, key: AuthorityKey, dlhdonDigest: string, qrXml?: string): Stamped {
-  const { parsed, dscks } = doc;
-  const mccqt = importFragment(parsed.doc, mccqtXml);
-  parsed.root.insertBefore(mccqt, dscks);
-  const cqt = importFragment(parsed.doc, cqtXml(v));
-  dscks.appendChild(cqt);
-  const signature = cqt.firstChild as Element;
-  const object = signature.lastChild as Element;
-  const signedInfo = signature.firstChild as Element;
-
-  v.digests = [dlhdonDigest, digestBase64("sha256", canonicalize(object, C14N)), digestBase64("sha256", canonicalize(mccqt, C14N))];
-  const digestValues = signedInfo.getElementsByTagNameNS(DSIG_NS, "DigestValue");
-  for (let i = 0; i < 3; i++) digestValues.item(i)!.appendChild(parsed.doc.createTextNode(v.digests[i]!));
-  v.signatureValue = signValue(key.method, key.privateKey, canonicalize(signedInfo, C14N));
-  return { xml: splice(doc, mccqtXml, cqtXml(v), qrXml), dlhdonDigest };
 }
 
 /**

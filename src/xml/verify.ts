@@ -22,13 +22,12 @@ import {
   type HashName,
   type SignatureMethod,
 } from "./algorithms.js";
-import { canonicalize } from "./c14n.js";
-import { canonicalFromText, namespaceInScope } from "./canonical-scan.js";
-import { childElements, hasNonWhitespaceText, textOf, type ParsedXml } from "./parse.js";
+import { CanonicalTooLarge, canonicalize } from "./canonical.js";
+import { childElements, hasNonWhitespaceText, textOf, type ParsedXml, type XElement } from "./parse.js";
 
 export interface ReferenceProfile {
   uri: string;
-  target: Element;
+  target: XElement;
   enveloped: boolean;
   c14n: string;
   prefixList: string[];
@@ -38,8 +37,8 @@ export interface ReferenceProfile {
 
 /** A Signature element read against the profile: everything needed to verify it, nothing checked cryptographically yet. */
 export interface SignatureProfile {
-  signature: Element;
-  signedInfo: Element;
+  signature: XElement;
+  signedInfo: XElement;
   c14n: string;
   c14nPrefixList: string[];
   method: SignatureMethod;
@@ -47,7 +46,7 @@ export interface SignatureProfile {
   signatureValue: Buffer;
   /** DER of each KeyInfo/X509Data/X509Certificate; the first is the signer's. */
   certificates: Buffer[];
-  /** The parse the signature came from: its text lets verifyProfile canonicalize without the DOM (canonical-scan.ts). */
+  /** The parse the signature came from. */
   source?: ParsedXml;
 }
 
@@ -55,9 +54,9 @@ export interface ProfileRules {
   allowSha1: boolean;
   maxReferences: number;
   /** Whether a Reference may point at this element (checked by identity, after Id resolution). */
-  allowedTarget: (el: Element, signature: Element) => boolean;
+  allowedTarget: (el: XElement, signature: XElement) => boolean;
   /** References that must be present: each predicate must match exactly one Reference target. */
-  requiredTargets: ((el: Element) => boolean)[];
+  requiredTargets: ((el: XElement) => boolean)[];
 }
 
 export interface VerifiedSignature {
@@ -76,7 +75,7 @@ export interface VerifiedSignature {
 const profileFault = (message: string, path?: string): Fault => (path ? { code: "SIGNATURE_PROFILE", message, path } : { code: "SIGNATURE_PROFILE", message });
 const algorithmFault = (message: string): Fault => ({ code: "ALGORITHM_NOT_ALLOWED", message });
 
-const isDs = (el: Element, name: string): boolean => el.localName === name && el.namespaceURI === DSIG_NS;
+const isDs = (el: XElement, name: string): boolean => el.localName === name && el.namespaceURI === DSIG_NS;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function decodeBase64(s: string): Buffer | null {
@@ -86,7 +85,7 @@ function decodeBase64(s: string): Buffer | null {
 }
 
 /** Reads one ds:Signature against the profile rules (structure and algorithms, no cryptography). */
-export function readSignature(sig: Element, parsed: ParsedXml, rules: ProfileRules): Result<SignatureProfile> {
+export function readSignature(sig: XElement, parsed: ParsedXml, rules: ProfileRules): Result<SignatureProfile> {
   const faults: Fault[] = [];
   const kids = childElements(sig);
   if (hasNonWhitespaceText(sig)) faults.push(profileFault("Text inside Signature."));
@@ -129,7 +128,7 @@ export function readSignature(sig: Element, parsed: ParsedXml, rules: ProfileRul
   if (refs.length > rules.maxReferences) faults.push(profileFault(`At most ${rules.maxReferences} References are allowed, found ${refs.length}.`));
 
   const references: ReferenceProfile[] = [];
-  const seenTargets = new Set<Element>();
+  const seenTargets = new Set<XElement>();
   for (const [i, ref] of refs.entries()) {
     const path = `Signature/SignedInfo/Reference[${i + 1}]`;
     if (!isDs(ref, "Reference")) {
@@ -175,7 +174,7 @@ export function readSignature(sig: Element, parsed: ParsedXml, rules: ProfileRul
   return ok({ signature: sig, signedInfo, c14n, c14nPrefixList, method: method!, references, signatureValue, certificates, source: parsed });
 }
 
-function readPrefixList(parent: Element, alg: string, faults: Fault[]): string[] | null {
+function readPrefixList(parent: XElement, alg: string, faults: Fault[]): string[] | null {
   const kids = childElements(parent);
   if (kids.length === 0) return null;
   const only = kids[0]!;
@@ -192,11 +191,11 @@ function readPrefixList(parent: Element, alg: string, faults: Fault[]): string[]
   return null;
 }
 
-function readReference(ref: Element, sig: Element, parsed: ParsedXml, rules: ProfileRules, path: string, faults: Fault[]): ReferenceProfile | null {
+function readReference(ref: XElement, sig: XElement, parsed: ParsedXml, rules: ProfileRules, path: string, faults: Fault[]): ReferenceProfile | null {
   const before = faults.length;
   if (hasNonWhitespaceText(ref)) faults.push(profileFault("Text inside Reference.", path));
   const uri = ref.getAttribute("URI");
-  let target: Element | undefined;
+  let target: XElement | undefined;
   if (uri === null || uri === "") faults.push(profileFault("A Reference must name an element by a same-document URI (#Id); empty or missing URI.", path));
   else if (!uri.startsWith("#") || uri.length < 2 || uri.includes("(")) faults.push(profileFault(`Reference URI ${JSON.stringify(uri)} is not a same-document #Id.`, path));
   else {
@@ -250,22 +249,6 @@ function readReference(ref: Element, sig: Element, parsed: ParsedXml, rules: Pro
   return { uri: uri!, target: target!, enveloped, c14n: c14n ?? C14N, prefixList, digest: digest!, digestValue: digestValue! };
 }
 
-/**
- * The canonical octets of a Reference target that is a child of the document element (DLHDon),
- * written from the source text when no namespace is in play (then C14N and exclusive C14N agree,
- * and the signature is not inside it, so enveloped-signature removes nothing); else null.
- */
-function canonicalFromSource(p: SignatureProfile, target: Element): string | null {
-  const src = p.source;
-  if (!src || target.parentNode !== src.root || namespaceInScope(target)) return null;
-  for (let n: Node | null = p.signature; n; n = n.parentNode) if (n === target) return null;
-  let index = 0;
-  for (let s = target.previousSibling; s; s = s.previousSibling) if (s.nodeType === 1) index++;
-  const child = src.frame.children[index];
-  if (!child || child.name !== target.tagName) return null;
-  return canonicalFromText(src.text, child.start, child.end);
-}
-
 const MAX_SIGNER_CANDIDATES = 4;
 const certKeyCache = new Map<string, KeyObject>();
 
@@ -291,7 +274,13 @@ export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
   const faults: Fault[] = [];
   const canonical: string[] = [];
   for (const [i, r] of p.references.entries()) {
-    const c = canonicalFromSource(p, r.target) ?? canonicalize(r.target, r.c14n, { prefixList: r.prefixList, exclude: r.enveloped ? p.signature : null });
+    let c: string;
+    try {
+      c = canonicalize(r.target, r.c14n, { prefixList: r.prefixList, exclude: r.enveloped ? p.signature : null });
+    } catch (e) {
+      if (!(e instanceof CanonicalTooLarge)) throw e;
+      return { ok: false, faults: [{ code: "XML_FORBIDDEN_CONSTRUCT", message: e.message, path: `Signature/SignedInfo/Reference[${i + 1}]` }] };
+    }
     canonical.push(c);
     if (c.length === 0) faults.push({ code: "SIGNATURE_INVALID", message: `Reference ${r.uri} canonicalizes to nothing.`, path: `Signature/SignedInfo/Reference[${i + 1}]` });
     const actual = Buffer.from(digestBase64(r.digest, c), "base64");

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { C14N } from "../../src/xml/algorithms.js";
-import { canonicalize } from "../../src/xml/c14n.js";
+import { canonicalize } from "../../src/xml/canonical.js";
 import { childElements, parseXml } from "../../src/xml/parse.js";
 import { K6_SELLERS, LOAD_SELLERS, base64, buildDlhdon, fromBase64, importSellerKey, invoiceFactory, runSymbol, signedInvoice, utf8 } from "../../load-tests/lib/invoice.js";
 import { fuzzParams } from "../fuzz/arbitraries.js";

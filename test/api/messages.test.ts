@@ -45,7 +45,7 @@ const invoice = async (code: string, key = s.apiKey) => (await (await h.call("GE
 function verifyStampedHdon(xml: string): void {
   const parsed = parseXml(xml, "TDiep");
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.faults));
-  const doc = readInvoiceDocument(focus(parsed.value, parsed.value.doc.getElementsByTagName("HDon")[0]!));
+  const doc = readInvoiceDocument(focus(parsed.value, parsed.value.root.getElementsByTagName("HDon")[0]!));
   if (!doc.ok) throw new Error(JSON.stringify(doc.faults));
   const cqt = readSignature(doc.value.authoritySignatures[0]!, doc.value.parsed, authorityRules(doc.value, false));
   if (!cqt.ok) throw new Error(JSON.stringify(cqt.faults));

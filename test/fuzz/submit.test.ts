@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { C14N, digestBase64 } from "../../src/xml/algorithms.js";
-import { canonicalize } from "../../src/xml/c14n.js";
+import { canonicalize } from "../../src/xml/canonical.js";
 import { readInvoiceDocument } from "../../src/xml/invoice-document.js";
 import { parseXml } from "../../src/xml/parse.js";
 import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { C14N, digestBase64 } from "../../src/xml/algorithms.js";
-import { canonicalize } from "../../src/xml/c14n.js";
+import { canonicalize } from "../../src/xml/canonical.js";
 import { readInvoiceDocument } from "../../src/xml/invoice-document.js";
 import { parseXml, textOf } from "../../src/xml/parse.js";
 import { startHarness, type Harness } from "../helpers/app.js";

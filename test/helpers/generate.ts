@@ -52,6 +52,10 @@ export interface Variant {
   crlf: boolean;
   rootNamespaces: boolean;
   dlhdonId: string;
+  /** xml:lang / xml:space on HDon: C14N 1.0 carries them into DLHDon's and SignedInfo's canonical form. */
+  xmlAttributes: boolean;
+  /** Namespace declarations nested inside DLHDon (a prefix redeclared, xmlns=""). */
+  nestedNamespaces: boolean;
 }
 
 export interface UnsignedCase {
@@ -125,6 +129,8 @@ export function generateCase(seed: number, index: number, keys: readonly Signing
     crlf: chance(r, 0.25),
     rootNamespaces: chance(r, 0.25),
     dlhdonId: pick(r, IDS),
+    xmlAttributes: chance(r, 0.2),
+    nestedNamespaces: chance(r, 0.2),
   };
   const lines: InvoiceLine[] = Array.from({ length: int(r, 1, 6) }, () => ({
     name: pick(r, ITEMS),
@@ -147,6 +153,10 @@ export function generateCase(seed: number, index: number, keys: readonly Signing
     declaration: chance(r, 0.5),
   });
   if (variant.rootNamespaces) unsigned = unsigned.replace("<HDon>", `<HDon xmlns:x="urn:example:x" xmlns:ds2="http://www.w3.org/2000/09/xmldsig#">`);
+  if (variant.xmlAttributes) unsigned = unsigned.replace(/<HDon(?=[\s>])/, pick(r, [`<HDon xml:lang="vi"`, `<HDon xml:space="preserve" xml:lang="vi-VN"`]));
+  if (variant.nestedNamespaces) {
+    unsigned = unsigned.replace("<NDHDon>", `<NDHDon xmlns:y="urn:example:y" xmlns:z="urn:example:z">`).replace("<NBan>", `<NBan xmlns:y="urn:example:y2" xmlns="">`);
+  }
   unsigned = spread(unsigned, r, variant.whitespaceInside, variant.whitespaceOutside);
   const sign: SignOptions = {
     keyPem: key.keyPem,
@@ -230,6 +240,11 @@ export const MUTATIONS: readonly Mutation[] = [
   { name: "a DigestValue character flipped", keepsSignature: false, apply: (x, r) => replaceOne(x, /<((?:ds:)?DigestValue)>(.)/, r, (m) => `<${m[1]}>${flipBase64(m[2]!)}`) },
   { name: "a SignatureValue character flipped", keepsSignature: false, apply: (x, r) => replaceOne(x, /<((?:ds:)?SignatureValue)>(\s*)(.)/, r, (m) => `<${m[1]}>${m[2]}${flipBase64(m[3]!)}`) },
   { name: "the SigningTime changed", keepsSignature: false, apply: (x) => (/<(?:ds:)?SigningTime>/.test(x) ? x.replace(/(<(?:ds:)?SigningTime>\d{4}-\d{2}-\d)(\d)/, (_m, p: string, d: string) => `${p}${(Number(d) + 1) % 10}`) : null) },
+  {
+    name: "xml:space added to HDon after signing (inclusive C14N carries it into the signed data)",
+    keepsSignature: false,
+    apply: (x) => (x.includes("xml-exc-c14n") || /<HDon[^>]*xml:space/.test(x) ? null : x.replace(/<HDon(?=[\s>])/, `<HDon xml:space="preserve"`)),
+  },
   { name: "an attribute added to DLHDon", keepsSignature: false, apply: (x) => x.replace(/<DLHDon /, '<DLHDon a="1" ') },
   { name: "whitespace added between elements inside DLHDon", keepsSignature: false, apply: (x, r) => { const [a, b] = inside(x); return replaceOne(x, /<\/(Ten|MST|DChi|SHDon)></, r, (m) => `</${m[1]}> <`, a, b); } },
   { name: "the DLHDon Id and the Reference URI renamed together", keepsSignature: false, apply: (x) => { const m = /<DLHDon Id="([^"]*)"/.exec(x); return m ? x.replace(`Id="${m[1]}"`, `Id="${m[1]}2"`).replace(`URI="#${m[1]}"`, `URI="#${m[1]}2"`) : null; } },

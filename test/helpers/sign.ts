@@ -22,6 +22,7 @@ import { DOMParser, XMLSerializer, type Element as XmlElement } from "@xmldom/xm
 import { SignedXml } from "xml-crypto";
 import {
   C14N,
+  C14N_WITH_COMMENTS,
   DIGESTS,
   DSIG_NS,
   ENVELOPED,
@@ -30,6 +31,7 @@ import {
   XML_CRYPTO_ECDSA,
   type HashName,
 } from "../../src/xml/algorithms.js";
+import { InheritingC14n, InheritingC14nWithComments, inheritXmlAttributesIn } from "../../src/xml/c14n.js";
 
 export type SignatureAlgorithmName = "rsa-sha1" | "rsa-sha256" | "rsa-sha384" | "rsa-sha512" | "ecdsa-sha256" | "ecdsa-sha384" | "ecdsa-sha512";
 
@@ -181,7 +183,9 @@ class RsaSha384 {
 export function registerAlgorithms(sig: SignedXml): SignedXml {
   Object.assign(sig.SignatureAlgorithms, XML_CRYPTO_ECDSA, { [ALGORITHM_SHORT_NAMES["rsa-sha384"]]: RsaSha384 });
   Object.assign(sig.HashAlgorithms, { [DIGEST_URI.sha384]: Sha384 });
-  return sig;
+  // C14N 1.0 with the xml:* attributes an apex inherits (xml-crypto drops them; xmlsec1 and the service do not).
+  Object.assign(sig.CanonicalizationAlgorithms, { [C14N]: InheritingC14n, [C14N_WITH_COMMENTS]: InheritingC14nWithComments });
+  return inheritXmlAttributesIn(sig);
 }
 
 /** Signs an invoice with xml-crypto: one seller Signature appended to DSCKS/NBan. */

@@ -135,7 +135,7 @@ export function readReply(xml: string): Reply {
 export function verifyNoticeSignature(xml: string, authorityCertPem: string): { ok: boolean; references: string[] } {
   const parsed = parseXml(xml, "TDiep");
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.faults));
-  const cqt = parsed.value.signatures.filter((s) => (s.parentNode as Element).localName === "CQT");
+  const cqt = parsed.value.signatures.filter((s) => s.parentNode?.localName === "CQT");
   if (cqt.length !== 1) return { ok: false, references: [] };
   const profile = readSignature(cqt[0]!, parsed.value, { allowSha1: false, maxReferences: 3, allowedTarget: () => true, requiredTargets: [] });
   if (!profile.ok) throw new Error(JSON.stringify(profile.faults));

@@ -19,7 +19,7 @@ describe("the frame of an inner element", () => {
   it("finds the HDon of a real TDiep 200 and its DLHDon and DSCKS, byte for byte", () => {
     const text = sample("01_msg200_invoice_sent_for_code_seller_signed.xml");
     const p = parsed(text, "TDiep");
-    const hdon = p.doc.getElementsByTagName("HDon")[0]!;
+    const hdon = p.root.getElementsByTagName("HDon")[0]!;
     const f = focus(p, hdon).frame;
     const outer = text.slice(f.outerStart, f.outerEnd);
     expect(outer.startsWith("<HDon><DLHDon")).toBe(true);
@@ -32,7 +32,7 @@ describe("the frame of an inner element", () => {
   it("tells same-named elements apart by position, through attributes holding '>' and CDATA holding tags", () => {
     const text = `<?xml version="1.0"?><R><A x="a>b"><HDon/></A><B><![CDATA[<HDon><X/></HDon>]]><HDon Id="2"><C/>t<D a='/>'/></HDon></B></R>`;
     const p = parsed(text, "R");
-    const second = p.doc.getElementsByTagName("HDon")[1]!;
+    const second = p.root.getElementsByTagName("HDon")[1]!;
     const f = elementFrame(text, second);
     expect(text.slice(f.outerStart, f.outerEnd)).toBe(`<HDon Id="2"><C/>t<D a='/>'/></HDon>`);
     expect(f.children.map((c) => text.slice(c.start, c.end))).toEqual(["<C/>", "<D a='/>'/>"]);

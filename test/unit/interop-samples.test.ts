@@ -14,7 +14,7 @@ const sample = (name: string) => readFileSync(new URL(`../../../shared/interop/$
 function hdonOf(bytes: Uint8Array) {
   const parsed = parseXml(bytes, "TDiep");
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.faults));
-  const hdon = parsed.value.doc.getElementsByTagName("HDon")[0]!;
+  const hdon = parsed.value.root.getElementsByTagName("HDon")[0]!;
   const doc = readInvoiceDocument(focus(parsed.value, hdon));
   if (!doc.ok) throw new Error(JSON.stringify(doc.faults));
   return doc.value;

@@ -1,0 +1,77 @@
+/**
+ * The one-pass scanner (src/xml/scan.ts) and the canonicalizer over its tree (src/xml/canonical.ts):
+ * their cost is linear in the input whatever its constructs (counted, not timed: the scanner counts
+ * its steps, and the canonical output of a subtree is bounded by its text), inclusive C14N carries
+ * inherited xml:* attributes (C14N 1.0 §2.4), and namespace rendering follows both recommendations.
+ */
+import { describe, expect, it } from "vitest";
+import { C14N, EXC_C14N } from "../../src/xml/algorithms.js";
+import { CanonicalTooLarge, MAX_CANONICAL_CHARS, canonicalize } from "../../src/xml/canonical.js";
+import { canonicalize as oracleCanonicalize } from "../../src/xml/c14n.js";
+import { DOMParser } from "@xmldom/xmldom";
+import { DEFAULT_LIMITS, scanXml } from "../../src/xml/scan.js";
+import { ADVERSARIAL } from "../helpers/adversarial.js";
+
+const TWO_MB = 2 * 1024 * 1024 - 4096;
+
+function scanned(xml: string) {
+  const s = scanXml(xml, DEFAULT_LIMITS);
+  if (!s.ok) throw new Error(JSON.stringify(s.faults));
+  return s.value;
+}
+
+describe("the scanner's cost is linear in its input", () => {
+  for (const [name, make] of Object.entries(ADVERSARIAL)) {
+    it(`${name}: ~2 MB within the limits is refused or scanned in at most one step per 4 characters, and canonicalized to at most a bounded multiple of its size`, () => {
+      const xml = make(TWO_MB);
+      expect(Buffer.byteLength(xml)).toBeLessThanOrEqual(DEFAULT_LIMITS.maxBytes);
+      const s = scanXml(xml, DEFAULT_LIMITS);
+      if (!s.ok) {
+        expect(["XML_FORBIDDEN_CONSTRUCT", "XML_MALFORMED"]).toContain(s.faults[0]!.code);
+        return;
+      }
+      expect(s.value.steps).toBeLessThanOrEqual(xml.length / 4);
+      const dlhdon = s.value.root.elements[0]!;
+      // Inclusive C14N renders, below the apex, only the declarations that change a value: the output
+      // never exceeds the input by more than the apex's in-scope namespaces and the added end tags.
+      expect(canonicalize(dlhdon, C14N).length).toBeLessThanOrEqual(2 * xml.length);
+      // Exclusive C14N repeats the declarations each element uses: bounded by the cap, or refused.
+      try {
+        expect(canonicalize(dlhdon, EXC_C14N).length).toBeLessThanOrEqual(MAX_CANONICAL_CHARS);
+      } catch (e) {
+        expect(e).toBeInstanceOf(CanonicalTooLarge);
+      }
+    });
+  }
+
+  it("counts a step per tag and attribute: steps per character stay the same from 200 KB to 2 MB", () => {
+    const perChar = (bytes: number) => {
+      const s = scanned(ADVERSARIAL.nestedNamespaces(bytes));
+      return s.steps / s.text.length;
+    };
+    const ratio = perChar(TWO_MB) / perChar(200_000);
+    expect(ratio).toBeGreaterThan(0.9);
+    expect(ratio).toBeLessThan(1.1);
+  });
+});
+
+describe("canonical form over the scanned tree", () => {
+  it("C14N 1.0 carries xml:* attributes inherited from ancestors onto the apex (nearest wins), exclusive C14N does not", () => {
+    const xml = `<HDon xml:lang="vi" xml:space="preserve"><A xml:lang="en"><DLHDon Id="d"><X>1</X></DLHDon></A></HDon>`;
+    const d = scanned(xml).root.elements[0]!.elements[0]!;
+    expect(canonicalize(d, C14N)).toBe(`<DLHDon Id="d" xml:lang="en" xml:space="preserve"><X>1</X></DLHDon>`);
+    expect(canonicalize(d, EXC_C14N)).toBe(`<DLHDon Id="d"><X>1</X></DLHDon>`);
+  });
+
+  it("agrees with the (corrected) xml-crypto oracle on namespaces: in scope, redeclared, unused, xmlns=\"\"", () => {
+    const xml =
+      `<HDon xmlns:a="urn:a" xmlns:b="urn:b" xml:lang="vi"><DLHDon Id="d" xmlns:c="urn:c" b:x="1" z="2">` +
+      `<a:P xmlns:a="urn:a"><Q xmlns="urn:q"><R xmlns=""/><a:S xmlns:a="urn:a2" xmlns:d="urn:d"/></Q></a:P><T attr="&#9;&#10;&#13;&amp;&lt;&quot;">x&#13;&gt;&amp;</T></DLHDon></HDon>`;
+    const d = scanned(xml).root.elements[0]!;
+    const dom = new DOMParser().parseFromString(xml, "application/xml") as unknown as Document;
+    const domD = dom.getElementsByTagName("DLHDon")[0]!;
+    for (const [alg, prefixList] of [[C14N, []], [EXC_C14N, []], [EXC_C14N, ["b", "#default"]], [EXC_C14N, ["a", "c"]]] as const) {
+      expect(canonicalize(d, alg, { prefixList }), `${alg} ${prefixList.join(",")}`).toBe(oracleCanonicalize(domD, alg, { prefixList: [...prefixList] }));
+    }
+  });
+});
