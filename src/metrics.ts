@@ -80,6 +80,22 @@ export class Gauge implements Metric {
   }
 }
 
+/** Values per label set, read at scrape time (e.g. one per CRL). */
+export class GaugeSet implements Metric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly read: () => readonly { labels: Labels; value: number }[],
+  ) {}
+
+  render(out: string[]): void {
+    const series = this.read();
+    if (series.length === 0) return;
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`);
+    for (const s of series) out.push(`${this.name}${labelText(s.labels)} ${num(s.value)}`);
+  }
+}
+
 /** Cumulative buckets, sum and count per label set. */
 export class Histogram<L extends string = never> implements Metric {
   readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
@@ -136,6 +152,45 @@ export interface PoolStats {
   max: number;
   /** Top-level queries and transactions running now: each holds one connection. */
   active: number;
+}
+
+/** What the expiry gauges read: the authority's certificate and the CRLs in force. */
+export interface ExpirySources {
+  authorityCertificate: { notAfter: Date; subject: string };
+  crls: () => readonly { issuer: string; thisUpdate: Date; nextUpdate: Date | undefined }[];
+}
+
+/**
+ * Expiry as gauges (Unix seconds), for alerts well before the day: the authority's signing
+ * certificate (notAfter) and every CRL in force (nextUpdate: past it, a CRL is stale and invoices
+ * signed under its issuer are refused). Read at scrape time, so a SIGHUP reload shows at once.
+ */
+export function registerExpiryMetrics(metrics: Metrics, src: ExpirySources): void {
+  const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+  // One series per issuer: its newest CRL (by thisUpdate) is the one that matters.
+  const newest = () => {
+    const byIssuer = new Map<string, { issuer: string; thisUpdate: Date; nextUpdate: Date | undefined }>();
+    for (const c of src.crls()) {
+      const seen = byIssuer.get(c.issuer);
+      if (!seen || c.thisUpdate > seen.thisUpdate) byIssuer.set(c.issuer, c);
+    }
+    return [...byIssuer.values()];
+  };
+  metrics.register(
+    new GaugeSet("hoadon_authority_certificate_not_after_seconds", "notAfter of the authority's signing certificate, Unix seconds.", () => [
+      { labels: { subject: src.authorityCertificate.subject }, value: seconds(src.authorityCertificate.notAfter) },
+    ]),
+  );
+  metrics.register(
+    new GaugeSet("hoadon_crl_next_update_seconds", "nextUpdate of the newest CRL in force of each issuer, Unix seconds (a CRL without nextUpdate is not listed).", () =>
+      newest().flatMap((c) => (c.nextUpdate ? [{ labels: { issuer: c.issuer }, value: seconds(c.nextUpdate) }] : [])),
+    ),
+  );
+  metrics.register(
+    new GaugeSet("hoadon_crl_this_update_seconds", "thisUpdate of the newest CRL in force of each issuer, Unix seconds.", () =>
+      newest().map((c) => ({ labels: { issuer: c.issuer }, value: seconds(c.thisUpdate) })),
+    ),
+  );
 }
 
 /** Hoadon's metrics. One per process (Node) or isolate (Workers); routes reach it as `c.get("metrics")`. */

@@ -15,9 +15,11 @@ import { loadSecrets } from "./secrets.js";
 import { readPublicAsset } from "./assets-node.js";
 import { hashSecret } from "./auth.js";
 import { errorFields } from "./log.js";
-import { exitAfterLogs, nodeLogger } from "./log-node.js";
-import { Metrics } from "./metrics.js";
+import { exitAfterLogs, nodeLogger, stdoutLog } from "./log-node.js";
+import { Metrics, registerExpiryMetrics, type Metric } from "./metrics.js";
+import { serveClusterMetrics, workerMetrics } from "./metrics-cluster.js";
 import { registerNodeMetrics } from "./metrics-node.js";
+import { parseCertificate } from "./pki/certificate.js";
 import { createServices } from "./services.js";
 import { openDb, openStore, PgStore } from "./storage/index.js";
 import { instrumentDb } from "./storage/instrument.js";
@@ -65,6 +67,11 @@ async function main(): Promise<void> {
   // tlog_state's row lock decides) every HOADON_LOG_INTERVAL_MS.
   const log = store instanceof PgStore ? new TransparencyLog(store.db, secrets.logSigner, secrets.authority) : null;
   log?.start(config.HOADON_LOG_INTERVAL_MS, (e) => logger.warn({ ...errorFields(e) }, "transparency log: sequencing failed, will retry"));
+  registerExpiryMetrics(metrics, { authorityCertificate: parseCertificate(secrets.authority.certDer), crls: () => trust.crls() });
+  metrics.register({
+    render: (out) =>
+      out.push("# HELP hoadon_log_lines_dropped_total Log lines dropped because the reader of stdout was too slow or gone.", "# TYPE hoadon_log_lines_dropped_total counter", `hoadon_log_lines_dropped_total ${stdoutLog.dropped}`),
+  });
   const services = createServices({
     log,
     store,
@@ -82,6 +89,8 @@ async function main(): Promise<void> {
     metrics,
     asset: readPublicAsset,
     ...(config.HOADON_METRICS_TOKEN ? { metricsTokenHash: hashSecret(config.HOADON_METRICS_TOKEN) } : {}),
+    // A worker of several: GET /metrics shows the whole process group, gathered by the primary.
+    ...(cluster.isWorker ? { renderMetrics: workerMetrics(metrics) } : {}),
   });
 
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
@@ -213,6 +222,14 @@ async function supervise(config: Config): Promise<void> {
     else gone();
   });
   for (let i = 0; i < config.HOADON_WORKERS; i++) fork();
+  // GET /metrics on any worker: every worker's series, and the primary's own process figures.
+  const own: Metric[] = [];
+  registerNodeMetrics({ register: (m) => own.push(m) });
+  serveClusterMetrics(() => {
+    const out: string[] = [];
+    for (const m of own) m.render(out);
+    return out.join("\n") + "\n";
+  }, alive);
 
   const stop = (signal: "SIGTERM" | "SIGINT") => {
     if (stopping) return;

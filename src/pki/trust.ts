@@ -107,6 +107,11 @@ export class TrustStore {
     this.#generation++;
   }
 
+  /** The CRLs in force (for their expiry gauges): issuer, thisUpdate, nextUpdate. */
+  crls(): { issuer: string; thisUpdate: Date; nextUpdate: Date | undefined }[] {
+    return [...this.#crls.values()].flat().map((c) => ({ issuer: c.issuer, thisUpdate: c.thisUpdate, nextUpdate: c.nextUpdate }));
+  }
+
   /** Changes whenever a reload changes what a verdict could be; include it in any cache of verdicts. */
   get generation(): number {
     return this.#generation;

@@ -10,6 +10,8 @@ import { errorResponses } from "./common.js";
 export interface OpsOptions {
   /** SHA-256 (hex) of HOADON_METRICS_TOKEN; unset: /metrics is public. */
   metricsTokenHash?: string | undefined;
+  /** What GET /metrics serves (default: this process's metrics); with HOADON_WORKERS, the whole process group. */
+  renderMetrics?: (() => string | Promise<string>) | undefined;
   /** Reads a file of public/ (Node); on Workers the platform serves public/ itself. */
   asset?: ((path: string) => Promise<Uint8Array | null>) | undefined;
 }
@@ -21,7 +23,8 @@ const metrics = createRoute({
   summary: "Prometheus metrics (text format 0.0.4).",
   description:
     "Request counts and latency by route and status, invoices issued, refusals by error code, batch sizes, database pool use and " +
-    "query latency, event-loop lag. Public unless HOADON_METRICS_TOKEN is set; then `Authorization: Bearer <that token>`.",
+    "query latency, event-loop lag and utilization, process CPU and memory (heap, external, array buffers), garbage collection, the expiry of the " +
+    "authority's certificate and of the CRLs. With HOADON_WORKERS > 1, every worker's series with a `worker` label. Public unless HOADON_METRICS_TOKEN is set; then `Authorization: Bearer <that token>`.",
   security: [{}, { bearerAuth: [] }],
   responses: {
     200: {
@@ -88,7 +91,7 @@ const xsd = createRoute({
 export function registerOps(app: OpenAPIHono<AppEnv>, o: OpsOptions = {}): void {
   const tokenHash = o.metricsTokenHash ? Buffer.from(o.metricsTokenHash, "hex") : null;
 
-  app.openapi(metrics, (c) => {
+  app.openapi(metrics, async (c) => {
     if (tokenHash) {
       const m = /^Bearer[ ]+([\x21-\x7e]{1,512})$/.exec(c.req.header("authorization") ?? "");
       const given = m ? Buffer.from(hashSecret(m[1]!), "hex") : Buffer.alloc(0);
@@ -97,7 +100,7 @@ export function registerOps(app: OpenAPIHono<AppEnv>, o: OpsOptions = {}): void 
       }
     }
     c.header("Content-Type", METRICS_CONTENT_TYPE);
-    return c.body(c.get("metrics").render(), 200) as never;
+    return c.body(o.renderMetrics ? await o.renderMetrics() : c.get("metrics").render(), 200) as never;
   });
 
   app.openapi(docs, (c) => {

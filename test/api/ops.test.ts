@@ -7,12 +7,16 @@ import { buildApp } from "../../src/app.js";
 import { readPublicAsset } from "../../src/assets-node.js";
 import { hashSecret } from "../../src/auth.js";
 import type { Logger } from "../../src/log.js";
-import { Metrics } from "../../src/metrics.js";
+import { X509Certificate } from "node:crypto";
+import { Metrics, registerExpiryMetrics } from "../../src/metrics.js";
+import { parseCertificate } from "../../src/pki/certificate.js";
+import { TrustStore } from "../../src/pki/trust.js";
 import { registerNodeMetrics } from "../../src/metrics-node.js";
 import { instrumentDb } from "../../src/storage/instrument.js";
 import { PgStore } from "../../src/storage/pg-store.js";
 import { ADMIN_TOKEN, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { nextNumber } from "../helpers/invoice.js";
+import { makeCrl, makeTestCa, pemToDer } from "../helpers/pki.js";
 
 const METRICS_TOKEN = "metrics-token-0123456789abcdef";
 const lines: { level: string; fields: Record<string, unknown>; msg?: string | undefined }[] = [];
@@ -133,6 +137,79 @@ describe("GET /metrics", () => {
     } finally {
       node.stop();
     }
+  });
+});
+
+describe("process metrics and expiry gauges", () => {
+  it("reports CPU, memory (WebAssembly memories among the external bytes), garbage collection and event-loop utilization", async () => {
+    const m = new Metrics();
+    const node = registerNodeMetrics(m);
+    try {
+      const value = (text: string, series: string) => {
+        const v = sample(text, series);
+        expect(text, series).toMatch(new RegExp(`^${series} `, "m"));
+        return v;
+      };
+      const before = m.render();
+      // 64 MiB of WebAssembly memory: outside the V8 heap and not an ArrayBuffer of JavaScript's.
+      const wasm = new WebAssembly.Memory({ initial: 1024 });
+      new Uint8Array(wasm.buffer).fill(1);
+      const withWasm = m.render();
+      // Garbage: young-generation collections at least.
+      let keep = 0;
+      for (let i = 0; i < 200; i++) keep += new Array(100_000).fill(i).length;
+      expect(keep).toBe(20_000_000);
+      let spin = 0;
+      const until = performance.now() + 50;
+      while (performance.now() < until) spin++;
+      await new Promise((r) => setTimeout(r, 50));
+      const after = m.render();
+
+      // (less what the collector freed meanwhile: at most a few hundred KiB between two scrapes)
+      expect(value(withWasm, "nodejs_external_other_bytes") - value(before, "nodejs_external_other_bytes")).toBeGreaterThanOrEqual(63 * 2 ** 20);
+      expect(value(after, "nodejs_external_memory_bytes")).toBeGreaterThanOrEqual(value(after, "nodejs_array_buffers_bytes") + 64 * 2 ** 20);
+      expect(value(after, "process_cpu_seconds_total")).toBeGreaterThan(value(before, "process_cpu_seconds_total"));
+      expect(value(after, "process_cpu_seconds_total")).toBeCloseTo(value(after, "process_cpu_user_seconds_total") + value(after, "process_cpu_system_seconds_total"), 5);
+      expect(value(after, "nodejs_heap_total_bytes")).toBeGreaterThanOrEqual(value(after, "nodejs_heap_used_bytes"));
+      expect(value(after, "nodejs_heap_limit_bytes")).toBeGreaterThan(value(after, "nodejs_heap_total_bytes"));
+      expect(value(after, "process_open_fds")).toBeGreaterThan(2);
+      // The busy 50 ms show in the utilization since the previous scrape.
+      const elu = value(after, "nodejs_eventloop_utilization");
+      expect(elu).toBeGreaterThan(0);
+      expect(elu).toBeLessThanOrEqual(1);
+      expect(spin).toBeGreaterThan(0);
+      expect(after).toMatch(/^# TYPE nodejs_gc_duration_seconds histogram$/m);
+      expect(value(after, 'nodejs_gc_duration_seconds_count{kind="minor"}')).toBeGreaterThan(0);
+      expect(wasm.buffer.byteLength).toBe(64 * 2 ** 20);
+    } finally {
+      node.stop();
+    }
+  });
+
+  it("gives the authority certificate's notAfter and each issuer's newest CRL (nextUpdate, thisUpdate) as Unix seconds, read at scrape time", async () => {
+    const ca = await makeTestCa({ name: "Hoadon Expiry" });
+    const nextUpdate = new Date(Math.floor(Date.now() / 1000) * 1000 + 5 * 86_400_000);
+    const older = await makeCrl(ca.issuing, [], { thisUpdate: new Date(Date.now() - 7200_000), nextUpdate: new Date(Date.now() + 86_400_000) });
+    const newer = await makeCrl(ca.issuing, [], { thisUpdate: new Date(Date.now() - 3600_000), nextUpdate });
+    const trust = new TrustStore(
+      { anchors: [pemToDer(ca.anchorsPem)], intermediates: [pemToDer(ca.intermediatesPem)], crls: [new TextEncoder().encode(older + newer)] },
+      { warn: () => {} },
+    );
+    const m = new Metrics();
+    registerExpiryMetrics(m, { authorityCertificate: parseCertificate(h.services.authority.certDer), crls: () => trust.crls() });
+    const text = m.render();
+    // Independently of our parser: node's X509Certificate.
+    const notAfter = Math.floor(new Date(new X509Certificate(h.authorityCertPem).validTo).getTime() / 1000);
+    expect(text).toMatch(new RegExp(`^hoadon_authority_certificate_not_after_seconds\\{subject="[^"]+"\\} ${notAfter}$`, "m"));
+    const crlLines = text.split("\n").filter((l) => l.startsWith("hoadon_crl_next_update_seconds{"));
+    expect(crlLines).toHaveLength(1);
+    expect(crlLines[0]).toMatch(new RegExp(` ${nextUpdate.getTime() / 1000}$`));
+    expect(crlLines[0]).toContain("Hoadon Expiry Issuing CA");
+
+    // A reload (SIGHUP) shows at the next scrape.
+    const later = new Date(nextUpdate.getTime() + 86_400_000);
+    trust.reloadCrls([new TextEncoder().encode(await makeCrl(ca.issuing, [], { nextUpdate: later }))]);
+    expect(m.render()).toMatch(new RegExp(`^hoadon_crl_next_update_seconds\\{issuer="[^"]*Hoadon Expiry Issuing CA[^"]*"\\} ${later.getTime() / 1000}$`, "m"));
   });
 });
 

@@ -70,7 +70,7 @@ describe.skipIf(!SERVER_URL)(`two workers (${SERVER_URL ? "PostgreSQL" : NEEDS_P
     // new connection is what a client or a load balancer opens after that failure anyway.
     const send = (xml: string) => submit(svc.url, seller.apiKey, xml, 10_000, { newConnection: true });
     const first = await Promise.all(seller.invoices(20).map(send));
-    expect(first.map((r) => r.status)).toEqual(Array(20).fill(201));
+    expect(first.map((r) => r.status), JSON.stringify(first.filter((r) => r.status !== 201).map((r) => r.body))).toEqual(Array(20).fill(201));
 
     const [victim, survivor] = workerPids(svc.output());
     process.kill(victim!, "SIGKILL");
@@ -88,6 +88,27 @@ describe.skipIf(!SERVER_URL)(`two workers (${SERVER_URL ? "PostgreSQL" : NEEDS_P
     expect(after.map((r) => r.status)).toEqual(Array(10).fill(201));
     const codes = [...first, ...during, ...after].map((r) => r.body.code as string);
     expect(await db.sql`select count(*)::int as n from invoices where code = any(${codes})`).toEqual([{ n: 35 }]);
+  });
+
+  it("answers GET /metrics on any worker with the whole process group: every worker's series labelled with its id, and the primary's", async () => {
+    const n = 12;
+    const once = (path: string) => fetch(`${svc.url}${path}`, { headers: { connection: "close" } });
+    expect(await Promise.all(Array.from({ length: n }, async () => (await once("/v1/authority/certificate")).status))).toEqual(Array(n).fill(200));
+    const pids = workerPids(svc.output()).filter(alive).sort();
+    expect(pids).toHaveLength(2);
+    // Several scrapes, each on a connection of its own: whichever worker answers, the same picture.
+    for (let i = 0; i < 4; i++) {
+      const res = await once("/metrics");
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      const up = [...text.matchAll(/^hoadon_worker_up\{worker="(\d+)",pid="(\d+)"\} 1$/gm)];
+      expect(up.map((u) => Number(u[2])).sort()).toEqual(pids);
+      const served = [...text.matchAll(/^hoadon_http_requests_total\{worker="(\d+)",method="GET",route="\/v1\/authority\/certificate",status="200"\} (\d+)$/gm)];
+      expect(served.reduce((sum, m) => sum + Number(m[2]), 0)).toBe(n);
+      for (const w of [...up.map((u) => u[1]!), "primary"]) expect(text).toMatch(new RegExp(`^process_cpu_seconds_total\\{worker="${w}"\\} [0-9.e-]+$`, "m"));
+      // Each family once: one HELP and one TYPE line, whatever the number of workers.
+      expect(text.match(/^# TYPE hoadon_http_requests_total counter$/gm)).toHaveLength(1);
+    }
   });
 
   it("drains every worker on SIGTERM and exits 0", async () => {
