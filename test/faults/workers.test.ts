@@ -70,7 +70,7 @@ describe.skipIf(!SERVER_URL)(`two workers (${SERVER_URL ? "PostgreSQL" : NEEDS_P
     // new connection is what a client or a load balancer opens after that failure anyway.
     const send = (xml: string) => submit(svc.url, seller.apiKey, xml, 10_000, { newConnection: true });
     const first = await Promise.all(seller.invoices(20).map(send));
-    expect(first.map((r) => r.status), JSON.stringify(first.filter((r) => r.status !== 201).map((r) => r.body))).toEqual(Array(20).fill(201));
+    expect(first.map((r) => r.status), JSON.stringify(first.filter((r) => r.status !== 201).map((r) => r.body)) + "\n" + svc.output().slice(-4000)).toEqual(Array(20).fill(201));
 
     const [victim, survivor] = workerPids(svc.output());
     process.kill(victim!, "SIGKILL");
@@ -80,7 +80,7 @@ describe.skipIf(!SERVER_URL)(`two workers (${SERVER_URL ? "PostgreSQL" : NEEDS_P
     expect(alive(victim!)).toBe(false);
     // The other worker serves while the primary starts a new one.
     const during = await Promise.all(seller.invoices(5).map(send));
-    expect(during.map((r) => r.status)).toEqual(Array(5).fill(201));
+    expect(during.map((r) => r.status), JSON.stringify(during.filter((r) => r.status !== 201).map((r) => r.body)) + "\n" + svc.output().slice(-4000)).toEqual(Array(5).fill(201));
     await waitUntil(() => workerPids(svc.output()).length === 3, 30_000, "a new worker listening");
     expect(alive(survivor!)).toBe(true);
 
