@@ -12,6 +12,7 @@ import { WORDS } from "../web/i18n.js";
 import { CSS } from "../web/style.js";
 import { errorResponses, readLimited } from "./common.js";
 import { verifyDeps } from "./verify.js";
+import { transparencyOf } from "./log.js";
 
 const buyerPage = createRoute({
   method: "get",
@@ -118,7 +119,9 @@ export function registerPages(app: OpenAPIHono<AppEnv>): void {
   app.openapi(buyerPage, async (c) => {
     const lang = pageLang(c);
     const query = queryOf(c);
-    const result = await lookup(c, query, lang);
+    const found = await lookup(c, query, lang);
+    // The invoice's place in the transparency log, once its issue is under a signed head.
+    const result = found?.kind === "found" && found.invoice.valid ? { ...found, log: await transparencyOf(c, found.invoice.code) } : found;
     return c.html(<BuyerPage lang={lang} publicBase={publicBaseOf(c)} switchHref={switchHref(c, lang)} query={query} result={result} />, 200) as never;
   });
 

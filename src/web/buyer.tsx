@@ -13,8 +13,14 @@ import { formatDate, formatMoney, WORDS, type Lang, type Words } from "./i18n.js
 import { Layout } from "./layout.js";
 import { qrDataUrl } from "./qr-image.js";
 
+/** Where the invoice's issue sits in the transparency log (null until it is under a signed head). */
+export interface LogPlace {
+  leafIndex: number;
+  treeSize: number;
+}
+
 export type BuyerResult =
-  | { kind: "found"; invoice: PublicInvoice }
+  | { kind: "found"; invoice: PublicInvoice; log?: LogPlace | null }
   | { kind: "notFound" }
   | { kind: "document"; verification: DocumentVerification }
   | { kind: "unreadable"; code: ErrorCode; message: string }
@@ -113,13 +119,18 @@ const GenuineVerdict: FC<{ status: InvoiceStatus; lang: Lang }> = ({ status, lan
 };
 
 /** Genuine (by the record's own code check) and its status: a cancelled or replaced invoice is headlined as such. */
-const Found: FC<{ inv: PublicInvoice; lang: Lang; publicBase: string }> = ({ inv, lang, publicBase }) => {
+const Found: FC<{ inv: PublicInvoice; lang: Lang; publicBase: string; log?: LogPlace | null | undefined }> = ({ inv, lang, publicBase, log }) => {
   const w = WORDS[lang];
   if (!inv.valid) return <Bad lang={lang} title={w.notGenuine} text={w.notGenuineText} />;
   return (
     <section class="card" aria-labelledby="result-title">
       <GenuineVerdict status={inv.status} lang={lang} />
       <InvoiceFacts inv={inv} lang={lang} publicBase={publicBase} />
+      {log ? (
+        <p class="hint log-entry">
+          {w.logEntry(log.leafIndex, log.treeSize)} <a href={`/v1/log/proof/inclusion?code=${encodeURIComponent(inv.code)}`}>{w.logProof}</a>
+        </p>
+      ) : null}
     </section>
   );
 };
@@ -195,7 +206,7 @@ const Result: FC<{ result: BuyerResult; lang: Lang; publicBase: string }> = ({ r
   const w = WORDS[lang];
   switch (result.kind) {
     case "found":
-      return <Found inv={result.invoice} lang={lang} publicBase={publicBase} />;
+      return <Found inv={result.invoice} lang={lang} publicBase={publicBase} log={result.log} />;
     case "notFound":
       return <Bad lang={lang} title={w.notFound} text={w.notFoundText} />;
     case "document":

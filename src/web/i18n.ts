@@ -85,6 +85,8 @@ const vi = {
   passed: "Đạt",
   failed: "Không đạt",
   recordTitle: "Hóa đơn thật mang mã này",
+  logEntry: (leaf: number, size: number) => `Đã ghi vào sổ công khai của cơ quan thuế: mục số ${leaf}, trong sổ đã ký gồm ${size} mục.`,
+  logProof: "Bằng chứng (JSON)",
   // Officer pages
   officerTitle: "Cán bộ thuế",
   officerFooter: "Trang dành cho cán bộ thuế. Mọi thao tác đều gắn với phiên đăng nhập của bạn.",
@@ -220,6 +222,8 @@ const en: Words = {
   passed: "Passed",
   failed: "Failed",
   recordTitle: "The genuine invoice with this code",
+  logEntry: (leaf: number, size: number) => `Recorded in the tax authority's public log: entry ${leaf} of a signed log of ${size} entries.`,
+  logProof: "Proof (JSON)",
   officerTitle: "Tax officers",
   officerFooter: "For tax officers. Everything you do here is tied to your session.",
   login: "Sign in",

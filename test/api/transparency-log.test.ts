@@ -153,6 +153,10 @@ describe("the transparency log", () => {
     expect(rfcVerifyInclusion(v.transparency.leafIndex, v.transparency.treeSize, H(Buffer.from([0]), entry), v.transparency.inclusionProof.map((q) => Buffer.from(q, "base64")), readCheckpoint(v.transparency.checkpoint, verifierKey).root)).toBe(true);
     const o = (await (await h.call("GET", `/v1/invoices/${x.code}`, undefined, officer)).json()) as { transparency: { leafIndex: number } };
     expect(o.transparency.leafIndex).toBe(p.leafIndex);
+    // The buyer's page says where the invoice is in the log, with a link to the proof.
+    const page = await (await get(`/?code=${x.code}`)).text();
+    expect(page).toContain(`mục số ${p.leafIndex}, trong sổ đã ký gồm ${p.treeSize} mục`);
+    expect(page).toContain(`/v1/log/proof/inclusion?code=${x.code}`);
   });
 
   it("refuses what it cannot prove, with the API's codes", async () => {
