@@ -18,6 +18,7 @@ import { registerCertificates } from "./routes/certificates.js";
 import { registerHealth } from "./routes/health.js";
 import { registerInvoices } from "./routes/invoices.js";
 import { registerLog } from "./routes/log.js";
+import { registerRegistrations } from "./routes/registrations.js";
 import { registerMessages } from "./routes/messages.js";
 import { registerOfficer } from "./routes/officer.js";
 import { registerOfficers } from "./routes/officers.js";
@@ -118,6 +119,7 @@ export function buildApp(services: Services | ((c: Context<AppEnv>) => Services)
   registerReports(app);
   registerAudit(app);
   registerMessages(app);
+  registerRegistrations(app);
   registerVerify(app);
   registerLog(app);
   registerPages(app);

@@ -48,6 +48,9 @@ export const ConfigSchema = z
       .refine((paths) => paths.every((p) => existsSync(p)), { message: "a CRL file was not found" }),
     HOADON_SIGNING_KEY: pemOrPath.optional(),
     HOADON_SIGNING_CERT: pemOrPath.optional(),
+    // The head of office who co-signs registration decisions (103): generated under the data dir when unset.
+    HOADON_OFFICIAL_KEY: pemOrPath.optional(),
+    HOADON_OFFICIAL_CERT: pemOrPath.optional(),
     HOADON_CODE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     HOADON_ISSUER_ID: z
       .string()
@@ -95,6 +98,9 @@ export const ConfigSchema = z
   .superRefine((c, ctx) => {
     if (Boolean(c.HOADON_SIGNING_KEY) !== Boolean(c.HOADON_SIGNING_CERT)) {
       ctx.addIssue({ code: "custom", path: [c.HOADON_SIGNING_KEY ? "HOADON_SIGNING_CERT" : "HOADON_SIGNING_KEY"], message: "HOADON_SIGNING_KEY and HOADON_SIGNING_CERT go together" });
+    }
+    if (Boolean(c.HOADON_OFFICIAL_KEY) !== Boolean(c.HOADON_OFFICIAL_CERT)) {
+      ctx.addIssue({ code: "custom", path: [c.HOADON_OFFICIAL_KEY ? "HOADON_OFFICIAL_CERT" : "HOADON_OFFICIAL_KEY"], message: "HOADON_OFFICIAL_KEY and HOADON_OFFICIAL_CERT go together" });
     }
     if (c.HOADON_WORKERS > 1 && !c.DATABASE_URL) {
       ctx.addIssue({ code: "custom", path: ["HOADON_WORKERS"], message: "more than one worker needs DATABASE_URL (the embedded database belongs to one process)" });

@@ -19,6 +19,8 @@ export interface Services {
   readStore: Store;
   trust: TrustStore;
   authority: AuthorityKey;
+  /** The head of office's key that co-signs registration decisions (103, TTCQT); HOADON_OFFICIAL_KEY. */
+  official?: AuthorityKey;
   codeSecret: Uint8Array;
   adminTokenHash: string;
   clock: () => Date;

@@ -46,6 +46,8 @@ export const OPERATIONS: Record<string, string> = {
   "GET /v1/audit": "getAuditLog",
   "POST /v1/messages": "submitMessage",
   "GET /v1/messages/{MTDiep}": "getMessageReplies",
+  "GET /v1/registrations": "listRegistrations",
+  "POST /v1/registrations/{id}/decision": "decideRegistration",
   "GET /v1/verify/{code}": "verifyByCode",
   "GET /v1/verify": "verifyByKey",
   "POST /v1/verify": "verifyDocument",

@@ -20,6 +20,8 @@ export { authorityKeyFromPem };
 
 export interface Secrets {
   authority: AuthorityKey;
+  /** The head of office's key and certificate (103's TTCQT signature, tvan.md §3). */
+  official: AuthorityKey;
   codeSecret: Buffer;
   adminTokenHash: string;
   /** Set only on the start that generated the admin token: print it once. */
@@ -38,6 +40,8 @@ export interface SecretSettings {
   logKey?: string | undefined;
   /** The origin (key name) of a log key generated here. */
   logOrigin?: string | undefined;
+  officialKey?: string | undefined;
+  officialCert?: string | undefined;
 }
 
 /** The log key: configured, else generated once under the data dir (beside the authority's key). */
@@ -56,7 +60,7 @@ export const DEFAULT_LOG_ORIGIN = "hoadon-dev.invalid/v1/log";
 const readPemSetting = (v: string): string => (v.includes("-----BEGIN") ? v : readFileSync(v, "utf8"));
 
 /** A self-signed development certificate for the authority (never for production). */
-export async function generateDevAuthority(kind: "rsa" | "ec" = "rsa"): Promise<{ keyPem: string; certPem: string }> {
+export async function generateDevAuthority(kind: "rsa" | "ec" = "rsa", name = "CN=Hoadon development tax authority, O=Development only, C=VN"): Promise<{ keyPem: string; certPem: string }> {
   const alg =
     kind === "rsa"
       ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 }
@@ -65,7 +69,7 @@ export async function generateDevAuthority(kind: "rsa" | "ec" = "rsa"): Promise<
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomBytes(16).toString("hex").replace(/^[89a-f]/, "1"),
-    name: "CN=Hoadon development tax authority, O=Development only, C=VN",
+    name,
     notBefore: new Date(now - 86_400_000),
     notAfter: new Date(now + 10 * 365 * 86_400_000),
     keys,
@@ -76,6 +80,9 @@ export async function generateDevAuthority(kind: "rsa" | "ec" = "rsa"): Promise<
   const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString("base64").replace(/.{64}/g, "$&\n").replace(/\n?$/, "\n")}-----END PRIVATE KEY-----\n`;
   return { keyPem, certPem: cert.toString("pem") + "\n" };
 }
+
+/** The subject of the development head-of-office certificate (tvan.md §3). */
+export const DEV_OFFICIAL_NAME = "CN=Thủ trưởng cơ quan thuế (thử nghiệm), O=BỘ TÀI CHÍNH, C=VN";
 
 function writeSecret(path: string, content: string): void {
   writeFileSync(path, content, { mode: 0o600 });
@@ -102,6 +109,20 @@ export async function loadSecrets(s: SecretSettings): Promise<Secrets> {
     certPem = readFileSync(certPath, "utf8");
   }
 
+  // The head of office's pair (tvan.md §3): configured, or a development pair under the data dir.
+  let official: AuthorityKey;
+  if (s.officialKey && s.officialCert) official = authorityKeyFromPem(readPemSetting(s.officialKey), readPemSetting(s.officialCert));
+  else {
+    const keyPath = join(s.dataDir, "official.key");
+    const certPath = join(s.dataDir, "official.pem");
+    if (!existsSync(keyPath) || !existsSync(certPath)) {
+      const dev = await generateDevAuthority("rsa", DEV_OFFICIAL_NAME);
+      writeSecret(keyPath, dev.keyPem);
+      writeFileSync(certPath, dev.certPem);
+    }
+    official = authorityKeyFromPem(readFileSync(keyPath, "utf8"), readFileSync(certPath, "utf8"));
+  }
+
   let codeSecret: Buffer;
   if (s.codeSecret) codeSecret = createHash("sha256").update(s.codeSecret, "utf8").digest();
   else {
@@ -123,5 +144,5 @@ export async function loadSecrets(s: SecretSettings): Promise<Secrets> {
     adminTokenHash = readFileSync(path, "utf8").trim();
   }
 
-  return { authority: authorityKeyFromPem(keyPem, certPem), codeSecret, adminTokenHash, newAdminToken, logSigner: loadLogSigner(s) };
+  return { authority: authorityKeyFromPem(keyPem, certPem), official, codeSecret, adminTokenHash, newAdminToken, logSigner: loadLogSigner(s) };
 }

@@ -160,6 +160,8 @@ async function secretsOf(config: Config) {
       adminToken: config.HOADON_ADMIN_TOKEN,
       logKey: config.HOADON_LOG_KEY,
       logOrigin: config.HOADON_LOG_ORIGIN,
+      officialKey: config.HOADON_OFFICIAL_KEY,
+      officialCert: config.HOADON_OFFICIAL_CERT,
     });
   } catch (e) {
     throw new ConfigError(`invalid configuration: HOADON_SIGNING_KEY/HOADON_SIGNING_CERT: ${(e as Error).message}`);

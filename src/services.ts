@@ -4,6 +4,7 @@ import { CodeIssuer } from "./domain/code.js";
 import type { TrustStore } from "./pki/trust.js";
 import { DEFAULT_RATE_LIMITS, MemoryCounterStore, RateLimiter, type CounterStore, type RateLimitSettings } from "./rate-limit.js";
 import type { Secrets } from "./secrets.js";
+import type { AuthorityKey } from "./xml/stamp.js";
 import { PgStore } from "./storage/pg-store.js";
 import { SqlSessionStore, type SessionStore } from "./storage/sessions.js";
 import type { Store } from "./storage/store.js";
@@ -15,7 +16,7 @@ export interface ServiceOptions {
   /** A read replica for reports and searches (default: `store`). */
   readStore?: Store;
   trust: TrustStore;
-  secrets: Pick<Secrets, "authority" | "codeSecret" | "adminTokenHash">;
+  secrets: Pick<Secrets, "authority" | "codeSecret" | "adminTokenHash"> & { official?: AuthorityKey };
   issuerId: string;
   allowSha1: boolean;
   clock?: () => Date;
@@ -49,6 +50,7 @@ export function createServices(o: ServiceOptions): Services {
     readStore: o.readStore ?? o.store,
     trust: o.trust,
     authority: o.secrets.authority,
+    ...(o.secrets.official ? { official: o.secrets.official } : {}),
     codeSecret: o.secrets.codeSecret,
     adminTokenHash: o.secrets.adminTokenHash,
     clock,

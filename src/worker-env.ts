@@ -39,6 +39,9 @@ export const WorkerConfigSchema = z.object({
   HOADON_SIGNING_KEY: pem("PRIVATE KEY"),
   HOADON_SIGNING_CERT: pem("CERTIFICATE"),
   HOADON_CODE_SECRET: z.string().min(32, "must be at least 32 characters"),
+  // The head of office who co-signs registration decisions (103); without it a T-VAN 100 answers 500.
+  HOADON_OFFICIAL_KEY: pem("PRIVATE KEY").optional(),
+  HOADON_OFFICIAL_CERT: pem("CERTIFICATE").optional(),
   HOADON_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters"),
   HOADON_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   HOADON_TRUST_ANCHORS: pem("CERTIFICATE"),
@@ -111,6 +114,7 @@ export function buildIsolate(config: WorkerConfig): Isolate {
     authority: authorityKeyFromPem(config.HOADON_SIGNING_KEY, config.HOADON_SIGNING_CERT),
     codeSecret: Buffer.from(config.HOADON_CODE_SECRET, "utf8"),
     adminTokenHash: hashSecret(config.HOADON_ADMIN_TOKEN),
+    ...(config.HOADON_OFFICIAL_KEY && config.HOADON_OFFICIAL_CERT ? { official: authorityKeyFromPem(config.HOADON_OFFICIAL_KEY, config.HOADON_OFFICIAL_CERT) } : {}),
   };
   const app = buildApp((c: Context<AppEnv>) => (c.env as RequestEnv).services, {
     logger,

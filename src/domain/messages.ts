@@ -30,10 +30,11 @@ import { DSIG_NS } from "../xml/algorithms.js";
 import { focus } from "../xml/parse.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { cancelInvoice } from "./lifecycle.js";
+import { answerRegistration, type RegistrationDeps } from "./registration.js";
 import { submitInvoice, type SubmitDeps, type Submitter } from "./submit.js";
 
 /** Answers one T-VAN message with the reply's XML. */
-export async function receiveMessage(deps: SubmitDeps, body: Uint8Array, submitter: Submitter): Promise<string> {
+export async function receiveMessage(deps: RegistrationDeps, body: Uint8Array, submitter: Submitter): Promise<string> {
   const at = deps.clock();
   const env = readEnvelope(body, deps.limits);
   if (!env.ok) return reply999(headOf(env.head, submitter), env.faults, at, deps.authority);
@@ -44,7 +45,7 @@ export async function receiveMessage(deps: SubmitDeps, body: Uint8Array, submitt
   }
   const known = await deps.store.findMessageReply(submitter.sellerTaxCode, msg.messageId);
   if (known) return known.reply;
-  const answered = msg.type === "200" ? await answerInvoice(deps, msg, head, submitter, at) : await answerNotice(deps, msg, head, submitter, at);
+  const answered = msg.type === "200" ? await answerInvoice(deps, msg, head, submitter, at) : msg.type === "100" ? await answerRegistration(deps, msg, head, submitter, at) : await answerNotice(deps, msg, head, submitter, at);
   return answered.reply;
 }
 

@@ -30,7 +30,7 @@ export async function audit(c: Context<AppEnv>, action: AuditAction, target: str
   });
 }
 
-const Action = z.enum(["invoice.read", "invoice.xml", "invoice.search", "report.totals"]);
+const Action = z.enum(["invoice.read", "invoice.xml", "invoice.search", "report.totals", "registration.list", "registration.decision", "message.read"]);
 
 /** A date (the day in GMT+7, Vietnam's time) or an ISO 8601 time with an offset. */
 const Instant = z

@@ -11,16 +11,16 @@ const message = createRoute({
   method: "post",
   path: "/v1/messages",
   tags: ["T-VAN"],
-  summary: "Send a T-VAN message (TDiep): 200 (an invoice for a code) or 300 (error notice 04/SS-HĐĐT).",
+  summary: "Send a T-VAN message (TDiep): 100 (registration or change, 01/ĐKTĐ-HĐĐT), 200 (an invoice for a code) or 300 (error notice 04/SS-HĐĐT).",
   description:
-    "Answers 200 with the authority's reply TDiep (application/xml): 202 with the stamped HDon, 204 with notice 01/TB-KTDL (the reasons as MLoi/MTLoi/HDXLy), " +
+    "Answers 200 with the authority's reply TDiep (application/xml): 102 with notice 01/TB-TNĐT (the registration received, THop 1/3, or not, THop 2/4 with production's MLoi; the 103 of an acceptance follows at once or after an officer's decision, see GET /v1/messages/{MTDiep}), 202 with the stamped HDon, 204 with notice 01/TB-KTDL (the reasons as MLoi/MTLoi/HDXLy), " +
     "301 with notice 01/TB-HĐSS (each invoice of the error notice: TTTNCCQT 1 accepted, 2 not; cancellations applied), or 999 with TTTNhan 1 for a malformed " +
     "envelope. 204, 301 and 999 are signed by the authority. A repeated MTDiep gets the same reply, byte for byte. Messages ≤ 2 MB.",
   security: bearer,
   middleware: [auth("seller")] as const,
   request: { body: { required: true, content: { "application/xml": { schema: z.string().openapi({ example: "<TDiep><TTChung>…<MLTDiep>200</MLTDiep>…</TTChung><DLieu><HDon>…</HDon></DLieu></TDiep>" }) } } } },
   responses: {
-    200: { description: "The reply TDiep (202, 204, 301 or 999).", content: { "application/xml": { schema: z.string() } } },
+    200: { description: "The reply TDiep (102, 202, 204, 301 or 999).", content: { "application/xml": { schema: z.string() } } },
     ...errorResponses("UNAUTHENTICATED", "FORBIDDEN", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "RATE_LIMITED"),
   },
 });
@@ -35,7 +35,7 @@ export function registerMessages(app: OpenAPIHono<AppEnv>): void {
     }
     const s = c.get("services");
     const body = await readLimited(c, s.submit.limits.maxBytes);
-    const reply = await receiveMessage(s.submit, body, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode });
+    const reply = await receiveMessage({ ...s.submit, official: s.official }, body, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode });
     c.header("Content-Type", "application/xml; charset=utf-8");
     return c.body(reply, 200) as never;
   });

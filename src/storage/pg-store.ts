@@ -10,6 +10,7 @@ import { RegistryCache } from "./registry-cache.js";
 import { RollupDelta, rollupUpserts, type Contribution } from "./rollups.js";
 import { tlogPendingCte } from "./tlog-sql.js";
 import { encodeEntry, type EntryType } from "../tlog/entry.js";
+import { PgTvanStore, registrationWork } from "./tvan-store.js";
 import type {
   CancelOutcome,
   Cancellation,
@@ -362,7 +363,11 @@ export class PgStore implements Store {
   readonly registry = new RegistryCache();
   private unlisten: (() => Promise<void>) | null = null;
 
-  constructor(readonly db: Db) {}
+  readonly tvan: PgTvanStore;
+
+  constructor(readonly db: Db) {
+    this.tvan = new PgTvanStore(db);
+  }
 
   /**
    * Starts keeping the registry in memory (registry-cache.ts): LISTENs for the database's
@@ -818,6 +823,7 @@ export class PgStore implements Store {
           const row = first(await tx.query<InvoiceRow>(sql`select ${INVOICE_I} from ${BY_CODE} where k.code = ${code}`));
           return row && toInvoice(row);
         },
+        registrations: registrationWork(tx),
       });
       await tx.query(sql`
         update tvan_messages set reply_type = ${reply.replyType}, reply = ${reply.reply}, answered_at = now()

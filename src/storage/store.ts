@@ -3,6 +3,7 @@
  * (storage/pg-store.ts) runs the same SQL on PostgreSQL (postgres.js) and on PGlite.
  * Money is a decimal string everywhere (never a JS number); dates are "YYYY-MM-DD" strings.
  */
+import type { PgTvanStore, RegistrationWork } from "./tvan-store.js";
 
 export type SellerStatus = "active" | "suspended" | "ceased";
 export type InvoiceStatus = "issued" | "replaced" | "adjusted" | "cancelled";
@@ -172,9 +173,13 @@ export interface ReceivedMessage {
 export interface MessageWork {
   cancelInvoice(c: Cancellation): Promise<CancelOutcome>;
   getInvoice(code: string): Promise<InvoiceSummary | null>;
+  /** Registrations (T-VAN 100), in this transaction (storage/tvan-store.ts). */
+  registrations: RegistrationWork;
 }
 
 export interface Store {
+  /** T-VAN records beyond the message log: answers, registrations (storage/tvan-store.ts). */
+  readonly tvan: PgTvanStore;
   /** Applies the SQL migrations that have not run yet (idempotent, safe on every start). */
   migrate(): Promise<void>;
   /** Throws when the database cannot be reached. */
@@ -324,7 +329,7 @@ export interface RollupDrift {
   actual: Totals | null;
 }
 
-export type AuditAction = "invoice.read" | "invoice.xml" | "invoice.search" | "report.totals";
+export type AuditAction = "invoice.read" | "invoice.xml" | "invoice.search" | "report.totals" | "registration.list" | "registration.decision" | "message.read";
 
 /** Who read what, when, from where. */
 export interface AuditEntry {

@@ -58,6 +58,7 @@ const TAX_CODE = /^(\d{10}(-\d{3})?|\d{12})$/;
 const SENDER = /^[0-9A-Za-z-]{1,14}$/;
 /** What DLieu holds per MLTDiep received: the element's name, and whether SLuong may exceed 1. */
 export const KINDS = {
+  "100": { element: "TKhai", many: false },
   "200": { element: "HDon", many: false },
   "300": { element: "TBao", many: false },
 } as const satisfies Record<string, { element: string; many: boolean }>;

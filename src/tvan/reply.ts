@@ -25,14 +25,14 @@ import { tvanError } from "./errors.js";
 
 /** The tax authority's sender code. */
 export const AUTHORITY_SENDER = "TCT";
-const DECLARATION = `<?xml version="1.0" encoding="UTF-8"?>`;
+export const DECLARATION = `<?xml version="1.0" encoding="UTF-8"?>`;
 
 /** A reply's MTDiep: the sender code and the 32 upper-case hex digits of a UUIDv4. */
 export function newMessageId(): string {
   return AUTHORITY_SENDER + randomUUID().replace(/-/g, "").toUpperCase();
 }
 
-const hex32 = (): string => randomBytes(16).toString("hex");
+export const hex32 = (): string => randomBytes(16).toString("hex");
 /** A notice's DLTBao Id as production writes it: `Id-` + 32 upper-case hex. */
 const noticeId = (): string => `Id-${hex32().toUpperCase()}`;
 
@@ -47,7 +47,7 @@ function clip(s: string, max: number): string {
   return cps.length <= max ? s : cps.slice(0, max - 1).join("") + "…";
 }
 
-const el = (name: string, text: string): string => `<${name}>${esc(text)}</${name}>`;
+export const el = (name: string, text: string): string => `<${name}>${esc(text)}</${name}>`;
 
 /** What a reply's TTChung says: to whom, answering what. */
 export interface ReplyHead {
@@ -63,7 +63,7 @@ export interface ReplyHead {
   mst: string;
 }
 
-function ttChung(type: string, head: ReplyHead, messageId: string, count = 1): string {
+export function ttChung(type: string, head: ReplyHead, messageId: string, count = 1): string {
   return (
     "<TTChung>" +
     el("PBan", head.pban) +
@@ -237,10 +237,17 @@ export function faultOf(code: ErrorCode, message: string, path?: string): Fault 
 // ---------------------------------------------------------------------------------------------
 // The authority's signature over parts of a reply
 
-interface SignatureValues {
+/** Where a signature's Ids and References go: production's layouts differ by notice (tvan.md §3). */
+export interface SignatureLayout {
   sigId: string;
   objId: string;
-  targets: string[];
+  /** The Ids the References point at, in order (the Object's among them). */
+  refs: string[];
+  /** SignatureProperty's Id (absent: none) and Target. */
+  property: { id?: string; target: string };
+}
+
+interface SignatureValues extends SignatureLayout {
   method: string;
   digests: string[];
   signatureValue: string;
@@ -252,27 +259,35 @@ interface SignatureValues {
 // One template serves both the DOM the digests are computed on and the bytes emitted, so the two cannot drift.
 function signatureXml(v: SignatureValues): string {
   const ref = (uri: string, digest: string) => `<Reference URI="#${uri}"><DigestMethod Algorithm="${SHA256}"/><DigestValue>${digest}</DigestValue></Reference>`;
+  const prop = `<SignatureProperty${v.property.id ? ` Id="${v.property.id}"` : ""} Target="${v.property.target}">`;
   return (
     `<Signature xmlns="${DSIG_NS}" Id="${v.sigId}"><SignedInfo>` +
     `<CanonicalizationMethod Algorithm="${C14N}"/><SignatureMethod Algorithm="${v.method}"/>` +
-    [...v.targets, v.objId].map((t, i) => ref(t, v.digests[i] ?? "")).join("") +
+    v.refs.map((t, i) => ref(t, v.digests[i] ?? "")).join("") +
     `</SignedInfo><SignatureValue>${v.signatureValue}</SignatureValue>` +
     `<KeyInfo><X509Data><X509SubjectName>${esc(v.subjectName)}</X509SubjectName><X509Certificate>${v.certBase64}</X509Certificate></X509Data></KeyInfo>` +
-    `<Object Id="${v.objId}"><SignatureProperties><SignatureProperty Target="signatureProperties"><SigningTime>${v.signingTime}</SigningTime></SignatureProperty></SignatureProperties></Object>` +
+    `<Object Id="${v.objId}"><SignatureProperties>${prop}<SigningTime>${v.signingTime}</SigningTime></SignatureProperty></SignatureProperties></Object>` +
     `</Signature>`
   );
 }
 
 /**
  * The reply `before + Signature + after`, the Signature covering the elements whose Id is in
- * `targets` and then its own SigningTime Object, with production's Ids (`Tct-…`, `SigningTime-…`). The reply is parsed once with an unsigned template
- * in place to canonicalize each target in its context; the emitted bytes are the same text.
+ * `targets` and then its own SigningTime Object, with production's Ids (`Tct-…`, `SigningTime-…`).
  */
 export function signParts(before: string, after: string, targets: string[], at: Date, key: AuthorityKey): string {
+  const objId = `SigningTime-${hex32()}`;
+  return signLayout(before, after, { sigId: `Tct-${hex32()}`, objId, refs: [...targets, objId], property: { target: "signatureProperties" } }, at, key);
+}
+
+/**
+ * The reply `before + Signature + after` with the signature laid out as `layout` says. The reply
+ * is parsed once with an unsigned template in place to canonicalize each target in its context;
+ * the emitted bytes are the same text.
+ */
+export function signLayout(before: string, after: string, layout: SignatureLayout, at: Date, key: AuthorityKey): string {
   const v: SignatureValues = {
-    sigId: `Tct-${hex32()}`,
-    objId: `SigningTime-${hex32()}`,
-    targets,
+    ...layout,
     method: key.method.uri,
     digests: [],
     signatureValue: "",
@@ -290,9 +305,9 @@ export function signParts(before: string, after: string, targets: string[], at: 
   }
   const signature = byId.get(v.sigId)!;
   const signedInfo = signature.getElementsByTagNameNS(DSIG_NS, "SignedInfo").item(0)!;
-  v.digests = [...targets, v.objId].map((id) => {
+  v.digests = layout.refs.map((id) => {
     const target = byId.get(id);
-    if (!target) throw new Error(`signParts: no element with Id ${id}`);
+    if (!target) throw new Error(`signLayout: no element with Id ${id}`);
     return digestBase64("sha256", canonicalize(target, C14N));
   });
   const digestValues = signedInfo.getElementsByTagNameNS(DSIG_NS, "DigestValue");

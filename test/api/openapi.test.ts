@@ -24,9 +24,6 @@ const PENDING_ENDPOINTS: Record<string, string> = {
   "DELETE /v1/sellers/{taxCode}/api-keys/{id}": "api.md lists it; not built yet",
   "GET /v1/officers": "api.md lists it; not built yet",
   "DELETE /v1/officers/{id}": "api.md lists it; not built yet",
-  "GET /v1/messages/{MTDiep}": "the T-VAN issue (tvan.md)",
-  "GET /v1/registrations": "the T-VAN issue (tvan.md §4)",
-  "POST /v1/registrations/{id}/decision": "the T-VAN issue (tvan.md §4)",
 };
 
 /** api.md error codes that no route can answer yet. */

@@ -10,7 +10,7 @@ import type { Services } from "../../src/context.js";
 import { silentLogger } from "../../src/log.js";
 import { TrustStore, type TrustMaterial } from "../../src/pki/trust.js";
 import { loadTrust } from "../../src/pki/trust-files.js";
-import { authorityKeyFromPem, generateDevAuthority } from "../../src/secrets.js";
+import { authorityKeyFromPem, DEV_OFFICIAL_NAME, generateDevAuthority } from "../../src/secrets.js";
 import { createServices } from "../../src/services.js";
 import { signerFromSeed } from "../../src/tlog/note.js";
 import { TransparencyLog } from "../../src/tlog/log.js";
@@ -30,6 +30,8 @@ export interface Harness {
   services: Services;
   store: Store;
   authorityCertPem: string;
+  /** The head of office's certificate (103's TTCQT signature). */
+  officialCertPem: string;
   /** JSON request as `token` (default: admin). */
   call(method: string, path: string, body?: unknown, token?: string, headers?: Record<string, string>): Promise<Response>;
   /** POST /v1/invoices with the XML as the seller's key. */
@@ -68,7 +70,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   // As the server runs: the registry cached, dropped on the database's announcements.
   await store.cacheRegistry();
   const trust = new TrustStore(opts.trust ?? loadTrust({ anchorsPath: CERTS + "trust-anchors.pem", intermediatesPath: CERTS + "intermediates.pem" }), { warn: () => {} });
-  const dev = await generateDevAuthority(opts.authorityKeyType ?? "rsa");
+  const [dev, official] = await Promise.all([generateDevAuthority(opts.authorityKeyType ?? "rsa"), generateDevAuthority("rsa", DEV_OFFICIAL_NAME)]);
   const authority = authorityKeyFromPem(dev.keyPem, dev.certPem);
   // The transparency log, sequenced only when a test asks (log.sequence()): no background writes.
   const log = new TransparencyLog(store.db, signerFromSeed("hoadon.test/log", randomBytes(32)), authority);
@@ -76,7 +78,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     log,
     store,
     trust,
-    secrets: { authority, codeSecret: Buffer.alloc(32, 7), adminTokenHash: hashSecret(ADMIN_TOKEN) },
+    secrets: { authority, official: authorityKeyFromPem(official.keyPem, official.certPem), codeSecret: Buffer.alloc(32, 7), adminTokenHash: hashSecret(ADMIN_TOKEN) },
     issuerId: "0A",
     allowSha1: opts.allowSha1 ?? false,
     ...(opts.clock ? { clock: opts.clock } : {}),
@@ -123,6 +125,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     services,
     store,
     authorityCertPem: dev.certPem,
+    officialCertPem: official.certPem,
     call,
     submit,
     seller,

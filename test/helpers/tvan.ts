@@ -155,3 +155,58 @@ export function verifyNoticeSignature(xml: string, authorityCertPem: string): { 
   }
   return { ok: ours.ok && oracle && sameCert, references: profile.value.references.map((r) => r.uri) };
 }
+
+export interface FormOptions {
+  mst: string;
+  name?: string;
+  /** 1 new, 2 change. */
+  hthuc?: "1" | "2";
+  officeCode?: string;
+  date?: string;
+  /** NDTKhai flags to set (others as a plain coded-invoice registration). */
+  flags?: Record<string, "0" | "1">;
+  /** DSCTSSDung rows. */
+  certificates?: { serial: string; action: "1" | "2" | "3"; from?: string; to?: string }[];
+  /** Raw XML added at the end of NDTKhai (2.1.0 lists, unknown elements). */
+  extra?: string;
+  pban?: string;
+}
+
+/** The unsigned TKhai of a 100 (01/ĐKTĐ-HĐĐT), DSCKS/NNT left empty for the signer. */
+export function registrationForm(o: FormOptions): string {
+  const f: Record<string, "0" | "1"> = { CMa: "1", KCMa: "0", NNTDBKKhan: "0", NNTKTDNUBND: "0", CDLTTDCQT: "0", CDLQTCTN: "0", CDDu: "1", CBTHop: "0", HDGTGT: "1", HDBHang: "0", HDBTSCong: "0", HDBHDTQGia: "0", HDKhac: "0", CTu: "0", ...o.flags };
+  const x = (n: string) => `<${n}>${f[n]}</${n}>`;
+  const opt = (n: string) => (f[n] !== undefined ? x(n) : "");
+  const today = nowGmt7().slice(0, 10);
+  const certs = (o.certificates ?? [])
+    .map((c, i) => `<CTS><STT>${i + 1}</STT><TTChuc>CN=Hoadon Test Issuing CA, C=VN</TTChuc><Seri>${c.serial}</Seri><TNgay>${c.from ?? "2020-01-01T00:00:00"}</TNgay><DNgay>${c.to ?? "2099-12-31T00:00:00"}</DNgay><HThuc>${c.action}</HThuc></CTS>`)
+    .join("");
+  return (
+    `<TKhai><DLTKhai Id="SigningData"><TTChung><PBan>${o.pban ?? "2.0.0"}</PBan><MSo>01/ĐKTĐ-HĐĐT</MSo><Ten>Tờ khai đăng ký/thay đổi thông tin sử dụng hóa đơn điện tử</Ten>` +
+    `<HThuc>${o.hthuc ?? "1"}</HThuc><TNNT>${escapeXml(o.name ?? "Công ty TNHH Thử nghiệm")}</TNNT><MST>${o.mst}</MST><CQTQLy>Chi cục Thuế khu vực Ba Đình</CQTQLy><MCQTQLy>${o.officeCode ?? "10101"}</MCQTQLy>` +
+    `<NLHe>Nguyễn Văn A</NLHe><DCLHe>1 Tràng Tiền, Hà Nội</DCLHe><DCTDTu>ketoan@example.vn</DCTDTu><DTLHe>0240000000</DTLHe><DDanh>Hà Nội</DDanh><NLap>${o.date ?? today}</NLap></TTChung>` +
+    `<NDTKhai><HTHDon>${x("CMa")}${x("KCMa")}${opt("CMTMTTien")}</HTHDon><HTGDLHDDT>${x("NNTDBKKhan")}${x("NNTKTDNUBND")}${x("CDLTTDCQT")}${x("CDLQTCTN")}</HTGDLHDDT>` +
+    `<PThuc>${x("CDDu")}${x("CBTHop")}</PThuc><LHDSDung>${x("HDGTGT")}${x("HDBHang")}${x("HDBTSCong")}${x("HDBHDTQGia")}${x("HDKhac")}${x("CTu")}</LHDSDung>` +
+    `${certs ? `<DSCTSSDung>${certs}</DSCTSSDung>` : ""}${o.extra ?? ""}</NDTKhai></DLTKhai><DSCKS><NNT/></DSCKS></TKhai>`
+  );
+}
+
+/** Signs a TKhai's DLTKhai as the taxpayer, the Signature in TKhai/DSCKS/NNT (enveloped + C14N, SigningTime Object). */
+export function signForm(tkhai: string, key: { keyPem: string; certPem: string }): string {
+  const doc = new DOMParser().parseFromString(tkhai, "text/xml");
+  const sigId = `Signature-${randomUUID()}`;
+  const objId = `SigningTime-${randomUUID()}`;
+  const sig = registerAlgorithms(
+    new SignedXml({
+      privateKey: key.keyPem,
+      publicCert: key.certPem,
+      signatureAlgorithm: key.keyPem.includes("EC PRIVATE") ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+      canonicalizationAlgorithm: C14N,
+      objects: [{ content: `<SignatureProperties><SignatureProperty Target="#${sigId}"><SigningTime>${nowGmt7()}</SigningTime></SignatureProperty></SignatureProperties>`, attributes: { Id: objId } }],
+    }),
+  );
+  sig.addReference({ xpath: `//*[local-name()='DLTKhai']`, transforms: [ENVELOPED, C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
+  sig.addReference({ xpath: `//*[local-name()='Object'][@Id='${objId}']`, transforms: [C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
+  sig.computeSignature(new XMLSerializer().serializeToString(doc), { attrs: { Id: sigId }, location: { reference: "//*[local-name()='NNT']", action: "append" } });
+  return sig.getSignedXml();
+}

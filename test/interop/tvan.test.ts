@@ -14,7 +14,7 @@ import { readSignature, verifyProfile } from "../../src/xml/verify.js";
 import { CERTS, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { buildInvoice } from "../helpers/invoice.js";
 import { SELLER_SIGNATURE_XPATH, signWithXmlsec1, verifyWithXmlsec1 } from "../helpers/sign.js";
-import { errorNotice, readReply, signNotice, tdiep } from "../helpers/tvan.js";
+import { errorNotice, readReply, registrationForm, signForm, signNotice, tdiep } from "../helpers/tvan.js";
 
 const CQT_XPATH = "//*[local-name()='CQT']/*[local-name()='Signature']";
 
@@ -168,4 +168,75 @@ describe("the real answers' signatures (06, 08, 11, 13)", () => {
       expect(x.ok, x.output).toBe(true);
     });
   }
+});
+
+describe("the registration answers, matched field by field (05, 06, 13) and the real 100 (04)", () => {
+  const post = async (key: string, xml: string) => {
+    const res = await h.app.request("/v1/messages", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/xml" }, body: xml });
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+  const shape = (xml: string) =>
+    xml
+      .slice(xml.indexOf("<Signature "), xml.indexOf("</Signature>"))
+      .replace(/<(SignatureValue|X509Certificate|X509SubjectName|DigestValue|SigningTime)>[^<]*</g, "<$1>…<")
+      .replace(/Tct-[0-9a-f]{32}/g, "Tct-…")
+      .replace(/SigningTime-[0-9a-f]{32}/g, "SigningTime-…")
+      .replace(/Id-[0-9A-Fa-f]{32}/g, "Id-…")
+      .replace(/ \/>/g, "/>")
+      .replace(/ xmlns="http:\/\/www.w3.org\/2000\/09\/xmldsig#"/, "");
+
+  it("102 THop 1 (sample 06) and THop 2 with a reason (sample 13): the same fields in the same order, fixed texts and signature layout", async () => {
+    const seller = await h.seller();
+    const accepted = await post(seller.apiKey, tdiep("100", signForm(registrationForm({ mst: seller.taxCode, certificates: [{ serial: seller.serial, action: "1" }] }), seller), { mst: seller.taxCode }).xml);
+    const real06 = sample("06_msg102_registration_received_THop1_01TBTNDT.xml");
+    expect(layout(dltbaoOf(accepted))).toEqual(layout(dltbaoOf(real06)));
+    for (const f of ["MSo", "Ten", "TTKhai", "THop"]) expect(readReply(accepted).one(`TBao/DLTBao/${f}`), f).toBe(readReply(real06).one(`TBao/DLTBao/${f}`));
+    const sig = (x: string) => shape(x).replace(/<Signature Id="Tct-…"/, "<Signature");
+    expect(sig(accepted)).toBe(sig(real06));
+    const refused = await post(seller.apiKey, tdiep("100", registrationForm({ mst: seller.taxCode, certificates: [{ serial: seller.serial, action: "1" }] }), { mst: seller.taxCode }).xml);
+    const real13 = sample("13_msg102_registration_not_received_THop2_MLoi1009.xml");
+    expect(layout(dltbaoOf(refused))).toEqual(layout(dltbaoOf(real13)));
+    for (const f of ["MSo", "Ten", "TTKhai", "THop"]) expect(readReply(refused).one(`TBao/DLTBao/${f}`), f).toBe(readReply(real13).one(`TBao/DLTBao/${f}`));
+    expect(readReply(refused).one("TBao/DLTBao/DSLDKCNhan/LDo/MLoi")).toBe("1011");
+    for (const x of [accepted, refused]) {
+      const v = verifyNotice(x);
+      expect(v.ok, v.output).toBe(true);
+    }
+  });
+
+  it("103 accepted (sample 05): the same fields in the same order; TTCQT and CQT signatures laid out as production's, both verify", async () => {
+    const seller = await h.seller();
+    const sent = tdiep("100", signForm(registrationForm({ mst: seller.taxCode, certificates: [{ serial: seller.serial, action: "1" }] }), seller), { mst: seller.taxCode });
+    await post(seller.apiKey, sent.xml);
+    const list = (await (await h.call("GET", `/v1/messages/${sent.id}`, undefined, seller.apiKey)).json()) as { answers: { type: string; xml: string }[] };
+    const ours = list.answers[1]!.xml;
+    const real05 = sample("05_msg103_registration_accepted_01TBDKDT.xml");
+    expect(layout(readReply(ours).doc.getElementsByTagName("TBao")[0]!)).toEqual(layout(readReply(real05).doc.getElementsByTagName("TBao")[0]!).filter((p) => !p.startsWith("DSCKS/")).concat(["DSCKS", "DSCKS/TTCQT", "DSCKS/CQT"]).filter((p, i, a) => a.indexOf(p) === i));
+    for (const f of ["MSo", "Ten", "TTXNCQT", "HTDKy"]) expect(readReply(ours).one(`TBao/DLTBao/${f}`), f).toBe(readReply(real05).one(`TBao/DLTBao/${f}`));
+    const refs = (xml: string, role: string) => {
+      const part = xml.slice(xml.indexOf(`<${role}>`), xml.indexOf(`</${role}>`));
+      return [/<Signature[^>]* Id="([^"]+)"/.exec(part)![1]!.replace(/Id-[0-9a-f]{32}/, "Id-…"), ...[...part.matchAll(/URI="#([^"]+)"/g)].map((m) => m[1]!.replace(/Id-[0-9a-f]{32}/g, "Id-…"))];
+    };
+    for (const role of ["TTCQT", "CQT"]) expect(refs(ours, role), role).toEqual(refs(real05, role));
+    const official = join(work, "official.pem");
+    writeFileSync(official, h.officialCertPem);
+    for (const [role, pem] of [["TTCQT", official], ["CQT", authorityPem]] as const) {
+      const v = verifyWithXmlsec1(ours, { nodeXpath: `//*[local-name()='${role}']/*[local-name()='Signature']`, trustedPem: pem, idAttrs: ["DLTBao", "STBao"] });
+      expect(v.ok, v.output).toBe(true);
+      // The real one's signatures verify too (their chain is not trusted here: --insecure).
+      const real = verifyWithXmlsec1(real05, { nodeXpath: `//*[local-name()='${role}']/*[local-name()='Signature']`, trustedPem: [], insecure: true, idAttrs: ["DLTBao", "STBao"] });
+      expect(real.ok, real.output).toBe(true);
+    }
+  });
+
+  it("answers the real 100 of sample 04 (a change, unsigned) as the authority would: 102 THop 4, 1011", async () => {
+    const real = sample("04_msg100_registration_01DKTD_with_cert_list.xml");
+    const seller = await h.seller({ taxCode: "0202029650" });
+    const reply = readReply(await post(seller.apiKey, real));
+    expect(reply.ttchung).toMatchObject({ MLTDiep: "102", MNNhan: "0200784873", MTDTChieu: "0200784873AFCA9C4BE500423692257162791E666E", MST: "0202029650" });
+    expect(reply.one("TBao/DLTBao/THop")).toBe("4");
+    expect(reply.all("TBao/DLTBao/DSLDKCNhan/LDo/MLoi")).toEqual(["1011"]);
+    expect(reply.one("TBao/DLTBao/So")).toMatch(/^10304\d{12}$/);
+  });
 });

@@ -113,6 +113,13 @@ describe("invalid settings stop start-up with one line naming the setting", () =
   });
 });
 
+describe("HOADON_OFFICIAL_KEY and HOADON_OFFICIAL_CERT", () => {
+  it("go together", () => {
+    expectOneLineNaming(configError({ HOADON_OFFICIAL_KEY: "-----BEGIN PRIVATE KEY-----x" }), "HOADON_OFFICIAL_CERT");
+    expectOneLineNaming(configError({ HOADON_OFFICIAL_CERT: "-----BEGIN CERTIFICATE-----x" }), "HOADON_OFFICIAL_KEY");
+  });
+});
+
 describe("HOADON_PUBLIC_URL", () => {
   it("takes an http(s) base URL, ending it in / so that ?code= can follow", () => {
     expect(loadConfig({}).HOADON_PUBLIC_URL).toBeUndefined();
