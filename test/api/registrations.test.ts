@@ -9,7 +9,7 @@ import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { buildInvoice, randomTaxCode } from "../helpers/invoice.js";
 import { issueSellerCert } from "../helpers/pki.js";
 import { signInvoice } from "../helpers/sign.js";
-import { readReply, registrationForm, signForm, tdiep, verifyNoticeSignature, type FormOptions, type Reply } from "../helpers/tvan.js";
+import { readReply, registrationForm, signForm, signFormWithXmlsec1, tdiep, verifyNoticeSignature, type FormOptions, type Reply } from "../helpers/tvan.js";
 import { verifyWithXmlsec1 } from "../helpers/sign.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -77,6 +77,21 @@ describe("100 → 102 → 103", () => {
     // The seller had a tax office already (the admin API's): kept (tvan.md §4.5, "if it has none").
     const seller = (await (await h.call("GET", `/v1/sellers/${s.taxCode}`)).json()) as { taxOffice: string | null };
     expect(seller.taxOffice).toBe("Cục Thuế TP Hà Nội");
+  });
+
+  it("accepts a form signed by xmlsec1 (an independent signer) the same way, and refuses it once changed (1011)", async () => {
+    const s = await h.seller();
+    const { r, id } = await send(s, {}, (x) => signFormWithXmlsec1(x, s));
+    expect(r.one("TBao/DLTBao/THop")).toBe("1");
+    expect((await answers(s, id)).map((a) => a.type)).toEqual(["102", "103"]);
+    const other = await h.seller();
+    const changed = await send(other, {}, (x) => {
+      const signed = signFormWithXmlsec1(x, other);
+      const out = signed.replace("ketoan@example.vn", "ketoan@example.com");
+      expect(out).not.toBe(signed);
+      return out;
+    });
+    expect(changed.r.all("TBao/DLTBao/DSLDKCNhan/LDo/MLoi")).toEqual(["1011"]);
   });
 
   it("answers a repeated MTDiep with the same 102 and records one registration", async () => {

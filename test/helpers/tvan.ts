@@ -3,13 +3,17 @@
  * error notice 04/SS-HĐĐT signed by the seller, and reading and verifying the authority's replies.
  */
 import { randomUUID } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DOMParser, XMLSerializer } from "@xmldom/xmldom";
 import { SignedXml } from "xml-crypto";
 import { C14N, DSIG_NS, ENVELOPED, XML_CRYPTO_ECDSA } from "../../src/xml/algorithms.js";
 import { parseXml } from "../../src/xml/parse.js";
 import { readSignature, verifyProfile } from "../../src/xml/verify.js";
 import { escapeXml } from "./invoice.js";
-import { nowGmt7, registerAlgorithms } from "./sign.js";
+import { nowGmt7, registerAlgorithms, signatureTemplate } from "./sign.js";
 
 /** A sender's MTDiep: its code and 32 upper-case hex digits. */
 export function messageId(sender: string): string {
@@ -209,4 +213,22 @@ export function signForm(tkhai: string, key: { keyPem: string; certPem: string }
   sig.addReference({ xpath: `//*[local-name()='Object'][@Id='${objId}']`, transforms: [C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
   sig.computeSignature(new XMLSerializer().serializeToString(doc), { attrs: { Id: sigId }, location: { reference: "//*[local-name()='NNT']", action: "append" } });
   return sig.getSignedXml();
+}
+
+/** Signs a TKhai's DLTKhai with xmlsec1 (an independent signer): the invoice template in TKhai/DSCKS/NNT, `xmlsec1 --sign`. */
+export function signFormWithXmlsec1(tkhai: string, key: { keyPem: string; certPem: string }): string {
+  const id = /<DLTKhai Id="([^"]+)"/.exec(tkhai)![1]!;
+  const template = signatureTemplate({ keyPem: key.keyPem, certPem: key.certPem, dlhdonId: id });
+  const input = tkhai.replace("<NNT/>", `<NNT>${template}</NNT>`);
+  const dir = mkdtempSync(join(tmpdir(), "hoadon-form-"));
+  try {
+    writeFileSync(join(dir, "key.pem"), key.keyPem, { mode: 0o600 });
+    writeFileSync(join(dir, "cert.pem"), key.certPem);
+    writeFileSync(join(dir, "in.xml"), input);
+    const run = spawnSync("xmlsec1", ["--sign", "--privkey-pem", `${join(dir, "key.pem")},${join(dir, "cert.pem")}`, "--id-attr:Id", "DLTKhai", "--id-attr:Id", "Object", "--output", join(dir, "out.xml"), join(dir, "in.xml")], { encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`xmlsec1 --sign failed: ${run.stdout}${run.stderr}`);
+    return readFileSync(join(dir, "out.xml"), "utf8").replace(/^<\?xml[^>]*\?>\s*/, "");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
