@@ -198,7 +198,7 @@ export async function decisionNotice(
   w: RegistrationWork,
   head: ReplyHead,
   content: RegistrationContent,
-  seller: Seller | null,
+  seller: Pick<Seller, "province"> | null,
   accepted: boolean,
   reasons: Reason[],
   at: Date,

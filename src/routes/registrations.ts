@@ -168,7 +168,7 @@ export function registerRegistrations(app: OpenAPIHono<AppEnv>): void {
       const accepted = body.decision === "accept";
       await work.decide(accepted ? "accepted" : "refused", at, p.id, accepted ? null : reasons);
       if (accepted) await applyAcceptance(work, reg.sellerTaxCode, reg.content, at);
-      const seller = await s.store.getSeller(reg.sellerTaxCode);
+      const seller = await work.sellerProvince(reg.sellerTaxCode);
       // The 103 goes to whoever sent the 100: its MTDiep is MNGui + 32 hex.
       const sender = reg.messageId.slice(0, -32);
       const notice = await decisionNotice(work, headOfRegistration(reg, sender), reg.content, seller, accepted, reasons, at, official, s.authority);

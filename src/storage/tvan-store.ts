@@ -107,6 +107,8 @@ export interface RegistrationWork {
   /** Serials (normalized) of the seller's active certificates. */
   activeSerials(sellerTaxCode: string): Promise<Set<string>>;
   nextNumber(): Promise<bigint>;
+  /** The seller's province, read in this transaction (the embedded database has one connection). */
+  sellerProvince(sellerTaxCode: string): Promise<{ province: string | null } | null>;
 }
 
 /** Serial normalized as the form's: no leading zeros. */
@@ -155,6 +157,10 @@ export function registrationWork(tx: Db): RegistrationWork {
     async activeSerials(seller) {
       const rows = await tx.query<{ serial: string }>(sql`select serial from certificates where seller_tax_code = ${seller} and status = 'active'`);
       return new Set(rows.map((r) => bare(r.serial)));
+    },
+    async sellerProvince(seller) {
+      const rows = await tx.query<{ province: string | null }>(sql`select province from sellers where tax_code = ${seller}`);
+      return rows[0] ?? null;
     },
     async nextNumber() {
       const [row] = await tx.query<{ n: bigint }>(sql`select nextval('tvan_registration_notice_seq') as n`);

@@ -27,7 +27,8 @@ beforeAll(async () => {
   pems = { authority: join(dir, "authority.pem"), official: join(dir, "official.pem") };
   writeFileSync(pems.authority, h.authorityCertPem);
   writeFileSync(pems.official, h.officialCertPem);
-});
+  // PGlite starts in seconds, minutes on a loaded machine.
+}, 180_000);
 afterAll(async () => h?.close());
 
 async function send(s: TestSeller, form: Partial<FormOptions> = {}, sign: ((x: string) => string) | null = (x) => signForm(x, s)): Promise<{ r: Reply; id: string; xml: string }> {
