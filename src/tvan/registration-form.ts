@@ -9,6 +9,7 @@
  * separators or leading zeros.
  */
 import { childElements, hasNonWhitespaceText, textOf } from "../xml/parse.js";
+import type { XElement } from "../xml/scan.js";
 
 /** A reason of a 102 or 103 (tvan.md §4.3, §6): production's MLoi with its text. */
 export interface FormReason {
@@ -30,7 +31,7 @@ export interface FormCertificate {
 
 /** The form as read: what the rules and the answers use. */
 export interface RegistrationForm {
-  dltkhai: Element;
+  dltkhai: XElement;
   id: string;
   pban: string;
   /** 1 new, 2 change. */
@@ -48,7 +49,7 @@ export interface RegistrationForm {
   /** Paths of elements this reader does not name, and of the lists an officer must see (2007). */
   unnamed: string[];
   /** The Signature elements in TKhai/DSCKS/NNT. */
-  signatures: Element[];
+  signatures: XElement[];
 }
 
 export type FormResult = { ok: true; form: RegistrationForm } | { ok: false; reasons: FormReason[]; partial: Partial<RegistrationForm> };
@@ -157,10 +158,10 @@ function dateOf(v: string): string | null {
   return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== `${m[1]}-${m[2]}-${m[3]}` ? null : `${m[1]}-${m[2]}-${m[3]}`;
 }
 
-const noNs = (e: Element) => e.namespaceURI === null;
+const noNs = (e: XElement) => e.namespaceURI === null;
 
 /** Reads TKhai (DLieu/TKhai of a 100); 1012 for every fault of form found. */
-export function readRegistrationForm(tkhai: Element, signatures: readonly Element[]): FormResult {
+export function readRegistrationForm(tkhai: XElement, signatures: readonly XElement[]): FormResult {
   const reasons: FormReason[] = [];
   const fault = (path: string, detail: string) => reasons.push({ mloi: "1012", text: `Sai định dạng dữ liệu: ${path}: ${detail}` });
   const unnamed: string[] = [];
@@ -178,11 +179,11 @@ export function readRegistrationForm(tkhai: Element, signatures: readonly Elemen
   const id = dltkhai?.getAttribute("Id") ?? "";
   if (dltkhai) {
     if (!id) fault("TKhai/DLTKhai/@Id", "thiếu Id");
-    for (let i = 0; i < dltkhai.attributes.length; i++) if (dltkhai.attributes.item(i)!.name !== "Id") fault(`TKhai/DLTKhai/@${dltkhai.attributes.item(i)!.name}`, "thuộc tính không hợp lệ");
+    for (const a of dltkhai.attributes) if (a.name !== "Id") fault(`TKhai/DLTKhai/@${a.name}`, "thuộc tính không hợp lệ");
     walk(dltkhai, TREE, "TKhai/DLTKhai", "");
   }
   // DSCKS: NNT holds the taxpayer's Signature and nothing else; CCKSKhac may follow.
-  const sigs: Element[] = [];
+  const sigs: XElement[] = [];
   if (dscks[0]) {
     for (const g of childElements(dscks[0])) {
       if (!noNs(g) || (g.localName !== "NNT" && g.localName !== "CCKSKhac")) fault(`TKhai/DSCKS/${g.tagName}`, "phần tử không hợp lệ");
@@ -198,7 +199,7 @@ export function readRegistrationForm(tkhai: Element, signatures: readonly Elemen
     }
   }
 
-  function walk(el: Element, table: Record<string, Node>, path: string, key: string): void {
+  function walk(el: XElement, table: Record<string, Node>, path: string, key: string): void {
     if (hasNonWhitespaceText(el)) fault(path, "không được chứa văn bản");
     const seen = new Map<string, number>();
     for (const c of childElements(el)) {
@@ -237,7 +238,7 @@ export function readRegistrationForm(tkhai: Element, signatures: readonly Elemen
     }
   }
 
-  function readCts(c: Element, here: string): void {
+  function readCts(c: XElement, here: string): void {
     const before = reasons.length;
     const local = new Map<string, string>();
     const table = TREE.NDTKhai!.kids!.DSCTSSDung!.kids!.CTS!.kids!;
