@@ -31,7 +31,7 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { Pool } from "undici";
 import { LOAD_SELLERS, runSymbol } from "../load-tests/lib/invoice.js";
-import { postgresCpu, readCert, register, rssMiB, startService, treeCpu } from "./load-harness.js";
+import { PostgresMeter, readCert, register, rssMiB, startService, treeCpu } from "./load-harness.js";
 
 interface SignerJob {
   /** Invoice indexes [from, to) step `step`, this worker's share. */
@@ -195,7 +195,8 @@ async function main(): Promise<void> {
     const codes: string[] = [];
     let inFlight = 0;
     const serverPid = service?.child.pid ?? 0;
-    const cpu0 = { service: serverPid ? treeCpu(serverPid) : 0, pg: postgresCpu(database) };
+    const pgMeter = new PostgresMeter(database);
+    const cpu0 = { service: serverPid ? treeCpu(serverPid) : 0, pg: 0 };
     const rss: number[] = [serverPid ? rssMiB(serverPid) : 0];
     const timeline: string[] = ["second,issued_per_s,p99_ms,in_flight,service_rss_mib"];
     const t0 = performance.now();
@@ -235,6 +236,7 @@ async function main(): Promise<void> {
       const mem = serverPid ? rssMiB(serverPid) : 0;
       timeline.push(`${Math.round((now - t0) / 1000)},${Math.round((windowIssued * 1000) / (now - lastTick))},${percentile(sorted, 99).toFixed(1)},${inFlight},${mem}`);
       if (timeline.length % 10 === 0) rss.push(mem);
+      if (timeline.length % 5 === 0) pgMeter.sample(); // backends the pool closes keep their CPU
       const width = 30;
       const filled = Math.round((completed / N) * width);
       process.stderr.write(
@@ -275,7 +277,7 @@ async function main(): Promise<void> {
       tick();
     }
     const elapsed = (performance.now() - t0) / 1000;
-    const cpu1 = { service: serverPid ? treeCpu(serverPid) : 0, pg: postgresCpu(database) };
+    const cpu1 = { service: serverPid ? treeCpu(serverPid) : 0, pg: pgMeter.sample() };
     rss.push(serverPid ? rssMiB(serverPid) : 0);
     process.stderr.write("\n");
     for (const w of workers) await w.terminate();
@@ -325,11 +327,12 @@ async function verifyLookups(o: { base: string; codes: string[]; lookups: number
   };
   // Warm-up, not counted.
   for (let i = 0; i < 2000; i++) await (await pool.request({ method: "GET", path: `/v1/verify/${o.codes[i % o.codes.length]!}` })).body.dump();
-  const cpu0 = { service: o.serverPid ? treeCpu(o.serverPid) : 0, pg: postgresCpu(o.database) };
+  const pgMeter = new PostgresMeter(o.database);
+  const cpu0 = { service: o.serverPid ? treeCpu(o.serverPid) : 0, pg: 0 };
   const t0 = performance.now();
   await Promise.all(Array.from({ length: o.concurrency }, one));
   const elapsed = (performance.now() - t0) / 1000;
-  const cpu1 = { service: o.serverPid ? treeCpu(o.serverPid) : 0, pg: postgresCpu(o.database) };
+  const cpu1 = { service: o.serverPid ? treeCpu(o.serverPid) : 0, pg: pgMeter.sample() };
   await pool.close();
   const sorted = latencies.sort();
   const f = (x: number, d = 3) => x.toFixed(d);

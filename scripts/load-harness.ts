@@ -47,24 +47,55 @@ export function processes(): { pid: number; ppid: number; comm: string }[] {
   return out;
 }
 
-/**
- * CPU ms of PostgreSQL for this run: the backends connected to `database` (the service's pool keeps
- * them for the whole run) and the server-wide writers (WAL writer, checkpointer, background writer),
- * which other databases' load would inflate. Other databases' backends are left out.
- */
-export function postgresCpu(database: string): number {
-  let total = 0;
+/** The PostgreSQL processes that count for `database`: its backends and the server-wide writers. */
+function postgresProcesses(database: string): { pid: number; started: string }[] {
+  const out: { pid: number; started: string }[] = [];
+  const backend = new RegExp(`^postgres: \\S+: \\S+ ${database} `);
   for (const p of processes()) {
     if (p.comm !== "postgres") continue;
-    let title = "";
     try {
-      title = readFileSync(`/proc/${p.pid}/cmdline`, "utf8").replace(/\0/g, " ");
+      const title = readFileSync(`/proc/${p.pid}/cmdline`, "utf8").replace(/\0/g, " ");
+      const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
+      // starttime (field 22) tells a reused pid from the process that had it.
+      const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "";
+      if (/(walwriter|checkpointer|background writer)/.test(title) || backend.test(title)) out.push({ pid: p.pid, started });
     } catch {
-      continue;
+      // gone meanwhile
     }
-    if (/(walwriter|checkpointer|background writer)/.test(title) || new RegExp(`^postgres: \\S+: \\S+ ${database} `).test(title)) total += cpuOf(p.pid);
   }
-  return total;
+  return out;
+}
+
+/**
+ * CPU ms of PostgreSQL for a run: the backends connected to `database` and the server-wide writers
+ * (WAL writer, checkpointer, background writer), which other databases' load would inflate; other
+ * databases' backends are left out. Followed process by process from the meter's creation:
+ * a backend that goes away keeps the CPU it had at the last sample (Postgres.js closes each pooled
+ * connection after 30–60 minutes and opens another: a sum over the live processes at the end of a
+ * long run would lose the CPU of every closed one). Sample often (every few seconds): what a
+ * backend spends between its last sample and its exit is lost.
+ */
+export class PostgresMeter {
+  private readonly seen = new Map<string, { first: number; last: number }>();
+  private started = false;
+  constructor(private readonly database: string) {
+    this.sample();
+    this.started = true;
+  }
+  /** Reads every counted process; answers the CPU ms since the meter was created. */
+  sample(): number {
+    for (const p of postgresProcesses(this.database)) {
+      const key = `${p.pid}:${p.started}`;
+      const cpu = cpuOf(p.pid);
+      const known = this.seen.get(key);
+      // A process born after the meter counts from 0; one alive at its creation from then.
+      if (known) known.last = Math.max(known.last, cpu);
+      else this.seen.set(key, { first: this.started ? 0 : cpu, last: cpu });
+    }
+    let total = 0;
+    for (const { first, last } of this.seen.values()) total += last - first;
+    return total;
+  }
 }
 
 /** CPU ms of a process and its live descendants, with what it reaped. */

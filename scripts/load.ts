@@ -13,7 +13,7 @@
  *
  * Options: --script FILE (default load-tests/submit.js), --k6 PATH (default k6 on PATH),
  * --port P (default a free one), --authority ec|rsa (default ec), --log-level (the service's, default
- * warn), --sample S (default 10), --timeline FILE.csv, --public-rate-limit N (the service's
+ * warn), --sample S (default 5), --timeline FILE.csv, --public-rate-limit N (the service's
  * HOADON_RATE_LIMIT_PUBLIC; 0 for verify.js and mixed.js), --fresh-database (a new database on
  * DATABASE_URL's server for this run, dropped after it: `npm run test:k6`, the CI smoke). What
  * follows `--` goes to `k6 run`.
@@ -34,7 +34,7 @@ import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import postgres from "postgres";
-import { postgresCpu, rssMiB, startService, treeCpu } from "./load-harness.js";
+import { PostgresMeter, rssMiB, startService, treeCpu } from "./load-harness.js";
 
 const { values: a, positionals } = parseArgs({
   allowPositionals: true,
@@ -44,7 +44,7 @@ const { values: a, positionals } = parseArgs({
     port: { type: "string" },
     authority: { type: "string", default: "ec" },
     "log-level": { type: "string", default: "warn" },
-    sample: { type: "string", default: "10" },
+    sample: { type: "string", default: "5" },
     timeline: { type: "string" },
     "public-rate-limit": { type: "string" },
     "fresh-database": { type: "boolean", default: false },
@@ -141,7 +141,8 @@ k6.stdout.on("data", (chunk: Buffer) => {
     if (m) iterations = Number(m[1]);
   }
 });
-const cpu = () => ({ at: performance.now(), service: servicePid ? treeCpu(servicePid) : 0, pg: a.sink ? 0 : postgresCpu(database), k6: treeCpu(k6Pid) });
+const pgMeter = a.sink ? null : new PostgresMeter(database);
+const cpu = () => ({ at: performance.now(), service: servicePid ? treeCpu(servicePid) : 0, pg: pgMeter?.sample() ?? 0, k6: treeCpu(k6Pid) });
 const start = { ...cpu(), k6: 0 };
 let last = start;
 const loads: number[] = [];
