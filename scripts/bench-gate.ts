@@ -6,7 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { readFileSync } from "node:fs";
 import { readInvoice } from "../src/domain/invoice.js";
-import { checkRules } from "../src/domain/rules.js";
+import { checkRules, DEFAULT_TIME_WINDOW } from "../src/domain/rules.js";
 import { gmt7Date } from "../src/domain/submit.js";
 import { TrustStore } from "../src/pki/trust.js";
 import { loadTrust } from "../src/pki/trust-files.js";
@@ -52,7 +52,7 @@ for (const body of invoices) {
   if (!cert.ok) throw new Error("cert");
   const t4 = performance.now();
   const inv = readInvoice(doc.value.dlhdon);
-  if (!inv.ok || checkRules(inv.value, { today: gmt7Date(now) }).length) throw new Error("rules");
+  if (!inv.ok || checkRules(inv.value, { today: gmt7Date(now), receipt: { at: now, signingTime: null, window: DEFAULT_TIME_WINDOW } }).length) throw new Error("rules");
   const t5 = performance.now();
   stamp(doc.value, "00" + "0".repeat(32), now, authority, digestBase64("sha256", canonicalize(doc.value.dlhdon, C14N)));
   const t6 = performance.now();

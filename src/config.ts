@@ -58,6 +58,9 @@ export const ConfigSchema = z
       .transform((v) => v.toUpperCase())
       .default("00"),
     HOADON_ALLOW_SHA1: bool.default(false),
+    // How far SigningTime (hours) and NLap (days) may lie before the receipt (api.md).
+    HOADON_MAX_SIGNING_LAG_HOURS: wholeNumber(1, 87_600).default(72),
+    HOADON_MAX_ISSUE_DATE_LAG_DAYS: wholeNumber(0, 3650).default(7),
     HOADON_DB_POOL: z
       .string()
       .regex(/^\d{1,3}$/, "must be a whole number")

@@ -24,6 +24,11 @@ export const ERRORS = {
   TAX_CODE_INVALID: { status: 422, message: "A tax code (MST) fails its check digit or form." },
   SYMBOL_YEAR_MISMATCH: { status: 422, message: "The year in the symbol (KHHDon) is not the year of the issue date (NLap)." },
   ISSUE_DATE_IN_FUTURE: { status: 422, message: "The issue date (NLap) is after today (GMT+7)." },
+  ISSUE_DATE_TOO_OLD: { status: 422, message: "The issue date (NLap) lies further before the receipt than HOADON_MAX_ISSUE_DATE_LAG_DAYS allows." },
+  SIGNING_TIME_OUT_OF_RANGE: {
+    status: 422,
+    message: "The SigningTime is before the issue date's day, ahead of the receipt beyond the clock skew, or further before the receipt than HOADON_MAX_SIGNING_LAG_HOURS allows.",
+  },
   TOTALS_MISMATCH: { status: 422, message: "The invoice totals do not add up." },
   CODE_ALREADY_PRESENT: { status: 422, message: "The submission already carries an MCCQT or a tax authority signature." },
   SIGNATURE_MISSING: { status: 422, message: "The invoice carries no seller signature." },

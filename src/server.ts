@@ -80,6 +80,8 @@ async function main(): Promise<void> {
     secrets,
     issuerId: config.HOADON_ISSUER_ID,
     allowSha1: config.HOADON_ALLOW_SHA1,
+    maxSigningLagHours: config.HOADON_MAX_SIGNING_LAG_HOURS,
+    maxIssueDateLagDays: config.HOADON_MAX_ISSUE_DATE_LAG_DAYS,
     rateLimits: { publicPerMinute: config.HOADON_RATE_LIMIT_PUBLIC, refusalLimit: config.HOADON_RATE_LIMIT_REFUSALS, trustProxyHops: config.HOADON_TRUST_PROXY },
     ...(config.HOADON_PUBLIC_URL ? { publicUrl: config.HOADON_PUBLIC_URL } : {}),
   });

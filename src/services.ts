@@ -1,6 +1,7 @@
 /** Wires the services once: store, trust, secrets and the submission pipeline's dependencies. */
 import type { Services } from "./context.js";
 import { CodeIssuer } from "./domain/code.js";
+import { DEFAULT_TIME_WINDOW } from "./domain/rules.js";
 import type { TrustStore } from "./pki/trust.js";
 import { DEFAULT_RATE_LIMITS, MemoryCounterStore, RateLimiter, type CounterStore, type RateLimitSettings } from "./rate-limit.js";
 import type { Secrets } from "./secrets.js";
@@ -19,6 +20,9 @@ export interface ServiceOptions {
   secrets: Pick<Secrets, "authority" | "codeSecret" | "adminTokenHash"> & { official?: AuthorityKey };
   issuerId: string;
   allowSha1: boolean;
+  /** HOADON_MAX_SIGNING_LAG_HOURS, HOADON_MAX_ISSUE_DATE_LAG_DAYS (defaults: DEFAULT_TIME_WINDOW). */
+  maxSigningLagHours?: number;
+  maxIssueDateLagDays?: number;
   clock?: () => Date;
   limits?: ParseLimits;
   /** Rate limits (defaults: DEFAULT_RATE_LIMITS); `counters` replaces the in-process store with a shared one. */
@@ -66,7 +70,9 @@ export function createServices(o: ServiceOptions): Services {
       clock,
       allowSha1: o.allowSha1,
       limits: o.limits ?? DEFAULT_LIMITS,
-      maxClockSkewMs: 5 * 60_000,
+      maxClockSkewMs: DEFAULT_TIME_WINDOW.maxClockSkewMs,
+      maxSigningLagMs: o.maxSigningLagHours !== undefined ? o.maxSigningLagHours * 3600_000 : DEFAULT_TIME_WINDOW.maxSigningLagMs,
+      maxIssueDateLagDays: o.maxIssueDateLagDays ?? DEFAULT_TIME_WINDOW.maxIssueDateLagDays,
     },
   };
 }

@@ -32,6 +32,12 @@ export interface WorkerBindings {
   [name: string]: unknown;
 }
 
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,7}$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 const pem = (label: string) => z.string().includes(`-----BEGIN ${label}`, { message: `must be PEM text (-----BEGIN ${label}…)` });
 
 /** The Workers settings: the Node names where they mean the same, PEM text where Node takes a path. */
@@ -52,6 +58,8 @@ export const WorkerConfigSchema = z.object({
     .regex(/^[0-9A-Fa-f]{2}$/, "must be two hex characters")
     .transform((v) => v.toUpperCase()),
   HOADON_ALLOW_SHA1: z.enum(["true", "false"]).default("false"),
+  HOADON_MAX_SIGNING_LAG_HOURS: wholeNumber(1, 87_600).default(72),
+  HOADON_MAX_ISSUE_DATE_LAG_DAYS: wholeNumber(0, 3650).default(7),
   HOADON_DB_POOL: z
     .string()
     .regex(/^\d{1,2}$/, "must be a whole number")
@@ -146,6 +154,8 @@ export async function requestServices(iso: Isolate, env: WorkerBindings): Promis
     secrets: iso.secrets,
     issuerId: c.HOADON_ISSUER_ID,
     allowSha1: c.HOADON_ALLOW_SHA1 === "true",
+    maxSigningLagHours: c.HOADON_MAX_SIGNING_LAG_HOURS,
+    maxIssueDateLagDays: c.HOADON_MAX_ISSUE_DATE_LAG_DAYS,
     counters: iso.counters,
     ...(c.HOADON_PUBLIC_URL ? { publicUrl: c.HOADON_PUBLIC_URL } : {}),
   });

@@ -27,10 +27,65 @@ import type { Invoice } from "./invoice.js";
 import { type Decimal, ONE, ZERO, abs, add, cmp, isWhole, mul, sub, toString } from "./money.js";
 import { checkTaxCode, taxRateOf } from "./taxcode.js";
 
-/** What the rules need besides the invoice: the day of receipt in GMT+7. */
+/** What the rules need besides the invoice: the day of receipt in GMT+7, and for the time window the receipt itself. */
 export interface RuleContext {
   /** YYYY-MM-DD, the day of receipt in GMT+7. */
   today: string;
+  /** NLap and SigningTime are bounded against the receipt (checkTimeWindow); null only where no receipt exists (the rules alone, in tests and benchmarks). */
+  receipt: Receipt | null;
+}
+
+/** The bounds of api.md on NLap and SigningTime, relative to the receipt (HOADON_MAX_SIGNING_LAG_HOURS, HOADON_MAX_ISSUE_DATE_LAG_DAYS). */
+export interface TimeWindow {
+  /** How far a SigningTime may run ahead of the receipt (clock skew between seller and authority). */
+  maxClockSkewMs: number;
+  /** How far a SigningTime may lie before the receipt. */
+  maxSigningLagMs: number;
+  /** How many days NLap may lie before the day of receipt (GMT+7). */
+  maxIssueDateLagDays: number;
+}
+
+/** One invoice's receipt: when it arrived, the SigningTime the seller signed (null when it carries none) and the window. */
+export interface Receipt {
+  at: Date;
+  signingTime: Date | null;
+  window: TimeWindow;
+}
+
+/** The defaults of api.md: 5 minutes of skew, 72 hours of signing lag (as Mexico's SAT bounds stamping), 7 days of issue-date lag. */
+export const DEFAULT_TIME_WINDOW: TimeWindow = { maxClockSkewMs: 5 * 60_000, maxSigningLagMs: 72 * 3600_000, maxIssueDateLagDays: 7 };
+
+const DAY_MS = 86_400_000;
+const GMT7_MS = 7 * 3600_000;
+const SIGNING_TIME = "DSCKS/NBan/Signature/Object/SignatureProperties/SignatureProperty/SigningTime";
+
+/**
+ * NLap and SigningTime against the receipt (api.md, issue 14): validity is judged at SigningTime,
+ * the seller's own claim, so it is bounded. NLap no more than `maxIssueDateLagDays` days before
+ * the day of receipt → ISSUE_DATE_TOO_OLD; SigningTime not before the first instant of NLap's day
+ * (GMT+7), not more than the skew ahead of the receipt, not more than `maxSigningLagMs` before it
+ * → SIGNING_TIME_OUT_OF_RANGE. A document without SigningTime is judged at its receipt, which
+ * these bounds hold by construction. In that order; empty when within.
+ */
+export function checkTimeWindow(issueDate: string, r: Receipt): Fault[] {
+  const faults: Fault[] = [];
+  const received = r.at.getTime();
+  const oldest = new Date(received + GMT7_MS - r.window.maxIssueDateLagDays * DAY_MS).toISOString().slice(0, 10);
+  if (issueDate < oldest) {
+    faults.push(fault("ISSUE_DATE_TOO_OLD", "TTChung/NLap", `NLap ${issueDate} is more than ${r.window.maxIssueDateLagDays} days before the day of receipt (the oldest accepted: ${oldest}, GMT+7)`));
+  }
+  if (r.signingTime === null) return faults;
+  const signed = r.signingTime.getTime();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const dayStart = Date.parse(`${issueDate}T00:00:00+07:00`);
+  if (signed < dayStart) {
+    faults.push(fault("SIGNING_TIME_OUT_OF_RANGE", SIGNING_TIME, `SigningTime ${iso(signed)} is before the day of NLap ${issueDate} (GMT+7)`));
+  } else if (signed > received + r.window.maxClockSkewMs) {
+    faults.push(fault("SIGNING_TIME_OUT_OF_RANGE", SIGNING_TIME, `SigningTime ${iso(signed)} is after the receipt ${iso(received)} by more than the clock skew (${r.window.maxClockSkewMs / 1000} s)`));
+  } else if (signed < received - r.window.maxSigningLagMs) {
+    faults.push(fault("SIGNING_TIME_OUT_OF_RANGE", SIGNING_TIME, `SigningTime ${iso(signed)} is more than ${r.window.maxSigningLagMs / 3600_000} hours before the receipt ${iso(received)}`));
+  }
+  return faults;
 }
 
 const LINES = "NDHDon/DSHHDVu/HHDVu";
@@ -43,12 +98,13 @@ const str = toString;
 
 /**
  * Checks §3.2–3.3 and returns every fault, ordered by stage: TAX_CODE_INVALID, then
- * SYMBOL_YEAR_MISMATCH, then ISSUE_DATE_IN_FUTURE, then TOTALS_MISMATCH. The caller reports the
- * first fault's code with the faults of that code. Empty when the invoice passes.
+ * SYMBOL_YEAR_MISMATCH, then ISSUE_DATE_IN_FUTURE, then (with a receipt) ISSUE_DATE_TOO_OLD and
+ * SIGNING_TIME_OUT_OF_RANGE, then TOTALS_MISMATCH. The caller reports the first fault's code with
+ * the faults of that code. Empty when the invoice passes.
  */
 export function checkRules(inv: Invoice, ctx: RuleContext): Fault[] {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(ctx.today)) throw new TypeError(`checkRules: today must be YYYY-MM-DD, got ${JSON.stringify(ctx.today)}`);
-  return [...taxCodeFaults(inv), ...symbolYearFaults(inv), ...issueDateFaults(inv, ctx.today), ...totalsFaults(inv)];
+  return [...taxCodeFaults(inv), ...symbolYearFaults(inv), ...issueDateFaults(inv, ctx.today), ...(ctx.receipt !== null ? checkTimeWindow(inv.issueDate, ctx.receipt) : []), ...totalsFaults(inv)];
 }
 
 function taxCodeFaults(inv: Invoice): Fault[] {

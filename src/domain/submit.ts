@@ -33,10 +33,10 @@ import type { CodeIdentity, CodeIssuer } from "./code.js";
 import { GroupCommit } from "./group-commit.js";
 import { readInvoice, type Invoice } from "./invoice.js";
 import { buildQrPayload } from "./qr.js";
-import { checkRules, vndTotals } from "./rules.js";
+import { checkRules, vndTotals, type TimeWindow } from "./rules.js";
 
-/** Everything the pipeline needs, built once at start. */
-export interface SubmitDeps {
+/** Everything the pipeline needs, built once at start; with the bounds on NLap and SigningTime (TimeWindow). */
+export interface SubmitDeps extends TimeWindow {
   store: Store;
   trust: TrustStore;
   authority: AuthorityKey;
@@ -44,8 +44,6 @@ export interface SubmitDeps {
   clock: () => Date;
   allowSha1: boolean;
   limits: ParseLimits;
-  /** How far a SigningTime may run ahead of our clock (clock skew between seller and authority). */
-  maxClockSkewMs: number;
 }
 
 /** Who is submitting: an API key of one seller. */
@@ -233,10 +231,8 @@ export async function verifyInvoice(
   // 4. Digests and signature value: the signature is mathematically valid (not yet trusted).
   const verified = verifyProfile(profile.value);
   if (!verified.ok) return refuse(verified.faults);
+  // Validity is judged at SigningTime, the seller's claim: the rules (7) bound it against the receipt.
   const signingTime = verified.value.signingTime ?? receivedAt;
-  if (signingTime.getTime() > receivedAt.getTime() + deps.maxClockSkewMs) {
-    return refuse([{ code: "SIGNATURE_INVALID", message: "SigningTime is in the future.", path: "Signature/Object/SignatureProperties/SignatureProperty/SigningTime" }]);
-  }
 
   // From here on, business data comes only from the verified DLHDon.
   const sellerTaxCode = sellerTaxCodeOf(doc.dlhdon);
@@ -260,8 +256,8 @@ export async function verifyInvoice(
   if (!invoice.ok) return refuse(invoice.faults);
   const inv = invoice.value;
 
-  // 7. Business rules (§3.2–3.3).
-  const ruleFaults = checkRules(inv, { today: gmt7Date(receivedAt) });
+  // 7. Business rules (§3.2–3.3), NLap and SigningTime against the receipt (api.md's time window) among them.
+  const ruleFaults = checkRules(inv, { today: gmt7Date(receivedAt), receipt: { at: receivedAt, signingTime: verified.value.signingTime, window: deps } });
   if (ruleFaults.length) return refuse(firstStage(ruleFaults));
 
   return {

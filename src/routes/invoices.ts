@@ -96,6 +96,8 @@ const submit = createRoute({
       "TAX_CODE_INVALID",
       "SYMBOL_YEAR_MISMATCH",
       "ISSUE_DATE_IN_FUTURE",
+      "ISSUE_DATE_TOO_OLD",
+      "SIGNING_TIME_OUT_OF_RANGE",
       "TOTALS_MISMATCH",
       "RATE_LIMITED",
     ),

@@ -116,6 +116,16 @@ export const TVAN_ERRORS = {
     mtloi: "Ngày lập hóa đơn sau ngày cơ quan thuế nhận (giờ Việt Nam).",
     hdxly: "Sửa ngày lập hóa đơn không muộn hơn ngày gửi cấp mã.",
   },
+  ISSUE_DATE_TOO_OLD: {
+    mloi: "3007",
+    mtloi: "Ngày lập hóa đơn sớm hơn ngày cơ quan thuế nhận quá số ngày cho phép.",
+    hdxly: "Hóa đơn có mã phải được gửi cấp mã ngay khi lập; lập hóa đơn mới với ngày lập là ngày gửi.",
+  },
+  SIGNING_TIME_OUT_OF_RANGE: {
+    mloi: "2106",
+    mtloi: "Thời điểm ký số (SigningTime) trước ngày lập hóa đơn, sau thời điểm nhận hoặc sớm hơn thời điểm nhận quá số giờ cho phép.",
+    hdxly: "Kiểm tra đồng hồ của máy ký; ký lại hóa đơn và gửi cấp mã ngay sau khi ký.",
+  },
   TOTALS_MISMATCH: {
     mloi: "3005",
     mtloi: "Số tiền trên hóa đơn không khớp (thành tiền, tiền thuế theo thuế suất, tổng cộng) hoặc có số âm trên hóa đơn không phải điều chỉnh.",

@@ -12,9 +12,11 @@ import { newInvoice, rate, type ReadySeller } from "../helpers/ledger.js";
 let h: Harness;
 let officer: string;
 let officerId: string;
+/** The service's clock when set; else the real one. */
+let clock: Date | null = null;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ clock: () => clock ?? new Date() });
   const o = (await (await h.call("POST", "/v1/officers", { name: "Lê Văn Báo Cáo", taxOffice: "Cục Thuế TP Hà Nội" })).json()) as { id: string; token: string };
   officer = o.token;
   officerId = o.id;
@@ -139,30 +141,40 @@ describe("GET /v1/invoices", () => {
   });
 });
 
+/** Runs `f` with the service's clock at noon of `day` in GMT+7: invoices of a past day are received on it (NLap and SigningTime are bounded against the receipt). */
+async function asOf<T>(day: string, f: () => Promise<T>): Promise<T> {
+  clock = new Date(Date.parse(`${day}T12:00:00+07:00`));
+  try {
+    return await f();
+  } finally {
+    clock = null;
+  }
+}
+
 describe("GET /v1/reports/totals", () => {
   /** Submits through the gate and expects 201. */
-  async function submit(s: TestSeller, opts: Parameters<TestSeller["invoice"]>[0]): Promise<{ code: string; number: number; symbol: string; issueDate: string }> {
-    return json(await h.submit(s.invoice(opts), s.apiKey), 201);
+  async function submit(s: TestSeller, opts: Parameters<TestSeller["invoice"]>[0] & { issueDate: string }): Promise<{ code: string; number: number; symbol: string; issueDate: string }> {
+    return json(await asOf(opts.issueDate, () => h.submit(s.invoice(opts, { signingTime: `${opts.issueDate}T11:00:00` }), s.apiKey)), 201);
   }
   const totals = async (params: Record<string, string | undefined>) => json<Report>(await get(`/v1/reports/totals?${qs(params)}`));
   const related = (o: { number: number; symbol: string; issueDate: string }, kind: 1 | 2) => ({ kind, form: "1", symbol: o.symbol, number: o.number, issueDate: o.issueDate });
 
   it("equals sums computed by hand after issue, adjustment, replacement and cancellation; foreign currency converted with TGia", async () => {
-    const s = await h.seller();
-    const period = { from: "2025-06-01", to: "2025-06-30" };
+    const s = await h.seller({ notBefore: new Date("2026-01-01T00:00:00Z") });
+    const period = { from: "2026-06-01", to: "2026-06-30" };
     const month = async () => totals({ ...period, groupBy: "month", seller: s.taxCode });
 
     // 2 × 500,000 at 10% and 1,000,000 at 8%: TgTCThue 2,000,000, TgTThue 180,000.
     const first = await submit(s, {
-      issueDate: "2025-06-10",
+      issueDate: "2026-06-10",
       lines: [
         { name: "Bàn", quantity: 2, unitPrice: 500000, taxRate: "10%" },
         { name: "Ghế", quantity: 1, unitPrice: 1000000, taxRate: "8%" },
       ],
     });
     // 100 USD at 10% with TGia 25,000: 2,500,000 and 250,000 đồng.
-    const dollars = await submit(s, { issueDate: "2025-06-12", currency: "USD", exchangeRate: "25000", lines: [{ name: "Dịch vụ", quantity: 1, unitPrice: "100", taxRate: "10%" }] });
-    expect(await month()).toEqual({ rows: [{ key: "2025-06", invoices: 2, revenue: "4500000", tax: "430000" }], total: { invoices: 2, revenue: "4500000", tax: "430000" } });
+    const dollars = await submit(s, { issueDate: "2026-06-12", currency: "USD", exchangeRate: "25000", lines: [{ name: "Dịch vụ", quantity: 1, unitPrice: "100", taxRate: "10%" }] });
+    expect(await month()).toEqual({ rows: [{ key: "2026-06", invoices: 2, revenue: "4500000", tax: "430000" }], total: { invoices: 2, revenue: "4500000", tax: "430000" } });
     expect(await totals({ ...period, groupBy: "taxRate", seller: s.taxCode })).toEqual({
       rows: [
         { key: "10%", invoices: 2, revenue: "3500000", tax: "350000" },
@@ -171,16 +183,16 @@ describe("GET /v1/reports/totals", () => {
       total: { invoices: 2, revenue: "4500000", tax: "430000" },
     });
     expect((await totals({ ...period, groupBy: "day", seller: s.taxCode })).rows).toEqual([
-      { key: "2025-06-10", invoices: 1, revenue: "2000000", tax: "180000" },
-      { key: "2025-06-12", invoices: 1, revenue: "2500000", tax: "250000" },
+      { key: "2026-06-10", invoices: 1, revenue: "2000000", tax: "180000" },
+      { key: "2026-06-12", invoices: 1, revenue: "2500000", tax: "250000" },
     ]);
 
     // A decrease adjustment of the first: −100,000 at 10% (−10,000 tax), counted as an invoice.
-    await submit(s, { issueDate: "2025-06-15", related: related(first, 2), lines: [{ name: "Giảm giá Bàn", quantity: 1, unitPrice: "-100000", taxRate: "10%" }] });
+    await submit(s, { issueDate: "2026-06-15", related: related(first, 2), lines: [{ name: "Giảm giá Bàn", quantity: 1, unitPrice: "-100000", taxRate: "10%" }] });
     expect((await month()).total).toEqual({ invoices: 3, revenue: "4400000", tax: "420000" });
 
     // Replacing the dollar invoice by one of 120 USD: 3,000,000 and 300,000 instead of 2,500,000 and 250,000.
-    await submit(s, { issueDate: "2025-06-20", currency: "USD", exchangeRate: "25000", related: related(dollars, 1), lines: [{ name: "Dịch vụ", quantity: 1, unitPrice: "120", taxRate: "10%" }] });
+    await submit(s, { issueDate: "2026-06-20", currency: "USD", exchangeRate: "25000", related: related(dollars, 1), lines: [{ name: "Dịch vụ", quantity: 1, unitPrice: "120", taxRate: "10%" }] });
     expect((await month()).total).toEqual({ invoices: 3, revenue: "4900000", tax: "470000" });
     expect((await totals({ ...period, groupBy: "taxRate", seller: s.taxCode })).rows).toEqual([
       { key: "10%", invoices: 3, revenue: "3900000", tax: "390000" },
@@ -189,7 +201,7 @@ describe("GET /v1/reports/totals", () => {
 
     // Cancelling the first (now adjusted): it leaves; its adjustment stays.
     expect((await h.call("POST", `/v1/invoices/${first.code}/cancellation`, { reason: "Hủy theo yêu cầu" }, officer)).status).toBe(200);
-    expect(await month()).toEqual({ rows: [{ key: "2025-06", invoices: 2, revenue: "2900000", tax: "290000" }], total: { invoices: 2, revenue: "2900000", tax: "290000" } });
+    expect(await month()).toEqual({ rows: [{ key: "2026-06", invoices: 2, revenue: "2900000", tax: "290000" }], total: { invoices: 2, revenue: "2900000", tax: "290000" } });
     expect((await totals({ ...period, groupBy: "seller" })).rows).toEqual([{ key: s.taxCode, invoices: 2, revenue: "2900000", tax: "290000" }]);
     expect((await totals({ ...period, groupBy: "taxOffice" })).rows).toEqual([{ key: "Cục Thuế TP Hà Nội", invoices: 2, revenue: "2900000", tax: "290000" }]);
     expect((await totals({ ...period, groupBy: "province" })).rows).toEqual([{ key: "Hà Nội", invoices: 2, revenue: "2900000", tax: "290000" }]);
@@ -198,16 +210,16 @@ describe("GET /v1/reports/totals", () => {
   });
 
   it("answers CSV for Accept: text/csv: header, rows, a total line, RFC 4180 quoting, formulas kept as text", async () => {
-    const s = await h.seller();
+    const s = await h.seller({ notBefore: new Date("2026-01-01T00:00:00Z") });
     await h.call("PATCH", `/v1/sellers/${s.taxCode}`, { taxOffice: 'Chi cục Thuế "Quận 1", TP HCM', province: "=HYPERLINK(\"http://x\")" });
-    await json(await h.submit(s.invoice({ issueDate: "2025-07-04", lines: [{ name: "Sách", quantity: 3, unitPrice: 100000, taxRate: "5%" }] }), s.apiKey), 201);
+    await submit(s, { issueDate: "2026-07-04", lines: [{ name: "Sách", quantity: 3, unitPrice: 100000, taxRate: "5%" }] });
     const csv = async (groupBy: string) => {
-      const res = await get(`/v1/reports/totals?from=2025-07-01&to=2025-07-31&groupBy=${groupBy}`, officer, { accept: "text/csv" });
+      const res = await get(`/v1/reports/totals?from=2026-07-01&to=2026-07-31&groupBy=${groupBy}`, officer, { accept: "text/csv" });
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
       return res.text();
     };
-    expect(await csv("month")).toBe("key,invoices,revenue,tax\r\n2025-07,1,300000,15000\r\ntotal,1,300000,15000\r\n");
+    expect(await csv("month")).toBe("key,invoices,revenue,tax\r\n2026-07,1,300000,15000\r\ntotal,1,300000,15000\r\n");
     expect(await csv("taxOffice")).toBe('key,invoices,revenue,tax\r\n"Chi cục Thuế ""Quận 1"", TP HCM",1,300000,15000\r\ntotal,1,300000,15000\r\n');
     expect(await csv("province")).toBe(`key,invoices,revenue,tax\r\n"'=HYPERLINK(""http://x"")",1,300000,15000\r\ntotal,1,300000,15000\r\n`);
   });

@@ -20,9 +20,11 @@ import { expectRefused as expectRefusedBy, type ErrorBody } from "../helpers/ref
 
 let h: Harness;
 let s: TestSeller;
+/** The service's clock when set; else the real one. */
+let clock: Date | null = null;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ clock: () => clock ?? new Date() });
   s = await h.seller();
 });
 afterAll(async () => h?.close());
@@ -419,7 +421,7 @@ describe("refusals, in the gate's order", () => {
 
 describe("xmlsec1-signed fixtures (independent signer, committed bytes)", () => {
   const dir = new URL("../fixtures/xmlsec1/", import.meta.url);
-  const manifest = JSON.parse(readFileSync(new URL("manifest.json", dir), "utf8")) as { files: { file: string; seller: string; cert: string; key?: string }[] } | { file: string; seller: string; cert: string }[];
+  const manifest = JSON.parse(readFileSync(new URL("manifest.json", dir), "utf8")) as { files: { file: string; seller: string; cert: string; key?: string; issueDate: string }[] } | { file: string; seller: string; cert: string; issueDate: string }[];
   const files = Array.isArray(manifest) ? manifest : manifest.files;
 
   it("accepts every xmlsec1-signed fixture (RSA and EC, inclusive and exclusive C14N)", async () => {
@@ -427,8 +429,14 @@ describe("xmlsec1-signed fixtures (independent signer, committed bytes)", () => 
     const keys = new Map<string, string>();
     for (const f of files) {
       if (!keys.has(f.seller)) keys.set(f.seller, await registerDevSeller(f.seller, f.cert));
-      const res = await h.submit(readFileSync(new URL(f.file, dir)), keys.get(f.seller)!);
-      expect(res.status, `${f.file}: ${await res.clone().text()}`).toBe(201);
+      // Received a quarter of an hour after they were signed (SigningTime and NLap are bounded against the receipt).
+      clock = new Date(Date.parse(`${f.issueDate}T10:30:00+07:00`));
+      try {
+        const res = await h.submit(readFileSync(new URL(f.file, dir)), keys.get(f.seller)!);
+        expect(res.status, `${f.file}: ${await res.clone().text()}`).toBe(201);
+      } finally {
+        clock = null;
+      }
     }
   });
 });

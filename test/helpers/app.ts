@@ -37,7 +37,7 @@ export interface Harness {
   /** POST /v1/invoices with the XML as the seller's key. */
   submit(xml: string | Uint8Array, key: string, headers?: Record<string, string>): Promise<Response>;
   /** A registered, active seller with a registered certificate and an API key. */
-  seller(opts?: { taxCode?: string; keyType?: KeyType }): Promise<TestSeller>;
+  seller(opts?: { taxCode?: string; keyType?: KeyType; notBefore?: Date }): Promise<TestSeller>;
   close(): Promise<void>;
 }
 
@@ -54,6 +54,9 @@ export interface TestSeller {
 export interface HarnessOptions {
   trust?: TrustMaterial;
   allowSha1?: boolean;
+  /** HOADON_MAX_SIGNING_LAG_HOURS, HOADON_MAX_ISSUE_DATE_LAG_DAYS (default: the service's, 72 and 7). */
+  maxSigningLagHours?: number;
+  maxIssueDateLagDays?: number;
   clock?: () => Date;
   authorityKeyType?: "rsa" | "ec";
   /** Rate limits (default: the service's defaults); `{ refusalLimit: 0 }` turns the refusal slow-down off. */
@@ -81,6 +84,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     secrets: { authority, official: authorityKeyFromPem(official.keyPem, official.certPem), codeSecret: Buffer.alloc(32, 7), adminTokenHash: hashSecret(ADMIN_TOKEN) },
     issuerId: "0A",
     allowSha1: opts.allowSha1 ?? false,
+    ...(opts.maxSigningLagHours !== undefined ? { maxSigningLagHours: opts.maxSigningLagHours } : {}),
+    ...(opts.maxIssueDateLagDays !== undefined ? { maxIssueDateLagDays: opts.maxIssueDateLagDays } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
@@ -103,7 +108,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     const taxCode = o.taxCode ?? randomTaxCode();
     const created = await call("POST", "/v1/sellers", { taxCode, name: `Công ty TNHH Thử nghiệm ${taxCode}`, address: "1 Tràng Tiền, Hà Nội", taxOffice: "Cục Thuế TP Hà Nội", province: "Hà Nội" });
     if (created.status !== 201) throw new Error(`seller: ${created.status} ${await created.text()}`);
-    const cert = await issueSellerCert({ taxCode, keyType: o.keyType ?? "rsa" });
+    const cert = await issueSellerCert({ taxCode, keyType: o.keyType ?? "rsa", ...(o.notBefore ? { notBefore: o.notBefore } : {}) });
     const reg = await call("POST", `/v1/sellers/${taxCode}/certificates`, { pem: cert.certPem });
     if (reg.status !== 201) throw new Error(`certificate: ${reg.status} ${await reg.text()}`);
     const serial = ((await reg.json()) as { serial: string }).serial;

@@ -86,6 +86,9 @@ describe("invalid settings stop start-up with one line naming the setting", () =
     ["a code secret that is too short", { HOADON_CODE_SECRET: "not-32-characters" }, "HOADON_CODE_SECRET"],
     ["HOADON_ALLOW_SHA1=maybe", { HOADON_ALLOW_SHA1: "maybe" }, "HOADON_ALLOW_SHA1"],
     ["a database pool of zero", { HOADON_DB_POOL: "0" }, "HOADON_DB_POOL"],
+    ["a signing lag of zero hours", { HOADON_MAX_SIGNING_LAG_HOURS: "0" }, "HOADON_MAX_SIGNING_LAG_HOURS"],
+    ["a signing lag that is not a number", { HOADON_MAX_SIGNING_LAG_HOURS: "3 days" }, "HOADON_MAX_SIGNING_LAG_HOURS"],
+    ["a negative issue-date lag", { HOADON_MAX_ISSUE_DATE_LAG_DAYS: "-1" }, "HOADON_MAX_ISSUE_DATE_LAG_DAYS"],
   ];
   for (const [what, env, setting] of cases) {
     it(`refuses ${what} (${setting})`, () => {
@@ -150,6 +153,11 @@ describe("valid settings", () => {
   it("upper-cases the issuer id", () => {
     expect(loadConfig({ HOADON_ISSUER_ID: "a7" }).HOADON_ISSUER_ID).toBe("A7");
     expect(loadConfig({ HOADON_ISSUER_ID: "FF" }).HOADON_ISSUER_ID).toBe("FF");
+  });
+
+  it("bounds SigningTime to 72 hours and NLap to 7 days before the receipt unless told otherwise", () => {
+    expect(loadConfig({})).toMatchObject({ HOADON_MAX_SIGNING_LAG_HOURS: 72, HOADON_MAX_ISSUE_DATE_LAG_DAYS: 7 });
+    expect(loadConfig({ HOADON_MAX_SIGNING_LAG_HOURS: "24", HOADON_MAX_ISSUE_DATE_LAG_DAYS: "0" })).toMatchObject({ HOADON_MAX_SIGNING_LAG_HOURS: 24, HOADON_MAX_ISSUE_DATE_LAG_DAYS: 0 });
   });
 
   it("reads HOADON_ALLOW_SHA1 as a boolean", () => {

@@ -80,7 +80,7 @@ function single(amount: string, rate: string, tax: string, payable: string): Inv
   return inv;
 }
 
-const rules = (inv: Invoice, today = TODAY): Fault[] => checkRules(inv, { today });
+const rules = (inv: Invoice, today = TODAY): Fault[] => checkRules(inv, { today, receipt: null });
 const brief = (faults: Fault[]) => faults.map((f) => [f.code, f.path]);
 const G1 = "NDHDon/TToan/THTTLTSuat/LTSuat[1]";
 const G2 = "NDHDon/TToan/THTTLTSuat/LTSuat[2]";
@@ -169,7 +169,7 @@ describe("checkRules: symbol year and issue date", () => {
   });
 
   it("throws when today is not YYYY-MM-DD (a caller bug, not a refusal)", () => {
-    expect(() => checkRules(base(), { today: "15/03/2026" })).toThrow(TypeError);
+    expect(() => checkRules(base(), { today: "15/03/2026", receipt: null })).toThrow(TypeError);
   });
 });
 

@@ -33,6 +33,13 @@ describe("Workers settings", () => {
     expect(r.config.HOADON_ISSUER_ID).toBe("E0");
     expect(r.config.HOADON_DB_POOL).toBe(5);
     expect(r.config.HOADON_ALLOW_SHA1).toBe("false");
+    expect(r.config.HOADON_MAX_SIGNING_LAG_HOURS).toBe(72);
+    expect(r.config.HOADON_MAX_ISSUE_DATE_LAG_DAYS).toBe(7);
+  });
+
+  it("reads the time window's settings as numbers", async () => {
+    const r = workerConfig(await bindings({ HOADON_MAX_SIGNING_LAG_HOURS: "24", HOADON_MAX_ISSUE_DATE_LAG_DAYS: "2" }));
+    expect(r.ok && [r.config.HOADON_MAX_SIGNING_LAG_HOURS, r.config.HOADON_MAX_ISSUE_DATE_LAG_DAYS]).toEqual([24, 2]);
   });
 
   it.each([
@@ -42,6 +49,8 @@ describe("Workers settings", () => {
     ["HOADON_CODE_SECRET", { HOADON_CODE_SECRET: "short" }],
     ["HOADON_ISSUER_ID", { HOADON_ISSUER_ID: "XYZ" }],
     ["HOADON_DB_SCHEMA", { HOADON_DB_SCHEMA: "Bad-Schema" }],
+    ["HOADON_MAX_SIGNING_LAG_HOURS", { HOADON_MAX_SIGNING_LAG_HOURS: "0" }],
+    ["HOADON_MAX_ISSUE_DATE_LAG_DAYS", { HOADON_MAX_ISSUE_DATE_LAG_DAYS: "a week" }],
     ["HYPERDRIVE", { HYPERDRIVE: undefined }],
   ])("names %s when it is missing or invalid", async (name, overrides) => {
     const r = workerConfig(await bindings(overrides));
