@@ -20,7 +20,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DOMParser } from "@xmldom/xmldom";
 import { SignedXml } from "xml-crypto";
-import { checkRules } from "../domain/rules.js";
+import { checkRules, DEFAULT_TIME_WINDOW } from "../domain/rules.js";
 import { readInvoice } from "../domain/invoice.js";
 import { gmt7Date } from "../domain/submit.js";
 import type { ErrorCode, Fault } from "../errors.js";
@@ -138,7 +138,8 @@ export function gate(input: string | ParsedXml, o: CheckOptions): Fault[] {
   }
   const invoice = readInvoice(frame.value.dlhdon);
   if (!invoice.ok) return invoice.faults;
-  return checkRules(invoice.value, { today: gmt7Date(o.at) });
+  // Received at `--at`: NLap and SigningTime are bounded against it as the service bounds them.
+  return checkRules(invoice.value, { today: gmt7Date(o.at), receipt: { at: o.at, signingTime: verified.value.signingTime, window: DEFAULT_TIME_WINDOW } });
 }
 
 export function checkFile(file: string, bytes: Uint8Array, o: CheckOptions): FileReport {
