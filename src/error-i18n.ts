@@ -82,6 +82,18 @@ const PATTERNS: Array<[RegExp, (...m: string[]) => string]> = [
   [/^Send the certificate as application\/x-pem-file or as JSON \{pem\}\.$/, () => "Gửi chứng thư số với Content-Type application/x-pem-file hoặc dạng JSON {pem}."],
   [/^Send the invoice as application\/xml \(UTF-8\)\.$/, () => "Gửi hóa đơn với Content-Type application/xml (UTF-8)."],
   [/^No such endpoint\.$/, () => "Không có địa chỉ (endpoint) này."],
+  // The business rules (src/domain/rules.ts): amounts and element names carried over.
+  [/^negative amount (\S+): only an adjusting invoice \(TTHDLQuan\/TCHDon = 2\) may carry negative amounts$/, (v) => `số tiền âm ${v}: chỉ hóa đơn điều chỉnh (TTHDLQuan/TCHDon = 2) được ghi số âm`],
+  [/^(\S+) is not a whole number of đồng \(VND totals are whole\)$/, (v) => `${v} không phải số đồng nguyên (số tiền VND phải là số nguyên)`],
+  [/^ThTien of (\S+) is (\S+) but its lines sum to (\S+)$/, (r, a, b) => `ThTien của thuế suất ${r} là ${a} nhưng tổng thành tiền các dòng là ${b}`],
+  [/^TThue of (\S+) is (\S+) but (\S+) × (\S+) is (\S+) \(±1 allowed\)$/, (r, a, base, r2, b) => `TThue của thuế suất ${r} là ${a} nhưng ${base} × ${r2} là ${b} (cho phép chênh lệch ±1)`],
+  [/^lines at (\S+) sum to (\S+) but there is no LTSuat for (\S+)$/, (r, a) => `các dòng thuế suất ${r} có tổng ${a} nhưng không có LTSuat cho thuế suất ${r}`],
+  [/^TgTCThue is (\S+) but (.+) is (\S+)$/, (a, how, b) => `TgTCThue là ${a} nhưng ${how} là ${b}`],
+  [/^TgTThue is (\S+) but Σ LTSuat\.TThue is (\S+)$/, (a, b) => `TgTThue là ${a} nhưng Σ LTSuat.TThue là ${b}`],
+  [/^TgTTTBSo is (\S+) but (.+) is (\S+) \(±1 allowed\)$/, (a, how, b) => `TgTTTBSo là ${a} nhưng ${how} là ${b} (cho phép chênh lệch ±1)`],
+  [/^(seller|buyer) tax code ("[^"]*"): (.+)$/, (who, t, why) => `mã số thuế ${who === "seller" ? "người bán" : "người mua"} ${t}: ${translateTaxCodeReason(why)}`],
+  [/^symbol (\S+) names year (\S+) but NLap (\S+) is in year (\S+)$/, (sym, y, d, y2) => `ký hiệu ${sym} ghi năm ${y} nhưng ngày lập ${d} thuộc năm ${y2}`],
+  [/^NLap (\S+) is after the day of receipt (\S+) \(GMT\+7\)$/, (d, t) => `ngày lập ${d} sau ngày cơ quan thuế nhận ${t} (giờ Việt Nam)`],
   [/^required element is missing$/, () => "thiếu chỉ tiêu bắt buộc"],
   [/^Required$/, () => "bắt buộc"],
 ];

@@ -101,3 +101,15 @@ describe("error answers in both languages", () => {
     expect(en.results[0]!.error.message).not.toMatch(VIETNAMESE);
   });
 });
+
+describe("the business rules' messages in Vietnamese keep their figures", () => {
+  it.each([
+    ["TOTALS_MISMATCH", "TgTTTBSo is 4384001 but TgTCThue + TgTThue + Σ TPhi − TTCKTMai − TGTKhac is 4384000 (±1 allowed)", "TgTTTBSo là 4384001 nhưng TgTCThue + TgTThue + Σ TPhi − TTCKTMai − TGTKhac là 4384000 (cho phép chênh lệch ±1)"],
+    ["TOTALS_MISMATCH", "TThue of 10% is 320002 but 3200000 × 10% is 320000 (±1 allowed)", "TThue của thuế suất 10% là 320002 nhưng 3200000 × 10% là 320000 (cho phép chênh lệch ±1)"],
+    ["TAX_CODE_INVALID", 'seller tax code "0310000025": wrong check digit', 'mã số thuế người bán "0310000025": sai chữ số kiểm tra'],
+    ["SYMBOL_YEAR_MISMATCH", "symbol C25TAA names year 25 but NLap 2026-03-15 is in year 26", "ký hiệu C25TAA ghi năm 25 nhưng ngày lập 2026-03-15 thuộc năm 26"],
+    ["TOTALS_MISMATCH", "something no pattern knows", TVAN_ERRORS.TOTALS_MISMATCH.mtloi],
+  ] as const)("%s: %s", (code, english, expected) => {
+    expect(vietnamese(code, english)).toBe(expected);
+  });
+});
