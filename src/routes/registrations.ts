@@ -83,7 +83,7 @@ const decisionRoute = createRoute({
       required: true,
       content: {
         "application/json": {
-          schema: z.object({ decision: z.enum(["accept", "refuse"]), reasons: z.array(z.object({ mloi: z.string(), text: text(255).optional() })).max(10).optional() }),
+          schema: z.object({ decision: z.enum(["accept", "refuse"]), reasons: z.array(z.object({ mloi: text(4, { trim: false }), text: text(255).optional() })).max(10).optional() }),
         },
       },
     },
