@@ -28,7 +28,7 @@ export const newId = (): string => randomUUID();
 
 /** Resolves `Authorization: Bearer …` to a principal; throws UNAUTHENTICATED when missing or unknown. */
 export async function authenticate(header: string | undefined, adminTokenHash: string, store: Store): Promise<Principal> {
-  const m = header ? /^Bearer[ ]+([\x21-\x7e]{1,512})$/.exec(header) : null;
+  const m = header ? /^Bearer[ ]+([\x21-\x7e]{1,512})$/i.exec(header) : null;
   if (!m) throw new ApiError("UNAUTHENTICATED", "Send Authorization: Bearer <token or API key>.");
   const hash = hashSecret(m[1]!);
   const a = Buffer.from(hash, "hex");

@@ -93,7 +93,7 @@ export function registerOps(app: OpenAPIHono<AppEnv>, o: OpsOptions = {}): void 
 
   app.openapi(metrics, async (c) => {
     if (tokenHash) {
-      const m = /^Bearer[ ]+([\x21-\x7e]{1,512})$/.exec(c.req.header("authorization") ?? "");
+      const m = /^Bearer[ ]+([\x21-\x7e]{1,512})$/i.exec(c.req.header("authorization") ?? "");
       const given = m ? Buffer.from(hashSecret(m[1]!), "hex") : Buffer.alloc(0);
       if (given.length !== tokenHash.length || !timingSafeEqual(given, tokenHash)) {
         throw new ApiError("UNAUTHENTICATED", "Send Authorization: Bearer <HOADON_METRICS_TOKEN>.");

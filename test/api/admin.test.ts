@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PgStore } from "../../src/storage/pg-store.js";
-import { cert, startHarness, type Harness } from "../helpers/app.js";
+import { ADMIN_TOKEN as ADMIN, cert, startHarness, type Harness } from "../helpers/app.js";
 import { randomTaxCode } from "../helpers/invoice.js";
 import { issueSellerCert, makeTestCa } from "../helpers/pki.js";
 
@@ -177,6 +177,17 @@ describe("POST /v1/officers", () => {
     await expectError(await anonymous("POST", "/v1/officers", { name: "Vô Danh" }), 401, "UNAUTHENTICATED");
     await expectError(await h.call("POST", "/v1/officers", { name: "Vô Danh" }, "hdo_not-a-real-token-000000000000000"), 401, "UNAUTHENTICATED");
     await expectError(await h.call("POST", "/v1/officers", { name: "Vô Danh" }, undefined, { authorization: "Basic YWRtaW46YWRtaW4=" }), 401, "UNAUTHENTICATED");
+  });
+
+  it("takes the scheme name in any case (RFC 9110 §11.1: bearer, BEARER), and still no other scheme", async () => {
+    const key = await newKey(await newSeller());
+    for (const scheme of ["bearer", "BEARER", "bEaReR"]) {
+      const res = await h.call("POST", "/v1/officers", { name: `Lê ${scheme}` }, undefined, { authorization: `${scheme} ${ADMIN}` });
+      expect(res.status, scheme).toBe(201);
+      // A seller's key too: known, and so refused for the role (403), not unauthenticated (401).
+      await expectError(await h.call("POST", "/v1/officers", { name: "Lê" }, undefined, { authorization: `${scheme} ${key}` }), 403, "FORBIDDEN");
+    }
+    await expectError(await h.call("POST", "/v1/officers", { name: "Vô Danh" }, undefined, { authorization: `Token ${ADMIN}` }), 401, "UNAUTHENTICATED");
   });
 
   it("refuses a missing name, naming it in details (422 SCHEMA_INVALID)", async () => {
