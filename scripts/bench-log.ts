@@ -14,6 +14,13 @@
  *  4. Serves proofs: inclusion by code (the route's path: code → leaf index → tiles) and
  *     consistency between random sizes, p50/p95/p99, with the tile cache cold and warm.
  *  5. Storage: each table's size over the number of leaves.
+ *
+ *   DATABASE_URL=postgres://… npm run bench:log -- --hot-path [--rounds 60]
+ *
+ * instead measures the log's cost on the submission path end to end, A/B: the store's real
+ * issueInvoices (groups of 1 and of 100, the group commit's range), alternating rounds with the
+ * log's entries and without them (the same code with the transaction's entries dropped before
+ * its last statement); the difference of the medians per invoice is the log's share.
  */
 import { randomBytes } from "node:crypto";
 import { generateDevAuthority, authorityKeyFromPem } from "../src/secrets.js";
@@ -65,7 +72,50 @@ function entryFor(i: number, seed: string): { entry: Buffer; code: string } {
   return { entry: encodeEntry(e), code };
 }
 
+async function hotPath(): Promise<void> {
+  const { readySeller, newInvoice } = await import("../test/helpers/ledger.js");
+  const schema = `bench_log_hot_${process.pid}`;
+  const db = await openDb({ databaseUrl: url!, schema, poolSize: 2 });
+  const store = new PgStore(db);
+  await store.migrate();
+  const seller = await readySeller(store);
+  // The B side: the same transactions, their log entries dropped before the tail is written.
+  const proto = PgStore.prototype as unknown as { writeIssued: (tail: { leaves: unknown[] }, invs: unknown[]) => void };
+  const original = proto.writeIssued;
+  const withoutLog = function (this: unknown, tail: { leaves: unknown[] }, invs: unknown[]) {
+    original.call(this, tail, invs);
+    tail.leaves.length = 0;
+  };
+  const ROUNDS = Number(arg("rounds", "60"));
+  const rate = [{ taxRate: "10%", amountBeforeTax: "1000000", tax: "100000" }];
+  try {
+    for (const group of [1, 100]) {
+      const per: Record<"on" | "off", number[]> = { on: [], off: [] };
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const side of r % 2 ? (["on", "off"] as const) : (["off", "on"] as const)) {
+          proto.writeIssued = side === "on" ? original : withoutLog;
+          const invs = Array.from({ length: group === 1 ? 20 : group }, () => newInvoice(seller, "2026-11-20", rate));
+          const t = performance.now();
+          if (group === 1) for (const inv of invs) await store.issueInvoices([inv]);
+          else await store.issueInvoices(invs);
+          per[side].push((performance.now() - t) / invs.length);
+        }
+      }
+      proto.writeIssued = original;
+      const on = pct(per.on, 50);
+      const off = pct(per.off, 50);
+      log(`groups of ${group}: ${ms(on)} per invoice with the log, ${ms(off)} without (medians of ${ROUNDS} alternating rounds): the log adds ${ms(on - off)}`);
+      console.log(JSON.stringify({ group, withLogMs: on, withoutLogMs: off, addedMs: on - off }));
+    }
+  } finally {
+    proto.writeIssued = original;
+    await db.query(sql`drop schema ${sql.ident(schema)} cascade`).catch((e: unknown) => console.error(e));
+    await db.close();
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--hot-path")) return hotPath();
   const schema = `bench_log_${process.pid}`;
   const db = await openDb({ databaseUrl: url!, schema, poolSize: 6 });
   const store = new PgStore(db);
