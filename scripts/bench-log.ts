@@ -17,7 +17,12 @@
  *
  *   DATABASE_URL=postgres://… npm run bench:log -- --hot-path [--rounds 60]
  *
- * instead measures the log's cost on the submission path end to end, A/B: the store's real
+ *   DATABASE_URL=postgres://… npm run bench:log -- --attach SCHEMA
+ *
+ * serves proofs and measures storage (steps 4 and 5) on the log of a run still sequencing in
+ * SCHEMA (its signed head at that moment; codes sampled from tlog_codes).
+ *
+ * --hot-path instead measures the log's cost on the submission path end to end, A/B: the store's real
  * issueInvoices (groups of 1 and of 100, the group commit's range), alternating rounds with the
  * log's entries and without them (the same code with the transaction's entries dropped before
  * its last statement); the difference of the medians per invoice is the log's share.
@@ -114,8 +119,58 @@ async function hotPath(): Promise<void> {
   }
 }
 
+/** Steps 4 and 5 on a log being built by another run (--attach SCHEMA). */
+async function attach(schema: string): Promise<void> {
+  const db = await openDb({ databaseUrl: url!, schema, poolSize: 4 });
+  const dev = await generateDevAuthority("ec");
+  const key = () => authorityKeyFromPem(dev.keyPem, dev.certPem);
+  const signer = signerFromSeed("bench.invalid/log", randomBytes(32));
+  try {
+    const first = new TransparencyLog(db, signer, key());
+    const head = await first.latest();
+    const codes = (await db.query<{ code: string }>(sql`select code from tlog_codes where idx < ${head.size} and idx % 997 = 7 limit 20000`)).map((r) => r.code);
+    log(`attached at a signed size of ${head.size.toLocaleString()}; ${codes.length} codes sampled`);
+    const proofs = async (label: string, n: number, fresh: boolean) => {
+      let l = first;
+      const inc: number[] = [];
+      const con: number[] = [];
+      for (let i = 0; i < n; i++) {
+        if (fresh) l = new TransparencyLog(db, signer, key());
+        const code = codes[Math.floor(Math.random() * codes.length)]!;
+        let s = performance.now();
+        const leaves = await l.leavesOf(code);
+        await l.inclusion(leaves[0]!, head.size);
+        inc.push(performance.now() - s);
+        const a = 1 + Math.floor(Math.random() * (head.size - 1));
+        s = performance.now();
+        await l.consistency(a, head.size);
+        con.push(performance.now() - s);
+      }
+      log(`${label}: inclusion by code p50 ${ms(pct(inc, 50))} p95 ${ms(pct(inc, 95))} p99 ${ms(pct(inc, 99))}; consistency p50 ${ms(pct(con, 50))} p95 ${ms(pct(con, 95))} p99 ${ms(pct(con, 99))}`);
+    };
+    await proofs("proofs, cold tile cache (a fresh instance each)", 500, true);
+    await proofs("proofs, warm", 2000, false);
+    const sizes = await db.query<{ name: string; bytes: bigint }>(sql`
+      select c.relname as name, pg_total_relation_size(c.oid) as bytes from pg_class c
+       where c.relnamespace = current_schema()::regnamespace and c.relkind = 'r' and c.relname like 'tlog%' order by 1`);
+    let total = 0;
+    for (const r of sizes) {
+      if (r.name === "tlog_pending") {
+        log(`tlog_pending: ${(Number(r.bytes) / 2 ** 20).toFixed(0)} MiB (entries not sequenced yet, and dead rows until vacuum)`);
+        continue;
+      }
+      total += Number(r.bytes);
+      log(`${r.name}: ${(Number(r.bytes) / 2 ** 20).toFixed(0)} MiB, ${(Number(r.bytes) / head.size).toFixed(1)} bytes per leaf`);
+    }
+    log(`the sequenced log: ${(total / 2 ** 30).toFixed(2)} GiB, ${(total / head.size).toFixed(1)} bytes per leaf`);
+  } finally {
+    await db.close();
+  }
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes("--hot-path")) return hotPath();
+  if (process.argv.includes("--attach")) return attach(arg("attach", ""));
   const schema = `bench_log_${process.pid}`;
   const db = await openDb({ databaseUrl: url!, schema, poolSize: 6 });
   const store = new PgStore(db);
