@@ -40,6 +40,13 @@ const PLAN: Record<string, Placement> = {
   officer_sessions: "reference",
   // The migration runner's own bookkeeping, on the coordinator.
   schema_migrations: "local",
+  // The transparency log is one global sequence (dense leaf indexes, one tree): on the
+  // coordinator, appended by the transactions that run there and sequenced there.
+  tlog_pending: "local",
+  tlog_state: "local",
+  tlog_tiles: "local",
+  tlog_bundles: "local",
+  tlog_codes: "local",
 };
 
 /**
