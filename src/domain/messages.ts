@@ -31,6 +31,7 @@ import { focus } from "../xml/parse.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { cancelInvoice } from "./lifecycle.js";
 import { answerRegistration, type RegistrationDeps } from "./registration.js";
+import { storeRegistry, trustSigner } from "../gate/index.js";
 import { submitInvoice, type SubmitDeps, type Submitter } from "./submit.js";
 
 /** Answers one T-VAN message with the reply's XML. */
@@ -74,7 +75,7 @@ async function answerNotice(deps: SubmitDeps, msg: Envelope, head: ReplyHead, su
   const notice = readErrorNotice(msg.content, msg.parsed);
   if (!notice.ok) return { replyType: "999", reply: reply999(head, notice.faults, at, deps.authority) };
   const seller = await deps.store.getSeller(msg.mst);
-  const formFaults = notice.value.mst !== msg.mst ? [{ code: "FORBIDDEN" as const, message: `The notice is about MST ${notice.value.mst}, the message about ${msg.mst}.`, path: "DLieu/TBao/DLTBao/MST" }] : await checkNoticeSignature(deps, msg, notice.value, seller, at);
+  const formFaults = notice.value.mst !== msg.mst ? [{ code: "FORBIDDEN" as const, message: `The notice is about MST ${notice.value.mst}, the message about ${msg.mst}.`, path: "DLieu/TBao/DLTBao/MST" }] : await checkNoticeSignature(deps, msg, notice.value, at);
   return deps.store.recordMessage({ sellerTaxCode: submitter.sellerTaxCode, messageId: msg.messageId, messageType: "300", receivedAt: at }, async (work) => {
     const results: NoticeResult[] = [];
     for (const inv of notice.value.invoices) results.push(await judgeEntry(work, seller, submitter, inv, formFaults.length > 0, at));
@@ -88,7 +89,7 @@ async function answerNotice(deps: SubmitDeps, msg: Envelope, head: ReplyHead, su
  * by a certificate that chains, was valid at the signing time, carries the seller's MST and is
  * registered to the seller, who is active.
  */
-async function checkNoticeSignature(deps: SubmitDeps, msg: Envelope, notice: ErrorNotice, seller: Seller | null, at: Date): Promise<Fault[]> {
+async function checkNoticeSignature(deps: SubmitDeps, msg: Envelope, notice: ErrorNotice, at: Date): Promise<Fault[]> {
   const sigs = notice.sellerSignatures;
   if (msg.parsed.signatures.length > sigs.length) return [{ code: "SIGNATURE_PROFILE", message: "A Signature stands outside TBao/DSCKS/NNT." }];
   if (sigs.length === 0) return [{ code: "SIGNATURE_MISSING", message: "The error notice carries no seller signature (TBao/DSCKS/NNT/Signature).", path: "DLieu/TBao/DSCKS/NNT" }];
@@ -103,17 +104,9 @@ async function checkNoticeSignature(deps: SubmitDeps, msg: Envelope, notice: Err
   if (!profile.ok) return profile.faults;
   const verified = verifyProfile(profile.value);
   if (!verified.ok) return verified.faults;
-  const signingTime = verified.value.signingTime ?? at;
-  if (signingTime.getTime() > at.getTime() + deps.maxClockSkewMs) return [{ code: "SIGNATURE_INVALID", message: "SigningTime is in the future." }];
-  const cert = deps.trust.verifySigner(verified.value.signer, verified.value.others, signingTime, msg.mst);
-  if (!cert.ok) return cert.faults;
-  if (!seller) return [{ code: "SELLER_NOT_REGISTERED", message: `Seller ${msg.mst} is not registered.` }];
-  if (seller.status !== "active") return [{ code: "SELLER_SUSPENDED", message: `Seller ${msg.mst} is ${seller.status}.` }];
-  const registered = await deps.store.findCertificate(msg.mst, cert.value.fingerprint);
-  if (!registered || (registered.stoppedAt && registered.stoppedAt.getTime() <= at.getTime())) {
-    return [{ code: "CERT_NOT_REGISTERED", message: registered ? "The signing certificate was stopped." : "The signing certificate is not registered to this seller." }];
-  }
-  return [];
+  // The signer-trust step of the gate's certificate stage, on the cached registry (as for invoices).
+  const signer = await trustSigner(deps, verified.value, msg.mst, at, storeRegistry(deps.store), { paths: "none", refuseFutureSigningTime: true });
+  return signer.ok ? [] : signer.faults;
 }
 
 /** One entry of an error notice, inside the transaction that records the 301. */

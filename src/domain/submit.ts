@@ -19,21 +19,21 @@
  * A batch stamps each item as soon as it is verified (`stampNow`), to keep no parsed document
  * across the batch; the refusals and their order are the same either way.
  */
-import type { XElement } from "../xml/parse.js";
 import { ApiError, type Fault } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
-import type { CertificateRecord, InvoiceSummary, IssueOutcome, NaturalKey, NewInvoice, RelatedLink, Seller, Store } from "../storage/store.js";
+import type { InvoiceSummary, IssueOutcome, NaturalKey, NewInvoice, RelatedLink, Store } from "../storage/store.js";
 import { C14N, digestBase64 } from "../xml/algorithms.js";
 import { canonicalize } from "../xml/canonical.js";
-import { readInvoiceDocument, readSellerSignature, refuseAuthorityParts, type InvoiceDocument } from "../xml/invoice-document.js";
-import { childElements, parseXml, textOf, type ParseLimits, type ParsedXml } from "../xml/parse.js";
+import type { InvoiceDocument } from "../xml/invoice-document.js";
+import type { ParseLimits, ParsedXml, XElement } from "../xml/parse.js";
+import { runGate, storeRegistry, type Registry } from "../gate/index.js";
 import { stamp, type AuthorityKey } from "../xml/stamp.js";
-import { verifyProfile, type VerifiedSignature } from "../xml/verify.js";
+import type { VerifiedSignature } from "../xml/verify.js";
 import type { CodeIdentity, CodeIssuer } from "./code.js";
 import { GroupCommit } from "./group-commit.js";
-import { readInvoice, type Invoice } from "./invoice.js";
+import type { Invoice } from "./invoice.js";
 import { buildQrPayload } from "./qr.js";
-import { checkRules, vndTotals, type TimeWindow } from "./rules.js";
+import { vndTotals, type TimeWindow } from "./rules.js";
 
 /** Everything the pipeline needs, built once at start; with the bounds on NLap and SigningTime (TimeWindow). */
 export interface SubmitDeps extends TimeWindow {
@@ -58,28 +58,7 @@ const refuse = (faults: Fault[]): never => {
   throw ApiError.fromFaults(faults);
 };
 
-/** Registration data the gate reads: a seller and its certificates, loaded once per request and seller. */
-export interface Registry {
-  seller(taxCode: string): Promise<Readonly<Seller> | null>;
-  certificate(taxCode: string, fingerprint: string): Promise<Readonly<CertificateRecord> | null>;
-}
-
-/** A Registry over the store: the seller's registration read once (from memory while cached), shared by every invoice of the request. */
-export function storeRegistry(store: Store): Registry {
-  const loaded = new Map<string, Promise<{ seller: Readonly<Seller> | null; certs: Map<string, Readonly<CertificateRecord>> }>>();
-  const load = (taxCode: string) => {
-    let p = loaded.get(taxCode);
-    if (!p) {
-      p = store.sellerRegistration(taxCode).then((r) => ({ seller: r.seller, certs: new Map(r.certificates.map((c) => [c.fingerprint, c])) }));
-      loaded.set(taxCode, p);
-    }
-    return p;
-  };
-  return {
-    seller: async (taxCode) => (await load(taxCode)).seller,
-    certificate: async (taxCode, fingerprint) => (await load(taxCode)).certs.get(fingerprint) ?? null,
-  };
-}
+export { storeRegistry, type Registry } from "../gate/index.js";
 
 /** An invoice that passed every stage up to the business rules: what the commit half needs. */
 export interface VerifiedInvoice {
@@ -209,63 +188,16 @@ export async function verifyInvoice(
   receivedAt: Date,
   registry: Registry,
 ): Promise<VerifiedInvoice> {
-  // 1. Size, well-formed parse, forbidden constructs, one HDon root.
-  let input: ParsedXml;
-  if (typeof body === "string" || body instanceof Uint8Array) {
-    const parsed = parseXml(body, "HDon", deps.limits);
-    if (!parsed.ok) return refuse(parsed.faults);
-    input = parsed.value;
-  } else input = body;
-
-  // 2. The frame: where DLHDon and the signatures stand; no MCCQT or CQT signature yet.
-  const frame = readInvoiceDocument(input);
-  if (!frame.ok) return refuse(frame.faults);
-  const doc = frame.value;
-  const authorityParts = refuseAuthorityParts(doc);
-  if (authorityParts.length) return refuse(authorityParts);
-
-  // 3. The seller's signature profile and algorithm allow-list.
-  const profile = readSellerSignature(doc, deps.allowSha1);
-  if (!profile.ok) return refuse(profile.faults);
-
-  // 4. Digests and signature value: the signature is mathematically valid (not yet trusted).
-  const verified = verifyProfile(profile.value);
-  if (!verified.ok) return refuse(verified.faults);
-  // Validity is judged at SigningTime, the seller's claim: the rules (7) bound it against the receipt.
-  const signingTime = verified.value.signingTime ?? receivedAt;
-
-  // From here on, business data comes only from the verified DLHDon.
-  const sellerTaxCode = sellerTaxCodeOf(doc.dlhdon);
-  if (sellerTaxCode !== submitter.sellerTaxCode) {
-    throw new ApiError("FORBIDDEN", "This API key belongs to another seller than the invoice's (NBan/MST).");
-  }
-
-  // 5. The certificate: chain, validity at the signing time, revocation, UID=MST binding …
-  const cert = deps.trust.verifySigner(verified.value.signer, verified.value.others, signingTime, sellerTaxCode);
-  if (!cert.ok) return refuse(cert.faults);
-  // … and registration: the seller is registered and active, the certificate registered to it and not stopped.
-  const [seller, registered] = await Promise.all([registry.seller(sellerTaxCode), registry.certificate(sellerTaxCode, cert.value.fingerprint)]);
-  if (!seller) return refuse([{ code: "SELLER_NOT_REGISTERED", message: `Seller ${sellerTaxCode} is not registered.`, path: "NDHDon/NBan/MST" }]);
-  if (seller.status !== "active") return refuse([{ code: "SELLER_SUSPENDED", message: `Seller ${sellerTaxCode} is ${seller.status}.` }]);
-  if (!registered || (registered.stoppedAt && registered.stoppedAt.getTime() <= receivedAt.getTime())) {
-    return refuse([{ code: "CERT_NOT_REGISTERED", message: registered ? "The signing certificate was stopped." : "The signing certificate is not registered to this seller." }]);
-  }
-
-  // 6. Schema of the verified DLHDon.
-  const invoice = readInvoice(doc.dlhdon);
-  if (!invoice.ok) return refuse(invoice.faults);
-  const inv = invoice.value;
-
-  // 7. Business rules (§3.2–3.3), NLap and SigningTime against the receipt (api.md's time window) among them.
-  const ruleFaults = checkRules(inv, { today: gmt7Date(receivedAt), receipt: { at: receivedAt, signingTime: verified.value.signingTime, window: deps } });
-  if (ruleFaults.length) return refuse(firstStage(ruleFaults));
-
+  // size → parse → frame → profile → signature → certificate → schema → rules (gate/index.ts).
+  const g = await runGate(deps, body, { receivedAt, registry, submitterTaxCode: submitter.sellerTaxCode });
+  const doc = g.doc!;
+  const inv = g.invoice!;
   return {
     doc,
     invoice: inv,
-    key: { sellerTaxCode, form: inv.form, symbol: inv.symbol, number: inv.number },
-    digest: signedDataDigest(verified.value, doc.dlhdon),
-    certificateFingerprint: cert.value.fingerprint,
+    key: { sellerTaxCode: g.sellerTaxCode!, form: inv.form, symbol: inv.symbol, number: inv.number },
+    digest: signedDataDigest(g.verified!, doc.dlhdon),
+    certificateFingerprint: g.certificateFingerprint!,
     receivedAt,
     submittedBy: submitter.keyId,
     stamped: null,
@@ -439,15 +371,6 @@ function relatedState(code: string, status: string): ApiError {
   return new ApiError("RELATED_INVOICE_STATE", message, [{ code: "RELATED_INVOICE_STATE", message, path: code }]);
 }
 
-/** The seller's tax code, read from the verified DLHDon (NDHDon/NBan/MST). */
-function sellerTaxCodeOf(dlhdon: XElement): string {
-  const nd = childElements(dlhdon).find((e) => e.localName === "NDHDon" && e.namespaceURI === null);
-  const nban = nd && childElements(nd).find((e) => e.localName === "NBan" && e.namespaceURI === null);
-  const mst = nban && childElements(nban).find((e) => e.localName === "MST" && e.namespaceURI === null);
-  // Not trimmed: the schema refuses padding, so a padded MST can never match a key or a certificate.
-  return mst ? textOf(mst) : "";
-}
-
 /** The invoice's digest: SHA-256 (base64) of DLHDon under C14N 1.0, reusing the seller's canonical octets when they are exactly that. */
 export function signedDataDigest(v: VerifiedSignature, dlhdon: XElement): string {
   return digestBase64("sha256", reuseInclusiveCanonical(v, dlhdon) ?? canonicalize(dlhdon, C14N));
@@ -459,13 +382,4 @@ function reuseInclusiveCanonical(v: VerifiedSignature, dlhdon: XElement): string
   return i >= 0 && v.profile.references[i]!.c14n === C14N ? v.canonical[i]! : null;
 }
 
-/** Rules report in stage order; the refusal names the first stage's code with that stage's faults. */
-function firstStage(faults: Fault[]): Fault[] {
-  const code = faults[0]!.code;
-  return faults.filter((f) => f.code === code);
-}
-
-/** Today's date in GMT+7 (invoice-format.md §3.2: NLap is judged against the day of receipt there). */
-export function gmt7Date(at: Date): string {
-  return new Date(at.getTime() + 7 * 3600_000).toISOString().slice(0, 10);
-}
+export { gmt7Date } from "../gate/rules.js";

@@ -1,0 +1,20 @@
+/** Stage "rules": the business rules of invoice-format.md §3.2–3.3; the refusal names the first rule's code with its faults. */
+import type { Invoice } from "../domain/invoice.js";
+import { checkRules, type TimeWindow } from "../domain/rules.js";
+import { refuse } from "./stages.js";
+
+/** Today's date in GMT+7 (invoice-format.md §3.2: NLap is judged against the day of receipt there). */
+export function gmt7Date(at: Date): string {
+  return new Date(at.getTime() + 7 * 3600_000).toISOString().slice(0, 10);
+}
+
+/**
+ * `signingTime` is the covered SigningTime (null when none): NLap and SigningTime are bounded
+ * against the receipt by the window (api.md; rules.ts checkTimeWindow).
+ */
+export function rulesStage(invoice: Invoice, receivedAt: Date, signingTime: Date | null, window: TimeWindow): void {
+  const faults = checkRules(invoice, { today: gmt7Date(receivedAt), receipt: { at: receivedAt, signingTime, window } });
+  if (!faults.length) return;
+  const code = faults[0]!.code;
+  refuse("rules", faults.filter((f) => f.code === code));
+}

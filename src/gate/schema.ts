@@ -1,0 +1,10 @@
+/** Stage "schema": the verified DLHDon — the element whose canonical octets were digested — read into a typed Invoice. */
+import { readInvoice, type Invoice } from "../domain/invoice.js";
+import type { XElement } from "../xml/scan.js";
+import { refuse } from "./stages.js";
+
+export function schemaStage(dlhdon: XElement): Invoice {
+  const invoice = readInvoice(dlhdon);
+  if (!invoice.ok) return refuse("schema", invoice.faults);
+  return invoice.value;
+}

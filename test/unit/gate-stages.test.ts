@@ -1,0 +1,164 @@
+/**
+ * The gate's stage table (src/gate/stages.ts) against what the stages do: every refusal that
+ * runGate throws names a stage, and every code among its faults is in that stage's row — over
+ * generated invoices and each mutation of the differential (signed octets kept or changed), byte
+ * mutations of signed invoices, crafted frames and profiles, certificates that fail each check,
+ * and registrations in each state. Also: the table lists every stage of invoice-format.md §4 in
+ * its order, and runGate stops at the stage it is asked to.
+ */
+import fc from "fast-check";
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ApiError } from "../../src/errors.js";
+import { GateRefusal, STAGES, STAGE_NAMES, runGate, signatureVerdicts, stageRow, type GateDeps, type Registry } from "../../src/gate/index.js";
+import { loadTrust } from "../../src/pki/trust-files.js";
+import { TrustStore } from "../../src/pki/trust.js";
+import type { CertificateRecord, Seller } from "../../src/storage/store.js";
+import { DEFAULT_LIMITS } from "../../src/xml/scan.js";
+import { DEFAULT_TIME_WINDOW } from "../../src/domain/rules.js";
+import { MUTATIONS, finish, generateCase, prng, type SigningKey } from "../helpers/generate.js";
+import { buildInvoice } from "../helpers/invoice.js";
+import { signInvoice } from "../helpers/sign.js";
+import { byteMutation, mutate } from "../fuzz/arbitraries.js";
+
+const certsDir = new URL("../../certs/", import.meta.url);
+const read = (f: string) => readFileSync(new URL(f, certsDir), "utf8");
+const RSA = { keyPem: read("seller-0100000010-rsa.key"), certPem: read("seller-0100000010-rsa.pem") };
+const EC = { keyPem: read("seller-0310000024-ec.key"), certPem: read("seller-0310000024-ec.pem") };
+const at = new Date("2026-11-20T10:00:00Z");
+
+let deps: GateDeps;
+const registryOf = (state: "registered" | "unknown" | "suspended" | "uncertified"): Registry => ({
+  seller: async (taxCode) => (state === "unknown" ? null : ({ taxCode, name: "S", status: state === "suspended" ? "suspended" : "active" } as unknown as Seller)),
+  certificate: async (_taxCode, fingerprint) => (state === "uncertified" ? null : ({ fingerprint, stoppedAt: null } as unknown as CertificateRecord)),
+});
+
+beforeAll(() => {
+  const material = loadTrust({ anchorsPath: new URL("root-ca.pem", certsDir).pathname, intermediatesPath: new URL("intermediates.pem", certsDir).pathname, crlPaths: [new URL("issuing-ca.crl.pem", certsDir).pathname] });
+  deps = { trust: new TrustStore(material), ...DEFAULT_TIME_WINDOW, allowSha1: false, limits: DEFAULT_LIMITS };
+});
+
+const seen = new Map<string, Set<string>>();
+
+/** Runs the gate; a refusal must be a GateRefusal (or the FORBIDDEN of another seller's key) whose codes are all in its stage's row. */
+async function judge(body: string | Uint8Array, registry: Registry = registryOf("registered"), submitterTaxCode?: string): Promise<string | null> {
+  try {
+    await runGate(deps, body, { receivedAt: at, registry, submitterTaxCode });
+    return null;
+  } catch (e) {
+    if (!(e instanceof GateRefusal)) {
+      expect(e).toBeInstanceOf(ApiError);
+      expect((e as ApiError).code).toBe("FORBIDDEN");
+      return "certificate:FORBIDDEN";
+    }
+    for (const f of e.details) {
+      expect(stageRow(e.stage).codes, `${e.stage} refused with ${f.code}: ${f.message}`).toContain(f.code);
+      const s = seen.get(e.stage) ?? new Set<string>();
+      s.add(f.code);
+      seen.set(e.stage, s);
+    }
+    return `${e.stage}:${e.code}`;
+  }
+}
+
+const signed = (opts: Parameters<typeof buildInvoice>[0] = {}, key = RSA) => signInvoice(buildInvoice({ sellerTaxCode: key === RSA ? "0100000010" : "0310000024", issueDate: "2026-11-20", ...opts }), { ...key, signingTime: "2026-11-20T09:00:00" } as never);
+
+describe("the stage table", () => {
+  it("names the stages of invoice-format.md §4 in order, each once", () => {
+    expect(STAGE_NAMES).toEqual(["size", "parse", "frame", "profile", "signature", "certificate", "schema", "rules", "duplicates", "code", "stamp", "store"]);
+    for (const s of STAGES) expect(new Set(s.codes).size).toBe(s.codes.length);
+  });
+
+  it("accepts a valid invoice through every per-document stage, and stops where it is asked", async () => {
+    const xml = signed();
+    expect(await judge(xml)).toBeNull();
+    for (const until of ["size", "parse", "frame", "profile", "signature", "certificate", "schema", "rules"] as const) {
+      const g = await runGate(deps, xml, { receivedAt: at, registry: registryOf("registered"), until });
+      expect(g.passed).toBe(until);
+    }
+    // A dry run up to the signature needs no registration at all.
+    const g = await runGate(deps, xml, { receivedAt: at, registry: registryOf("unknown"), until: "signature" });
+    expect(g.verified?.signingTime?.toISOString()).toBe("2026-11-20T02:00:00.000Z");
+  });
+});
+
+describe("every code a stage throws is in its row", () => {
+  it("on crafted documents of each stage", async () => {
+    const good = signed();
+    const cases: [string, string][] = [
+      ["x".repeat(DEFAULT_LIMITS.maxBytes + 1), "size:PAYLOAD_TOO_LARGE"],
+      ["<HDon><!-- c --></HDon>", "parse:XML_FORBIDDEN_CONSTRUCT"],
+      ["<HDon><a></b></HDon>", "parse:XML_MALFORMED"],
+      ["<HDon><DSCKS/></HDon>", "frame:SCHEMA_INVALID"],
+      [good.replace("<DSCKS>", "<MCCQT>00</MCCQT><DSCKS>"), "frame:CODE_ALREADY_PRESENT"],
+      [good.replace(/<Signature[\s\S]*<\/Signature>/, ""), "profile:SIGNATURE_MISSING"],
+      [good.replace("rsa-sha256", "rsa-sha1"), "profile:ALGORITHM_NOT_ALLOWED"],
+      [good.replace(/(<DigestValue>)./, (_m, p: string) => `${p}${good.includes("<DigestValue>A") ? "B" : "A"}`), "signature:SIGNATURE_INVALID"],
+      [good.replace(/(<SHDon>)\d/, "$19"), "signature:SIGNATURE_INVALID"],
+    ];
+    for (const [xml, expected] of cases) expect(await judge(xml), expected).toBe(expected);
+  });
+
+  it("on certificates and registrations that fail each check", async () => {
+    const good = signed();
+    expect(await judge(good, registryOf("unknown"))).toBe("certificate:SELLER_NOT_REGISTERED");
+    expect(await judge(good, registryOf("suspended"))).toBe("certificate:SELLER_SUSPENDED");
+    expect(await judge(good, registryOf("uncertified"))).toBe("certificate:CERT_NOT_REGISTERED");
+    expect(await judge(good, registryOf("registered"), "0310000024")).toBe("certificate:FORBIDDEN");
+    for (const name of ["expired", "revoked", "nokeyusage", "notyet"]) {
+      const k = { keyPem: read(`seller-0100000010-${name}.key`), certPem: read(`seller-0100000010-${name}.pem`) };
+      const verdict = await judge(signed({}, k as typeof RSA));
+      expect(verdict?.startsWith("certificate:CERT_"), `${name}: ${verdict}`).toBe(true);
+    }
+    const future = signInvoice(buildInvoice({ sellerTaxCode: "0100000010", issueDate: "2026-11-20" }), { ...RSA, signingTime: "2026-11-21T09:00:00" } as never);
+    expect(await judge(future)).toBe("rules:SIGNING_TIME_OUT_OF_RANGE");
+  });
+
+  it("on schema and rule faults", async () => {
+    expect(await judge(signed({ issueDate: "2026-12-01" }))).toBe("rules:ISSUE_DATE_IN_FUTURE");
+    expect(await judge(signed({ overrides: { TgTTTBSo: "1" } } as never))).toBe("rules:TOTALS_MISMATCH");
+    const extra = signInvoice(buildInvoice({ sellerTaxCode: "0100000010", issueDate: "2026-11-20" }).replace("</TTChung>", "<Unknown>1</Unknown></TTChung>"), { ...RSA, signingTime: "2026-11-20T09:00:00" } as never);
+    expect(await judge(extra)).toBe("schema:SCHEMA_INVALID");
+  });
+
+  it("on generated invoices and every mutation of the differential", async () => {
+    const keys: SigningKey[] = [
+      { name: "rsa", type: "rsa", taxCode: "0100000010", ...RSA },
+      { name: "ec", type: "ec", taxCode: "0310000024", ...EC },
+    ];
+    const seed = 20261120;
+    for (let i = 0; i < 12; i++) {
+      const c = generateCase(seed, i, keys);
+      const xml = finish(signInvoice(c.unsigned, c.sign), c.variant);
+      await judge(xml);
+      const r = prng(seed + i);
+      for (const m of MUTATIONS) {
+        const mutated = m.apply(xml, r);
+        if (mutated !== null) await judge(mutated);
+      }
+    }
+  });
+
+  it("on byte mutations of signed invoices", async () => {
+    const seeds = [signed(), signed({}, EC)].map((x) => Buffer.from(x));
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: 1 }), fc.array(byteMutation, { minLength: 1, maxLength: 4 }), async (i, ops) => {
+        await judge(mutate(seeds[i]!, ops));
+      }),
+      { numRuns: 150, seed: 20261120 },
+    );
+    // The runs above went through most stages' refusals.
+    expect([...seen.keys()].length).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe("signatureVerdicts", () => {
+  it("reports the seller's signature valid, and invalid once its data changed", async () => {
+    const good = signed();
+    const g = await runGate(deps, good, { receivedAt: at, registry: registryOf("registered"), until: "frame" });
+    expect(signatureVerdicts(g.doc!, false).map((v) => [v.role, v.valid])).toEqual([["seller", true]]);
+    const bad = await runGate(deps, good.replace(/(<SHDon>)\d/, "$19"), { receivedAt: at, registry: registryOf("registered"), until: "frame" });
+    const v = signatureVerdicts(bad.doc!, false);
+    expect(v.map((x) => [x.role, x.valid, x.faults[0]?.code])).toEqual([["seller", false, "SIGNATURE_INVALID"]]);
+  });
+});
