@@ -58,6 +58,8 @@ export const ConfigSchema = z
       .transform((v) => v.toUpperCase())
       .default("00"),
     HOADON_ALLOW_SHA1: bool.default(false),
+    // Legacy RSA keys of 1024–2047 bits for sellers' signatures (refused by default).
+    HOADON_ALLOW_RSA1024: bool.default(false),
     // How far SigningTime (hours) and NLap (days) may lie before the receipt (api.md).
     HOADON_MAX_SIGNING_LAG_HOURS: wholeNumber(1, 87_600).default(72),
     HOADON_MAX_ISSUE_DATE_LAG_DAYS: wholeNumber(0, 3650).default(7),

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     const intermediates = intermediatesPath(config);
     trust = new TrustStore(
       loadTrust({ anchorsPath: config.HOADON_TRUST_ANCHORS, ...(intermediates ? { intermediatesPath: intermediates } : {}), crlPaths: config.HOADON_CRLS }),
+      { allowRsa1024: config.HOADON_ALLOW_RSA1024 },
     );
   } catch (e) {
     throw new ConfigError(`invalid configuration: HOADON_TRUST_ANCHORS/HOADON_INTERMEDIATES/HOADON_CRLS: ${(e as Error).message}`);

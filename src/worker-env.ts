@@ -58,6 +58,7 @@ export const WorkerConfigSchema = z.object({
     .regex(/^[0-9A-Fa-f]{2}$/, "must be two hex characters")
     .transform((v) => v.toUpperCase()),
   HOADON_ALLOW_SHA1: z.enum(["true", "false"]).default("false"),
+  HOADON_ALLOW_RSA1024: z.enum(["true", "false"]).default("false"),
   HOADON_MAX_SIGNING_LAG_HOURS: wholeNumber(1, 87_600).default(72),
   HOADON_MAX_ISSUE_DATE_LAG_DAYS: wholeNumber(0, 3650).default(7),
   HOADON_DB_POOL: z
@@ -116,7 +117,7 @@ export function buildIsolate(config: WorkerConfig): Isolate {
       intermediates: config.HOADON_INTERMEDIATES ? parsePemBundle(config.HOADON_INTERMEDIATES) : [],
       crls: config.HOADON_CRLS ? [encoder.encode(config.HOADON_CRLS)] : [],
     },
-    { warn: (message) => logger.warn({ message }, "pki") },
+    { warn: (message) => logger.warn({ message }, "pki"), allowRsa1024: config.HOADON_ALLOW_RSA1024 === "true" },
   );
   const secrets = {
     authority: authorityKeyFromPem(config.HOADON_SIGNING_KEY, config.HOADON_SIGNING_CERT),

@@ -4,7 +4,7 @@
  * reads what node cannot (subject attributes such as UID, key usage, basic constraints).
  */
 import "reflect-metadata";
-import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, Name, X509Certificate as AsnCertificate } from "@peculiar/x509";
+import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, Name, X509Certificate as AsnCertificate } from "@peculiar/x509";
 import { createHash, X509Certificate, type KeyObject } from "node:crypto";
 import { Lru } from "./lru.js";
 
@@ -18,7 +18,7 @@ const MST_FORM = /^(?:\d{10}(?:-\d{3})?|\d{12})$/;
 const HANDLED_CRITICAL = new Set([
   "2.5.29.15", // keyUsage
   "2.5.29.19", // basicConstraints
-  "2.5.29.37", // extKeyUsage (informational here; the signer's usage is keyUsage)
+  "2.5.29.37", // extKeyUsage (a signer's must allow signing documents: trust.ts)
   "2.5.29.17", // subjectAltName
   "2.5.29.18", // issuerAltName
   "2.5.29.32", // certificatePolicies (no policy is required, so nothing to enforce)
@@ -66,6 +66,10 @@ export interface ParsedCertificate {
   readonly pathLength: number | undefined;
   /** null when the certificate has no keyUsage extension. */
   readonly keyUsage: Readonly<KeyUsage> | null;
+  /** The extendedKeyUsage purposes (OIDs); null when the certificate has no such extension. */
+  readonly extKeyUsage: readonly string[] | null;
+  /** The subject key: its type (node's asymmetricKeyType), RSA size and public exponent, EC curve. */
+  readonly key: Readonly<{ type: string; bits?: number; exponent?: bigint; curve?: string }>;
   /** The MST of the subject's `UID=MST:<mst>`; null when absent, malformed or ambiguous. */
   readonly taxCode: string | null;
   readonly pem: string;
@@ -129,6 +133,17 @@ function parseUncached(der: Uint8Array<ArrayBuffer>, fingerprint: string): Parse
   if (ku && !keyUsage) problems.push("keyUsage extension could not be read");
   if (bc && !basic) problems.push("basicConstraints extension could not be read");
 
+  const eku = asn.getExtension("2.5.29.37");
+  const extKeyUsage = eku instanceof ExtendedKeyUsageExtension ? Object.freeze(eku.usages.map(String)) : null;
+  if (eku && !extKeyUsage) problems.push("extendedKeyUsage extension could not be read");
+  const details = node.publicKey.asymmetricKeyDetails ?? {};
+  const key = Object.freeze({
+    type: node.publicKey.asymmetricKeyType ?? "unknown",
+    ...(details.modulusLength !== undefined ? { bits: details.modulusLength } : {}),
+    ...(details.publicExponent !== undefined ? { exponent: details.publicExponent } : {}),
+    ...(details.namedCurve !== undefined ? { curve: details.namedCurve } : {}),
+  });
+
   const subjectName = new Name(asn.subjectName.toArrayBuffer(), SHORT_NAMES);
   const { text: subject, key: subjectKey } = describeName(subjectName);
   const { text: issuer, key: issuerKey } = describeName(asn.issuerName);
@@ -145,6 +160,8 @@ function parseUncached(der: Uint8Array<ArrayBuffer>, fingerprint: string): Parse
     isCA: basic?.ca === true,
     pathLength: basic?.ca === true ? basic.pathLength : undefined,
     keyUsage,
+    extKeyUsage,
+    key,
     taxCode: taxCodeOf(subjectName),
     pem: toPem(der, "CERTIFICATE"),
     selfIssued: subjectKey === issuerKey,

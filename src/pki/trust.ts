@@ -28,7 +28,25 @@ export interface TrustStoreOptions {
   maxExtraCerts?: number;
   /** Leaves whose chain paths are remembered. Default 4096. */
   chainCacheSize?: number;
+  /** HOADON_ALLOW_RSA1024: accept signers' RSA keys of 1024 to 2047 bits (legacy, real traffic until 2025). Default false. */
+  allowRsa1024?: boolean;
 }
+
+/** The curves a signer's EC key may use: P-256, P-384, P-521. */
+const CURVES = new Set(["prime256v1", "secp384r1", "secp521r1"]);
+/**
+ * extendedKeyUsage purposes that allow signing documents; a signer's EKU, when present, names one.
+ * Vietnamese seller certificates carry clientAuth and emailProtection with Microsoft's and
+ * Adobe's document-signing purposes (interop samples 01 and 09).
+ */
+const SIGNING_EKUS = new Set([
+  "2.5.29.37.0", // anyExtendedKeyUsage
+  "1.3.6.1.5.5.7.3.2", // clientAuth
+  "1.3.6.1.5.5.7.3.4", // emailProtection
+  "1.3.6.1.5.5.7.3.36", // documentSigning (RFC 9336)
+  "1.3.6.1.4.1.311.10.3.12", // Microsoft document signing
+  "1.2.840.113583.1.1.5", // Adobe authentic documents
+]);
 
 /** At most this many complete paths are kept per leaf; the first one valid at the time is used. */
 const MAX_PATHS = 4;
@@ -44,6 +62,7 @@ export class TrustStore {
   readonly #warn: (message: string) => void;
   readonly #maxDepth: number;
   readonly #maxExtra: number;
+  readonly #allowRsa1024: boolean;
   readonly #anchors = new Map<string, ParsedCertificate>();
   /** Configured issuers (anchors first, then intermediates) by subject key. */
   readonly #issuers = new Map<string, ParsedCertificate[]>();
@@ -60,6 +79,7 @@ export class TrustStore {
     this.#warn = options.warn ?? ((m) => console.warn(m));
     this.#maxDepth = options.maxDepth ?? 6;
     this.#maxExtra = options.maxExtraCerts ?? 10;
+    this.#allowRsa1024 = options.allowRsa1024 ?? false;
     this.#paths = new Lru(options.chainCacheSize ?? 4096);
     material.anchors.forEach((der, i) => {
       const c = parseOrThrow(der, `trust anchor #${i + 1}`);
@@ -243,9 +263,16 @@ export class TrustStore {
     } else if (leaf.isCA) {
       faults.push(`The signing certificate '${leaf.subject}' is a CA certificate (basicConstraints CA:TRUE); a CA may not sign invoices.`);
     }
-    if (leaf.keyUsage && !leaf.keyUsage.digitalSignature && !leaf.keyUsage.nonRepudiation) {
+    if (!leaf.keyUsage) {
+      faults.push("The signing certificate carries no keyUsage extension; a signer's must allow digitalSignature or nonRepudiation.");
+    } else if (!leaf.keyUsage.digitalSignature && !leaf.keyUsage.nonRepudiation) {
       faults.push(`The signing certificate's key usage (${usageNames(leaf.keyUsage)}) allows neither digitalSignature nor nonRepudiation.`);
     }
+    if (leaf.extKeyUsage && !leaf.extKeyUsage.some((p) => SIGNING_EKUS.has(p))) {
+      faults.push(`The signing certificate's extended key usage (${leaf.extKeyUsage.join(", ")}) does not allow signing documents.`);
+    }
+    const key = keyProblem(leaf, this.#allowRsa1024);
+    if (key) faults.push(key);
     for (const p of leaf.problems) faults.push(`The signing certificate cannot be relied on: ${p}.`);
     return faults.length > 0 ? untrusted(faults) : ok(leaf);
   }
@@ -311,6 +338,20 @@ export class TrustStore {
     });
     return byIssuer;
   }
+}
+
+/** Why the signer's key is outside the policy (null when inside): RSA ≥ 2048 bits (1024 under the legacy switch) with exponent 65537, or EC on P-256/384/521. */
+function keyProblem(leaf: ParsedCertificate, allowRsa1024: boolean): string | null {
+  const k = leaf.key;
+  if (k.type === "rsa") {
+    const bits = k.bits ?? 0;
+    if (bits < 1024) return `The signing certificate's RSA key has ${bits} bits; at least 2048 are required.`;
+    if (bits < 2048 && !allowRsa1024) return `The signing certificate's RSA key has ${bits} bits; at least 2048 are required (HOADON_ALLOW_RSA1024=true accepts legacy 1024-bit keys).`;
+    if (k.exponent !== 65537n) return `The signing certificate's RSA public exponent is ${k.exponent ?? "unknown"}; only 65537 is accepted.`;
+    return null;
+  }
+  if (k.type === "ec") return k.curve && CURVES.has(k.curve) ? null : `The signing certificate's EC key is on curve ${k.curve ?? "unknown"}; only P-256, P-384 and P-521 are accepted.`;
+  return `The signing certificate's key type ${k.type} is not accepted (RSA or EC only).`;
 }
 
 /** The pure part of a link check: structure, names and key identifiers, CA rights, signature. */

@@ -54,6 +54,8 @@ export interface TestSeller {
 export interface HarnessOptions {
   trust?: TrustMaterial;
   allowSha1?: boolean;
+  /** HOADON_ALLOW_RSA1024 (default false). */
+  allowRsa1024?: boolean;
   /** HOADON_MAX_SIGNING_LAG_HOURS, HOADON_MAX_ISSUE_DATE_LAG_DAYS (default: the service's, 72 and 7). */
   maxSigningLagHours?: number;
   maxIssueDateLagDays?: number;
@@ -72,7 +74,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const store = await testStore();
   // As the server runs: the registry cached, dropped on the database's announcements.
   await store.cacheRegistry();
-  const trust = new TrustStore(opts.trust ?? loadTrust({ anchorsPath: CERTS + "trust-anchors.pem", intermediatesPath: CERTS + "intermediates.pem" }), { warn: () => {} });
+  const trust = new TrustStore(opts.trust ?? loadTrust({ anchorsPath: CERTS + "trust-anchors.pem", intermediatesPath: CERTS + "intermediates.pem" }), { warn: () => {}, allowRsa1024: opts.allowRsa1024 ?? false });
   const [dev, official] = await Promise.all([generateDevAuthority(opts.authorityKeyType ?? "rsa"), generateDevAuthority("rsa", DEV_OFFICIAL_NAME)]);
   const authority = authorityKeyFromPem(dev.keyPem, dev.certPem);
   // The transparency log, sequenced only when a test asks (log.sequence()): no background writes.

@@ -4,7 +4,7 @@
  */
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { createPrivateKey, randomBytes, webcrypto, type KeyObject } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -43,14 +43,28 @@ export interface CertParams {
   issuer?: IssuerMaterial;
   extensions?: x509.Extension[];
   serialHex?: string;
+  /**
+   * A subject key made by node:crypto, for sizes, exponents and curves WebCrypto will not make
+   * (the key policy's refusals: RSA-1024, exponent 3, secp256k1). Needs an issuer.
+   */
+  nodeKey?: NodeKeySpec;
 }
+
+export type NodeKeySpec = { type: "rsa"; bits: number; exponent?: number } | { type: "ec"; curve: string };
 
 /** Issues one certificate (self-signed when no issuer is given). */
 export async function issueCertificate(p: CertParams): Promise<IssuedCert> {
   const keyType = p.keyType ?? "rsa";
-  const keys = (await webcrypto.subtle.generateKey(keyAlgorithm(keyType), true, ["sign", "verify"])) as CryptoKeyPair;
   const issuer = p.issuer ? await importIssuer(p.issuer) : null;
-  const signingKey = issuer ? issuer.key : keys.privateKey;
+  if (p.nodeKey && !issuer) throw new Error("issueCertificate: nodeKey needs an issuer");
+  const made = p.nodeKey
+    ? p.nodeKey.type === "rsa"
+      ? generateKeyPairSync("rsa", { modulusLength: p.nodeKey.bits, publicExponent: p.nodeKey.exponent ?? 65537 })
+      : generateKeyPairSync("ec", { namedCurve: p.nodeKey.curve })
+    : null;
+  const keys = made ? null : ((await webcrypto.subtle.generateKey(keyAlgorithm(keyType), true, ["sign", "verify"])) as CryptoKeyPair);
+  const publicKey: CryptoKey | ArrayBuffer = made ? new Uint8Array(made.publicKey.export({ type: "spki", format: "der" })).buffer : keys!.publicKey;
+  const signingKey = issuer ? issuer.key : keys!.privateKey;
   const subjectName = typeof p.subject === "string" ? new x509.Name(p.subject) : new x509.Name(p.subject);
 
   const extensions: x509.Extension[] = [];
@@ -60,7 +74,7 @@ export async function issueCertificate(p: CertParams): Promise<IssuedCert> {
     const bits = usages.reduce((acc, u) => acc | x509.KeyUsageFlags[u], 0);
     extensions.push(new x509.KeyUsagesExtension(bits, true));
   }
-  extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as CryptoKey, false, webcrypto as unknown as Crypto));
+  extensions.push(await x509.SubjectKeyIdentifierExtension.create(publicKey, false, webcrypto as unknown as Crypto));
   if (issuer) {
     const skid = issuer.cert.getExtension(x509.SubjectKeyIdentifierExtension);
     if (skid) extensions.push(new x509.AuthorityKeyIdentifierExtension(skid.keyId, false));
@@ -76,18 +90,18 @@ export async function issueCertificate(p: CertParams): Promise<IssuedCert> {
       issuer: issuer ? issuer.cert.subjectName : subjectName,
       notBefore: p.notBefore ?? new Date(now - DAY),
       notAfter: p.notAfter ?? new Date(now + 730 * DAY),
-      publicKey: keys.publicKey,
+      publicKey,
       signingKey,
       signingAlgorithm: issuer ? issuer.algorithm : signingAlgorithm(keyType),
       extensions,
     },
     webcrypto as unknown as Crypto,
   );
-  const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
+  const keyPem = made ? String(made.privateKey.export({ type: "pkcs8", format: "pem" })) : x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", keys!.privateKey), "PRIVATE KEY") + "\n";
   const der = new Uint8Array(cert.rawData);
   return {
     certPem: cert.toString("pem") + "\n",
-    keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY") + "\n",
+    keyPem,
     der,
     serialHex: cert.serialNumber.toUpperCase(),
   };
@@ -103,6 +117,8 @@ export interface SellerCertParams {
   issuer?: IssuerMaterial;
   /** Overrides the default subject (which carries UID=MST:<taxCode>). */
   subject?: x509.JsonName | string;
+  nodeKey?: NodeKeySpec;
+  extensions?: x509.Extension[];
 }
 
 /** A seller's signing certificate with `UID=MST:<taxCode>`; by default issued by the development issuing CA. */
@@ -122,6 +138,8 @@ export async function issueSellerCert(p: SellerCertParams): Promise<IssuedCert> 
   if (p.notAfter) params.notAfter = p.notAfter;
   if (p.keyUsage !== undefined) params.keyUsage = p.keyUsage;
   if (p.ca) params.ca = true;
+  if (p.nodeKey) params.nodeKey = p.nodeKey;
+  if (p.extensions) params.extensions = p.extensions;
   return issueCertificate(params);
 }
 

@@ -160,6 +160,12 @@ describe("valid settings", () => {
     expect(loadConfig({ HOADON_MAX_SIGNING_LAG_HOURS: "24", HOADON_MAX_ISSUE_DATE_LAG_DAYS: "0" })).toMatchObject({ HOADON_MAX_SIGNING_LAG_HOURS: 24, HOADON_MAX_ISSUE_DATE_LAG_DAYS: 0 });
   });
 
+  it("refuses RSA-1024 seller keys unless HOADON_ALLOW_RSA1024 says otherwise", () => {
+    expect(loadConfig({}).HOADON_ALLOW_RSA1024).toBe(false);
+    expect(loadConfig({ HOADON_ALLOW_RSA1024: "true" }).HOADON_ALLOW_RSA1024).toBe(true);
+    expectOneLineNaming(configError({ HOADON_ALLOW_RSA1024: "1024" }), "HOADON_ALLOW_RSA1024");
+  });
+
   it("reads HOADON_ALLOW_SHA1 as a boolean", () => {
     for (const v of ["true", "1", "yes"]) expect(loadConfig({ HOADON_ALLOW_SHA1: v }).HOADON_ALLOW_SHA1, v).toBe(true);
     for (const v of ["false", "0", "no"]) expect(loadConfig({ HOADON_ALLOW_SHA1: v }).HOADON_ALLOW_SHA1, v).toBe(false);

@@ -303,13 +303,15 @@ describe("TrustStore.verifySigner: may the certificate sign (CERT_UNTRUSTED)", (
     expect(messages(r)).toMatch(/neither digitalSignature nor nonRepudiation/);
   });
 
-  it("accepts nonRepudiation alone, and a certificate without a keyUsage extension", async () => {
+  it("accepts nonRepudiation alone, and refuses a certificate without a keyUsage extension (issue 14)", async () => {
     const taxCode = mst();
     const store = new TrustStore(material(ec));
     const nr = await issueSellerCert({ taxCode, keyType: "ec", issuer: ec.issuing, keyUsage: ["nonRepudiation"] });
     const none = await issueSellerCert({ taxCode, keyType: "ec", issuer: ec.issuing, keyUsage: null });
     expect(store.verifySigner(nr.der, [], now(), taxCode).ok).toBe(true);
-    expect(store.verifySigner(none.der, [], now(), taxCode).ok).toBe(true);
+    const r = store.verifySigner(none.der, [], now(), taxCode);
+    expect(codes(r)).toEqual(["CERT_UNTRUSTED"]);
+    expect(messages(r)).toMatch(/no keyUsage extension/);
   });
 });
 
