@@ -76,6 +76,21 @@ describe("a batch", () => {
     expect(after.invoices).toBe(before.invoices! + 1);
   });
 
+  it("refuses an item whose DLHDon Id would need escaping (SIGNATURE_PROFILE) and issues the others (issue 14, item 1)", async () => {
+    const good = s.invoice();
+    const odd = ["a&b", "a<b", 'a"b'].map((dlhdonId) => s.invoice({ dlhdonId }));
+    for (const x of odd) expect(x).toMatch(/<DLHDon Id="a(&amp;|&lt;|&quot;)b"/);
+    const results = await batch([odd[0]!, good, odd[1]!, odd[2]!]);
+    expect(results.map((r) => [r.status, r.error?.code ?? null])).toEqual([
+      [422, "SIGNATURE_PROFILE"],
+      [201, null],
+      [422, "SIGNATURE_PROFILE"],
+      [422, "SIGNATURE_PROFILE"],
+    ]);
+    const xml = await (await h.call("GET", `/v1/invoices/${results[1]!.code}/xml`, undefined, s.apiKey)).text();
+    expect(xml).toContain(`>${results[1]!.code}</MCCQT>`);
+  });
+
   it("answers invoices issued before with 200 and their code", async () => {
     const xml = s.invoice();
     const first = (await (await h.submit(xml, s.apiKey)).json()) as { code: string };
