@@ -25,6 +25,8 @@ const PLAN: Record<string, Placement> = {
   invoice_tax_rates: { distributed: "seller_tax_code" },
   invoice_events: { distributed: "seller_tax_code" },
   tvan_messages: { distributed: "seller_tax_code" },
+  tvan_answers: { distributed: "seller_tax_code" },
+  registrations: { distributed: "seller_tax_code" },
   totals_seller_daily: { distributed: "seller_tax_code" },
   totals_seller_monthly: { distributed: "seller_tax_code" },
   totals_seller_yearly: { distributed: "seller_tax_code" },
@@ -58,6 +60,8 @@ const PLAN: Record<string, Placement> = {
  */
 const KNOWN_VIOLATIONS = new Set([
   "api_keys: unique (id) lacks seller_tax_code",
+  // Officers address a registration by its id alone (POST /v1/registrations/{id}/decision); on Citus the key becomes (seller_tax_code, id) and the route a lookup by id.
+  "registrations: unique (id) lacks seller_tax_code",
   "api_keys: unique (key_hash) lacks seller_tax_code",
   "invoices (submitted_by) → api_keys (id): not co-located on seller_tax_code",
 ]);
