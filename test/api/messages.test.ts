@@ -186,6 +186,14 @@ describe("200: an invoice sent for a code", () => {
     expect(unsigned.all("TBao/DLTBao/LCMa/DSLDo/LDo/MLoi")).toEqual(["2002"]);
   });
 
+  it("answers 204, not a 5xx, for an invoice whose DLHDon Id holds & (refused by the profile; issue 14, item 1)", async () => {
+    const sent = tdiep("200", s.invoice({ dlhdonId: "a&b" }), { mst: s.taxCode });
+    const r = await send(sent.xml);
+    expectHead(r, "204", sent);
+    expect(r.one("TBao/DLTBao/MSo")).toBe("01/TB-KTDL");
+    expect(r.all("TBao/DLTBao/LCMa/DSLDo/LDo/MLoi").length).toBeGreaterThan(0);
+  });
+
   it("refuses a suspended seller's invoice with 204 SELLER_SUSPENDED (4002)", async () => {
     const t = await h.seller();
     expect((await h.call("PATCH", `/v1/sellers/${t.taxCode}`, { status: "suspended" })).status).toBe(200);
