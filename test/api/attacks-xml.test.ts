@@ -7,7 +7,6 @@
  * Each refusal is fast (well under the 2 s a request may take) and leaves nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { performance } from "node:perf_hooks";
 import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { all, one, resign, rewrite } from "../helpers/attacks.js";
 import { buildInvoice } from "../helpers/invoice.js";
@@ -23,13 +22,12 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-/** Refused with `code` within 2 s, nothing stored. */
-async function refused(xml: string | Uint8Array, code: Parameters<typeof expectRefused>[2]) {
-  const t0 = performance.now();
-  const body = await expectRefused(h, xml, code, s.apiKey);
-  expect(performance.now() - t0, "a refusal takes well under 2 s").toBeLessThan(2000);
-  return body;
-}
+/**
+ * Refused with `code`, nothing stored. (That refusals cost time linear in the input is shown by
+ * the scanner's step counts in test/unit/scan.test.ts and measured by `npm run bench:scan`, not
+ * by a clock here.)
+ */
+const refused = (xml: string | Uint8Array, code: Parameters<typeof expectRefused>[2]) => expectRefused(h, xml, code, s.apiKey);
 
 const signed = () => s.invoice({ lines: [{ name: "Dịch vụ", quantity: 1, unitPrice: 1_100_000, taxRate: "10%" }] });
 

@@ -5,7 +5,6 @@
  * not the issued invoice's.
  */
 import fc from "fast-check";
-import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { C14N, digestBase64 } from "../../src/xml/algorithms.js";
 import { canonicalize } from "../../src/xml/canonical.js";
@@ -43,24 +42,21 @@ function identity(body: Uint8Array): { digest: string; code: string } | null {
   return { digest: digestBase64("sha256", canonicalize(doc.value.dlhdon, C14N)), code: textOf(doc.value.mccqt).trim() };
 }
 
-async function verify(body: Uint8Array): Promise<{ status: number; text: string; ms: number }> {
-  const t0 = performance.now();
+async function verify(body: Uint8Array): Promise<{ status: number; text: string }> {
   const res = await h.app.request("/v1/verify", { method: "POST", headers: { "content-type": "application/xml" }, body: body as BodyInit });
-  const text = await res.text();
-  return { status: res.status, text, ms: performance.now() - t0 };
+  return { status: res.status, text: await res.text() };
 }
 
 /** A verdict of `valid` is only ever given to the issued invoice's own signed data under its own code. */
-function expectHonest(r: { status: number; text: string; ms: number }, body: Uint8Array, seed: (typeof seeds)[number]): void {
+function expectHonest(r: { status: number; text: string }, body: Uint8Array, seed: (typeof seeds)[number]): void {
   expect(r.status, r.text.slice(0, 500)).toBeLessThan(500);
-  expect(r.ms).toBeLessThan(2000);
   if (r.status !== 200) return;
   const v = JSON.parse(r.text) as { valid: boolean };
   if (v.valid) expect(identity(body), "valid only for the issued invoice's signed data and code").toEqual({ digest: seed.digest, code: seed.code });
 }
 
 describe("fuzzing POST /v1/verify", () => {
-  it(`answers byte mutations of stamped invoices without a 5xx, within 2 s, and calls valid only the issued data (${FUZZ_RUNS} runs)`, async () => {
+  it(`answers byte mutations of stamped invoices without a 5xx and calls valid only the issued data (${FUZZ_RUNS} runs)`, async () => {
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: seeds.length - 1 }), fc.array(byteMutation, { minLength: 1, maxLength: 4 }), async (i, ops) => {
         const body = mutate(seeds[i]!.bytes, ops);
@@ -83,13 +79,12 @@ describe("fuzzing POST /v1/verify", () => {
     );
   });
 
-  it(`answers random XML structures without a 5xx, within 2 s, never valid (${Math.ceil(FUZZ_RUNS / 2)} runs)`, async () => {
+  it(`answers random XML structures without a 5xx, never valid (${Math.ceil(FUZZ_RUNS / 2)} runs)`, async () => {
     await fc.assert(
       fc.asyncProperty(xmlTree, fc.array(byteMutation, { maxLength: 2 }), async (tree, ops) => {
         const r = await verify(mutate(Buffer.from(serializeTree(tree)), ops));
         expect(r.status, r.text.slice(0, 500)).toBeLessThan(500);
-        expect(r.ms).toBeLessThan(2000);
-        if (r.status === 200) expect((JSON.parse(r.text) as { valid: boolean }).valid).toBe(false);
+              if (r.status === 200) expect((JSON.parse(r.text) as { valid: boolean }).valid).toBe(false);
       }),
       fuzzParams(Math.ceil(FUZZ_RUNS / 2)),
     );
