@@ -29,8 +29,6 @@ const PENDING_ENDPOINTS: Record<string, string> = {
 /** api.md error codes that no route can answer yet. */
 const PENDING_ERRORS: Record<string, string> = {
   RELATED_INVOICE_NOT_FOUND: "issue 4 (replacement and adjustment invoices)",
-  ISSUE_DATE_TOO_OLD: "api.md lists it; being built",
-  SIGNING_TIME_OUT_OF_RANGE: "api.md lists it; being built",
 };
 
 interface Endpoint {
