@@ -18,11 +18,13 @@ async function signIn(page: Page): Promise<void> {
   await page.waitForSelector("text=Trần Văn Cán Bộ");
 }
 let rig: Rig;
+/** The service's clock when set; else the real one. */
+let clock: Date | null = null;
 let s: TestSeller;
 let token: string;
 
 beforeAll(async () => {
-  rig = await startRig();
+  rig = await startRig({ clock: () => clock ?? new Date() });
   s = await rig.h.seller();
   const r = await rig.h.call("POST", "/v1/officers", { name: "Trần Văn Cán Bộ", taxOffice: "Cục Thuế TP Hà Nội" });
   token = ((await r.json()) as { token: string }).token;
@@ -96,12 +98,19 @@ describe("the officer", () => {
 
   it("sees the dashboard: revenue and tax by month, tax by rate and top sellers drawn as SVG", async () => {
     // Two sellers, two months (when this month is not January), two rates.
-    const a = await rig.h.seller();
-    const b = await rig.h.seller();
     const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
     const year = today.slice(0, 4);
+    // a's certificate is valid from the year's start: it signs an invoice of January.
+    const a = await rig.h.seller({ notBefore: new Date(`${year}-01-01T00:00:00+07:00`) });
+    const b = await rig.h.seller();
     const earlier = today.slice(5, 7) === "01" ? today : `${year}-01-15`;
-    await expectIssued(rig.h, a.invoice({ issueDate: earlier }), a.apiKey);
+    // Received on its own day: NLap and SigningTime are bounded against the receipt.
+    clock = new Date(Date.parse(`${earlier}T12:00:00+07:00`));
+    try {
+      await expectIssued(rig.h, a.invoice({ issueDate: earlier }, { signingTime: `${earlier}T11:00:00` }), a.apiKey);
+    } finally {
+      clock = null;
+    }
     await expectIssued(rig.h, a.invoice({ lines: [{ name: "Sách", quantity: 3, unitPrice: 2_000_000, taxRate: "8%" }] }), a.apiKey);
     await expectIssued(rig.h, b.invoice({ lines: [{ name: "Dịch vụ", quantity: 1, unitPrice: 9_000_000, taxRate: "10%" }] }), b.apiKey);
     const { context, page } = await newPage(rig, DESKTOP);
