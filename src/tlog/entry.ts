@@ -20,20 +20,18 @@
  * facts alone; `decodeEntry` refuses any other byte string.
  */
 
+import type { CodeIdentity } from "../domain/code.js";
+
 export const ENTRY_TYPES = ["issued", "replaced", "adjusted", "cancelled"] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
-export interface LogEntry {
+/**
+ * An entry: what the code binds (CodeIdentity: natural key, issue date, total payable, the
+ * SHA-256 of the signed DLHDon in base64 as the store keeps it), and the event.
+ */
+export interface LogEntry extends CodeIdentity {
   type: EntryType;
   code: string;
-  sellerTaxCode: string;
-  form: string;
-  symbol: string;
-  number: number;
-  issueDate: string;
-  totalPayable: string;
-  /** SHA-256 of the signed DLHDon, base64 (as the store keeps it). */
-  digest: string;
   at: Date;
   relatedCode: string | null;
 }
