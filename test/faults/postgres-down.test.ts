@@ -61,6 +61,8 @@ describe.skipIf(!BIN)(`PostgreSQL stopped (${BIN ? BIN : "skipped: no initdb/pg_
     // Back: the service reconnects without a restart.
     pg.start();
     await waitUntil(async () => (await fetch(`${svc.url}/readyz`)).status === 200, 15_000, "/readyz to answer 200 again");
+    // Promptly, like /readyz: no pooled connection may still be waiting out a
+    // reconnect delay grown during the outage (Postgres.js' default grew to 20 s).
     const retried = await submit(svc.url, seller.apiKey, during!);
     expect(retried.status, JSON.stringify(retried.body)).toBe(201); // nothing of the refused attempt was stored
     expect((await submit(svc.url, seller.apiKey, after!)).status).toBe(201);
