@@ -10,13 +10,13 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DOMParser, XMLSerializer, type Element as XmlElement } from "@xmldom/xmldom";
 import { SignedXml } from "xml-crypto";
-import { gmt7Date } from "../domain/submit.js";
+import { gmt7 } from "../domain/gmt7.js";
 import { C14N, ECDSA_SHA256, ENVELOPED, RSA_SHA256, SHA256, XML_CRYPTO_ECDSA } from "../xml/algorithms.js";
 import type { CliIo } from "./index.js";
 
 /** Now in GMT+7 without an offset, as SigningTime is written. */
 export function nowGmt7(at = new Date()): string {
-  return `${gmt7Date(at)}T${new Date(at.getTime() + 7 * 3600_000).toISOString().slice(11, 19)}`;
+  return gmt7(at);
 }
 
 const children = (e: XmlElement | null | undefined, name: string): XmlElement[] =>

@@ -23,6 +23,7 @@
  *   amounts count 0), even though TChat 3 lines already reduce TgTCThue.
  */
 import type { Fault } from "../errors.js";
+import { gmt7Date, gmt7DayStart } from "./gmt7.js";
 import type { Invoice } from "./invoice.js";
 import { type Decimal, ONE, ZERO, abs, add, cmp, isWhole, mul, sub, toString } from "./money.js";
 import { checkTaxCode, taxRateOf } from "./taxcode.js";
@@ -56,7 +57,6 @@ export interface Receipt {
 export const DEFAULT_TIME_WINDOW: TimeWindow = { maxClockSkewMs: 5 * 60_000, maxSigningLagMs: 72 * 3600_000, maxIssueDateLagDays: 7 };
 
 const DAY_MS = 86_400_000;
-const GMT7_MS = 7 * 3600_000;
 const SIGNING_TIME = "DSCKS/NBan/Signature/Object/SignatureProperties/SignatureProperty/SigningTime";
 
 /**
@@ -70,14 +70,14 @@ const SIGNING_TIME = "DSCKS/NBan/Signature/Object/SignatureProperties/SignatureP
 export function checkTimeWindow(issueDate: string, r: Receipt): Fault[] {
   const faults: Fault[] = [];
   const received = r.at.getTime();
-  const oldest = new Date(received + GMT7_MS - r.window.maxIssueDateLagDays * DAY_MS).toISOString().slice(0, 10);
+  const oldest = gmt7Date(new Date(received - r.window.maxIssueDateLagDays * DAY_MS));
   if (issueDate < oldest) {
     faults.push(fault("ISSUE_DATE_TOO_OLD", "TTChung/NLap", `NLap ${issueDate} is more than ${r.window.maxIssueDateLagDays} days before the day of receipt (the oldest accepted: ${oldest}, GMT+7)`));
   }
   if (r.signingTime === null) return faults;
   const signed = r.signingTime.getTime();
   const iso = (ms: number) => new Date(ms).toISOString();
-  const dayStart = Date.parse(`${issueDate}T00:00:00+07:00`);
+  const dayStart = gmt7DayStart(issueDate);
   if (signed < dayStart) {
     faults.push(fault("SIGNING_TIME_OUT_OF_RANGE", SIGNING_TIME, `SigningTime ${iso(signed)} is before the day of NLap ${issueDate} (GMT+7)`));
   } else if (signed > received + r.window.maxClockSkewMs) {

@@ -382,4 +382,4 @@ function reuseInclusiveCanonical(v: VerifiedSignature, dlhdon: XElement): string
   return i >= 0 && v.profile.references[i]!.c14n === C14N ? v.canonical[i]! : null;
 }
 
-export { gmt7Date } from "../gate/rules.js";
+export { gmt7Date } from "./gmt7.js";

@@ -1,12 +1,8 @@
 /** Stage "rules": the business rules of invoice-format.md §3.2–3.3; the refusal names the first rule's code with its faults. */
 import type { Invoice } from "../domain/invoice.js";
 import { checkRules, type TimeWindow } from "../domain/rules.js";
+import { gmt7Date } from "../domain/gmt7.js";
 import { refuse } from "./stages.js";
-
-/** Today's date in GMT+7 (invoice-format.md §3.2: NLap is judged against the day of receipt there). */
-export function gmt7Date(at: Date): string {
-  return new Date(at.getTime() + 7 * 3600_000).toISOString().slice(0, 10);
-}
 
 /**
  * `signingTime` is the covered SigningTime (null when none): NLap and SigningTime are bounded

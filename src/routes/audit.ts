@@ -2,6 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
+import { gmt7DayStart } from "../domain/gmt7.js";
 import { ApiError } from "../errors.js";
 import { clientAddress } from "../rate-limit.js";
 import type { AuditAction, AuditRecord } from "../storage/store.js";
@@ -38,7 +39,7 @@ const Instant = z
   .refine((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) || (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(s) && !Number.isNaN(Date.parse(s))), {
     message: "a date (YYYY-MM-DD, GMT+7) or an ISO 8601 time with offset",
   })
-  .refine((s) => !/^\d{4}-\d{2}-\d{2}$/.test(s) || !Number.isNaN(Date.parse(`${s}T00:00:00+07:00`)), { message: "not a date" });
+  .refine((s) => !/^\d{4}-\d{2}-\d{2}$/.test(s) || !Number.isNaN(gmt7DayStart(s)), { message: "not a date" });
 
 /**
  * The instants the database is asked about: 0001-01-01 to 9999-12-31 UTC. postgres.js writes a
@@ -53,7 +54,7 @@ function instant(s: string, end: boolean): Date {
   let t: number;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) t = Date.parse(s);
   else {
-    const start = Date.parse(`${s}T00:00:00+07:00`);
+    const start = gmt7DayStart(s);
     t = end ? start + 86_400_000 - 1 : start;
   }
   return new Date(Math.min(Math.max(t, FIRST_INSTANT), LAST_INSTANT));

@@ -14,6 +14,7 @@ import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { hashSecret } from "../auth.js";
 import type { AppEnv } from "../context.js";
+import { gmt7Date } from "../domain/gmt7.js";
 import { CODE_PATTERN } from "../domain/code.js";
 import { ApiError } from "../errors.js";
 import { publicRateLimit } from "../rate-limit.js";
@@ -118,7 +119,7 @@ function everyMonth(from: string, to: string, rows: TotalsRow[]): TotalsRow[] {
 }
 
 /** Today in Vietnam (GMT+7). */
-const today = (at: Date): string => new Date(at.getTime() + 7 * 3600_000).toISOString().slice(0, 10);
+const today = gmt7Date;
 
 /**
  * The dashboard's figures for `from`–`to` (default: this year to today, GMT+7), from the reports

@@ -3,6 +3,7 @@
  * /v1/registrations and POST /v1/registrations/{id}/decision: the registrations (T-VAN 100)
  * officers see and decide, audited.
  */
+import { GMT7_OFFSET_MS } from "../domain/gmt7.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { applyAcceptance, DECISION_REASONS, decisionNotice, headOfRegistration } from "../domain/registration.js";
@@ -97,9 +98,9 @@ const decisionRoute = createRoute({
 /** Pending for more than one working day (Mon–Fri, GMT+7): past the end of the first working day after the day of receipt. */
 export function isOverdue(receivedAt: Date, now: Date): boolean {
   const DAY = 86_400_000;
-  let deadline = Math.floor((receivedAt.getTime() + 7 * 3600_000) / DAY) * DAY + DAY; // the next day, 00:00 GMT+7 (as UTC ms)
+  let deadline = Math.floor((receivedAt.getTime() + GMT7_OFFSET_MS) / DAY) * DAY + DAY; // the next day, 00:00 GMT+7 (as UTC ms)
   while ([0, 6].includes(new Date(deadline).getUTCDay())) deadline += DAY;
-  return now.getTime() + 7 * 3600_000 >= deadline + DAY;
+  return now.getTime() + GMT7_OFFSET_MS >= deadline + DAY;
 }
 
 function out(r: RegistrationRecord, now: Date) {

@@ -1,4 +1,5 @@
 /** The pages' words: Vietnamese by default, English on request (`?lang=en`, then a cookie). */
+import { gmt7Minutes } from "../domain/gmt7.js";
 import type { InvoiceStatus } from "../storage/store.js";
 
 export type Lang = "vi" | "en";
@@ -295,5 +296,5 @@ export function formatDate(date: string, lang: Lang): string {
 
 /** An instant in Vietnam's time, "YYYY-MM-DD HH:mm" (GMT+7). */
 export function formatInstant(at: Date): string {
-  return new Date(at.getTime() + 7 * 3600_000).toISOString().slice(0, 16).replace("T", " ") + " (GMT+7)";
+  return gmt7Minutes(at) + " (GMT+7)";
 }

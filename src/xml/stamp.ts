@@ -34,10 +34,9 @@ export interface Stamped {
 
 const hex32 = (): string => randomBytes(16).toString("hex");
 
-/** `YYYY-MM-DDTHH:mm:ss` in GMT+7, without offset, as production writes SigningTime. */
-export function gmt7(at: Date): string {
-  return new Date(at.getTime() + 7 * 3600_000).toISOString().slice(0, 19);
-}
+import { gmt7 } from "../domain/gmt7.js";
+
+export { gmt7 };
 
 export interface CqtValues {
   sigId: string;
