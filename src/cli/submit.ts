@@ -43,7 +43,7 @@ export async function submit(args: string[], io: CliIo): Promise<number> {
 export async function verify(args: string[], io: CliIo): Promise<number> {
   let p;
   try {
-    p = parseArgs({ args, allowPositionals: true, options: { url: { type: "string" }, "authority-cert": { type: "string" } } });
+    p = parseArgs({ args, allowPositionals: true, options: { url: { type: "string" }, "authority-cert": { type: "string" }, "allow-sha1": { type: "boolean" } } });
   } catch (e) {
     io.err(`hoadon verify: ${(e as Error).message}`);
     return 2;
@@ -51,7 +51,7 @@ export async function verify(args: string[], io: CliIo): Promise<number> {
   const { url } = p.values;
   const certFile = p.values["authority-cert"];
   if ((!url && !certFile) || p.positionals.length !== 1) {
-    io.err("usage: hoadon verify (--url URL | --authority-cert FILE) FILE");
+    io.err("usage: hoadon verify (--url URL | --authority-cert FILE [--allow-sha1]) FILE");
     return 2;
   }
   const xml = readFileSync(p.positionals[0]!, "utf8");
@@ -62,7 +62,7 @@ export async function verify(args: string[], io: CliIo): Promise<number> {
     return res.status === 200 && (JSON.parse(body) as { valid?: boolean }).valid === true ? 0 : 1;
   }
   const authority = new X509Certificate(readFileSync(certFile!));
-  const sigs = checkSignatures(xml);
+  const sigs = checkSignatures(xml, !!p.values["allow-sha1"]);
   const seller = sigs.find((s) => s.role === "seller");
   const cqt = sigs.find((s) => s.role === "authority");
   const signer = /<(?:\w+:)?CQT>[\s\S]*?<(?:\w+:)?X509Certificate>([^<]+)</.exec(xml)?.[1]?.replace(/\s+/g, "");

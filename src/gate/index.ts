@@ -11,12 +11,12 @@
  * The stages after these (duplicates, code, stamp, store) judge verified invoices together:
  * domain/submit.ts commitInvoices.
  */
-import { ApiError } from "../errors.js";
+import { ApiError, type Fault } from "../errors.js";
 import type { Invoice } from "../domain/invoice.js";
 import type { TimeWindow } from "../domain/rules.js";
 import { DSIG_NS } from "../xml/algorithms.js";
-import { authorityRules, sellerRules, type InvoiceDocument } from "../xml/invoice-document.js";
-import { childElements, textOf, type ParsedXml } from "../xml/parse.js";
+import { authorityRules, readInvoiceDocument, sellerRules, type InvoiceDocument } from "../xml/invoice-document.js";
+import { childElements, focus, hasNonWhitespaceText, textOf, type ParsedXml } from "../xml/parse.js";
 import type { ParseLimits, XElement } from "../xml/scan.js";
 import { readSignature, verifyProfile, type ProfileRules, type SignatureProfile, type VerifiedSignature } from "../xml/verify.js";
 import { trustSigner, type Registry, type SignerTrustDeps } from "./certificate.js";
@@ -111,28 +111,116 @@ export function sellerTaxCodeOf(dlhdon: XElement): string {
   return mst ? textOf(mst) : "";
 }
 
+export type SignatureRole = "seller" | "buyer" | "authority" | "other";
+
 export interface SignatureVerdict {
-  /** Where it stands: DSCKS/NBan, DSCKS/NMua, DSCKS/CQT, DSCKS/CCKSKhac, or elsewhere. */
+  /** Where it stands: the path of its parent from the document's root (HDon/DSCKS/NBan, TDiep/DLieu/TBao/DSCKS/CQT, TDiep/CKSNNT, …). */
   place: string;
-  role: "seller" | "buyer" | "authority" | "other";
-  /** Mathematically valid under the profile of its place (seller and authority: invoice-format.md §4 and §6; others: References to elements of this document, allowed transforms and algorithms). */
+  role: SignatureRole;
+  /**
+   * Mathematically valid under the profile of its place: an invoice's seller and authority
+   * signatures under invoice-format.md §4 and §6 (the gate's own frame and profile); any other
+   * signature with References to elements of this document (its own Objects included), the
+   * signed data of its document (DLTBao, DLTKhai, … beside its DSCKS) covered, allowed transforms
+   * and algorithms, Ids unique in the whole document.
+   */
   valid: boolean;
-  faults: { code: string; message: string; path?: string }[];
+  faults: Fault[];
   signingTime: Date | null;
 }
 
-/** Every ds:Signature of an HDon with its own verdict (no trust decision: see trustSigner). */
-export function signatureVerdicts(doc: InvoiceDocument, allowSha1: boolean): SignatureVerdict[] {
-  return doc.parsed.signatures.map((sig) => {
+/**
+ * Who signs, by the element a Signature stands in: DSCKS/NBan (an invoice's seller), DSCKS/NNT (the
+ * taxpayer of a TKhai or TBao), CKSNNT (the taxpayer of a 206), DSCKS/NMua (the buyer), DSCKS/CQT
+ * and DSCKS/TTCQT (the tax office and its head); anything else is "other".
+ */
+const ROLE_OF_GROUP: Readonly<Record<string, SignatureRole>> = { NBan: "seller", NNT: "seller", NMua: "buyer", CQT: "authority", TTCQT: "authority" };
+
+/**
+ * Every ds:Signature of a document with its own verdict (no trust decision: see trustSigner), in
+ * document order, whatever the layout: an HDon, a TDiep carrying invoices (200, 202, 203, 206),
+ * notices (TBao of 102, 103, 204, 300), a registration (TKhai), or signatures anywhere else.
+ * An InvoiceDocument (the gate's frame) is read as its HDon.
+ */
+export function signatureVerdicts(doc: InvoiceDocument | ParsedXml, allowSha1: boolean): SignatureVerdict[] {
+  const parsed = "dlhdon" in doc ? doc.parsed : doc;
+  const frames = new Map<XElement, InvoiceFrame>();
+  if ("dlhdon" in doc) frames.set(doc.parsed.root, { ok: true, doc });
+  return parsed.signatures.map((sig) => {
     const group = sig.parentNode;
-    const place = group && group.parentNode === doc.dscks ? `DSCKS/${group.localName}` : "elsewhere";
-    const role = place === "DSCKS/NBan" ? "seller" : place === "DSCKS/CQT" ? "authority" : place === "DSCKS/NMua" ? "buyer" : "other";
-    const rules: ProfileRules =
-      role === "seller" ? sellerRules(doc, allowSha1) : role === "authority" && doc.mccqt ? authorityRules(doc, allowSha1) : { allowSha1, maxReferences: 4, allowedTarget: (el) => el !== sig && !isInside(el, sig) || (el.localName === "Object" && el.namespaceURI === DSIG_NS && el.parentNode === sig), requiredTargets: [] };
-    const profile = readSignature(sig, doc.parsed, rules);
+    const place = pathOf(group);
+    const hdon = invoiceOf(sig);
+    let role: SignatureRole;
+    let rules: ProfileRules | Fault[];
+    if (hdon) {
+      let frame = frames.get(hdon);
+      if (!frame) frames.set(hdon, (frame = invoiceFrame(parsed, hdon)));
+      const inGroup = group !== null && group.parentNode !== null && group.parentNode.localName === "DSCKS" && group.parentNode.parentNode === hdon;
+      role = inGroup && group.localName !== "NNT" && group.localName !== "TTCQT" ? (ROLE_OF_GROUP[group.localName] ?? "other") : "other";
+      if (!frame.ok) rules = frame.faults;
+      else if (role === "seller") {
+        // As the gate's profile stage: the one Signature under NBan, nothing else there.
+        rules = group!.elements.length !== 1 || hasNonWhitespaceText(group!) ? [{ code: "SIGNATURE_PROFILE", message: "DSCKS/NBan may hold only the seller's one Signature.", path: "DSCKS/NBan" }] : sellerRules(frame.doc, allowSha1);
+      } else if (role === "authority" && frame.doc.mccqt) rules = authorityRules(frame.doc, allowSha1);
+      else rules = otherRules(sig, allowSha1, null);
+    } else {
+      const dscks = group?.parentNode;
+      const inGroup = group !== null && dscks !== null && dscks !== undefined && dscks.localName === "DSCKS" && dscks.namespaceURI === null;
+      role = inGroup ? (ROLE_OF_GROUP[group.localName] ?? "other") : group?.localName === "CKSNNT" && group.namespaceURI === null ? "seller" : "other";
+      // The signed data of its document: the one DL… element beside DSCKS (DLTBao, DLTKhai), or the DLieu a CKSNNT stands beside.
+      const holder = inGroup ? dscks.parentNode : role === "seller" ? group!.parentNode : null;
+      const data = holder ? holder.elements.filter((e) => e.namespaceURI === null && (inGroup ? /^DL/.test(e.localName) : e.localName === "DLieu")) : [];
+      rules = otherRules(sig, allowSha1, data.length === 1 ? data[0]! : null);
+    }
+    if (Array.isArray(rules)) return { place, role, valid: false, faults: rules, signingTime: null };
+    if (parsed.duplicateIds.length) {
+      return { place, role, valid: false, faults: [{ code: "SIGNATURE_PROFILE", message: `Duplicate Id values: ${parsed.duplicateIds.slice(0, 5).join(", ")}.` }], signingTime: null };
+    }
+    const profile = readSignature(sig, parsed, rules);
     const verified = profile.ok ? verifyProfile(profile.value) : profile;
     return { place, role, valid: verified.ok, faults: verified.ok ? [] : verified.faults, signingTime: verified.ok ? verified.value.signingTime : null };
   });
+}
+
+type InvoiceFrame = { ok: true; doc: Pick<InvoiceDocument, "dlhdon" | "mccqt"> } | { ok: false; faults: Fault[] };
+
+/**
+ * The frame of the HDon a signature stands in, as the gate's frame stage reads it. A frame the gate
+ * refuses for where signatures or DLHDon stand (SIGNATURE_PROFILE, SIGNATURE_MISSING: wrapping
+ * signals) makes every signature of that HDon invalid with those faults; one refused for other
+ * reasons (an unknown element, say) still has its one DLHDon, and its signatures are judged against it.
+ */
+function invoiceFrame(parsed: ParsedXml, hdon: XElement): InvoiceFrame {
+  const read = readInvoiceDocument(hdon === parsed.root ? parsed : focus(parsed, hdon));
+  if (read.ok) return { ok: true, doc: read.value };
+  const wrapping = read.faults.filter((f) => f.code === "SIGNATURE_PROFILE" || f.code === "SIGNATURE_MISSING");
+  if (wrapping.length) return { ok: false, faults: wrapping };
+  const dlhdon = hdon.elements.filter((e) => e.localName === "DLHDon" && e.namespaceURI === null);
+  if (dlhdon.length !== 1) return { ok: false, faults: [{ code: "SIGNATURE_PROFILE", message: "The HDon holds no single DLHDon for its signatures to cover." }] };
+  const mccqt = hdon.elements.filter((e) => e.localName === "MCCQT" && e.namespaceURI === null);
+  return { ok: true, doc: { dlhdon: dlhdon[0]!, mccqt: mccqt.length === 1 ? mccqt[0]! : null } };
+}
+
+/** References to elements of this document outside the signature (or its own Objects); `data`, when given, covered exactly once. */
+function otherRules(sig: XElement, allowSha1: boolean, data: XElement | null): ProfileRules {
+  return {
+    allowSha1,
+    maxReferences: 4,
+    allowedTarget: (el) => (el !== sig && !isInside(el, sig)) || (el.localName === "Object" && el.namespaceURI === DSIG_NS && el.parentNode === sig),
+    requiredTargets: data ? [(el) => el === data] : [],
+  };
+}
+
+/** The nearest HDon (no namespace) around a node, or null. */
+function invoiceOf(node: XElement): XElement | null {
+  for (let p = node.parentNode; p; p = p.parentNode) if (p.localName === "HDon" && p.namespaceURI === null) return p;
+  return null;
+}
+
+function pathOf(el: XElement | null): string {
+  const names: string[] = [];
+  for (let p = el; p; p = p.parentNode) names.unshift(p.tagName);
+  return names.join("/");
 }
 
 function isInside(node: XElement, ancestor: XElement): boolean {

@@ -111,7 +111,7 @@ export function readSellerSignature(doc: InvoiceDocument, allowSha1: boolean): R
 }
 
 /** The Reference rules of the seller's signature. */
-export function sellerRules(doc: InvoiceDocument, allowSha1: boolean): ProfileRules {
+export function sellerRules(doc: Pick<InvoiceDocument, "dlhdon">, allowSha1: boolean): ProfileRules {
   return {
     allowSha1,
     maxReferences: 2,
@@ -121,7 +121,7 @@ export function sellerRules(doc: InvoiceDocument, allowSha1: boolean): ProfileRu
 }
 
 /** The Reference rules of the authority's (CQT) signature: DLHDon, MCCQT and its own SigningTime Object. */
-export function authorityRules(doc: InvoiceDocument, allowSha1: boolean): ProfileRules {
+export function authorityRules(doc: Pick<InvoiceDocument, "dlhdon" | "mccqt">, allowSha1: boolean): ProfileRules {
   return {
     allowSha1,
     maxReferences: 3,

@@ -32,6 +32,14 @@ export function parseXml(bytes: Uint8Array | string, rootName: string, limits: P
   return ok({ text, frame: frameOf(root, false), root, ids, duplicateIds, signatures });
 }
 
+/** Parses a body as parseXml does, whatever its root element (tools that read any message: `hoadon check`). */
+export function parseAnyRoot(bytes: Uint8Array | string, limits: ParseLimits = DEFAULT_LIMITS): Result<ParsedXml> {
+  const s = scanXml(bytes, limits);
+  if (!s.ok) return s;
+  const { text, root, ids, duplicateIds, signatures } = s.value;
+  return ok({ text, frame: frameOf(root, false), root, ids, duplicateIds, signatures });
+}
+
 /** The scan alone (no root name required), answering the root's frame: what the hardening rules refuse, they refuse here. */
 export function prescan(text: string, limits: ParseLimits = DEFAULT_LIMITS): Result<Frame> {
   const s = scanXml(text, { ...limits, maxBytes: Number.MAX_SAFE_INTEGER });
