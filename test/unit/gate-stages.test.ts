@@ -7,7 +7,8 @@
  * its order, and runGate stops at the stage it is asked to.
  */
 import fc from "fast-check";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "../../src/errors.js";
 import { GateRefusal, STAGES, STAGE_NAMES, runGate, signatureVerdicts, stageRow, type GateDeps, type Registry } from "../../src/gate/index.js";
@@ -15,6 +16,7 @@ import { loadTrust } from "../../src/pki/trust-files.js";
 import { TrustStore } from "../../src/pki/trust.js";
 import type { CertificateRecord, Seller } from "../../src/storage/store.js";
 import { DEFAULT_LIMITS } from "../../src/xml/scan.js";
+import { parseAnyRoot } from "../../src/xml/parse.js";
 import { DEFAULT_TIME_WINDOW } from "../../src/domain/rules.js";
 import { MUTATIONS, finish, generateCase, prng, type SigningKey } from "../helpers/generate.js";
 import { buildInvoice } from "../helpers/invoice.js";
@@ -26,6 +28,7 @@ const read = (f: string) => readFileSync(new URL(f, certsDir), "utf8");
 const RSA = { keyPem: read("seller-0100000010-rsa.key"), certPem: read("seller-0100000010-rsa.pem") };
 const EC = { keyPem: read("seller-0310000024-ec.key"), certPem: read("seller-0310000024-ec.pem") };
 const at = new Date("2026-11-20T10:00:00Z");
+const INTEROP = new URL("../../../shared/interop/", import.meta.url).pathname;
 
 let deps: GateDeps;
 const registryOf = (state: "registered" | "unknown" | "suspended" | "uncertified"): Registry => ({
@@ -160,5 +163,47 @@ describe("signatureVerdicts", () => {
     const bad = await runGate(deps, good.replace(/(<SHDon>)\d/, "$19"), { receivedAt: at, registry: registryOf("registered"), until: "frame" });
     const v = signatureVerdicts(bad.doc!, false);
     expect(v.map((x) => [x.role, x.valid, x.faults[0]?.code])).toEqual([["seller", false, "SIGNATURE_INVALID"]]);
+  });
+
+  const verdicts = (xml: string, allowSha1 = false) => {
+    const p = parseAnyRoot(xml);
+    if (!p.ok) throw new Error(p.faults[0]!.message);
+    return signatureVerdicts(p.value, allowSha1).map((v) => [v.place, v.role, v.valid, v.faults[0]?.code ?? null]);
+  };
+
+  it("reports every signature of any document on its own, by its place: invoices in a TDiep, notices, a stray one", () => {
+    const hdon = (id: string, tamper = false) => {
+      const x = signInvoice(buildInvoice({ sellerTaxCode: "0100000010", dlhdonId: id }), RSA).replace(/^<\?xml[^>]*\?>/, "");
+      return tamper ? x.replace(/(<SHDon>)\d/, "$19") : x;
+    };
+    // Two invoices in one DLieu: each seller signature judged against its own HDon.
+    expect(verdicts(`<TDiep><DLieu>${hdon("a")}${hdon("b", true)}</DLieu></TDiep>`)).toEqual([
+      ["TDiep/DLieu/HDon/DSCKS/NBan", "seller", true, null],
+      ["TDiep/DLieu/HDon/DSCKS/NBan", "seller", false, "SIGNATURE_INVALID"],
+    ]);
+    // The seller's signature moved under the buyer: a valid signature of the buyer's place; the seller has none.
+    const moved = hdon("c").replace(/<NBan>(<Signature[\s\S]*<\/Signature>)<\/NBan><\/DSCKS>/, "<NBan/><NMua>$1</NMua></DSCKS>");
+    expect(verdicts(moved)).toEqual([["HDon/DSCKS/NMua", "buyer", true, null]]);
+    // A copy directly under HDon: the frame refuses the invoice, so neither signature is valid (a wrapping signal).
+    const stray = hdon("d").replace(/(<Signature[\s\S]*<\/Signature>)<\/NBan><\/DSCKS>/, (_, sig: string) => `${sig}</NBan></DSCKS>${sig.replace(/Id="/g, 'Id="x-')}`);
+    expect(verdicts(stray).map((v) => [v[1], v[2], v[3]])).toEqual([
+      ["seller", false, "SIGNATURE_PROFILE"],
+      ["other", false, "SIGNATURE_PROFILE"],
+    ]);
+  });
+
+  it.skipIf(!existsSync(INTEROP))("reports the real messages' signatures: the tax office's on notices, the taxpayer's CKSNNT on a 206", () => {
+    const of = (f: string) => verdicts(readFileSync(join(INTEROP, f), "utf8"), true);
+    expect(of("07_msg103_registration_not_accepted_MLoi2003_01TBDKDT.xml")).toEqual([
+      ["TDiep/DLieu/TBao/DSCKS/TTCQT", "authority", true, null],
+      ["TDiep/DLieu/TBao/DSCKS/CQT", "authority", true, null],
+    ]);
+    expect(of("09_msg206_cash_register_invoice_CKSNNT_signed.xml")).toEqual([["TDiep/CKSNNT", "seller", true, null]]);
+    expect(of("03_msg202_invoice_with_MCCQT_and_CQT_signature.xml").map((v) => [v[1], v[2]])).toEqual([["seller", true], ["authority", true]]);
+    // SHA-1 stays refused unless allowed.
+    expect(verdicts(readFileSync(join(INTEROP, "07_msg103_registration_not_accepted_MLoi2003_01TBDKDT.xml"), "utf8"))[1]).toEqual(["TDiep/DLieu/TBao/DSCKS/CQT", "authority", false, "ALGORITHM_NOT_ALLOWED"]);
+    // A notice whose DLTBao changed: its signatures refuse.
+    const changed = readFileSync(join(INTEROP, "06_msg102_registration_received_THop1_01TBTNDT.xml"), "utf8").replace("<DDanh>Hải Phòng", "<DDanh>Hà Nội");
+    expect(verdicts(changed)).toEqual([["TDiep/DLieu/TBao/DSCKS/CQT", "authority", false, "SIGNATURE_INVALID"]]);
   });
 });
