@@ -6,6 +6,9 @@ import { type Decimal, ZERO } from "./money.js";
 /** The verdict on one tax code: its kind when well-formed, otherwise why not. */
 export type TaxCodeCheck = { ok: true; kind: "enterprise" | "branch" | "individual" } | { ok: false; reason: string };
 
+/** The form of a tax code (MST) without its check digit: 10 digits, a branch `<10>-NNN`, or 12 digits. Inputs are matched against it; checkTaxCode judges the digits. */
+export const TAX_CODE_FORM = /^(?:\d{10}(?:-\d{3})?|\d{12})$/;
+
 const WEIGHTS = [31, 29, 23, 19, 17, 13, 7, 5, 3] as const;
 const TEN_DIGITS = /^\d{10}$/;
 const BRANCH = /^(\d{10})-(\d{3})$/;

@@ -3,6 +3,7 @@
  * node:crypto holds the key and does the fast, synchronous signature checks; @peculiar/x509
  * reads what node cannot (subject attributes such as UID, key usage, basic constraints).
  */
+import { TAX_CODE_FORM as MST_FORM } from "../domain/taxcode.js";
 import "reflect-metadata";
 import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, Name, X509Certificate as AsnCertificate } from "@peculiar/x509";
 import { createHash, X509Certificate, type KeyObject } from "node:crypto";
@@ -12,7 +13,6 @@ import { Lru } from "./lru.js";
 export const UID_OID = "0.9.2342.19200300.100.1.1";
 
 /** 10 digits, 10 digits and a 3-digit branch suffix, or 12 digits (a personal identity number). */
-const MST_FORM = /^(?:\d{10}(?:-\d{3})?|\d{12})$/;
 
 /** The extensions this module understands; any other critical extension makes a certificate unusable (RFC 5280 §4.2). */
 const HANDLED_CRITICAL = new Set([

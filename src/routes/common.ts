@@ -1,4 +1,5 @@
 /** Pieces every route file shares: the error envelope schema, error responses from the one error table, authentication. */
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { authenticate, requireRole, type Principal, type Role } from "../auth.js";
@@ -79,7 +80,7 @@ export function text(max: number, opts: { multiline?: boolean; trim?: boolean } 
     .refine((s) => !LONE_SURROGATE.test(s), { message: "not valid Unicode text (a lone surrogate)" });
 }
 
-export const TaxCodeParam = z.string().regex(/^\d{10}(-\d{3})?$|^\d{12}$/).openapi({ param: { name: "taxCode", in: "path" }, example: "0100000010" });
+export const TaxCodeParam = z.string().regex(TAX_CODE_FORM).openapi({ param: { name: "taxCode", in: "path" }, example: "0100000010" });
 export const Money = z.string().regex(/^-?\d+(\.\d+)?$/).openapi({ example: "1234500" });
 
 /** Where `auth` keeps its roles on the middleware: /openapi.json describes each route's security from them. */

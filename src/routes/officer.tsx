@@ -8,6 +8,7 @@
  * never stored or echoed. Every form that changes something (sign-out) also carries a CSRF token
  * derived from the session id, on top of SameSite=Strict.
  */
+import { TAX_CODE_FORM as TAX_CODE } from "../domain/taxcode.js";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -64,7 +65,6 @@ async function signedIn(c: Context<AppEnv>, lang: Lang): Promise<OfficerView | n
 }
 
 const PAGE_SIZE = 50;
-const TAX_CODE = /^\d{10}(-\d{3})?$|^\d{12}$/;
 const STATUSES = new Set(["issued", "adjusted", "replaced", "cancelled"]);
 
 /** The search filters as typed: trimmed, empty ones left out, the symbol upper-cased. */

@@ -1,4 +1,5 @@
 /** GET / and POST / (api.md): the buyer's lookup page, server-rendered, and the pages' style sheet. */
+import { TAX_CODE_FORM as TAX_CODE } from "../domain/taxcode.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
@@ -25,7 +26,6 @@ const buyerPage = createRoute({
   responses: { 200: { description: "An HTML page.", content: { "text/html": { schema: z.string() } } }, ...errorResponses("RATE_LIMITED") },
 });
 
-const TAX_CODE = /^\d{10}(-\d{3})?$|^\d{12}$/;
 const SYMBOL = /^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/;
 const TOTAL = /^-?\d{1,15}(\.\d{1,6})?$/;
 /** Multipart framing around the 2 MiB invoice. */

@@ -3,6 +3,7 @@
  * /v1/registrations and POST /v1/registrations/{id}/decision: the registrations (T-VAN 100)
  * officers see and decide, audited.
  */
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { GMT7_OFFSET_MS } from "../domain/gmt7.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
@@ -25,7 +26,7 @@ const messageRoute = createRoute({
   description: "For the message's seller (its key), or an officer (`?seller=` when two sellers used the same MTDiep). 404 when no such message was answered.",
   security: bearer,
   middleware: [auth("seller", "officer")] as const,
-  request: { params: z.object({ MTDiep: z.string().regex(/^[0-9A-Za-z-]{1,46}$/) }), query: z.object({ seller: z.string().regex(/^(\d{10}(-\d{3})?|\d{12})$/).optional() }) },
+  request: { params: z.object({ MTDiep: z.string().regex(/^[0-9A-Za-z-]{1,46}$/) }), query: z.object({ seller: z.string().regex(TAX_CODE_FORM).optional() }) },
   responses: {
     200: { description: "The message and its answers.", content: { "application/json": { schema: MessageOut } } },
     ...errorResponses("SCHEMA_INVALID", "NOT_FOUND", "UNAUTHENTICATED", "FORBIDDEN"),
@@ -59,7 +60,7 @@ const listRoute = createRoute({
   request: {
     query: z.object({
       status: z.enum(["notReceived", "pending", "accepted", "refused"]).optional(),
-      seller: z.string().regex(/^(\d{10}(-\d{3})?|\d{12})$/).optional(),
+      seller: z.string().regex(TAX_CODE_FORM).optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
       cursor: z.string().max(200).optional(),
     }),

@@ -1,4 +1,5 @@
 /** GET /v1/reports/totals: invoices, revenue and tax by period, seller, rate, tax office or province (officers), JSON or CSV. */
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { totalsCsv, totalsReport } from "../domain/reports.js";
@@ -13,7 +14,7 @@ const TotalsQuery = z.object({
   from: DateParam.openapi({ example: "2026-01-01", description: "Issue date (NLap) from, inclusive." }),
   to: DateParam.openapi({ example: "2026-12-31", description: "Issue date to, inclusive." }),
   groupBy: GroupBy.optional().openapi({ description: "Rows by day (`YYYY-MM-DD`), month (`YYYY-MM`), seller (tax code), taxRate (TSuat as written), taxOffice or province (the seller's registered name). Without it: the total alone." }),
-  seller: z.string().regex(/^\d{10}(-\d{3})?$|^\d{12}$/).optional().openapi({ description: "Only this seller's invoices." }),
+  seller: z.string().regex(TAX_CODE_FORM).optional().openapi({ description: "Only this seller's invoices." }),
 });
 
 const Figures = { invoices: z.number().int(), revenue: Money.openapi({ description: "Σ TgTCThue in VND." }), tax: Money.openapi({ description: "Σ TgTThue in VND." }) };

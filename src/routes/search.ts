@@ -1,4 +1,5 @@
 /** GET /v1/invoices: officers search every invoice, a seller's key its own; keyset pages. Recorded in the audit log. */
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { isCalendarDate, searchInvoices } from "../domain/reports.js";
@@ -6,7 +7,7 @@ import type { InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { auth, bearer, errorResponses, Money } from "./common.js";
 
-const TaxCode = z.string().regex(/^\d{10}(-\d{3})?$|^\d{12}$/);
+const TaxCode = z.string().regex(TAX_CODE_FORM);
 export const DateParam = z.string().refine(isCalendarDate, { message: "a date, YYYY-MM-DD" });
 
 const SearchQuery = z.object({

@@ -1,4 +1,5 @@
 /** Public verification (api.md /v1/verify…): by code, by natural key and total, by the invoice file. Rate limited per client address (app.ts). */
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, Services } from "../context.js";
 import { lookupByCode, lookupByKey, UnreadableDocument, verifyDocument, type VerifyDeps } from "../domain/verification.js";
@@ -72,7 +73,7 @@ const byKey = createRoute({
     "unknown invoice, so that the natural key alone tells nothing.",
   request: {
     query: z.object({
-      seller: z.string().regex(/^\d{10}(-\d{3})?$|^\d{12}$/).openapi({ example: "0100000010", description: "The seller's tax code (MST)." }),
+      seller: z.string().regex(TAX_CODE_FORM).openapi({ example: "0100000010", description: "The seller's tax code (MST)." }),
       form: z.string().regex(/^[1-9]$/).openapi({ example: "1", description: "KHMSHDon." }),
       symbol: z
         .string()

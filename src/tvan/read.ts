@@ -17,6 +17,7 @@
  * - Only the types of KINDS are received here.
  * - An error notice lists at most 1,000 invoices.
  */
+import { TAX_CODE_FORM as TAX_CODE } from "../domain/taxcode.js";
 import type { XElement } from "../xml/parse.js";
 import type { Fault, Result } from "../errors.js";
 import { ok } from "../errors.js";
@@ -54,7 +55,6 @@ export type EnvelopeResult = { ok: true; value: Envelope } | { ok: false; faults
 const TTCHUNG = ["PBan", "MNGui", "MNNhan", "MLTDiep", "MTDiep", "MTDTChieu", "MST", "SLuong"] as const;
 const REQUIRED = new Set(["PBan", "MNGui", "MNNhan", "MLTDiep", "MTDiep", "MST", "SLuong"]);
 const VERSIONS = new Set(["2.0.0", "2.0.1", "2.1.0"]);
-const TAX_CODE = /^(\d{10}(-\d{3})?|\d{12})$/;
 const SENDER = /^[0-9A-Za-z-]{1,14}$/;
 /** What DLieu holds per MLTDiep received: the element's name, and whether SLuong may exceed 1. */
 export const KINDS = {

@@ -8,6 +8,7 @@
  * read in either form (a dateTime's date is taken); serials are compared without case,
  * separators or leading zeros.
  */
+import { TAX_CODE_FORM as TAX_CODE } from "../domain/taxcode.js";
 import { childElements, hasNonWhitespaceText, textOf } from "../xml/parse.js";
 import type { XElement } from "../xml/scan.js";
 
@@ -62,7 +63,6 @@ const req = (field: Field): Node => ({ req: true, field });
 const opt = (field: Field): Node => ({ req: false, field });
 const flag = (r = true): Node => ({ req: r, field: { t: "01" } });
 const group = (r: boolean, kids: Record<string, Node>, many = false): Node => ({ req: r, kids, many });
-const TAX_CODE = /^(\d{10}(-\d{3})?|\d{12})$/;
 
 /** A list of 2.1.0 (rows with STT, the row's fields, TNgay, DNgay, GChu). */
 const rows = (row: string, fields: string[]): Node =>
