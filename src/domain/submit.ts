@@ -21,7 +21,7 @@
  */
 import { ApiError, type Fault } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
-import type { InvoiceSummary, IssueOutcome, NaturalKey, NewInvoice, RelatedLink, Store } from "../storage/store.js";
+import type { InvoiceSummary, IssueOutcome, LegacyAllowance, NaturalKey, NewInvoice, RelatedLink, Store } from "../storage/store.js";
 import { C14N, digestBase64 } from "../xml/algorithms.js";
 import { canonicalize } from "../xml/canonical.js";
 import type { InvoiceDocument } from "../xml/invoice-document.js";
@@ -71,6 +71,8 @@ export interface VerifiedInvoice {
   /** SHA-256 (base64) of the signed DLHDon under C14N 1.0. */
   digest: string;
   certificateFingerprint: string;
+  /** The legacy allowances its signature needed (stored with it: officers find such invoices). */
+  legacy: LegacyAllowance[];
   receivedAt: Date;
   /** The API key that submitted it (invoices.submitted_by). */
   submittedBy: string;
@@ -198,6 +200,7 @@ export async function verifyInvoice(
     key: { sellerTaxCode: g.sellerTaxCode!, form: inv.form, symbol: inv.symbol, number: inv.number },
     digest: signedDataDigest(g.verified!, doc.dlhdon),
     certificateFingerprint: g.certificateFingerprint!,
+    legacy: g.legacy!,
     receivedAt,
     submittedBy: submitter.keyId,
     stamped: null,
@@ -278,6 +281,7 @@ export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[])
       xml,
       issuedAt: v.receivedAt,
       certificateFingerprint: v.certificateFingerprint,
+      legacy: v.legacy,
       submittedBy: v.submittedBy,
       related: relatedLinkOf(v, relatedKeys[i]!),
     });

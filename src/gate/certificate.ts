@@ -7,7 +7,8 @@
  */
 import type { Fault } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
-import type { CertificateRecord, Seller, Store } from "../storage/store.js";
+import type { ParsedCertificate } from "../pki/certificate.js";
+import { LEGACY_ALLOWANCES, type CertificateRecord, type LegacyAllowance, type Seller, type Store } from "../storage/store.js";
 import type { VerifiedSignature } from "../xml/verify.js";
 
 /** Registration data the gate reads: a seller and its certificates. */
@@ -39,7 +40,16 @@ export interface SignerTrustDeps {
   maxClockSkewMs: number;
 }
 
-export type SignerVerdict = { ok: true; fingerprint: string; signingTime: Date; seller: Readonly<Seller> } | { ok: false; faults: Fault[] };
+export type SignerVerdict =
+  | {
+      ok: true;
+      fingerprint: string;
+      signingTime: Date;
+      seller: Readonly<Seller>;
+      /** The legacy allowances the signature needed to pass (legacyAllowances). */
+      legacy: LegacyAllowance[];
+    }
+  | { ok: false; faults: Fault[] };
 
 const SIGNING_TIME_PATH = "Signature/Object/SignatureProperties/SignatureProperty/SigningTime";
 
@@ -73,5 +83,19 @@ export async function trustSigner(
   if (!registered || (registered.stoppedAt && registered.stoppedAt.getTime() <= receivedAt.getTime())) {
     return { ok: false, faults: [{ code: "CERT_NOT_REGISTERED", message: registered ? "The signing certificate was stopped." : "The signing certificate is not registered to this seller." }] };
   }
-  return { ok: true, fingerprint: cert.value.fingerprint, signingTime, seller };
+  return { ok: true, fingerprint: cert.value.fingerprint, signingTime, seller, legacy: legacyAllowances(verified, cert.value) };
+}
+
+/**
+ * The legacy allowances a trusted signature needed (api.md: such invoices are marked): "sha1"
+ * when its SignatureMethod or a Reference's DigestMethod is SHA-1 (passes only under
+ * HOADON_ALLOW_SHA1), "rsa1024" when the signer's RSA key has fewer than 2048 bits (passes only
+ * under HOADON_ALLOW_RSA1024). Read from what was verified, not from the switches: an invoice is
+ * marked for what it is, whichever switches happen to be on.
+ */
+export function legacyAllowances(verified: VerifiedSignature, signer: Pick<ParsedCertificate, "key">): LegacyAllowance[] {
+  const p = verified.profile;
+  const sha1 = p.method.hash === "sha1" || p.references.some((r) => r.digest === "sha1");
+  const rsa1024 = signer.key.type === "rsa" && (signer.key.bits ?? 0) < 2048;
+  return LEGACY_ALLOWANCES.filter((a) => (a === "sha1" ? sha1 : rsa1024));
 }

@@ -13,6 +13,7 @@
  */
 import { ApiError, type Fault } from "../errors.js";
 import type { Invoice } from "../domain/invoice.js";
+import type { LegacyAllowance } from "../storage/store.js";
 import type { TimeWindow } from "../domain/rules.js";
 import { DSIG_NS } from "../xml/algorithms.js";
 import { authorityRules, readInvoiceDocument, sellerRules, type InvoiceDocument } from "../xml/invoice-document.js";
@@ -30,7 +31,7 @@ import { sizeStage } from "./size.js";
 import { atOrBefore, refuse, type StageName } from "./stages.js";
 
 export { STAGES, STAGE_NAMES, GateRefusal, stageRow, type StageName, type StageRow } from "./stages.js";
-export { storeRegistry, trustSigner, type Registry, type SignerTrustDeps, type SignerVerdict } from "./certificate.js";
+export { legacyAllowances, storeRegistry, trustSigner, type Registry, type SignerTrustDeps, type SignerVerdict } from "./certificate.js";
 
 export interface GateDeps extends SignerTrustDeps, TimeWindow {
   allowSha1: boolean;
@@ -49,6 +50,8 @@ export interface GateState {
   sellerTaxCode?: string;
   certificateFingerprint?: string;
   signingTime?: Date;
+  /** The legacy allowances the seller's signature needed (gate/certificate.ts legacyAllowances). */
+  legacy?: LegacyAllowance[];
   invoice?: Invoice;
 }
 
@@ -95,6 +98,7 @@ export async function runGate(deps: GateDeps, body: Uint8Array | string | Parsed
   if (!signer.ok) return refuse("certificate", signer.faults);
   state.certificateFingerprint = signer.fingerprint;
   state.signingTime = signer.signingTime;
+  state.legacy = signer.legacy;
   if (done("certificate")) return state;
   state.invoice = schemaStage(state.doc.dlhdon);
   if (done("schema")) return state;

@@ -14,6 +14,17 @@ import { localizeError } from "../error-i18n.js";
 
 const InvoiceStatus = z.enum(["issued", "replaced", "adjusted", "cancelled"]);
 
+/** The legacy allowances an invoice was accepted under (shared by the invoice, the issue answer and the search). */
+export const LegacyMarks = z
+  .array(z.enum(["sha1", "rsa1024"]))
+  .openapi({
+    description:
+      "The legacy allowances the seller's signature needed: `sha1` (rsa-sha1 or a sha1 digest, accepted only under HOADON_ALLOW_SHA1), " +
+      "`rsa1024` (an RSA key under 2048 bits, only under HOADON_ALLOW_RSA1024). Empty for every other invoice. " +
+      "Officers find them with `GET /v1/invoices?legacy=true` (or `legacy=sha1`, `legacy=rsa1024`).",
+    example: ["sha1", "rsa1024"],
+  });
+
 const summaryFields = {
   code: z.string().openapi({ example: "00000000000003E8A1B2C3D4E5F6A7B8C9" }),
   status: InvoiceStatus,
@@ -28,6 +39,7 @@ const summaryFields = {
   totalPayable: Money,
   issuedAt: z.string(),
   digest: z.string().openapi({ description: "SHA-256 (base64) of the signed DLHDon under C14N 1.0." }),
+  legacy: LegacyMarks,
 };
 
 const IssuedSchema = z.object({ ...summaryFields, xml: z.string() }).openapi("IssuedInvoice");
@@ -198,6 +210,7 @@ export const summaryJson = (i: InvoiceSummary) => ({
   totalPayable: i.totalPayable,
   issuedAt: i.issuedAt.toISOString(),
   digest: i.digest,
+  legacy: i.legacy,
 });
 
 const XML_TYPES = new Set(["application/xml", "text/xml"]);

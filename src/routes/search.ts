@@ -6,6 +6,9 @@ import { isCalendarDate, searchInvoices } from "../domain/reports.js";
 import type { InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { auth, bearer, errorResponses, Money } from "./common.js";
+import { LegacyMarks } from "./invoices.js";
+
+const LEGACY_FILTER = { true: "any", false: "none", sha1: "sha1", rsa1024: "rsa1024" } as const;
 
 const TaxCode = z.string().regex(TAX_CODE_FORM);
 export const DateParam = z.string().refine(isCalendarDate, { message: "a date, YYYY-MM-DD" });
@@ -18,6 +21,15 @@ const SearchQuery = z.object({
   status: z.enum(["issued", "replaced", "adjusted", "cancelled"]).optional(),
   form: z.string().regex(/^[1-9]$/).optional().openapi({ description: "KHMSHDon." }),
   symbol: z.string().regex(/^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/).optional().openapi({ example: "C26TAA", description: "KHHDon." }),
+  legacy: z
+    .enum(["true", "false", "sha1", "rsa1024"])
+    .optional()
+    .openapi({
+      example: "true",
+      description:
+        "Invoices accepted under a legacy allowance (their `legacy` is not empty): `true` any, `sha1` or `rsa1024` that one; " +
+        "`false` only the others (HOADON_ALLOW_SHA1, HOADON_ALLOW_RSA1024; docs/security.md).",
+    }),
   limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: "Invoices per page, ≤ 1000 (default 100)." }),
   cursor: z.string().max(100).optional().openapi({ description: "`nextCursor` of the previous page, as given." }),
 });
@@ -38,6 +50,7 @@ const ItemSchema = z
     totalPayable: Money,
     issuedAt: z.string(),
     digest: z.string(),
+    legacy: LegacyMarks,
   })
   .openapi("InvoiceListItem");
 
@@ -76,6 +89,7 @@ const item = (i: InvoiceSummary) => ({
   totalPayable: i.totalPayable,
   issuedAt: i.issuedAt.toISOString(),
   digest: i.digest,
+  legacy: i.legacy,
 });
 
 export function registerSearch(app: OpenAPIHono<AppEnv>): void {
@@ -83,8 +97,9 @@ export function registerSearch(app: OpenAPIHono<AppEnv>): void {
     const q = c.req.valid("query");
     const p = c.get("principal");
     const viewer = p.role === "seller" ? { role: p.role, sellerTaxCode: p.sellerTaxCode } : { role: p.role };
-    const params = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)) as typeof q;
-    const out = await searchInvoices(c.get("services").readStore, viewer, params);
+    const { legacy, ...rest } = q;
+    const params = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as typeof rest;
+    const out = await searchInvoices(c.get("services").readStore, viewer, { ...params, ...(legacy ? { legacy: LEGACY_FILTER[legacy] } : {}) });
     if (!out.ok) throw out.error;
     await audit(c, "invoice.search", null, q);
     return c.json({ items: out.page.items.map(item), nextCursor: out.nextCursor }, 200);

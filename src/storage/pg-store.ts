@@ -21,6 +21,7 @@ import type {
   InvoiceStatus,
   InvoiceSummary,
   IssueOutcome,
+  LegacyAllowance,
   MessageReply,
   MessageWork,
   NaturalKey,
@@ -42,6 +43,7 @@ import type {
   TotalsQuery,
   TotalsReport,
 } from "./store.js";
+import { LEGACY_ALLOWANCES } from "./store.js";
 
 /**
  * Numbers one `reserveTransactionNumbers` call can get: the INCREMENT of invoice_txn_seq
@@ -112,11 +114,11 @@ const toCertificate = (r: CertificateRow): CertificateRecord => ({
 
 const INVOICE = sql`code, seller_tax_code, form, symbol, number, status, buyer_tax_code, issue_date, currency,
   trim_scale(exchange_rate) as exchange_rate, trim_scale(total_before_tax) as total_before_tax,
-  trim_scale(total_tax) as total_tax, trim_scale(total_payable) as total_payable, digest, issued_at`;
+  trim_scale(total_tax) as total_tax, trim_scale(total_payable) as total_payable, digest, issued_at, array_to_string(legacy, ',') as legacy`;
 /** The same columns of `invoices i` in a join. */
 const INVOICE_I = sql`i.code, i.seller_tax_code, i.form, i.symbol, i.number, i.status, i.buyer_tax_code, i.issue_date, i.currency,
   trim_scale(i.exchange_rate) as exchange_rate, trim_scale(i.total_before_tax) as total_before_tax,
-  trim_scale(i.total_tax) as total_tax, trim_scale(i.total_payable) as total_payable, i.digest, i.issued_at`;
+  trim_scale(i.total_tax) as total_tax, trim_scale(i.total_payable) as total_payable, i.digest, i.issued_at, array_to_string(i.legacy, ',') as legacy`;
 /**
  * invoices is partitioned by issue month and keyed by (seller, issue date, code): a lookup by
  * code or by natural key goes through the unpartitioned invoice_codes or invoice_keys, which
@@ -140,6 +142,8 @@ interface InvoiceRow {
   total_payable: string;
   digest: string;
   issued_at: Date;
+  /** The legacy allowances, comma-separated: text on every driver (Workers read no array types). */
+  legacy: string;
 }
 const toInvoice = (r: InvoiceRow): InvoiceSummary => ({
   code: r.code,
@@ -157,13 +161,14 @@ const toInvoice = (r: InvoiceRow): InvoiceSummary => ({
   totalPayable: r.total_payable,
   digest: r.digest,
   issuedAt: r.issued_at,
+  legacy: r.legacy === "" ? [] : (r.legacy.split(",") as LegacyAllowance[]),
 });
 
 const first = <T>(rows: T[]): T | null => rows[0] ?? null;
 
 const INVOICE_COLUMNS = sql`code, seller_tax_code, form, symbol, number, status, buyer_tax_code,
   issue_date, currency, exchange_rate, total_before_tax, total_tax, total_payable, digest, xml,
-  certificate_fingerprint, submitted_by, issued_at`;
+  certificate_fingerprint, submitted_by, issued_at, legacy`;
 /**
  * Rows for a statement as ONE parameter: a JSON array that json_to_recordset turns back into
  * typed rows, in order. The statement's text is then the same for 1 row or 1,000, so each
@@ -177,7 +182,7 @@ export const jsonRows = (rows: readonly object[]): string => JSON.stringify(rows
 
 const INVOICE_RECORD = sql`(code char(34), seller_tax_code text, form text, symbol text, number integer, status text,
   buyer_tax_code text, issue_date date, currency text, exchange_rate numeric, total_before_tax numeric, total_tax numeric,
-  total_payable numeric, digest text, xml text, certificate_fingerprint text, submitted_by uuid, issued_at timestamptz)`;
+  total_payable numeric, digest text, xml text, certificate_fingerprint text, submitted_by uuid, issued_at timestamptz, legacy text[])`;
 const invoiceRecord = (inv: NewInvoice) => ({
   code: inv.code,
   seller_tax_code: inv.sellerTaxCode,
@@ -197,6 +202,7 @@ const invoiceRecord = (inv: NewInvoice) => ({
   certificate_fingerprint: inv.certificateFingerprint,
   submitted_by: inv.submittedBy,
   issued_at: inv.issuedAt.toISOString(),
+  legacy: LEGACY_ALLOWANCES.filter((a) => inv.legacy?.includes(a)),
 });
 
 /**
@@ -317,6 +323,17 @@ const STATUS_LITERAL: Record<InvoiceStatus, Sql> = {
   cancelled: sql`status = 'cancelled'`,
 };
 
+/**
+ * The legacy filter of a search, as literals (like STATUS_LITERAL): the marked ones imply the
+ * predicate of the partial index invoices_legacy (0008), so a generic plan can use it.
+ */
+const LEGACY_LITERAL: Record<NonNullable<InvoiceSearch["legacy"]>, Sql> = {
+  any: sql`legacy <> '{}'::text[]`,
+  none: sql`legacy = '{}'::text[]`,
+  sha1: sql`legacy <> '{}'::text[] and 'sha1' = any (legacy)`,
+  rsa1024: sql`legacy <> '{}'::text[] and 'rsa1024' = any (legacy)`,
+};
+
 /** The stored identity of an invoice: where its row lives (partition key) and its status. */
 interface Located {
   code: string;
@@ -325,7 +342,7 @@ interface Located {
   status: InvoiceStatus;
 }
 
-/** Refuses, before anything is written, an amount the store could not keep exactly. */
+/** Refuses, before anything is written, an amount the store could not keep exactly, or a legacy mark it does not know. */
 function checkAmounts(inv: NewInvoice): void {
   decimal(inv.totalBeforeTax, "totalBeforeTax");
   decimal(inv.totalTax, "totalTax");
@@ -335,6 +352,7 @@ function checkAmounts(inv: NewInvoice): void {
     decimal(r.amountBeforeTax, `taxRates[${r.taxRate}].amountBeforeTax`);
     decimal(r.tax, `taxRates[${r.taxRate}].tax`);
   }
+  for (const a of inv.legacy ?? []) if (!LEGACY_ALLOWANCES.includes(a)) throw new RangeError(`legacy: not an allowance the store knows: ${JSON.stringify(a)}`);
 }
 
 const keyString = (k: NaturalKey): string => `${k.sellerTaxCode}|${k.form}|${k.symbol}|${k.number}`;
@@ -852,6 +870,7 @@ export class PgStore implements Store {
     if (q.status !== undefined) where.push(STATUS_LITERAL[q.status]);
     if (q.form !== undefined) where.push(sql`form = ${q.form}`);
     if (q.symbol !== undefined) where.push(sql`symbol = ${q.symbol}`);
+    if (q.legacy !== undefined) where.push(LEGACY_LITERAL[q.legacy]);
     if (q.after !== undefined) {
       where.push(sql`issue_date <= ${q.after.issueDate}::date`);
       where.push(sql`(issue_date, code) < (${q.after.issueDate}::date, ${q.after.code}::char(34))`);

@@ -9,6 +9,13 @@ export type SellerStatus = "active" | "suspended" | "ceased";
 export type InvoiceStatus = "issued" | "replaced" | "adjusted" | "cancelled";
 export type CertificateStatus = "active" | "stopped";
 export type InvoiceEventKind = "issued" | "replaced" | "replaces" | "adjusted" | "adjusts" | "cancelled";
+/**
+ * A legacy allowance an invoice was accepted under (api.md: marked, visible to officers): SHA-1 in
+ * the seller's signature (HOADON_ALLOW_SHA1), an RSA key under 2048 bits (HOADON_ALLOW_RSA1024).
+ */
+export type LegacyAllowance = "sha1" | "rsa1024";
+/** Every legacy allowance, in the order an invoice's marks are listed. */
+export const LEGACY_ALLOWANCES: readonly LegacyAllowance[] = ["sha1", "rsa1024"];
 
 /** A seller (null when not registered) and its certificates, frozen: shared by the requests that read it. */
 export interface SellerRegistration {
@@ -106,6 +113,8 @@ export interface NewInvoice extends NaturalKey {
   taxRates: TaxRateAmount[];
   /** The invoice this one replaces or adjusts; absent for an ordinary invoice. */
   related?: RelatedLink | null;
+  /** The legacy allowances it was accepted under, in LEGACY_ALLOWANCES order; absent or empty: none. */
+  legacy?: readonly LegacyAllowance[];
 }
 
 export interface InvoiceSummary extends NaturalKey {
@@ -120,6 +129,8 @@ export interface InvoiceSummary extends NaturalKey {
   totalPayable: string;
   digest: string;
   issuedAt: Date;
+  /** The legacy allowances it was accepted under (empty: none), in LEGACY_ALLOWANCES order. */
+  legacy: LegacyAllowance[];
 }
 
 export interface InvoiceEvent {
@@ -285,6 +296,8 @@ export interface InvoiceSearch {
   status?: InvoiceStatus;
   form?: string;
   symbol?: string;
+  /** Accepted under a legacy allowance: any of them, none, or this one. */
+  legacy?: "any" | "none" | LegacyAllowance;
   /** 1–1000 */
   limit: number;
   /** Continue after this invoice. */

@@ -19,7 +19,7 @@ import type { RateLimitSettings } from "../../src/rate-limit.js";
 import type { Store } from "../../src/storage/store.js";
 import { testStore } from "./db.js";
 import { buildInvoice, randomTaxCode, type BuildInvoiceOptions } from "./invoice.js";
-import { issueSellerCert, type KeyType } from "./pki.js";
+import { issueSellerCert, type KeyType, type NodeKeySpec } from "./pki.js";
 import { signInvoice, type SignOptions } from "./sign.js";
 
 export const CERTS = fileURLToPath(new URL("../../certs/", import.meta.url));
@@ -37,7 +37,7 @@ export interface Harness {
   /** POST /v1/invoices with the XML as the seller's key. */
   submit(xml: string | Uint8Array, key: string, headers?: Record<string, string>): Promise<Response>;
   /** A registered, active seller with a registered certificate and an API key. */
-  seller(opts?: { taxCode?: string; keyType?: KeyType; notBefore?: Date }): Promise<TestSeller>;
+  seller(opts?: { taxCode?: string; keyType?: KeyType; notBefore?: Date; /** A key node:crypto makes (e.g. RSA-1024, which WebCrypto will not). */ nodeKey?: NodeKeySpec }): Promise<TestSeller>;
   close(): Promise<void>;
 }
 
@@ -110,7 +110,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     const taxCode = o.taxCode ?? randomTaxCode();
     const created = await call("POST", "/v1/sellers", { taxCode, name: `Công ty TNHH Thử nghiệm ${taxCode}`, address: "1 Tràng Tiền, Hà Nội", taxOffice: "Cục Thuế TP Hà Nội", province: "Hà Nội" });
     if (created.status !== 201) throw new Error(`seller: ${created.status} ${await created.text()}`);
-    const cert = await issueSellerCert({ taxCode, keyType: o.keyType ?? "rsa", ...(o.notBefore ? { notBefore: o.notBefore } : {}) });
+    const cert = await issueSellerCert({ taxCode, keyType: o.keyType ?? "rsa", ...(o.notBefore ? { notBefore: o.notBefore } : {}), ...(o.nodeKey ? { nodeKey: o.nodeKey } : {}) });
     const reg = await call("POST", `/v1/sellers/${taxCode}/certificates`, { pem: cert.certPem });
     if (reg.status !== 201) throw new Error(`certificate: ${reg.status} ${await reg.text()}`);
     const serial = ((await reg.json()) as { serial: string }).serial;

@@ -35,9 +35,9 @@ export async function expectRefused(h: Harness, xml: string | Uint8Array, code: 
 }
 
 /** POST /v1/invoices and expects 201 Created; returns the JSON body. */
-export async function expectIssued(h: Harness, xml: string | Uint8Array, key: string): Promise<{ code: string; xml: string; digest: string }> {
+export async function expectIssued(h: Harness, xml: string | Uint8Array, key: string): Promise<{ code: string; xml: string; digest: string; legacy: string[] }> {
   const res = await h.submit(xml, key);
   const text = await res.text();
   expect(res.status, text.slice(0, 2000)).toBe(201);
-  return JSON.parse(text) as { code: string; xml: string; digest: string };
+  return JSON.parse(text) as { code: string; xml: string; digest: string; legacy: string[] };
 }

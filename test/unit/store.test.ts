@@ -297,6 +297,7 @@ describe("invoices", () => {
       totalPayable: "1088000",
       digest: inv.digest,
       issuedAt: inv.issuedAt,
+      legacy: [],
     };
     expect(outcome).toEqual({ kind: "issued", invoice: expected });
     expect(await store.getInvoice(inv.code)).toEqual(expected);
@@ -309,6 +310,33 @@ describe("invoices", () => {
     expect(after.invoices).toBe(before.invoices! + 1);
     expect(after.invoice_tax_rates).toBe(before.invoice_tax_rates! + 2);
     expect(after.invoice_events).toBe(before.invoice_events! + 1);
+  });
+
+  it("keeps the legacy allowances an invoice was accepted under, in their order, and finds invoices by them", async () => {
+    const seller = await sellerReady();
+    const both = invoiceFor(seller, { legacy: ["rsa1024", "sha1"] });
+    const rsa = invoiceFor(seller, { legacy: ["rsa1024"] });
+    const plain = invoiceFor(seller);
+    const outcomes = await store.issueInvoices([both, rsa, plain]);
+    expect(outcomes.map((o) => o.kind === "issued" && o.invoice.legacy)).toEqual([["sha1", "rsa1024"], ["rsa1024"], []]);
+    expect((await store.getInvoice(both.code))?.legacy).toEqual(["sha1", "rsa1024"]);
+    const found = async (legacy: "any" | "none" | "sha1" | "rsa1024") => (await store.searchInvoices({ seller: seller.taxCode, legacy, limit: 10 })).items.map((i) => i.code).sort();
+    expect(await found("any")).toEqual([both.code, rsa.code].sort());
+    expect(await found("sha1")).toEqual([both.code]);
+    expect(await found("rsa1024")).toEqual([both.code, rsa.code].sort());
+    expect(await found("none")).toEqual([plain.code]);
+  });
+
+  it("refuses a legacy allowance it does not know (RangeError before writing; the check constraint below it)", async () => {
+    const seller = await sellerReady();
+    const before = await store.countRows();
+    await expect(store.issueInvoices([invoiceFor(seller), invoiceFor(seller, { legacy: ["md5" as never] })])).rejects.toThrow(RangeError);
+    expect(await store.countRows()).toEqual(before);
+    const raw = invoiceFor(seller);
+    await store.issueInvoice(raw);
+    await expect(store.db.query(sql`update invoices set legacy = array['md5'] where code = ${raw.code}`)).rejects.toThrow(/check constraint/);
+    await expect(store.db.query(sql`update invoices set legacy = array[null]::text[] where code = ${raw.code}`)).rejects.toThrow(/check constraint/);
+    expect((await store.getInvoice(raw.code))?.legacy).toEqual([]);
   });
 
   it("answers a replay (same key, same digest) with the original, writing nothing", async () => {
