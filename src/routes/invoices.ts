@@ -1,4 +1,5 @@
 /** Submitting and reading invoices. */
+import { STAGES } from "../gate/stages.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Principal } from "../auth.js";
@@ -63,6 +64,11 @@ const DryRunSchema = z
   })
   .openapi("DryRun", { example: { dryRun: true, wouldIssue: true } });
 
+/** The gate's stages as a Markdown list, from the table the code runs (gate/stages.ts). */
+function gateStages(): string {
+  return "The stages, in order:\n" + STAGES.map((st, i) => `${i + 1}. **${st.name}**: ${st.checks}${st.codes.length ? ` (${st.codes.map((c) => `\`${c}\``).join(", ")})` : ""}`).join("\n");
+}
+
 const submit = createRoute({
   method: "post",
   path: "/v1/invoices",
@@ -74,7 +80,8 @@ const submit = createRoute({
     "With `Accept: application/xml` the body is the stamped XML. " +
     "With `?dryRun=true` the whole gate runs, duplicates and the related invoice included, and nothing is issued or stored: " +
     "200 `{dryRun: true, wouldIssue: true}`, 200 `{dryRun: true, wouldIssue: false, replayOf: <the invoice issued before>}`, " +
-    "or the very refusal a submission would get.",
+    "or the very refusal a submission would get.\n\n" +
+    gateStages(),
   security: bearer,
   middleware: [auth("seller")] as const,
   request: { query: z.object({ dryRun: z.enum(["true", "false"]).optional().openapi({ description: "true: judge the invoice, issue and store nothing." }) }), body: { required: true, content: { "application/xml": { schema: z.string().openapi({ example: "<HDon><DLHDon Id=\"SigningData\">…</DLHDon><DSCKS><NBan><Signature …/></NBan></DSCKS></HDon>" }) } } } },

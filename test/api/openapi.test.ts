@@ -15,6 +15,7 @@ import { createServices, type ServiceOptions } from "../../src/services.js";
 import { readPublicAsset } from "../../src/assets-node.js";
 import { ERRORS } from "../../src/errors.js";
 import { HIDDEN_PATHS, OPERATIONS, TAGS } from "../../src/openapi.js";
+import { STAGES } from "../../src/gate/stages.js";
 
 const API_MD = new URL("../../../shared/spec/api.md", import.meta.url);
 
@@ -219,6 +220,18 @@ describe("/openapi.json and api.md", () => {
         if (status === "429" || status === "503") expect(r.headers?.["Retry-After"], `${key} ${status}`).toEqual({ $ref: "#/components/headers/Retry-After" });
       }
       expect(op.parameters).toContainEqual({ $ref: "#/components/parameters/RequestId" });
+    }
+  });
+
+  it("describes POST /v1/invoices with the gate's stages in order and the codes of each, from the table the gate runs", () => {
+    const description = (doc.paths["/v1/invoices"]!.post as Operation & { description?: string }).description ?? "";
+    let at = 0;
+    for (const [i, stage] of STAGES.entries()) {
+      const line = `${i + 1}. **${stage.name}**: ${stage.checks}`;
+      const found = description.indexOf(line, at);
+      expect(found, stage.name).toBeGreaterThan(at - 1);
+      at = found + line.length;
+      for (const code of stage.codes) expect(description.slice(found).split("\n")[0], stage.name).toContain(`\`${code}\``);
     }
   });
 
