@@ -7,17 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childEnv, freePort, sleep, startChild, waitUntil, type Child } from "../helpers/process.js";
+import { alive, childEnv, freePort, sleep, startChild, waitUntil, type Child } from "../helpers/process.js";
 import { freshDatabase, NEEDS_POSTGRES, removeDataDirs, serviceEnv, SERVER_URL } from "./common.js";
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe.skipIf(!SERVER_URL)(`npm start (${SERVER_URL ? "PostgreSQL" : NEEDS_POSTGRES})`, () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;

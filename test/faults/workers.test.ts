@@ -5,7 +5,7 @@
  */
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep, startService, waitUntil, type NodeService } from "../helpers/process.js";
+import { alive, sleep, startService, waitUntil, type NodeService } from "../helpers/process.js";
 import { freshDatabase, NEEDS_POSTGRES, registerSeller, removeDataDirs, serviceEnv, SERVER_URL, submit, type RemoteSeller } from "./common.js";
 
 interface LogEntry {
@@ -31,15 +31,6 @@ function workerPids(output: string): number[] {
 
 /** The primary reported this worker gone: exited, and out of node:cluster's rotation. */
 const reportedGone = (output: string, pid: number): boolean => logEntries(output).some((e) => e.worker === pid && e.msg?.startsWith("a worker exited"));
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe.skipIf(!SERVER_URL)(`two workers (${SERVER_URL ? "PostgreSQL" : NEEDS_POSTGRES})`, () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;

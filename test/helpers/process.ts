@@ -175,3 +175,13 @@ export function throwawayPostgres(bin: string, port: number): ThrowawayPostgres 
   };
   return pg;
 }
+
+/** Whether a process of this pid exists (signal 0: nothing is sent). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
