@@ -73,7 +73,7 @@ const DOCS_ASSETS: Record<string, string> = {
 };
 
 const XSD_PATH = "/schemas/invoice.xsd";
-/** public/schemas/invoice.xsd is a link to schemas/invoice.xsd (one file); on Workers the platform serves it from public/. */
+/** public/schemas/invoice.xsd is a copy of schemas/invoice.xsd (test/unit/spec-copy.test.ts keeps them equal; a copy, not a link, so that every asset uploader takes it); on Workers the platform serves it from public/. */
 const xsd = createRoute({
   method: "get",
   path: XSD_PATH,

@@ -1,9 +1,10 @@
 /**
  * docs/spec/ is the repository's copy of the contract that outside clients and acceptance checks
  * read (../shared/spec beside the checkout, as CI lays it out). The copy must not drift: when the
- * original is at hand, every page of it is here byte for byte, and nothing else is.
+ * original is at hand, every page of it is here byte for byte, and nothing else is. The served
+ * copy of the XSD is held to its original the same way.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -20,4 +21,12 @@ describe.skipIf(!existsSync(original))("docs/spec is the shared contract, unchan
       expect(readFileSync(join(copy, page)).equals(readFileSync(join(original, page)))).toBe(true);
     });
   }
+});
+
+describe("public/schemas/invoice.xsd, served as /schemas/invoice.xsd (on Workers by the platform)", () => {
+  it("is a plain file, byte for byte schemas/invoice.xsd (a link might not be uploaded with the assets)", () => {
+    const served = join(root, "public/schemas/invoice.xsd");
+    expect(lstatSync(served).isFile()).toBe(true);
+    expect(readFileSync(served).equals(readFileSync(join(root, "schemas/invoice.xsd")))).toBe(true);
+  });
 });
