@@ -39,6 +39,19 @@ export function parseAmount(s: string): Decimal | null {
   return (m[1] === "-" ? -units : units) as Decimal;
 }
 
+// A sum over a period (a report's total) may pass 15 integer digits; 60 bounds the text read.
+const SUM = /^(-?)(\d{1,52})(?:\.(\d{1,6}))?$/;
+
+/** Parses a sum as the reports write it (any number of integer digits, up to 52); null when it is not one. */
+export function parseSum(s: string): Decimal | null {
+  if (typeof s !== "string" || s.length > 60) return null;
+  const m = SUM.exec(s);
+  if (m === null) return null;
+  const frac = m[3] ?? "";
+  const units = BigInt(m[2]! + frac) * POW10[FRACTION_DIGITS - frac.length]!;
+  return (m[1] === "-" ? -units : units) as Decimal;
+}
+
 /** Like parseAmount, but throws on a malformed amount: for constants and tests, not for input. */
 export function decimalOf(s: string): Decimal {
   const d = parseAmount(s);

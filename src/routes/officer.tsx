@@ -8,6 +8,7 @@
  * never stored or echoed. Every form that changes something (sign-out) also carries a CSRF token
  * derived from the session id, on top of SameSite=Strict.
  */
+import { cmp, parseSum, ZERO } from "../domain/money.js";
 import { TAX_CODE_FORM as TAX_CODE } from "../domain/taxcode.js";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
@@ -91,17 +92,8 @@ function badFilter(q: SearchForm, lang: Lang): string | null {
 
 const definedOnly = (o: object): Record<string, string> => Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === "string"));
 
-/** Compares two decimal strings of any length exactly (sums over a period may pass what money.ts parses). */
-function compareDecimals(a: string, b: string): number {
-  const scaled = (x: string): bigint => {
-    const m = /^(-?)(\d+)(?:\.(\d{1,6}))?$/.exec(x);
-    if (!m) return 0n;
-    const v = BigInt(m[2]! + (m[3] ?? "").padEnd(6, "0"));
-    return m[1] ? -v : v;
-  };
-  const d = scaled(a) - scaled(b);
-  return d > 0n ? 1 : d < 0n ? -1 : 0;
-}
+/** Compares two sums exactly (a sum over a period may pass what an invoice's amount can be). */
+const compareSums = (a: string, b: string): number => cmp(parseSum(a) ?? ZERO, parseSum(b) ?? ZERO);
 
 /** Month rows for every month of the period (a month without invoices is a zero, not a gap), up to 60 months. */
 function everyMonth(from: string, to: string, rows: TotalsRow[]): TotalsRow[] {
@@ -135,7 +127,7 @@ async function dashboard(c: Context<AppEnv>): Promise<DashboardData | null> {
   if (!month.ok || !rate.ok || !seller.ok) return null;
   await audit(c, "report.totals", null, { from, to, groupBy: "month,taxRate,seller" });
   const row = (r: { key: string; invoices: bigint; revenue: string; tax: string }): TotalsRow => ({ key: r.key, invoices: Number(r.invoices), revenue: r.revenue, tax: r.tax });
-  const byRevenue = (a: TotalsRow, b: TotalsRow) => compareDecimals(b.revenue, a.revenue) || (a.key < b.key ? -1 : 1);
+  const byRevenue = (a: TotalsRow, b: TotalsRow) => compareSums(b.revenue, a.revenue) || (a.key < b.key ? -1 : 1);
   const top = seller.report.rows.map(row).sort(byRevenue).slice(0, 10);
   const names = await Promise.all(top.map((r) => s.readStore.getSeller(r.key)));
   return {

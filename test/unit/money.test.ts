@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { ONE, ZERO, abs, add, cmp, decimalOf, isWhole, mul, parseAmount, roundToWhole, sub, toString, type Decimal } from "../../src/domain/money.js";
+import { ONE, ZERO, abs, add, cmp, decimalOf, isWhole, mul, parseAmount, parseSum, roundToWhole, sub, toString, type Decimal } from "../../src/domain/money.js";
 
 const d = decimalOf;
 const s = (x: Decimal | null): string | null => (x === null ? null : toString(x));
@@ -132,5 +132,16 @@ describe("arithmetic", () => {
     expect(toString(d("0.000010"))).toBe("0.00001");
     expect(toString(sub(d("1"), d("1")))).toBe("0");
     expect(toString(ONE)).toBe("1");
+  });
+});
+
+describe("parseSum", () => {
+  it("reads the sums of reports exactly, past the 15 integer digits of one amount", () => {
+    expect(toString(parseSum("123456789012345678901234.5")!)).toBe("123456789012345678901234.5");
+    expect(cmp(parseSum("1000000000000000000")!, parseSum("999999999999999999.999999")!)).toBe(1);
+    expect(cmp(parseSum("-3")!, parseSum("2")!)).toBe(-1);
+  });
+  it("refuses what is not a sum", () => {
+    for (const bad of ["", "1e3", "+1", ".5", "5.", "1.1234567", "1".repeat(61), "1 000"]) expect(parseSum(bad), bad).toBeNull();
   });
 });
