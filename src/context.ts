@@ -5,6 +5,7 @@ import type { ErrorCode } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { TrustStore } from "./pki/trust.js";
+import type { CredentialUseRecorder } from "./storage/credential-use.js";
 import type { SessionStore } from "./storage/sessions.js";
 import type { Store } from "./storage/store.js";
 import type { TransparencyLog } from "./tlog/log.js";
@@ -31,6 +32,8 @@ export interface Services {
   sessions: SessionStore;
   /** HOADON_PUBLIC_URL (ends in "/"): where the pages' QR codes point; unset: the request's origin. */
   publicUrl?: string;
+  /** Last use of keys and tokens, noted per request and written off the request path (storage/credential-use.ts). */
+  credentialUse: CredentialUseRecorder;
   /** The transparency log (tlog/log.ts); null where there is none (Workers). */
   log: TransparencyLog | null;
 }

@@ -86,6 +86,8 @@ async function main(): Promise<void> {
     rateLimits: { publicPerMinute: config.HOADON_RATE_LIMIT_PUBLIC, refusalLimit: config.HOADON_RATE_LIMIT_REFUSALS, trustProxyHops: config.HOADON_TRUST_PROXY },
     ...(config.HOADON_PUBLIC_URL ? { publicUrl: config.HOADON_PUBLIC_URL } : {}),
   });
+  // Last use of keys and tokens: written every 30 s off the request path, and once more at shutdown.
+  const stopCredentialUse = services.credentialUse.start(store, (e) => logger.warn({ ...errorFields(e) }, "last use of keys and tokens: writing failed, will retry"));
   let stopping = false;
   const app = buildApp(services, {
     logger,
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
       nodeMetrics.stop();
       try {
         await log?.stop();
+        await stopCredentialUse();
         await store.close();
         if (readStore !== store) await readStore.close();
         logger.info({ signal }, "stopped");

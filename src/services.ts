@@ -6,6 +6,7 @@ import type { TrustStore } from "./pki/trust.js";
 import { DEFAULT_RATE_LIMITS, MemoryCounterStore, RateLimiter, type CounterStore, type RateLimitSettings } from "./rate-limit.js";
 import type { Secrets } from "./secrets.js";
 import type { AuthorityKey } from "./xml/stamp.js";
+import { CredentialUseRecorder } from "./storage/credential-use.js";
 import { PgStore } from "./storage/pg-store.js";
 import { SqlSessionStore, type SessionStore } from "./storage/sessions.js";
 import type { Store } from "./storage/store.js";
@@ -32,6 +33,8 @@ export interface ServiceOptions {
   sessions?: SessionStore;
   /** HOADON_PUBLIC_URL: the buyer's check as the public reaches it (the pages' QR codes); default: each request's origin. */
   publicUrl?: string;
+  /** Last use of keys and tokens (default: a recorder of its own, flushed by whoever calls `flush`/`start`). */
+  credentialUse?: CredentialUseRecorder;
   /** The transparency log over `store`'s database (default: none). */
   log?: TransparencyLog | null;
 }
@@ -62,6 +65,7 @@ export function createServices(o: ServiceOptions): Services {
     sessions: o.sessions ?? sessionsOf(o.store),
     ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
     log: o.log ?? null,
+    credentialUse: o.credentialUse ?? new CredentialUseRecorder(),
     submit: {
       store: o.store,
       trust: o.trust,

@@ -24,6 +24,7 @@ import { publicBase } from "./domain/qr.js";
 import { openPostgresDb, type Db } from "./storage/db.js";
 import { instrumentDb } from "./storage/instrument.js";
 import { MemoryCounterStore } from "./rate-limit.js";
+import { CredentialUseRecorder } from "./storage/credential-use.js";
 import { PgStore } from "./storage/pg-store.js";
 
 /** The bindings of wrangler.toml and the secrets set with `wrangler secret put`. */
@@ -101,6 +102,8 @@ export interface Isolate {
   secrets: Parameters<typeof createServices>[0]["secrets"];
   /** Rate-limit counters of this isolate (each isolate counts on its own: put Cloudflare's rate limiting rules in front). */
   counters: MemoryCounterStore;
+  /** Last use of keys and tokens noted by this isolate's requests, written at the end of a request every 30 s (storage/credential-use.ts). */
+  credentialUse: CredentialUseRecorder;
 }
 
 /** The per-request environment handed to the app: the bindings, this request's services and the client's address. */
@@ -130,7 +133,7 @@ export function buildIsolate(config: WorkerConfig): Isolate {
     metrics,
     ...(config.HOADON_METRICS_TOKEN ? { metricsTokenHash: hashSecret(config.HOADON_METRICS_TOKEN) } : {}),
   });
-  return { config, metrics, app, trust, secrets, counters: new MemoryCounterStore() };
+  return { config, metrics, app, trust, secrets, counters: new MemoryCounterStore(), credentialUse: new CredentialUseRecorder() };
 }
 
 /**
@@ -158,6 +161,7 @@ export async function requestServices(iso: Isolate, env: WorkerBindings): Promis
     maxSigningLagHours: c.HOADON_MAX_SIGNING_LAG_HOURS,
     maxIssueDateLagDays: c.HOADON_MAX_ISSUE_DATE_LAG_DAYS,
     counters: iso.counters,
+    credentialUse: iso.credentialUse,
     ...(c.HOADON_PUBLIC_URL ? { publicUrl: c.HOADON_PUBLIC_URL } : {}),
   });
   return { db, services };

@@ -36,8 +36,14 @@ export default {
       const clientAddress = request.headers.get("cf-connecting-ip") ?? "unknown";
       return await iso.app.fetch(request, { ...env, services, clientAddress }, ctx);
     } finally {
-      // Every body is complete when the app answers (no streaming), so the client can go.
-      ctx.waitUntil(db.close());
+      // Every body is complete when the app answers (no streaming), so the client can go; the
+      // last uses noted by this isolate are written first when 30 s have passed since the last write.
+      ctx.waitUntil(
+        iso.credentialUse
+          .flushIfDue(services.store)
+          .catch((e: unknown) => console.error(JSON.stringify({ level: "warn", service: "hoadon", msg: "last use of keys and tokens: writing failed, will retry", error: String(e) })))
+          .finally(() => db.close()),
+      );
     }
   },
 };

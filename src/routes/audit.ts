@@ -1,11 +1,15 @@
-/** The audit log of officers' reads and of searches and reports: written by those routes (`audit`), read by admins (GET /v1/audit). */
+/**
+ * The audit log of officers' reads, of searches and reports, and of the issue and revocation of
+ * API keys and officer tokens: written by those routes (`audit`, `auditEntry`), read by admins
+ * (GET /v1/audit).
+ */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 import { gmt7DayStart } from "../domain/gmt7.js";
 import { ApiError } from "../errors.js";
 import { clientAddress } from "../rate-limit.js";
-import type { AuditAction, AuditRecord } from "../storage/store.js";
+import { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditRecord } from "../storage/store.js";
 import { auth, bearer, errorResponses, text } from "./common.js";
 
 /**
@@ -16,10 +20,15 @@ import { auth, bearer, errorResponses, text } from "./common.js";
  * nothing, api.md "Errors").
  */
 export async function audit(c: Context<AppEnv>, action: AuditAction, target: string | null, query: Record<string, string | number | undefined> = {}): Promise<void> {
+  await c.get("services").store.recordAudit(auditEntry(c, action, target, query));
+}
+
+/** The audit entry of this request, for a store method that writes it in the transaction of the change it records. */
+export function auditEntry(c: Context<AppEnv>, action: AuditAction, target: string | null, query: Record<string, string | number | undefined> = {}): AuditEntry {
   const p = c.get("principal");
   const s = c.get("services");
   const params = Object.fromEntries(Object.entries(query).filter((e): e is [string, string | number] => e[1] !== undefined));
-  await s.store.recordAudit({
+  return {
     at: s.clock(),
     actorRole: p.role,
     actorId: p.id,
@@ -28,10 +37,10 @@ export async function audit(c: Context<AppEnv>, action: AuditAction, target: str
     query: params,
     clientAddress: clientAddress(c, s.rateLimiter.settings.trustProxyHops),
     requestId: c.get("requestId"),
-  });
+  };
 }
 
-const Action = z.enum(["invoice.read", "invoice.xml", "invoice.search", "report.totals", "registration.list", "registration.decision", "message.read"]);
+const Action = z.enum(AUDIT_ACTIONS);
 
 /** A date (the day in GMT+7, Vietnam's time) or an ISO 8601 time with an offset. */
 const Instant = z
@@ -80,7 +89,7 @@ const AuditRecordSchema = z
     actor: z.string(),
     actorName: z.string().nullable(),
     action: Action,
-    target: z.string().nullable().openapi({ description: "The invoice code read." }),
+    target: z.string().nullable().openapi({ description: "The invoice code read; the API key's or officer's id issued or revoked." }),
     query: z.record(z.string(), z.union([z.string(), z.number()])).openapi({ description: "The parameters of a search or report." }),
     clientAddress: z.string(),
     requestId: z.string(),
@@ -91,7 +100,7 @@ const list = createRoute({
   method: "get",
   path: "/v1/audit",
   tags: ["Audit"],
-  summary: "The audit log, newest first: every officer's read of an invoice, every search and every report (admins).",
+  summary: "The audit log, newest first: every officer's read of an invoice, every search and every report, every API key and officer token issued or revoked (admins).",
   security: bearer,
   middleware: [auth("admin")] as const,
   request: { query: AuditQuery },

@@ -54,6 +54,8 @@ export async function principalOf(c: Context<AppEnv>): Promise<Principal> {
   if (known) return known;
   const s = c.get("services");
   const p = await authenticate(c.req.header("authorization"), s.adminTokenHash, s.store);
+  // The bootstrap admin token is configuration, not a stored credential: no last use to keep.
+  if (p.role !== "admin") s.credentialUse.note(p.id, s.clock());
   c.set("principal", p);
   return p;
 }

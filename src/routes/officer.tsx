@@ -168,6 +168,7 @@ export function registerOfficer(app: OpenAPIHono<AppEnv>): void {
     }
     const id = randomBytes(32).toString("base64url");
     const now = s.clock();
+    s.credentialUse.note(principal.id, now);
     await s.sessions.createSession({ idHash: hashSecret(id), officerId: principal.id, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_MS) });
     setCookie(c, COOKIE, id, { httpOnly: true, sameSite: "Strict", path: "/officer", secure: isHttps(c), maxAge: SESSION_MS / 1000 });
     return c.redirect("/officer", 303);

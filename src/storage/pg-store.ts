@@ -12,6 +12,8 @@ import { tlogPendingCte } from "./tlog-sql.js";
 import { encodeEntry, type EntryType } from "../tlog/entry.js";
 import { PgTvanStore, registrationWork } from "./tvan-store.js";
 import type {
+  ApiKeyRecord,
+  CredentialUse,
   CancelOutcome,
   Cancellation,
   CertificateRecord,
@@ -110,6 +112,38 @@ const toCertificate = (r: CertificateRow): CertificateRecord => ({
   status: r.status,
   registeredAt: r.registered_at,
   stoppedAt: r.stopped_at,
+});
+
+interface OfficerRow {
+  id: string;
+  name: string;
+  tax_office: string | null;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+const toOfficer = (r: OfficerRow): Officer => ({
+  id: r.id,
+  name: r.name,
+  taxOffice: r.tax_office,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+});
+
+interface ApiKeyRow {
+  id: string;
+  seller_tax_code: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
+  id: r.id,
+  sellerTaxCode: r.seller_tax_code,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
 });
 
 const INVOICE = sql`code, seller_tax_code, form, symbol, number, status, buyer_tax_code, issue_date, currency,
@@ -420,6 +454,15 @@ export class PgStore implements Store {
     }
   }
 
+  /** registryWrite for a transaction of several statements. */
+  private async registryTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(fn);
+    } finally {
+      this.registry.invalidate();
+    }
+  }
+
   async migrate(): Promise<void> {
     await migrate(this.db);
     await this.ensurePartitions(new Date());
@@ -457,18 +500,88 @@ export class PgStore implements Store {
 
   // Principals -------------------------------------------------------------------------------
 
-  async createOfficer(o: { id: string; name: string; taxOffice: string | null; tokenHash: string }): Promise<Officer> {
-    const [row] = await this.registryWrite<{ id: string; name: string; tax_office: string | null; created_at: Date }>(sql`
-      insert into officers (id, name, tax_office, token_hash)
-      values (${o.id}, ${o.name}, ${o.taxOffice}, ${o.tokenHash})
-      returning id, name, tax_office, created_at`);
+  async createOfficer(o: { id: string; name: string; taxOffice: string | null; tokenHash: string }, audit?: AuditEntry): Promise<Officer> {
+    const row = await this.registryTransaction(async (tx) => {
+      const [r] = await tx.query<OfficerRow>(sql`
+        insert into officers (id, name, tax_office, token_hash)
+        values (${o.id}, ${o.name}, ${o.taxOffice}, ${o.tokenHash})
+        returning id, name, tax_office, created_at, null::timestamptz as last_used_at, revoked_at`);
+      if (audit) await reports.recordAudit(tx, audit);
+      return r;
+    });
     if (!row) throw new Error("insert into officers returned no row");
-    return { id: row.id, name: row.name, taxOffice: row.tax_office, createdAt: row.created_at };
+    return toOfficer(row);
   }
 
-  async createApiKey(k: { id: string; sellerTaxCode: string; keyHash: string }): Promise<void> {
-    await this.registryWrite(sql`
-      insert into api_keys (id, seller_tax_code, key_hash) values (${k.id}, ${k.sellerTaxCode}, ${k.keyHash})`);
+  async createApiKey(k: { id: string; sellerTaxCode: string; keyHash: string }, audit?: AuditEntry): Promise<void> {
+    await this.registryTransaction(async (tx) => {
+      await tx.query(sql`
+        insert into api_keys (id, seller_tax_code, key_hash) values (${k.id}, ${k.sellerTaxCode}, ${k.keyHash})`);
+      if (audit) await reports.recordAudit(tx, audit);
+    });
+  }
+
+  async listOfficers(): Promise<Officer[]> {
+    const rows = await this.db.query<OfficerRow>(sql`
+      select o.id, o.name, o.tax_office, o.created_at, u.last_used_at, o.revoked_at
+        from officers o left join credential_use u on u.credential_id = o.id
+       order by o.created_at, o.id`);
+    return rows.map(toOfficer);
+  }
+
+  async revokeOfficer(id: string, at: Date, audit: AuditEntry): Promise<Officer | null> {
+    const row = await this.registryTransaction(async (tx) => {
+      const [revoked] = await tx.query<{ id: string }>(sql`
+        update officers set revoked_at = ${at} where id = ${id} and revoked_at is null returning id`);
+      if (revoked) {
+        // The dashboard's sessions end with the token that opened them (findSession checks too).
+        await tx.query(sql`delete from officer_sessions where officer_id = ${id}`);
+        await reports.recordAudit(tx, audit);
+      }
+      return first(
+        await tx.query<OfficerRow>(sql`
+          select o.id, o.name, o.tax_office, o.created_at, u.last_used_at, o.revoked_at
+            from officers o left join credential_use u on u.credential_id = o.id
+           where o.id = ${id}`),
+      );
+    });
+    return row && toOfficer(row);
+  }
+
+  async listApiKeys(sellerTaxCode: string): Promise<ApiKeyRecord[]> {
+    const rows = await this.db.query<ApiKeyRow>(sql`
+      select k.id, k.seller_tax_code, k.created_at, u.last_used_at, k.revoked_at
+        from api_keys k left join credential_use u on u.credential_id = k.id
+       where k.seller_tax_code = ${sellerTaxCode}
+       order by k.created_at desc, k.id`);
+    return rows.map(toApiKey);
+  }
+
+  async revokeApiKey(sellerTaxCode: string, id: string, at: Date, audit: AuditEntry): Promise<ApiKeyRecord | null> {
+    const row = await this.registryTransaction(async (tx) => {
+      const [revoked] = await tx.query<{ id: string }>(sql`
+        update api_keys set revoked_at = ${at}
+         where id = ${id} and seller_tax_code = ${sellerTaxCode} and revoked_at is null returning id`);
+      if (revoked) await reports.recordAudit(tx, audit);
+      return first(
+        await tx.query<ApiKeyRow>(sql`
+          select k.id, k.seller_tax_code, k.created_at, u.last_used_at, k.revoked_at
+            from api_keys k left join credential_use u on u.credential_id = k.id
+           where k.id = ${id} and k.seller_tax_code = ${sellerTaxCode}`),
+      );
+    });
+    return row && toApiKey(row);
+  }
+
+  async recordCredentialUses(uses: readonly CredentialUse[]): Promise<void> {
+    if (uses.length === 0) return;
+    // One statement for any number of uses (jsonRows); a concurrent flush of another instance
+    // may have written a later use already: greatest() keeps it.
+    await this.db.query(sql`
+      insert into credential_use (credential_id, last_used_at)
+      select id, max(at) from json_to_recordset(${jsonRows(uses.map((u) => ({ id: u.id, at: u.at.toISOString() })))}::text::json) as v (id uuid, at timestamptz)
+       group by id
+      on conflict (credential_id) do update set last_used_at = greatest(credential_use.last_used_at, excluded.last_used_at)`);
   }
 
   findPrincipal(secretHash: string): Promise<StoredPrincipal | null> {
@@ -480,7 +593,7 @@ export class PgStore implements Store {
     const row = first(
       await this.db.query<{ role: "officer" | "seller"; id: string; name: string | null; seller_tax_code: string | null }>(sql`
         select 'officer' as role, id::text as id, name, null::text as seller_tax_code, 0 as rank
-          from officers where token_hash = ${secretHash}
+          from officers where token_hash = ${secretHash} and revoked_at is null
         union all
         select 'seller', id::text, null, seller_tax_code, 1
           from api_keys where key_hash = ${secretHash} and revoked_at is null

@@ -13,7 +13,7 @@ export interface OfficerSession {
 export interface SessionStore {
   /** Keeps a new session (and drops sessions that expired before `createdAt`). */
   createSession(s: { idHash: string; officerId: string; createdAt: Date; expiresAt: Date }): Promise<void>;
-  /** The officer of a session that has not expired at `now`, or null. */
+  /** The officer of a session that has not expired at `now`, or null (also once the officer's token was revoked). */
   findSession(idHash: string, now: Date): Promise<OfficerSession | null>;
   deleteSession(idHash: string): Promise<void>;
 }
@@ -32,7 +32,7 @@ export class SqlSessionStore implements SessionStore {
   async findSession(idHash: string, now: Date): Promise<OfficerSession | null> {
     const [row] = await this.db.query<{ officer_id: string; name: string; expires_at: Date }>(sql`
       select s.officer_id, o.name, s.expires_at from officer_sessions s join officers o on o.id = s.officer_id
-      where s.id_hash = ${idHash} and s.expires_at > ${now}`);
+      where s.id_hash = ${idHash} and s.expires_at > ${now} and o.revoked_at is null`);
     return row ? { officerId: row.officer_id, officerName: row.name, expiresAt: row.expires_at } : null;
   }
 

@@ -54,6 +54,26 @@ export interface Officer {
   name: string;
   taxOffice: string | null;
   createdAt: Date;
+  /** When the token was last used, to about a minute (storage/credential-use.ts); null: never (yet) recorded. */
+  lastUsedAt: Date | null;
+  /** Set once the token was revoked: it no longer authenticates anywhere. */
+  revokedAt: Date | null;
+}
+
+/** An API key as admins and officers see it: never the key, never its hash. */
+export interface ApiKeyRecord {
+  id: string;
+  sellerTaxCode: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** One credential's use, as the recorder hands it to the store (credential-use.ts). */
+export interface CredentialUse {
+  /** The API key's or officer's id. */
+  id: string;
+  at: Date;
 }
 
 /** Who a bearer credential belongs to (admin is the configured bootstrap token, not stored). */
@@ -197,10 +217,26 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  // Principals. Secrets arrive here only as hashes.
-  createOfficer(o: { id: string; name: string; taxOffice: string | null; tokenHash: string }): Promise<Officer>;
-  createApiKey(k: { id: string; sellerTaxCode: string; keyHash: string }): Promise<void>;
+  // Principals. Secrets arrive here only as hashes, and never leave. `audit`, when given, is
+  // written in the same transaction as the change it records.
+  createOfficer(o: { id: string; name: string; taxOffice: string | null; tokenHash: string }, audit?: AuditEntry): Promise<Officer>;
+  createApiKey(k: { id: string; sellerTaxCode: string; keyHash: string }, audit?: AuditEntry): Promise<void>;
+  /** The officer or seller of an unrevoked token or key (from memory while the registry is cached). */
   findPrincipal(secretHash: string): Promise<StoredPrincipal | null>;
+  /** Every officer, revoked ones included, oldest first. */
+  listOfficers(): Promise<Officer[]>;
+  /**
+   * Revokes an officer's token as of `at` and ends their dashboard sessions, with `audit`, in one
+   * transaction. An officer revoked already is returned unchanged (first revocation time, no
+   * second audit entry); null when there is no such officer.
+   */
+  revokeOfficer(id: string, at: Date, audit: AuditEntry): Promise<Officer | null>;
+  /** The seller's API keys, revoked ones included, newest first. */
+  listApiKeys(sellerTaxCode: string): Promise<ApiKeyRecord[]>;
+  /** As revokeOfficer, for a key of this seller (null: no such key of this seller). */
+  revokeApiKey(sellerTaxCode: string, id: string, at: Date, audit: AuditEntry): Promise<ApiKeyRecord | null>;
+  /** Keeps the latest of each credential's uses (never moves a last use backwards). Not a registry change. */
+  recordCredentialUses(uses: readonly CredentialUse[]): Promise<void>;
 
   // Sellers. createSeller returns null when the tax code exists already.
   createSeller(s: Omit<Seller, "status" | "createdAt" | "updatedAt">): Promise<Seller | null>;
@@ -342,7 +378,20 @@ export interface RollupDrift {
   actual: Totals | null;
 }
 
-export type AuditAction = "invoice.read" | "invoice.xml" | "invoice.search" | "report.totals" | "registration.list" | "registration.decision" | "message.read";
+export const AUDIT_ACTIONS = [
+  "invoice.read",
+  "invoice.xml",
+  "invoice.search",
+  "report.totals",
+  "registration.list",
+  "registration.decision",
+  "message.read",
+  "api-key.issue",
+  "api-key.revoke",
+  "officer.issue",
+  "officer.revoke",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** Who read what, when, from where. */
 export interface AuditEntry {
@@ -351,7 +400,7 @@ export interface AuditEntry {
   /** The officer's id, the API key's id, or "admin". */
   actorId: string;
   action: AuditAction;
-  /** The invoice code of a read. */
+  /** The invoice code of a read; the key's or officer's id of an issue or revocation. */
   target: string | null;
   /** The validated parameters of a search or report. */
   query: Record<string, string | number>;

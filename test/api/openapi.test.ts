@@ -20,12 +20,7 @@ import { STAGES } from "../../src/gate/stages.js";
 const API_MD = new URL("../../../shared/spec/api.md", import.meta.url);
 
 /** api.md endpoints not implemented yet, with the issue that brings each. Shrink it as they land. */
-const PENDING_ENDPOINTS: Record<string, string> = {
-  "GET /v1/sellers/{taxCode}/api-keys": "api.md lists it; not built yet",
-  "DELETE /v1/sellers/{taxCode}/api-keys/{id}": "api.md lists it; not built yet",
-  "GET /v1/officers": "api.md lists it; not built yet",
-  "DELETE /v1/officers/{id}": "api.md lists it; not built yet",
-};
+const PENDING_ENDPOINTS: Record<string, string> = {};
 
 /** api.md error codes that no route can answer yet. */
 const PENDING_ERRORS: Record<string, string> = {

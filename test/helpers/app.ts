@@ -16,7 +16,7 @@ import { signerFromSeed } from "../../src/tlog/note.js";
 import { TransparencyLog } from "../../src/tlog/log.js";
 import { randomBytes } from "node:crypto";
 import type { RateLimitSettings } from "../../src/rate-limit.js";
-import type { Store } from "../../src/storage/store.js";
+import type { PgStore } from "../../src/storage/pg-store.js";
 import { testStore } from "./db.js";
 import { buildInvoice, randomTaxCode, type BuildInvoiceOptions } from "./invoice.js";
 import { issueSellerCert, type KeyType, type NodeKeySpec } from "./pki.js";
@@ -28,7 +28,7 @@ export const ADMIN_TOKEN = "hda_test-admin-token-0123456789";
 export interface Harness {
   app: ReturnType<typeof buildApp>;
   services: Services;
-  store: Store;
+  store: PgStore;
   authorityCertPem: string;
   /** The head of office's certificate (103's TTCQT signature). */
   officialCertPem: string;
@@ -67,11 +67,13 @@ export interface HarnessOptions {
   app?: AppOptions;
   /** HOADON_PUBLIC_URL (normalized, ending in "/"). */
   publicUrl?: string;
+  /** The store (default: a fresh one, testStore); e.g. secondStore(other.store) for a second instance on the same database. */
+  store?: PgStore;
 }
 
 /** Builds the harness (call in beforeAll; PGlite takes seconds to start). */
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const store = await testStore();
+  const store = opts.store ?? (await testStore());
   // As the server runs: the registry cached, dropped on the database's announcements.
   await store.cacheRegistry();
   const trust = new TrustStore(opts.trust ?? loadTrust({ anchorsPath: CERTS + "trust-anchors.pem", intermediatesPath: CERTS + "intermediates.pem" }), { warn: () => {}, allowRsa1024: opts.allowRsa1024 ?? false });

@@ -13,7 +13,7 @@ import { PgStore } from "../../src/storage/pg-store.js";
 class SchemaStore extends PgStore {
   constructor(
     db: PgStore["db"],
-    private readonly schema: string,
+    readonly schema: string,
   ) {
     super(db);
   }
@@ -25,6 +25,17 @@ class SchemaStore extends PgStore {
       await super.close();
     }
   }
+}
+
+/**
+ * A second instance's store on the database of `store` (from testStore): on PostgreSQL a pool
+ * of its own on the same schema, on PGlite the same in-process database; either way its own
+ * registry cache and LISTEN, as another instance of the service has. Close it before `store`
+ * (closing it leaves the database and schema alone).
+ */
+export async function secondStore(store: PgStore): Promise<PgStore> {
+  if (store instanceof SchemaStore) return new PgStore(await openDb({ databaseUrl: process.env.DATABASE_URL!, schema: store.schema, poolSize: 2 }));
+  return new PgStore({ ...store.db, close: async () => {} });
 }
 
 /** Opens and migrates a store for one test file; close it in afterAll. */

@@ -36,6 +36,8 @@ const PLAN: Record<string, Placement> = {
   totals_daily: { distributed: "slot" },
   // Officers' reads, a few thousand a day: on the coordinator.
   audit_log: "local",
+  // The last use of keys and tokens, one row per credential, written about once a minute each: on the coordinator.
+  credential_use: "local",
   // Few rows, read on every officer request, no foreign key to a distributed table.
   officers: "reference",
   // Sign-in sessions of the officer pages: few rows, keyed by the session id's hash, pointing at officers.
