@@ -21,6 +21,11 @@
  *   allowed) and Ngay; only LADHDDT 1 (e-invoices with a code) can be held here.
  * - A notice whose seller signature, certificate or seller status fails, or whose DLTBao/MST is
  *   not the envelope's, accepts none of its invoices: the reasons go in DLTBao/DSLDKTNhan.
+ * - A notice is known by what the seller signed (DLTBao's digest, as an invoice by DLHDon's):
+ *   once trusted and answered, the same notice under a new MTDiep (a replay, re-signed or not)
+ *   gets the first 301 byte for byte, as a replayed invoice gets its original answer, and
+ *   nothing is judged or recorded for it. A notice refused before its signature was trusted
+ *   sets no precedent: it is judged again when sent again (as a refused invoice is).
  */
 import { ApiError, type Fault } from "../errors.js";
 import type { MessageReply, MessageWork, Seller } from "../storage/store.js";
@@ -32,7 +37,7 @@ import { readSignature, verifyProfile } from "../xml/verify.js";
 import { cancelInvoice } from "./lifecycle.js";
 import { answerRegistration, type RegistrationDeps } from "./registration.js";
 import { storeRegistry, trustSigner } from "../gate/index.js";
-import { submitInvoice, type SubmitDeps, type Submitter } from "./submit.js";
+import { signedDataDigest, submitInvoice, type SubmitDeps, type Submitter } from "./submit.js";
 
 /** Answers one T-VAN message with the reply's XML. */
 export async function receiveMessage(deps: RegistrationDeps, body: Uint8Array, submitter: Submitter): Promise<string> {
@@ -75,12 +80,26 @@ async function answerNotice(deps: SubmitDeps, msg: Envelope, head: ReplyHead, su
   const notice = readErrorNotice(msg.content, msg.parsed);
   if (!notice.ok) return { replyType: "999", reply: reply999(head, notice.faults, at, deps.authority) };
   const seller = await deps.store.getSeller(msg.mst);
-  const formFaults = notice.value.mst !== msg.mst ? [{ code: "FORBIDDEN" as const, message: `The notice is about MST ${notice.value.mst}, the message about ${msg.mst}.`, path: "DLieu/TBao/DLTBao/MST" }] : await checkNoticeSignature(deps, msg, notice.value, at);
-  return deps.store.recordMessage({ sellerTaxCode: submitter.sellerTaxCode, messageId: msg.messageId, messageType: "300", receivedAt: at }, async (work) => {
+  const signature: NoticeSignature =
+    notice.value.mst !== msg.mst
+      ? { faults: [{ code: "FORBIDDEN", message: `The notice is about MST ${notice.value.mst}, the message about ${msg.mst}.`, path: "DLieu/TBao/DLTBao/MST" }], signedDigest: null }
+      : await checkNoticeSignature(deps, msg, notice.value, at);
+  const formFaults = signature.faults;
+  // A trusted notice is known by what the seller signed: a copy of it under a new MTDiep gets the
+  // first 301 and is not recorded (recordMessage), as a replayed invoice gets its original answer.
+  const received = { sellerTaxCode: submitter.sellerTaxCode, messageId: msg.messageId, messageType: "300", receivedAt: at, signedDigest: signature.signedDigest };
+  return deps.store.recordMessage(received, async (work) => {
     const results: NoticeResult[] = [];
     for (const inv of notice.value.invoices) results.push(await judgeEntry(work, seller, submitter, inv, formFaults.length > 0, at));
     return { replyType: "301", reply: reply301(head, seller?.name ?? null, formFaults, results, at, deps.authority) };
   });
+}
+
+/** The verdict on a notice's seller signature, and when it is trusted, the digest of what it signed. */
+interface NoticeSignature {
+  faults: Fault[];
+  /** SHA-256 (base64) of DLTBao under C14N 1.0, as an invoice's digest (submit.ts signedDataDigest); null unless trusted. */
+  signedDigest: string | null;
 }
 
 /**
@@ -89,24 +108,26 @@ async function answerNotice(deps: SubmitDeps, msg: Envelope, head: ReplyHead, su
  * by a certificate that chains, was valid at the signing time, carries the seller's MST and is
  * registered to the seller, who is active.
  */
-async function checkNoticeSignature(deps: SubmitDeps, msg: Envelope, notice: ErrorNotice, at: Date): Promise<Fault[]> {
+async function checkNoticeSignature(deps: SubmitDeps, msg: Envelope, notice: ErrorNotice, at: Date): Promise<NoticeSignature> {
+  const refused = (...faults: Fault[]): NoticeSignature => ({ faults, signedDigest: null });
   const sigs = notice.sellerSignatures;
-  if (msg.parsed.signatures.length > sigs.length) return [{ code: "SIGNATURE_PROFILE", message: "A Signature stands outside TBao/DSCKS/NNT." }];
-  if (sigs.length === 0) return [{ code: "SIGNATURE_MISSING", message: "The error notice carries no seller signature (TBao/DSCKS/NNT/Signature).", path: "DLieu/TBao/DSCKS/NNT" }];
-  if (sigs.length > 1) return [{ code: "SIGNATURE_PROFILE", message: "More than one Signature under TBao/DSCKS/NNT." }];
-  if (msg.parsed.duplicateIds.length) return [{ code: "SIGNATURE_PROFILE", message: `Duplicate Id values: ${msg.parsed.duplicateIds.slice(0, 5).join(", ")}.` }];
+  if (msg.parsed.signatures.length > sigs.length) return refused({ code: "SIGNATURE_PROFILE", message: "A Signature stands outside TBao/DSCKS/NNT." });
+  if (sigs.length === 0) return refused({ code: "SIGNATURE_MISSING", message: "The error notice carries no seller signature (TBao/DSCKS/NNT/Signature).", path: "DLieu/TBao/DSCKS/NNT" });
+  if (sigs.length > 1) return refused({ code: "SIGNATURE_PROFILE", message: "More than one Signature under TBao/DSCKS/NNT." });
+  if (msg.parsed.duplicateIds.length) return refused({ code: "SIGNATURE_PROFILE", message: `Duplicate Id values: ${msg.parsed.duplicateIds.slice(0, 5).join(", ")}.` });
   const profile = readSignature(sigs[0]!, msg.parsed, {
     allowSha1: deps.allowSha1,
     maxReferences: 2,
     allowedTarget: (el, sig) => el === notice.dltbao || (el.localName === "Object" && el.namespaceURI === DSIG_NS && el.parentNode === sig),
     requiredTargets: [(el) => el === notice.dltbao],
   });
-  if (!profile.ok) return profile.faults;
+  if (!profile.ok) return refused(...profile.faults);
   const verified = verifyProfile(profile.value);
-  if (!verified.ok) return verified.faults;
+  if (!verified.ok) return refused(...verified.faults);
   // The signer-trust step of the gate's certificate stage, on the cached registry (as for invoices).
   const signer = await trustSigner(deps, verified.value, msg.mst, at, storeRegistry(deps.store), { paths: "none", refuseFutureSigningTime: true });
-  return signer.ok ? [] : signer.faults;
+  if (!signer.ok) return refused(...signer.faults);
+  return { faults: [], signedDigest: signedDataDigest(verified.value, notice.dltbao) };
 }
 
 /** One entry of an error notice, inside the transaction that records the 301. */

@@ -931,19 +931,27 @@ export class PgStore implements Store {
 
   async recordMessage(m: ReceivedMessage, answer: (work: MessageWork) => Promise<MessageReply>): Promise<MessageReply & { repeated: boolean }> {
     return this.writing(async (tx, tail) => {
-      // The placeholder row first: a concurrent repeat of this message id waits on the primary
-      // key until this transaction ends, then finds the reply (and runs nothing itself).
+      // The placeholder row first: a concurrent repeat of this message id, or a copy of its
+      // signed content under another id (tvan_messages_signed, 0008), waits on the unique index
+      // until this transaction ends, then finds the reply (and runs nothing itself). No conflict
+      // target: either unique key makes the row a repeat.
+      const signedDigest = m.signedDigest ?? null;
       const claimed = first(
         await tx.query<{ message_id: string }>(sql`
-          insert into tvan_messages (seller_tax_code, message_id, message_type, received_at)
-          values (${m.sellerTaxCode}, ${m.messageId}, ${m.messageType}, ${m.receivedAt})
-          on conflict (seller_tax_code, message_id) do nothing
+          insert into tvan_messages (seller_tax_code, message_id, message_type, received_at, signed_digest)
+          values (${m.sellerTaxCode}, ${m.messageId}, ${m.messageType}, ${m.receivedAt}, ${signedDigest})
+          on conflict do nothing
           returning message_id`),
       );
       if (!claimed) {
+        // The same id first (a repeat), else the message with the same signed content (a replay).
         const row = first(
           await tx.query<{ reply_type: string; reply: string }>(sql`
-            select reply_type, reply from tvan_messages where seller_tax_code = ${m.sellerTaxCode} and message_id = ${m.messageId}`),
+            select reply_type, reply from tvan_messages
+            where seller_tax_code = ${m.sellerTaxCode}
+              and (message_id = ${m.messageId} or (message_type = ${m.messageType} and signed_digest = ${signedDigest}))
+            order by message_id = ${m.messageId} desc
+            limit 1`),
         );
         if (!row?.reply) throw new Error("recordMessage: a recorded message without its reply");
         return { replyType: row.reply_type, reply: row.reply, repeated: true };

@@ -198,6 +198,12 @@ export interface ReceivedMessage {
   messageId: string;
   messageType: string;
   receivedAt: Date;
+  /**
+   * What the seller signed, when its signature was trusted: SHA-256 (base64) of the signed part
+   * (a 300's DLTBao under C14N 1.0). Another message of this seller and type with the same digest
+   * is the same document in a new envelope (a replay): it gets that message's first answer.
+   */
+  signedDigest?: string | null;
 }
 
 /** What the answer to a T-VAN message may do inside the transaction that records it. */
@@ -291,7 +297,9 @@ export interface Store {
   /**
    * Records a received message and its reply in one transaction; `answer` runs inside it, so
    * what it does (cancellations) commits with the reply or not at all. A message id recorded
-   * already (also by a concurrent request) gets the recorded reply, and `answer` does not run.
+   * already (also by a concurrent request) gets the recorded reply, and `answer` does not run;
+   * so does a message whose `signedDigest` a recorded message of this seller and type carries
+   * (that message's reply; nothing is recorded for this one).
    */
   recordMessage(m: ReceivedMessage, answer: (work: MessageWork) => Promise<MessageReply>): Promise<MessageReply & { repeated: boolean }>;
   getInvoice(code: string): Promise<InvoiceSummary | null>;
