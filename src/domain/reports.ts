@@ -54,6 +54,11 @@ export function decodeCursor(s: string): InvoiceCursor | null {
 
 export type SearchParams = Omit<InvoiceSearch, "after"> & { cursor?: string };
 
+/** The `legacy` filter as the API and the officer page write it → the store's (docs/security.md "The legacy switches"). */
+export const LEGACY_FILTER = { true: "any", false: "none", sha1: "sha1", rsa1024: "rsa1024" } as const satisfies Record<string, NonNullable<InvoiceSearch["legacy"]>>;
+export type LegacyFilterParam = keyof typeof LEGACY_FILTER;
+export const isLegacyFilterParam = (s: string): s is LegacyFilterParam => Object.hasOwn(LEGACY_FILTER, s);
+
 /** One page of the invoices `viewer` may see, with the cursor of the next page (null at the end). */
 export async function searchInvoices(
   store: Pick<Store, "searchInvoices">,

@@ -24,7 +24,7 @@ import { isHttps, pageHeaders, pageLang, publicBaseOf, switchHref } from "../web
 import { WORDS, type Lang } from "../web/i18n.js";
 import { DetailPage, LoginPage, MessagePage, SearchPage, type OfficerView, type SearchForm } from "../web/officer.js";
 import { DashboardPage, type DashboardData, type TotalsRow } from "../web/dashboard.js";
-import { searchInvoices, totalsReport } from "../domain/reports.js";
+import { isLegacyFilterParam, LEGACY_FILTER, searchInvoices, totalsReport } from "../domain/reports.js";
 import type { InvoiceStatus } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { errorResponses, readLimited } from "./common.js";
@@ -71,7 +71,7 @@ const STATUSES = new Set(["issued", "adjusted", "replaced", "cancelled"]);
 /** The search filters as typed: trimmed, empty ones left out, the symbol upper-cased. */
 function searchForm(c: Context<AppEnv>): SearchForm {
   const q: SearchForm = {};
-  for (const k of ["seller", "buyer", "from", "to", "status", "form", "symbol"] as const) {
+  for (const k of ["seller", "buyer", "from", "to", "status", "form", "symbol", "legacy"] as const) {
     const v = c.req.query(k)?.trim().slice(0, 32);
     if (v) q[k] = k === "symbol" ? v.toUpperCase() : v;
   }
@@ -87,6 +87,7 @@ function badFilter(q: SearchForm, lang: Lang): string | null {
   if (q.status && !STATUSES.has(q.status)) return `${w.statusLabel}: ${q.status}`;
   if (q.form && !/^[1-9]$/.test(q.form)) return `${w.formLabel}: ${q.form}`;
   if (q.symbol && !/^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/.test(q.symbol)) return `${w.symbolLabel}: ${q.symbol}`;
+  if (q.legacy && !isLegacyFilterParam(q.legacy)) return `${w.legacyLabel}: ${q.legacy}`;
   return null;
 }
 
@@ -195,7 +196,8 @@ export function registerOfficer(app: OpenAPIHono<AppEnv>): void {
     const bad = badFilter(q, lang);
     if (bad) return c.html(<SearchPage v={v} q={q} items={null} next={null} error={WORDS[lang].badRequest + " " + bad} />, 200);
     const cursor = c.req.query("cursor");
-    const filters = { ...q, status: q.status as InvoiceStatus | undefined, limit: PAGE_SIZE };
+    const { legacy, ...plain } = q;
+    const filters = { ...plain, status: q.status as InvoiceStatus | undefined, ...(legacy && isLegacyFilterParam(legacy) ? { legacy: LEGACY_FILTER[legacy] } : {}), limit: PAGE_SIZE };
     const out = await searchInvoices(c.get("services").readStore, { role: "officer" }, { ...filters, ...(cursor ? { cursor } : {}) });
     // The domain's message is English: the Vietnamese page says it in its own words only.
     if (!out.ok) return c.html(<SearchPage v={v} q={q} items={null} next={null} error={lang === "en" ? `${WORDS[lang].badRequest} ${out.error.message}` : WORDS[lang].badRequest} />, 200);

@@ -2,13 +2,11 @@
 import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
-import { isCalendarDate, searchInvoices } from "../domain/reports.js";
+import { isCalendarDate, LEGACY_FILTER, searchInvoices } from "../domain/reports.js";
 import type { InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { auth, bearer, errorResponses, Money } from "./common.js";
 import { LegacyMarks } from "./invoices.js";
-
-const LEGACY_FILTER = { true: "any", false: "none", sha1: "sha1", rsa1024: "rsa1024" } as const;
 
 const TaxCode = z.string().regex(TAX_CODE_FORM);
 export const DateParam = z.string().refine(isCalendarDate, { message: "a date, YYYY-MM-DD" });

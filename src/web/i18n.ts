@@ -1,6 +1,6 @@
 /** The pages' words: Vietnamese by default, English on request (`?lang=en`, then a cookie). */
 import { gmt7Minutes } from "../domain/gmt7.js";
-import type { InvoiceStatus } from "../storage/store.js";
+import type { InvoiceStatus, LegacyAllowance } from "../storage/store.js";
 
 export type Lang = "vi" | "en";
 export const LANGS: readonly Lang[] = ["vi", "en"];
@@ -107,6 +107,10 @@ const vi = {
   buyerLabel: "Mã số thuế người mua",
   statusLabel: "Trạng thái",
   any: "Tất cả",
+  legacyLabel: "Chấp nhận theo chế độ cũ",
+  legacyAny: "Có (SHA-1 hoặc RSA dưới 2048 bit)",
+  legacyNone: "Không",
+  legacyName: { sha1: "chữ ký SHA-1", rsa1024: "khóa RSA dưới 2048 bit" } satisfies Record<LegacyAllowance, string>,
   results: "Kết quả tìm kiếm",
   noResults: "Không có hóa đơn nào.",
   next: "Trang sau",
@@ -243,6 +247,10 @@ const en: Words = {
   buyerLabel: "Buyer's tax code",
   statusLabel: "Status",
   any: "Any",
+  legacyLabel: "Accepted under a legacy switch",
+  legacyAny: "Yes (SHA-1 or RSA under 2048 bits)",
+  legacyNone: "No",
+  legacyName: { sha1: "SHA-1 signature", rsa1024: "RSA key under 2048 bits" },
   results: "Results",
   noResults: "No invoices.",
   next: "Next page",

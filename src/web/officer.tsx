@@ -117,6 +117,12 @@ export const DetailPage: FC<{ v: OfficerView; inv: InvoiceSummary; seller: Selle
             </dd>
             <dt>{w.buyer}</dt>
             <dd>{inv.buyerTaxCode ? `${w.taxCode}: ${inv.buyerTaxCode}` : w.none}</dd>
+            {inv.legacy.length > 0 ? (
+              <>
+                <dt>{w.legacyLabel}</dt>
+                <dd>{inv.legacy.map((a) => w.legacyName[a]).join(", ")}</dd>
+              </>
+            ) : null}
             <dt>{w.issueDate}</dt>
             <dd>{formatDate(inv.issueDate, v.lang)}</dd>
             <dt>{w.totalBeforeTax}</dt>
@@ -190,6 +196,8 @@ export interface SearchForm {
   from?: string;
   to?: string;
   status?: string;
+  /** true | sha1 | rsa1024 | false (domain/reports.ts LEGACY_FILTER). */
+  legacy?: string;
   form?: string;
   symbol?: string;
 }
@@ -240,6 +248,24 @@ export const SearchPage: FC<{ v: OfficerView; q: SearchForm; items: InvoiceSumma
             {field("to", w.to, "date")}
             {field("form", w.formLabel, "text", { inputmode: "numeric", maxlength: 1 })}
             {field("symbol", w.symbolLabel, "text", { maxlength: 6 })}
+            <div>
+              <label for="q-legacy">{w.legacyLabel}</label>
+              <select id="q-legacy" name="legacy">
+                <option value="">{w.any}</option>
+                {(
+                  [
+                    ["true", w.legacyAny],
+                    ["sha1", w.legacyName.sha1],
+                    ["rsa1024", w.legacyName.rsa1024],
+                    ["false", w.legacyNone],
+                  ] as const
+                ).map(([value, label]) => (
+                  <option value={value} selected={q.legacy === value}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            </div>
           </div>
           <button type="submit">{w.search}</button>
         </form>
@@ -277,6 +303,7 @@ export const SearchPage: FC<{ v: OfficerView; q: SearchForm; items: InvoiceSumma
                       <td>{i.buyerTaxCode ?? ""}</td>
                       <td>
                         <StatusText status={i.status} lang={v.lang} />
+                        {i.legacy.length > 0 ? <span class="hint">{` (${i.legacy.map((a) => w.legacyName[a]).join(", ")})`}</span> : null}
                       </td>
                       <td class="num">
                         <Money amount={i.totalPayable} lang={v.lang} />

@@ -136,6 +136,34 @@ describe("invoices accepted under a legacy allowance", () => {
     }
   });
 
+  it("shows the mark on the officer's pages and filters their search by it", async () => {
+    const t = await h.seller({ nodeKey: { type: "rsa", bits: 1024 } });
+    const marked = (await expectIssued(h, t.invoice({}, SHA1), t.apiKey)).code;
+    const p = await h.seller();
+    const plain = (await expectIssued(h, p.invoice(), p.apiKey)).code;
+    const login = await h.app.request("/officer/login", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token: officer }).toString() });
+    const session = /hoadon_officer=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")?.[1];
+    expect(session).toBeDefined();
+    const page = async (path: string) => {
+      const r = await h.app.request(path, { headers: { cookie: `hoadon_officer=${session}` } });
+      expect(r.status).toBe(200);
+      return r.text();
+    };
+    const detail = await page(`/officer/invoices/${marked}?lang=en`);
+    expect(detail).toContain("<dt>Accepted under a legacy switch</dt><dd>SHA-1 signature, RSA key under 2048 bits</dd>");
+    expect(await page(`/officer/invoices/${plain}?lang=en`)).not.toContain("Accepted under a legacy switch</dt>");
+    expect(await page(`/officer/invoices/${marked}`)).toContain("<dd>chữ ký SHA-1, khóa RSA dưới 2048 bit</dd>");
+
+    const found = await page(`/officer/invoices?lang=en&legacy=rsa1024&seller=${t.taxCode}`);
+    expect(found).toContain(`href="/officer/invoices/${marked}"`);
+    expect(found).toContain('<option value="rsa1024" selected="">');
+    expect(await page(`/officer/invoices?lang=en&legacy=true&seller=${p.taxCode}`)).not.toContain(`href="/officer/invoices/${plain}"`);
+    expect(await page(`/officer/invoices?lang=en&legacy=false&seller=${p.taxCode}`)).toContain(`href="/officer/invoices/${plain}"`);
+    const bad = await page("/officer/invoices?lang=en&legacy=md5");
+    expect(bad).toContain("The request was not valid. Please try again. Accepted under a legacy switch: md5");
+    expect(bad).not.toContain("<table>");
+  });
+
   it("marks the invoices of a batch and of a T-VAN 200 the same way", async () => {
     const res = await h.call("POST", "/v1/invoices/batch", { invoices: [old.invoice(), modern.invoice({}, SHA1), modern.invoice()] }, old.apiKey);
     // The batch is one seller's: the RSA-1024 seller's key submits its own invoice; the others are FORBIDDEN.
