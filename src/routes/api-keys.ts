@@ -10,18 +10,8 @@ import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";
 import type { ApiKeyRecord } from "../storage/store.js";
 import { auditEntry } from "./audit.js";
-import { auth, bearer, errorResponses, TaxCodeParam } from "./common.js";
+import { auth, bearer, errorResponses, IdParam, TaxCodeParam, UUID } from "./common.js";
 import { loadSeller } from "./sellers.js";
-
-/** The ids the service issues (UUIDs); anything else names no key or officer. */
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** A path id: any text, so that one that names nothing is 404 (like an unknown id), not 422. */
-export const IdParam = (name: string, description: string) =>
-  z
-    .string()
-    .max(100)
-    .openapi({ param: { name, in: "path", description }, format: "uuid", example: "0b7e3c52-8a0e-4d4f-9a51-3f5f2d8c1e77" });
 
 const ApiKeySchema = z
   .object({

@@ -9,9 +9,8 @@ import { hashSecret, newId, newSecret } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";
 import type { Officer } from "../storage/store.js";
-import { IdParam, UUID } from "./api-keys.js";
 import { auditEntry } from "./audit.js";
-import { auth, bearer, errorResponses, text } from "./common.js";
+import { auth, bearer, errorResponses, IdParam, text, UUID } from "./common.js";
 
 const CreateOfficer = z.object({ name: text(200), taxOffice: text(200).optional() }).openapi("CreateOfficer");
 

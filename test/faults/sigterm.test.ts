@@ -1,9 +1,10 @@
 /**
- * SIGTERM: the service stops accepting, finishes the request in flight, closes its pool and
- * exits 0. The request in flight is held open by sending its body in two halves around the signal.
+ * SIGTERM: the service stops accepting, finishes the request in flight, writes the last uses of
+ * keys and tokens it noted, closes its pool and exits 0. The request in flight is held open by sending its body in two halves around the signal.
  */
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashSecret } from "../../src/auth.js";
 import { sleep, startService, type NodeService } from "../helpers/process.js";
 import { freshDatabase, NEEDS_POSTGRES, registerSeller, removeDataDirs, serviceEnv, SERVER_URL, type RemoteSeller } from "./common.js";
 
@@ -59,6 +60,9 @@ describe.skipIf(!SERVER_URL)(`SIGTERM (${SERVER_URL ? "PostgreSQL" : NEEDS_POSTG
     // 4. Exit 0, the invoice stored, no connection of the service left open.
     expect(await Promise.race([svc.exited, sleep(20_000).then(() => "still running")])).toBe(0);
     expect(await db.sql`select code from invoices where code = ${code}`).toHaveLength(1);
+    // The last use of the seller's key, noted in memory, written by the time the service stopped.
+    const used = await db.sql`select u.last_used_at from credential_use u join api_keys k on k.id = u.credential_id where k.key_hash = ${hashSecret(seller.apiKey)}`;
+    expect(used).toHaveLength(1);
     const left = await db.sql`select count(*)::int as n from pg_stat_activity where datname = ${db.name} and application_name = 'hoadon'`;
     expect(left[0]!.n).toBe(0);
     expect(svc.output()).toMatch(/"msg":"stopped"/);
