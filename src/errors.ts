@@ -43,6 +43,12 @@ export const ERRORS = {
   SELLER_NOT_REGISTERED: { status: 422, message: "The seller is not registered." },
   SELLER_SUSPENDED: { status: 422, message: "The seller is suspended or has ceased." },
   RELATED_INVOICE_NOT_FOUND: { status: 422, message: "The related invoice (TTHDLQuan) names no invoice of this seller." },
+  NOT_REGISTERED_FOR_KIND: { status: 422, message: "The seller has not registered this kind of invoice or this way of sending data (01/ĐKTĐ-HĐĐT)." },
+  CASH_REGISTER_CODE_INVALID: {
+    status: 422,
+    message: "The cash-register invoice code is malformed or does not match the invoice type, the year of issue or the seller's assigned range.",
+  },
+  SUMMARY_SEQUENCE: { status: 422, message: "The summary table's number, first-table flag or supplement number is out of sequence in its period." },
   RATE_LIMITED: { status: 429, message: "Too many requests; retry later." },
   INTERNAL: { status: 500, message: "Internal error." },
   UNAVAILABLE: { status: 503, message: "The service is temporarily unavailable; retry later." },

@@ -398,10 +398,10 @@ const taxRate = pattern(TAX_RATE, "not a tax rate: 0%, 5%, 8%, 10%, KCT, KKKNT o
 const symbol = leafText.superRefine((s, ctx) => {
   if (!/^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/.test(s)) {
     ctx.addIssue({ code: "custom", message: "not an invoice symbol: C or K, two digits of the year, one of TDLMNBGHX, two upper-case letters" });
-  } else if (s[0] !== "C") {
-    ctx.addIssue({ code: "custom", message: "symbols starting with K are for invoices without a code; this service issues codes (C…)" });
   }
 });
+/** What only an invoice sent for a code must be: a K symbol is for invoices without a code (T-VAN 203, readInvoice's `uncoded`). */
+const UNCODED_SYMBOL = "symbols starting with K are for invoices without a code; this service issues codes (C…)";
 const invoiceNumber = leafText.transform((s, ctx): number => {
   if (!/^\d{1,8}$/.test(s) || !/[1-9]/.test(s)) {
     ctx.issues.push({ code: "custom", message: "not an invoice number: 1 to 99999999, at most 8 digits (zero padding allowed)", input: s });
@@ -717,7 +717,7 @@ function toInvoice(p: Parsed): Invoice {
  * Reads the verified DLHDon element into an Invoice, or refuses it with every SCHEMA_INVALID
  * fault found (path relative to DLHDon). Reads only that element: business data comes from nowhere else.
  */
-export function readInvoice(dlhdon: XmlNodeLike): Result<Invoice> {
+export function readInvoice(dlhdon: XmlNodeLike, opts: { /** A K symbol allowed (an invoice without a code, T-VAN 203). */ uncoded?: boolean } = {}): Result<Invoice> {
   if (dlhdon.nodeType !== ELEMENT_NODE || dlhdon.localName !== "DLHDon" || dlhdon.namespaceURI) {
     return { ok: false, faults: [schemaFault("", "expected the DLHDon element (no namespace)")] };
   }
@@ -725,6 +725,7 @@ export function readInvoice(dlhdon: XmlNodeLike): Result<Invoice> {
   const raw = readElement(dlhdon, "", 0, faults);
   const parsed = dlhdonSchema.safeParse(raw);
   if (!parsed.success) faults.push(...zodFaults(parsed.error));
+  if (parsed.success && !opts.uncoded && parsed.data.TTChung.KHHDon[0] !== "C") faults.push(schemaFault("TTChung/KHHDon", UNCODED_SYMBOL));
   if (typeof raw === "object" && !(raw instanceof OtherInfoBlock)) faults.push(...conditionalFaults(raw));
   if (faults.length > 0 || !parsed.success) return { ok: false, faults };
   return ok(toInvoice(parsed.data));

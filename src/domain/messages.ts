@@ -4,6 +4,8 @@
  *
  *   200 (one HDon for a code)  → the submission gate → 202 (the stamped HDon) or 204 (01/TB-KTDL)
  *   300 (error notice 04/SS-HĐĐT, signed by the seller) → cancellations applied → 301 (01/TB-HĐSS)
+ *   100 (registration) → 102 (+ 103): registration.ts
+ *   203 (invoices without a code) → 204: packages.ts
  *   a malformed envelope, or one about another seller → 999 with TTTNhan 1
  *
  * Every answer is recorded with its message id (per seller) before it is returned, so a repeated
@@ -29,12 +31,13 @@
  */
 import { ApiError, type Fault } from "../errors.js";
 import type { MessageReply, MessageWork, Seller } from "../storage/store.js";
-import { invoiceIdentity, readEnvelope, readErrorNotice, type Envelope, type EnvelopeHead, type ErrorNotice, type NoticeInvoice } from "../tvan/read.js";
+import { invoiceIdentity, readEnvelope, readErrorNotice, type Envelope, type EnvelopeHead, type ErrorNotice, type MessageType, type NoticeInvoice } from "../tvan/read.js";
 import { noticeNumber, reply202, reply204, reply301, reply999, type NoticeResult, type ReplyHead } from "../tvan/reply.js";
 import { DSIG_NS } from "../xml/algorithms.js";
 import { focus } from "../xml/parse.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { cancelInvoice } from "./lifecycle.js";
+import { answerUncoded } from "./packages.js";
 import { answerRegistration, type RegistrationDeps } from "./registration.js";
 import { storeRegistry, trustSigner } from "../gate/index.js";
 import { signedDataDigest, submitInvoice, type SubmitDeps, type Submitter } from "./submit.js";
@@ -51,9 +54,17 @@ export async function receiveMessage(deps: RegistrationDeps, body: Uint8Array, s
   }
   const known = await deps.store.findMessageReply(submitter.sellerTaxCode, msg.messageId);
   if (known) return known.reply;
-  const answered = msg.type === "200" ? await answerInvoice(deps, msg, head, submitter, at) : msg.type === "100" ? await answerRegistration(deps, msg, head, submitter, at) : await answerNotice(deps, msg, head, submitter, at);
+  const answered = await ANSWER[msg.type](deps, msg, head, submitter, at);
   return answered.reply;
 }
+
+/** Who answers each message type received (read.ts KINDS). */
+const ANSWER: Record<MessageType, (deps: RegistrationDeps, msg: Envelope, head: ReplyHead, submitter: Submitter, at: Date) => Promise<MessageReply>> = {
+  "100": answerRegistration,
+  "200": answerInvoice,
+  "203": answerUncoded,
+  "300": answerNotice,
+};
 
 function headOf(h: EnvelopeHead, submitter: Submitter): ReplyHead {
   return { pban: h.pban ?? "2.0.0", to: h.sender ?? submitter.sellerTaxCode, answers: h.messageId ?? "", mst: h.mst ?? submitter.sellerTaxCode };

@@ -333,7 +333,7 @@ function duplicate(existingCode: string, key: NaturalKey): ApiError {
 const RELATED_PATH = "TTChung/TTHDLQuan";
 
 /** The natural key TTHDLQuan names, when it can name one of our invoices at all (an e-invoice with a code, LHDCLQuan 1). */
-function relatedKeyOf(v: VerifiedInvoice): NaturalKey | null {
+export function relatedKeyOf(v: Pick<VerifiedInvoice, "invoice" | "key">): NaturalKey | null {
   const r = v.invoice.related;
   if (!r || r.relatedType !== 1 || !/^[1-9]$/.test(r.form) || !/^\d{1,8}$/.test(r.number)) return null;
   const number = Number(r.number);
@@ -341,7 +341,7 @@ function relatedKeyOf(v: VerifiedInvoice): NaturalKey | null {
   return { sellerTaxCode: v.key.sellerTaxCode, form: r.form, symbol: r.symbol, number };
 }
 
-function relatedLinkOf(v: VerifiedInvoice, key: NaturalKey | null): RelatedLink | null {
+export function relatedLinkOf(v: Pick<VerifiedInvoice, "invoice">, key: NaturalKey | null): RelatedLink | null {
   const r = v.invoice.related;
   return r && key ? { kind: r.kind, key, issueDate: r.issueDate, reason: r.note } : null;
 }

@@ -74,7 +74,8 @@ async function publicOf(deps: VerifyDeps, inv: InvoiceSummary): Promise<PublicIn
 export async function lookupByCode(deps: VerifyDeps, code: string): Promise<PublicInvoice | null> {
   if (!CODE_PATTERN.test(code)) return null;
   const inv = await deps.store.getInvoice(code);
-  return inv ? publicOf(deps, inv) : null;
+  // An uncoded or cash-register invoice's record id is not an authority code (tvan.md §13).
+  return inv && inv.source === "coded" ? publicOf(deps, inv) : null;
 }
 
 /** The lookup without the code: the natural key and the total payable. */

@@ -21,7 +21,7 @@ import { childElements, focus, hasNonWhitespaceText, textOf, type ParsedXml } fr
 import type { ParseLimits, XElement } from "../xml/scan.js";
 import { readSignature, verifyProfile, type ProfileRules, type SignatureProfile, type VerifiedSignature } from "../xml/verify.js";
 import { trustSigner, type Registry, type SignerTrustDeps } from "./certificate.js";
-import { frameStage } from "./frame.js";
+import { cashRegisterFrameStage, frameStage } from "./frame.js";
 import { parseStage } from "./parse.js";
 import { profileStage } from "./profile.js";
 import { rulesStage } from "./rules.js";
@@ -62,6 +62,13 @@ export interface RunOptions {
   submitterTaxCode?: string;
   receivedAt: Date;
   registry: Registry;
+  /**
+   * A cash-register invoice of a T-VAN 206 (tvan.md §8): it carries the seller's own MCCQT and
+   * needs no seller signature (verified, with its certificate, when present); never a CQT signature.
+   */
+  cashRegister?: boolean;
+  /** An invoice without a code of a T-VAN 203 (tvan.md §7): its symbol starts with K. */
+  uncoded?: boolean;
 }
 
 /** Runs the per-document stages on `body` up to `opts.until`; throws GateRefusal (an ApiError) at the first that fails. */
@@ -81,28 +88,39 @@ export async function runGate(deps: GateDeps, body: Uint8Array | string | Parsed
     if (done("size")) return state;
   }
   if (done("parse")) return state;
-  state.doc = frameStage(state.parsed);
+  state.doc = opts.cashRegister ? cashRegisterFrameStage(state.parsed) : frameStage(state.parsed);
   if (done("frame")) return state;
-  state.profile = profileStage(state.doc, deps.allowSha1);
-  if (done("profile")) return state;
-  state.verified = signatureStage(state.profile);
-  if (done("signature")) return state;
+  const forbidden = (): void => {
+    if (opts.submitterTaxCode !== undefined && state.sellerTaxCode !== opts.submitterTaxCode) {
+      throw new ApiError("FORBIDDEN", "This API key belongs to another seller than the invoice's (NBan/MST).");
+    }
+  };
+  if (opts.cashRegister && state.doc.sellerSignatures.length === 0) {
+    // A cash-register invoice needs no signature of its own (tvan.md §8.4): the package's CKSNNT,
+    // judged before, stands for the seller; profile, signature and certificate have nothing to judge.
+    state.sellerTaxCode = sellerTaxCodeOf(state.doc.dlhdon);
+    forbidden();
+    for (const stage of ["profile", "signature", "certificate"] as const) if (done(stage)) return state;
+  } else {
+    state.profile = profileStage(state.doc, deps.allowSha1);
+    if (done("profile")) return state;
+    state.verified = signatureStage(state.profile);
+    if (done("signature")) return state;
 
-  // From here on, business data comes only from the verified DLHDon.
-  state.sellerTaxCode = sellerTaxCodeOf(state.doc.dlhdon);
-  if (opts.submitterTaxCode !== undefined && state.sellerTaxCode !== opts.submitterTaxCode) {
-    throw new ApiError("FORBIDDEN", "This API key belongs to another seller than the invoice's (NBan/MST).");
+    // From here on, business data comes only from the verified DLHDon.
+    state.sellerTaxCode = sellerTaxCodeOf(state.doc.dlhdon);
+    forbidden();
+    // A SigningTime out of the window is the rules' to refuse (SIGNING_TIME_OUT_OF_RANGE), not a trust fault.
+    const signer = await trustSigner(deps, state.verified, state.sellerTaxCode, opts.receivedAt, opts.registry, { paths: "invoice", refuseFutureSigningTime: false });
+    if (!signer.ok) return refuse("certificate", signer.faults);
+    state.certificateFingerprint = signer.fingerprint;
+    state.signingTime = signer.signingTime;
+    state.legacy = signer.legacy;
+    if (done("certificate")) return state;
   }
-  // A SigningTime out of the window is the rules' to refuse (SIGNING_TIME_OUT_OF_RANGE), not a trust fault.
-  const signer = await trustSigner(deps, state.verified, state.sellerTaxCode, opts.receivedAt, opts.registry, { paths: "invoice", refuseFutureSigningTime: false });
-  if (!signer.ok) return refuse("certificate", signer.faults);
-  state.certificateFingerprint = signer.fingerprint;
-  state.signingTime = signer.signingTime;
-  state.legacy = signer.legacy;
-  if (done("certificate")) return state;
-  state.invoice = schemaStage(state.doc.dlhdon);
+  state.invoice = schemaStage(state.doc.dlhdon, { uncoded: opts.uncoded === true });
   if (done("schema")) return state;
-  rulesStage(state.invoice, opts.receivedAt, state.verified.signingTime, deps);
+  rulesStage(state.invoice, opts.receivedAt, state.verified?.signingTime ?? null, deps);
   done("rules");
   return state;
 }

@@ -3,8 +3,8 @@ import { readInvoice, type Invoice } from "../domain/invoice.js";
 import type { XElement } from "../xml/scan.js";
 import { refuse } from "./stages.js";
 
-export function schemaStage(dlhdon: XElement): Invoice {
-  const invoice = readInvoice(dlhdon);
+export function schemaStage(dlhdon: XElement, opts: { uncoded?: boolean } = {}): Invoice {
+  const invoice = readInvoice(dlhdon, opts);
   if (!invoice.ok) return refuse("schema", invoice.faults);
   return invoice.value;
 }

@@ -3,10 +3,15 @@ import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { isCalendarDate, LEGACY_FILTER, searchInvoices } from "../domain/reports.js";
-import type { InvoiceSummary } from "../storage/store.js";
+import { INVOICE_SOURCES, type InvoiceSource, type InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { auth, bearer, errorResponses, Money } from "./common.js";
 import { LegacyMarks } from "./invoices.js";
+
+/** docs/lifecycle.md "Invoices without a code". */
+export const SOURCE_TEXT =
+  "Where the invoice came from: `coded` (issued a code here), `uncoded` (T-VAN 203, sent without a code), `cashRegister` (T-VAN 206, with the seller's own code in `registerCode`). " +
+  "An uncoded or cash-register invoice has no authority code: its `code` is a record id.";
 
 const TaxCode = z.string().regex(TAX_CODE_FORM);
 export const DateParam = z.string().refine(isCalendarDate, { message: "a date, YYYY-MM-DD" });
@@ -28,6 +33,7 @@ const SearchQuery = z.object({
         "Invoices accepted under a legacy allowance (their `legacy` is not empty): `true` any, `sha1` or `rsa1024` that one; " +
         "`false` only the others (HOADON_ALLOW_SHA1, HOADON_ALLOW_RSA1024; docs/security.md).",
     }),
+  source: z.enum(INVOICE_SOURCES as [InvoiceSource, ...InvoiceSource[]]).optional().openapi({ description: SOURCE_TEXT }),
   limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: "Invoices per page, ≤ 1000 (default 100)." }),
   cursor: z.string().max(100).optional().openapi({ description: "`nextCursor` of the previous page, as given." }),
 });
@@ -49,6 +55,8 @@ const ItemSchema = z
     issuedAt: z.string(),
     digest: z.string(),
     legacy: LegacyMarks,
+    source: z.enum(INVOICE_SOURCES as [InvoiceSource, ...InvoiceSource[]]).openapi({ description: SOURCE_TEXT }),
+    registerCode: z.string().nullable().openapi({ example: "M1-26-SGYCT-00000000122", description: "A cash-register invoice's own code (MCCQT made by the seller's software); null otherwise." }),
   })
   .openapi("InvoiceListItem");
 
@@ -88,6 +96,8 @@ const item = (i: InvoiceSummary) => ({
   issuedAt: i.issuedAt.toISOString(),
   digest: i.digest,
   legacy: i.legacy,
+  source: i.source,
+  registerCode: i.registerCode,
 });
 
 export function registerSearch(app: OpenAPIHono<AppEnv>): void {

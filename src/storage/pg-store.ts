@@ -20,6 +20,7 @@ import type {
   CertificateStatus,
   InvoiceEvent,
   InvoiceEventKind,
+  InvoiceSource,
   InvoiceStatus,
   InvoiceSummary,
   IssueOutcome,
@@ -29,6 +30,7 @@ import type {
   NaturalKey,
   NewInvoice,
   Officer,
+  PackageOutcome,
   ReceivedMessage,
   RelatedLink,
   Seller,
@@ -148,11 +150,13 @@ const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
 
 const INVOICE = sql`code, seller_tax_code, form, symbol, number, status, buyer_tax_code, issue_date, currency,
   trim_scale(exchange_rate) as exchange_rate, trim_scale(total_before_tax) as total_before_tax,
-  trim_scale(total_tax) as total_tax, trim_scale(total_payable) as total_payable, digest, issued_at, array_to_string(legacy, ',') as legacy`;
+  trim_scale(total_tax) as total_tax, trim_scale(total_payable) as total_payable, digest, issued_at, array_to_string(legacy, ',') as legacy,
+  source, register_code`;
 /** The same columns of `invoices i` in a join. */
 const INVOICE_I = sql`i.code, i.seller_tax_code, i.form, i.symbol, i.number, i.status, i.buyer_tax_code, i.issue_date, i.currency,
   trim_scale(i.exchange_rate) as exchange_rate, trim_scale(i.total_before_tax) as total_before_tax,
-  trim_scale(i.total_tax) as total_tax, trim_scale(i.total_payable) as total_payable, i.digest, i.issued_at, array_to_string(i.legacy, ',') as legacy`;
+  trim_scale(i.total_tax) as total_tax, trim_scale(i.total_payable) as total_payable, i.digest, i.issued_at, array_to_string(i.legacy, ',') as legacy,
+  i.source, i.register_code`;
 /**
  * invoices is partitioned by issue month and keyed by (seller, issue date, code): a lookup by
  * code or by natural key goes through the unpartitioned invoice_codes or invoice_keys, which
@@ -178,6 +182,8 @@ interface InvoiceRow {
   issued_at: Date;
   /** The legacy allowances, comma-separated: text on every driver (Workers read no array types). */
   legacy: string;
+  source: InvoiceSource;
+  register_code: string | null;
 }
 const toInvoice = (r: InvoiceRow): InvoiceSummary => ({
   code: r.code,
@@ -196,13 +202,15 @@ const toInvoice = (r: InvoiceRow): InvoiceSummary => ({
   digest: r.digest,
   issuedAt: r.issued_at,
   legacy: r.legacy === "" ? [] : (r.legacy.split(",") as LegacyAllowance[]),
+  source: r.source,
+  registerCode: r.register_code,
 });
 
 const first = <T>(rows: T[]): T | null => rows[0] ?? null;
 
 const INVOICE_COLUMNS = sql`code, seller_tax_code, form, symbol, number, status, buyer_tax_code,
   issue_date, currency, exchange_rate, total_before_tax, total_tax, total_payable, digest, xml,
-  certificate_fingerprint, submitted_by, issued_at, legacy`;
+  certificate_fingerprint, submitted_by, issued_at, legacy, source, message_id, register_code`;
 /**
  * Rows for a statement as ONE parameter: a JSON array that json_to_recordset turns back into
  * typed rows, in order. The statement's text is then the same for 1 row or 1,000, so each
@@ -216,7 +224,8 @@ export const jsonRows = (rows: readonly object[]): string => JSON.stringify(rows
 
 const INVOICE_RECORD = sql`(code char(34), seller_tax_code text, form text, symbol text, number integer, status text,
   buyer_tax_code text, issue_date date, currency text, exchange_rate numeric, total_before_tax numeric, total_tax numeric,
-  total_payable numeric, digest text, xml text, certificate_fingerprint text, submitted_by uuid, issued_at timestamptz, legacy text[])`;
+  total_payable numeric, digest text, xml text, certificate_fingerprint text, submitted_by uuid, issued_at timestamptz, legacy text[],
+  source text, message_id text, register_code text)`;
 const invoiceRecord = (inv: NewInvoice) => ({
   code: inv.code,
   seller_tax_code: inv.sellerTaxCode,
@@ -237,6 +246,9 @@ const invoiceRecord = (inv: NewInvoice) => ({
   submitted_by: inv.submittedBy,
   issued_at: inv.issuedAt.toISOString(),
   legacy: LEGACY_ALLOWANCES.filter((a) => inv.legacy?.includes(a)),
+  source: inv.source ?? "coded",
+  message_id: inv.messageId ?? null,
+  register_code: inv.registerCode ?? null,
 });
 
 /**
@@ -366,6 +378,13 @@ const LEGACY_LITERAL: Record<NonNullable<InvoiceSearch["legacy"]>, Sql> = {
   none: sql`legacy = '{}'::text[]`,
   sha1: sql`legacy <> '{}'::text[] and 'sha1' = any (legacy)`,
   rsa1024: sql`legacy <> '{}'::text[] and 'rsa1024' = any (legacy)`,
+};
+
+/** The source filter as a literal (like STATUS_LITERAL): the partial index invoices_source_date (0012) serves the non-coded ones. */
+const SOURCE_LITERAL: Record<InvoiceSource, Sql> = {
+  coded: sql`source = 'coded'`,
+  uncoded: sql`source <> 'coded' and source = 'uncoded'`,
+  cashRegister: sql`source <> 'coded' and source = 'cashRegister'`,
 };
 
 /** The stored identity of an invoice: where its row lives (partition key) and its status. */
@@ -734,7 +753,11 @@ export class PgStore implements Store {
   async issueInvoices(invs: NewInvoice[]): Promise<IssueOutcome[]> {
     for (const inv of invs) checkAmounts(inv);
     if (invs.length === 0) return [];
-    return this.writing(async (tx, tail): Promise<IssueOutcome[]> => {
+    return this.writing((tx, tail) => this.issueIn(tx, tail, invs));
+  }
+
+  private async issueIn(tx: Db, tail: Tail, invs: NewInvoice[]): Promise<IssueOutcome[]> {
+    {
       const outcomes: IssueOutcome[] = new Array(invs.length);
       const items = invs.map((inv, index) => ({ inv, index }));
       // Ordinary invoices: one multi-row insert. ON CONFLICT on the natural key: under a
@@ -767,7 +790,55 @@ export class PgStore implements Store {
       // to an earlier one of the same call).
       for (const x of items) if (x.inv.related) outcomes[x.index] = await this.issueRelated(tx, tail, x.inv, x.inv.related);
       return outcomes;
+    }
+  }
+
+  /**
+   * A T-VAN package's invoices, in the transaction that records its answer. A cash-register code
+   * is claimed first (cash_register_codes, unique across sellers); an invoice whose code another
+   * invoice holds is not written, and a claim whose invoice then loses its natural key (a replay
+   * or a conflict) is given back, so nothing of a refused invoice remains.
+   */
+  private async issuePackage(tx: Db, tail: Tail, invs: NewInvoice[]): Promise<PackageOutcome[]> {
+    for (const inv of invs) checkAmounts(inv);
+    const outcomes: PackageOutcome[] = new Array(invs.length);
+    const coded = invs.filter((i) => i.registerCode);
+    const claimed = new Set<string>();
+    if (coded.length) {
+      const rows = await tx.query<{ register_code: string }>(sql`
+        insert into cash_register_codes (register_code, seller_tax_code, code, issue_date)
+        select register_code, seller_tax_code, code, issue_date
+          from json_to_recordset(${jsonRows(coded.map((i) => ({ register_code: i.registerCode, seller_tax_code: i.sellerTaxCode, code: i.code, issue_date: i.issueDate })))}::text::json)
+            as r (register_code text, seller_tax_code text, code char(34), issue_date date)
+        order by register_code
+        on conflict (register_code) do nothing
+        returning register_code`);
+      for (const r of rows) claimed.add(r.register_code);
+    }
+    const lostCodes = coded.filter((i) => !claimed.has(i.registerCode!));
+    const holders = new Map<string, { seller_tax_code: string; code: string }>();
+    if (lostCodes.length) {
+      const rows = await tx.query<{ register_code: string; seller_tax_code: string; code: string }>(sql`
+        select register_code, seller_tax_code, code from cash_register_codes where register_code in (select json_array_elements_text(${JSON.stringify(lostCodes.map((i) => i.registerCode!))}::text::json))`);
+      for (const r of rows) holders.set(r.register_code, r);
+    }
+    const writable: { inv: NewInvoice; index: number }[] = [];
+    invs.forEach((inv, index) => {
+      const holder = inv.registerCode && !claimed.has(inv.registerCode) ? holders.get(inv.registerCode) : undefined;
+      if (inv.registerCode && !claimed.has(inv.registerCode)) {
+        if (!holder) throw new Error("issuePackage: a cash-register code neither claimed nor held");
+        outcomes[index] = { kind: "register_code_taken", holderCode: holder.code, holderSellerTaxCode: holder.seller_tax_code };
+      } else writable.push({ inv, index });
     });
+    const written = await this.issueIn(tx, tail, writable.map((w) => w.inv));
+    const giveBack: string[] = [];
+    writable.forEach((w, k) => {
+      const o = written[k]!;
+      outcomes[w.index] = o;
+      if (o.kind !== "issued" && w.inv.registerCode) giveBack.push(w.inv.registerCode);
+    });
+    if (giveBack.length) await tx.query(sql`delete from cash_register_codes where register_code in (select json_array_elements_text(${JSON.stringify(giveBack)}::text::json))`);
+    return outcomes;
   }
 
   /**
@@ -779,7 +850,8 @@ export class PgStore implements Store {
       for (const r of inv.taxRates) tail.rates.push({ seller_tax_code: inv.sellerTaxCode, invoice_code: inv.code, tax_rate: r.taxRate, amount_before_tax: r.amountBeforeTax, tax: r.tax });
       tail.event(inv.sellerTaxCode, inv.code, "issued", inv.issuedAt, inv.submittedBy, null, null);
       tail.rollups.add(contribution(inv), 1);
-      tail.leaves.push(encodeEntry({ type: "issued", ...inv, at: inv.issuedAt, relatedCode: null }));
+      // The transparency log is of the authority's codes: an uncoded or cash-register invoice has none.
+      if ((inv.source ?? "coded") === "coded") tail.leaves.push(encodeEntry({ type: "issued", ...inv, at: inv.issuedAt, relatedCode: null }));
     }
   }
 
@@ -963,6 +1035,8 @@ export class PgStore implements Store {
           return row && toInvoice(row);
         },
         registrations: registrationWork(tx),
+        issueInvoices: (invs) => this.issuePackage(tx, tail, invs),
+        cashRegisterRange: async (seller) => first(await tx.query<{ range: string }>(sql`select range from cash_register_ranges where seller_tax_code = ${seller}`))?.range ?? null,
       });
       await tx.query(sql`
         update tvan_messages set reply_type = ${reply.replyType}, reply = ${reply.reply}, answered_at = now()
@@ -992,6 +1066,7 @@ export class PgStore implements Store {
     if (q.form !== undefined) where.push(sql`form = ${q.form}`);
     if (q.symbol !== undefined) where.push(sql`symbol = ${q.symbol}`);
     if (q.legacy !== undefined) where.push(LEGACY_LITERAL[q.legacy]);
+    if (q.source !== undefined) where.push(SOURCE_LITERAL[q.source]);
     if (q.after !== undefined) {
       where.push(sql`issue_date <= ${q.after.issueDate}::date`);
       where.push(sql`(issue_date, code) < (${q.after.issueDate}::date, ${q.after.code}::char(34))`);

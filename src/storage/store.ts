@@ -16,6 +16,12 @@ export type InvoiceEventKind = "issued" | "replaced" | "replaces" | "adjusted" |
 export type LegacyAllowance = "sha1" | "rsa1024";
 /** Every legacy allowance, in the order an invoice's marks are listed. */
 export const LEGACY_ALLOWANCES: readonly LegacyAllowance[] = ["sha1", "rsa1024"];
+/**
+ * Where an invoice came from (tvan.md §13): issued a code here (POST /v1/invoices, T-VAN 200),
+ * sent without a code (T-VAN 203), from a cash register with the seller's own code (T-VAN 206).
+ */
+export type InvoiceSource = "coded" | "uncoded" | "cashRegister";
+export const INVOICE_SOURCES: readonly InvoiceSource[] = ["coded", "uncoded", "cashRegister"];
 
 /** A seller (null when not registered) and its certificates, frozen: shared by the requests that read it. */
 export interface SellerRegistration {
@@ -135,6 +141,12 @@ export interface NewInvoice extends NaturalKey {
   related?: RelatedLink | null;
   /** The legacy allowances it was accepted under, in LEGACY_ALLOWANCES order; absent or empty: none. */
   legacy?: readonly LegacyAllowance[];
+  /** Absent: "coded". Uncoded and cash-register invoices carry a record id in `code` (no authority code). */
+  source?: InvoiceSource;
+  /** The T-VAN message (MTDiep) that carried an uncoded or cash-register invoice. */
+  messageId?: string;
+  /** A cash-register invoice's own code (MCCQT `M1-25-…`, tvan.md §8.1). */
+  registerCode?: string;
 }
 
 export interface InvoiceSummary extends NaturalKey {
@@ -151,6 +163,9 @@ export interface InvoiceSummary extends NaturalKey {
   issuedAt: Date;
   /** The legacy allowances it was accepted under (empty: none), in LEGACY_ALLOWANCES order. */
   legacy: LegacyAllowance[];
+  source: InvoiceSource;
+  /** A cash-register invoice's own code, else null. */
+  registerCode: string | null;
 }
 
 export interface InvoiceEvent {
@@ -206,8 +221,18 @@ export interface ReceivedMessage {
   signedDigest?: string | null;
 }
 
+/** What became of one invoice of a T-VAN package (203, 206) written with its answer. */
+export type PackageOutcome = IssueOutcome | { kind: "register_code_taken"; holderCode: string; holderSellerTaxCode: string };
+
 /** What the answer to a T-VAN message may do inside the transaction that records it. */
 export interface MessageWork {
+  /**
+   * Stores a package's verified invoices (uncoded, cash-register) as issueInvoices does, in this
+   * transaction; a cash-register code held by another invoice is `register_code_taken`.
+   */
+  issueInvoices(invs: NewInvoice[]): Promise<PackageOutcome[]>;
+  /** The seller's cash-register range (tvan.md §8.1), or null. */
+  cashRegisterRange(sellerTaxCode: string): Promise<string | null>;
   cancelInvoice(c: Cancellation): Promise<CancelOutcome>;
   getInvoice(code: string): Promise<InvoiceSummary | null>;
   /** Registrations (T-VAN 100), in this transaction (storage/tvan-store.ts). */
@@ -342,6 +367,7 @@ export interface InvoiceSearch {
   symbol?: string;
   /** Accepted under a legacy allowance: any of them, none, or this one. */
   legacy?: "any" | "none" | LegacyAllowance;
+  source?: InvoiceSource;
   /** 1–1000 */
   limit: number;
   /** Continue after this invoice. */

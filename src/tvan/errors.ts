@@ -156,6 +156,21 @@ export const TVAN_ERRORS = {
     mtloi: "Hóa đơn liên quan đã bị thay thế hoặc đã bị hủy.",
     hdxly: "Không thay thế, điều chỉnh hay hủy lại hóa đơn đã bị thay thế hoặc hủy; lập tiếp trên hóa đơn thay thế còn hiệu lực.",
   },
+  NOT_REGISTERED_FOR_KIND: {
+    mloi: "4008",
+    mtloi: "Người bán chưa đăng ký hình thức hóa đơn hoặc phương thức chuyển dữ liệu này.",
+    hdxly: "Đăng ký hoặc thay đổi thông tin sử dụng hóa đơn điện tử (01/ĐKTĐ-HĐĐT) cho hình thức hóa đơn, phương thức chuyển dữ liệu này và chờ chấp nhận.",
+  },
+  CASH_REGISTER_CODE_INVALID: {
+    mloi: "3006",
+    mtloi: "Mã hóa đơn khởi tạo từ máy tính tiền sai cấu trúc hoặc không khớp loại hóa đơn, năm lập, dải ký tự được cấp.",
+    hdxly: "Tạo mã theo cấu trúc M<loại hóa đơn>-<năm lập>-<dải ký tự cơ quan thuế cấp>-<11 chữ số> rồi gửi lại.",
+  },
+  SUMMARY_SEQUENCE: {
+    mloi: "4009",
+    mtloi: "Số bảng tổng hợp, lần đầu hoặc lần bổ sung không đúng thứ tự trong kỳ dữ liệu.",
+    hdxly: "Gửi bảng tổng hợp lần đầu số 1 của kỳ trước, các lần bổ sung tiếp theo đúng thứ tự số bảng và số lần bổ sung.",
+  },
   NOT_FOUND: {
     mloi: "4006",
     mtloi: "Không tìm thấy đối tượng được yêu cầu.",

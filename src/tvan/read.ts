@@ -14,6 +14,8 @@
  *   (≤ 46 characters); SLuong is 1–1,000 and DLieu holds exactly SLuong elements of the type's
  *   kind, nothing else (tvan.md §2): one for a 200 (HDon) or a 300 (TBao), n for the kinds that
  *   carry several (KINDS). MNNhan is routing and not checked.
+ * - A 206 alone adds CKSNNT after DLieu, and its DLieu carries one attribute, the Id (an XML
+ *   name) its CKSNNT signature references (tvan.md §2, §8.2).
  * - Only the types of KINDS are received here.
  * - An error notice lists at most 1,000 invoices.
  */
@@ -22,6 +24,7 @@ import type { XElement } from "../xml/parse.js";
 import type { Fault, Result } from "../errors.js";
 import { ok } from "../errors.js";
 import { childElements, hasNonWhitespaceText, parseXml, textOf, type ParseLimits, type ParsedXml } from "../xml/parse.js";
+import { NCNAME } from "../xml/scan.js";
 
 export interface Envelope {
   parsed: ParsedXml;
@@ -40,6 +43,10 @@ export interface Envelope {
   items: XElement[];
   /** SLuong */
   count: number;
+  /** The envelope's DLieu (a 206's carries the Id its CKSNNT signs). */
+  dlieu: XElement;
+  /** A 206's CKSNNT (the taxpayer's package signature), else null. */
+  cksnnt: XElement | null;
 }
 
 /** What could be read of a refused envelope, to address the 999. */
@@ -61,6 +68,7 @@ export const KINDS = {
   "100": { element: "TKhai", many: false },
   "200": { element: "HDon", many: false },
   "300": { element: "TBao", many: false },
+  "203": { element: "HDon", many: true },
 } as const satisfies Record<string, { element: string; many: boolean }>;
 export type MessageType = keyof typeof KINDS;
 /** tvan.md §2: at most 1,000 items per message. */
@@ -79,8 +87,10 @@ export function readEnvelope(body: Uint8Array, limits: ParseLimits): EnvelopeRes
   const kids = childElements(root);
   const tt = kids[0];
   const dl = kids[1];
-  if (kids.length !== 2 || !tt || !dl || tt.localName !== "TTChung" || dl.localName !== "DLieu" || !noNs(tt) || !noNs(dl) || hasNonWhitespaceText(root)) {
-    return { ok: false, faults: [malformed("TDiep must hold TTChung and then DLieu, nothing else.")], head };
+  // A 206 adds the taxpayer's package signature after DLieu (tvan.md §8.2): checked against MLTDiep below.
+  const cksnnt = kids[2] && kids[2].localName === "CKSNNT" && noNs(kids[2]) ? kids[2] : null;
+  if (kids.length !== (cksnnt ? 3 : 2) || !tt || !dl || tt.localName !== "TTChung" || dl.localName !== "DLieu" || !noNs(tt) || !noNs(dl) || hasNonWhitespaceText(root)) {
+    return { ok: false, faults: [malformed("TDiep must hold TTChung and then DLieu (and CKSNNT for a 206), nothing else.")], head };
   }
   const fields = new Map<string, string>();
   const faults: Fault[] = [];
@@ -97,13 +107,20 @@ export function readEnvelope(body: Uint8Array, limits: ParseLimits): EnvelopeRes
   head.messageId = /^[0-9A-Za-z-]{1,46}$/.test(get("MTDiep") ?? "") ? get("MTDiep") : null;
   head.mst = TAX_CODE.test(get("MST") ?? "") ? get("MST") : null;
 
+  const packaged = get("MLTDiep") === "206";
   for (const [e, where] of [
     [root, "TDiep"],
     [tt, "TTChung"],
     [dl, "DLieu"],
+    ...(cksnnt ? ([[cksnnt, "CKSNNT"]] as const) : []),
   ] as const) {
-    if (e.attributes.length) faults.push(schema(`${where} carries attributes (namespace declarations included); the envelope carries none.`, where));
+    // A 206's DLieu carries its Id (what CKSNNT signs), nothing else.
+    const allowed = packaged && e === dl && e.attributes.length === 1 && e.attributes[0]!.name === "Id" && NCNAME.test(e.attributes[0]!.value);
+    if (e.attributes.length && !allowed) faults.push(schema(`${where} carries attributes (namespace declarations included); the envelope carries none${packaged ? " but DLieu's Id" : ""}.`, where));
   }
+  if (packaged && !dl.getAttribute("Id")) faults.push(schema("DLieu of a 206 carries the Id its CKSNNT signature references.", "DLieu/@Id"));
+  if (packaged && !cksnnt) faults.push(schema("A 206 carries the taxpayer's package signature in CKSNNT after DLieu.", "CKSNNT"));
+  if (!packaged && cksnnt) faults.push(schema("Only a 206 carries CKSNNT.", "CKSNNT"));
   for (const n of REQUIRED) if (!fields.has(n)) faults.push(schema(`TTChung has no ${n}.`, `TTChung/${n}`));
   const pban = get("PBan");
   const sender = get("MNGui");
@@ -127,7 +144,7 @@ export function readEnvelope(body: Uint8Array, limits: ParseLimits): EnvelopeRes
     faults.push(schema(`DLieu of a ${type} must hold exactly SLuong (${count}) ${kind.element}, nothing else.`, "DLieu"));
   }
   if (faults.length) return { ok: false, faults, head };
-  return ok({ parsed: parsed.value, pban: pban!, sender: sender!, type: type as MessageType, messageId: messageId!, mst: mst!, content: content[0]!, items: content, count: count! }) as EnvelopeResult;
+  return ok({ parsed: parsed.value, pban: pban!, sender: sender!, type: type as MessageType, messageId: messageId!, mst: mst!, content: content[0]!, items: content, count: count!, dlieu: dl, cksnnt }) as EnvelopeResult;
 }
 
 /** KHMSHDon, KHHDon, SHDon, NLap of an HDon as sent: the 204 names the invoice it refuses (nothing here is trusted). */

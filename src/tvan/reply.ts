@@ -47,6 +47,9 @@ function clip(s: string, max: number): string {
   return cps.length <= max ? s : cps.slice(0, max - 1).join("") + "…";
 }
 
+/** The first `max` characters (identity fields are cut, not marked). */
+const cut = (s: string, max: number): string => [...s].slice(0, max).join("");
+
 export const el = (name: string, text: string): string => `<${name}>${esc(text)}</${name}>`;
 
 /** What a reply's TTChung says: to whom, answering what. */
@@ -149,9 +152,7 @@ function noticeHead(id: string, head: ReplyHead, h: NoticeHeader, ltbao: string)
 
 /** 204: notice 01/TB-KTDL, LTBao 1: the invoice was refused a code, with every fault of the failing stage. */
 export function reply204(head: ReplyHead, h: NoticeHeader, invoice: InvoiceIdentity, faults: Fault[], at: Date, key: AuthorityKey): string {
-  const id = noticeId();
-  const dltbao =
-    noticeHead(id, head, h, "1") +
+  const block =
     "<LCMa>" +
     el("KHMSHDon", invoice.form) +
     el("KHHDon", invoice.symbol) +
@@ -159,9 +160,104 @@ export function reply204(head: ReplyHead, h: NoticeHeader, invoice: InvoiceIdent
     el("NLap", invoice.issueDate) +
     "<DSLDo>" +
     faults.map((f) => ldo(f, "notice")).join("") +
-    "</DSLDo></LCMa></DLTBao>";
+    "</DSLDo></LCMa>";
+  return notice204(head, h, "1", block, at, key);
+}
+
+/** A 204 of any LTBao: the header, the LTBao's block (tvan.md §10), the authority's signature. */
+function notice204(head: ReplyHead, h: NoticeHeader, ltbao: string, block: string, at: Date, key: AuthorityKey): string {
+  const id = noticeId();
+  const dltbao = noticeHead(id, head, h, ltbao) + block + "</DLTBao>";
   const before = DECLARATION + "<TDiep>" + ttChung("204", head, newMessageId(), head.count ?? 1) + "<DLieu><TBao>" + dltbao + "<DSCKS><CQT>";
   return signParts(before, "</CQT></DSCKS></TBao></DLieu></TDiep>", [id], at, key);
+}
+
+/** One invalid item of a package (a 203's or 206's HDon): its place in DLieu, its identity as written, its faults. */
+export interface RefusedItem {
+  /** 1-based position in DLieu. */
+  position: number;
+  identity: InvoiceIdentity;
+  faults: Fault[];
+}
+
+/** The answer to a package (203, 206, 400) as tvan.md §10 lays it out. */
+export type PackageVerdict =
+  /** Every item valid. */
+  | { ltbao: "2" }
+  /** 203: the invalid invoices (LHDKMa); the rest accepted. */
+  | { ltbao: "3"; refused: RefusedItem[] }
+  /** 206: the invalid invoices (LHDMTTien); the rest accepted. */
+  | { ltbao: "7"; refused: RefusedItem[] }
+  /** Nothing accepted: the package's reasons (KHLKhac). */
+  | { ltbao: "9"; faults: Fault[] };
+
+/** 204 answering a 203, 206 or 400: LTBao 2, 3, 7 or 9 with its block. */
+export function reply204Package(head: ReplyHead, h: NoticeHeader, v: PackageVerdict, at: Date, key: AuthorityKey): string {
+  return notice204(head, h, v.ltbao, packageBlock(v), at, key);
+}
+
+function packageBlock(v: PackageVerdict): string {
+  const reasons = (faults: Fault[]) => "<DSLDo>" + faults.map((f) => ldo(f, "notice")).join("") + "</DSLDo>";
+  switch (v.ltbao) {
+    case "2":
+      return "";
+    case "9":
+      return "<KHLKhac>" + reasons(v.faults) + "</KHLKhac>";
+    case "3":
+      return (
+        "<LHDKMa><DSHDon>" +
+        v.refused
+          .map(
+            (r) =>
+              "<HDon>" +
+              el("STT", String(r.position)) +
+              el("KHMSHDon", cut(r.identity.form, 1)) +
+              el("KHHDon", cut(r.identity.symbol, 6)) +
+              el("SHDon", cut(r.identity.number, 8)) +
+              el("NLap", cut(r.identity.issueDate, 10)) +
+              reasons(r.faults) +
+              "</HDon>",
+          )
+          .join("") +
+        "</DSHDon></LHDKMa>"
+      );
+    case "7":
+      return "<LHDMTTien><DSLDo>" + v.refused.map(cashRegisterReason).join("") + "</DSLDo></LHDMTTien>";
+  }
+}
+
+/**
+ * One LDo of LHDMTTien (LTBao 7) per invalid invoice, production's layout: MTLoi =
+ * `KHMSHDon;KHHDon;SHDon;` and the texts of its fault codes joined by ` | `, clipped to 255; MLoi
+ * and HDXLy of its first fault; GChu the faults themselves.
+ */
+function cashRegisterReason(r: RefusedItem): string {
+  const first = tvanError(r.faults[0]!.code);
+  const texts = [...new Set(r.faults.map((f) => tvanError(f.code).mtloi))].join(" | ");
+  const id = `${r.identity.form};${r.identity.symbol};${r.identity.number};`;
+  const detail = r.faults.map((f) => (f.path ? `${f.message} (${f.path})` : f.message)).join(" | ");
+  return "<LDo>" + el("STT", String(r.position)) + el("MLoi", first.mloi) + el("MTLoi", clip(id + texts, 255)) + el("HDXLy", first.hdxly) + el("GChu", clip(detail, 255)) + "</LDo>";
+}
+
+/**
+ * −1 (tvan.md §11): the invalid-format reply to a 206 whose package signature fails, unsigned as
+ * production's; no MST, no SLuong; HSGoc the service's case id (a lower-case UUIDv4).
+ */
+export function replyMinus1(head: ReplyHead, mloi: string, mta: string): string {
+  return (
+    "<TDiep><TTChung>" +
+    el("PBan", head.pban) +
+    el("MNGui", AUTHORITY_SENDER) +
+    el("MNNhan", head.to) +
+    el("MLTDiep", "-1") +
+    el("MTDiep", newMessageId()) +
+    el("MTDTChieu", head.answers) +
+    "</TTChung><DLieu>" +
+    el("MLoi", mloi) +
+    el("MTa", clip(mta, 255)) +
+    el("HSGoc", randomUUID()) +
+    "</DLieu></TDiep>"
+  );
 }
 
 /** One invoice of a 301: what the error notice said of it, and whether the authority accepted it. */

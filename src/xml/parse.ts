@@ -3,7 +3,7 @@
  * stages use over its tree. No DOM is built: the scanned tree is the only reading of a body.
  */
 import { type Result, ok } from "../errors.js";
-import { DEFAULT_LIMITS, type Frame, type ParseLimits, type XElement, decodeUtf8, frameOf, scanXml } from "./scan.js";
+import { DEFAULT_LIMITS, ID_LOCAL_NAMES, XMLNS_NS, type Frame, type ParseLimits, type XElement, decodeUtf8, frameOf, scanXml } from "./scan.js";
 
 export { DEFAULT_LIMITS, decodeUtf8, type Frame, type ParseLimits };
 export type { XElement, XText, XNode, XAttr } from "./scan.js";
@@ -71,6 +71,26 @@ export function textOf(el: XElement): string {
 /** The same parse seen from an inner element (an HDon inside a T-VAN TDiep, say); the frame is the element's own. */
 export function focus(parsed: ParsedXml, root: XElement): ParsedXml {
   return { ...parsed, root, frame: frameOf(root, true), signatures: parsed.signatures.filter((s) => isInside(s, root)) };
+}
+
+/**
+ * An inner element as if it were the whole document (one invoice of a T-VAN package): its frame,
+ * its signatures, and the Ids found inside it alone, so that another item's Ids neither resolve
+ * its References nor count as its duplicates.
+ */
+export function focusAlone(parsed: ParsedXml, root: XElement): ParsedXml {
+  const ids = new Map<string, XElement>();
+  const duplicates = new Set<string>();
+  const walk = (el: XElement): void => {
+    for (const a of el.attributes) {
+      if (a.namespaceURI === XMLNS_NS || !ID_LOCAL_NAMES.has(a.localName)) continue;
+      if (ids.has(a.value)) duplicates.add(a.value);
+      else ids.set(a.value, el);
+    }
+    for (const c of el.elements) walk(c);
+  };
+  walk(root);
+  return { ...focus(parsed, root), ids, duplicateIds: [...duplicates] };
 }
 
 export function isInside(node: XElement, ancestor: XElement): boolean {

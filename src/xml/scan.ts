@@ -146,7 +146,7 @@ export interface Scanned {
 // Matched by local name, whatever the prefix (xml:id, wsu:Id, …): xml-crypto's SignedXml resolves a
 // Reference through any attribute with one of these local names, so a value repeated under a
 // prefix would name a second element for some verifier. Uniqueness is proved across all of them.
-const ID_LOCAL_NAMES = new Set(["Id", "ID", "id"]);
+export const ID_LOCAL_NAMES = new Set(["Id", "ID", "id"]);
 
 const forbidden = (message: string): Result<never> => ({ ok: false, faults: [{ code: "XML_FORBIDDEN_CONSTRUCT", message }] });
 const malformed = (message: string): Result<never> => ({ ok: false, faults: [{ code: "XML_MALFORMED", message }] });

@@ -232,3 +232,68 @@ export function signFormWithXmlsec1(tkhai: string, key: { keyPem: string; certPe
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export interface PackageOptions extends EnvelopeOptions {
+  /** SLuong as written (default: the number of items). */
+  count?: number | string;
+  /** A 206's DLieu Id (default production's: "_" + the 32 hex of MTDiep). */
+  dlieuId?: string;
+}
+
+/**
+ * A TDiep carrying several items (203, 206, 400): SLuong the number of items; a 206 gets its
+ * DLieu Id and an empty CKSNNT for signPackage / signPackageWithXmlsec1.
+ */
+export function packageTdiep(type: string, items: string[], o: PackageOptions): { xml: string; id: string; sender: string } {
+  const sender = o.sender ?? "V0103930279";
+  const id = o.id ?? messageId(sender);
+  const inner = items.map((x) => x.replace(/^<\?xml[^>]*\?>/, "")).join("");
+  const dlieu = type === "206" ? `<DLieu Id="${o.dlieuId ?? `_${id.slice(sender.length)}`}">` : "<DLieu>";
+  const xml =
+    (o.declaration === false ? "" : `<?xml version="1.0" encoding="utf-8"?>`) +
+    `<TDiep><TTChung><PBan>${o.pban ?? "2.1.0"}</PBan><MNGui>${sender}</MNGui><MNNhan>TCT</MNNhan><MLTDiep>${type}</MLTDiep>` +
+    `<MTDiep>${id}</MTDiep><MTDTChieu></MTDTChieu><MST>${o.mst}</MST><SLuong>${o.count ?? items.length}</SLuong></TTChung>${dlieu}${inner}</DLieu>` +
+    (type === "206" ? "<CKSNNT/>" : "") +
+    `</TDiep>`;
+  return { xml, id, sender };
+}
+
+/** Signs a 206's DLieu as the taxpayer into CKSNNT, as production does (enveloped-signature + the Object, C14N 1.0, rsa-sha256). */
+export function signPackage(tdiepXml: string, key: { keyPem: string; certPem: string }, o: { signingTime?: string } = {}): string {
+  const doc = new DOMParser().parseFromString(tdiepXml, "text/xml");
+  const dlieu = doc.getElementsByTagName("DLieu")[0]!;
+  const hex = dlieu.getAttribute("Id")!.replace(/^_/, "");
+  const sigId = `CKSNNT-${hex}`;
+  const objId = `Obj-CKSNNT-${hex}`;
+  const sig = registerAlgorithms(
+    new SignedXml({
+      privateKey: key.keyPem,
+      publicCert: key.certPem,
+      signatureAlgorithm: key.keyPem.includes("EC PRIVATE") ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+      canonicalizationAlgorithm: C14N,
+      objects: [{ content: `<SignatureProperties><SignatureProperty Target="#${sigId}"><SigningTime>${o.signingTime ?? nowGmt7()}</SigningTime></SignatureProperty></SignatureProperties>`, attributes: { Id: objId } }],
+    }),
+  );
+  sig.addReference({ xpath: `//*[local-name()='DLieu'][@Id='${dlieu.getAttribute("Id")}']`, transforms: [ENVELOPED], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
+  sig.addReference({ xpath: `//*[local-name()='Object'][@Id='${objId}']`, transforms: [C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
+  sig.computeSignature(tdiepXml, { attrs: { Id: sigId }, location: { reference: "//*[local-name()='CKSNNT']", action: "append" } });
+  return sig.getSignedXml();
+}
+
+/** Signs a 206's DLieu with xmlsec1 (an independent signer) into CKSNNT: C14N 1.0, enveloped-signature, a SigningTime Object. */
+export function signPackageWithXmlsec1(tdiepXml: string, key: { keyPem: string; certPem: string }): string {
+  const id = /<DLieu Id="([^"]+)"/.exec(tdiepXml)![1]!;
+  const template = signatureTemplate({ keyPem: key.keyPem, certPem: key.certPem, dlhdonId: id });
+  const input = tdiepXml.replace("<CKSNNT/>", `<CKSNNT>${template}</CKSNNT>`);
+  const dir = mkdtempSync(join(tmpdir(), "hoadon-pkg-"));
+  try {
+    writeFileSync(join(dir, "key.pem"), key.keyPem, { mode: 0o600 });
+    writeFileSync(join(dir, "cert.pem"), key.certPem);
+    writeFileSync(join(dir, "in.xml"), input);
+    const run = spawnSync("xmlsec1", ["--sign", "--privkey-pem", `${join(dir, "key.pem")},${join(dir, "cert.pem")}`, "--id-attr:Id", "DLieu", "--id-attr:Id", "Object", "--output", join(dir, "out.xml"), join(dir, "in.xml")], { encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`xmlsec1 --sign failed: ${run.stdout}${run.stderr}`);
+    return readFileSync(join(dir, "out.xml"), "utf8");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

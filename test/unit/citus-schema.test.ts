@@ -30,6 +30,13 @@ const PLAN: Record<string, Placement> = {
   totals_seller_daily: { distributed: "seller_tax_code" },
   totals_seller_monthly: { distributed: "seller_tax_code" },
   totals_seller_yearly: { distributed: "seller_tax_code" },
+  // T-VAN 400's summary tables and rows, by seller (tvan.md §9).
+  summary_tables: { distributed: "seller_tax_code" },
+  summary_rows: { distributed: "seller_tax_code" },
+  cash_register_ranges: { distributed: "seller_tax_code" },
+  // Routing tables like invoice_codes: a cash-register code, a range → its seller (unique across sellers).
+  cash_register_codes: { distributed: "register_code" },
+  cash_register_range_owners: { distributed: "range" },
   // The routing table from a code to its seller (GET /v1/invoices/{code}, /v1/verify/{code}).
   invoice_codes: { distributed: "code" },
   // Everyone's daily totals, striped by slot: a write touches its seller's shard and one slot's.

@@ -298,6 +298,8 @@ describe("invoices", () => {
       digest: inv.digest,
       issuedAt: inv.issuedAt,
       legacy: [],
+      source: "coded",
+      registerCode: null,
     };
     expect(outcome).toEqual({ kind: "issued", invoice: expected });
     expect(await store.getInvoice(inv.code)).toEqual(expected);
