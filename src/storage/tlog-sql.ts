@@ -50,10 +50,15 @@ export async function lockState(tx: Db): Promise<TlogState | null> {
   return row ? toState(row) : null;
 }
 
-/** Takes (deletes and returns) up to `limit` committed pending entries, in append order. */
+/**
+ * Takes (deletes and returns) up to `limit` committed pending entries, in append order.
+ * `id = any(array(…))`, not `id in (…)`: PostgreSQL plans the latter as a hash semi-join over a
+ * sequential scan of the whole table, so each run cost O(backlog) (a 10-million backlog was
+ * sequenced at ≈ 3,750 leaves/s); the array is probed through the primary key, O(limit).
+ */
 export async function takePending(tx: Db, limit: number): Promise<{ id: bigint; entry: Uint8Array }[]> {
   const rows = await tx.query<{ id: bigint; entry: Uint8Array }>(sql`
-    delete from tlog_pending where id in (select id from tlog_pending order by id limit ${limit})
+    delete from tlog_pending where id = any(array(select id from tlog_pending order by id limit ${limit}))
     returning id, entry`);
   return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
