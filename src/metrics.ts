@@ -193,6 +193,47 @@ export function registerExpiryMetrics(metrics: Metrics, src: ExpirySources): voi
   );
 }
 
+/** What the transparency log tells /metrics (tlog/log.ts TransparencyLog: observed after each tick). */
+export interface TransparencyLogSource {
+  readonly observed: { size: number; signedAt: Date | null; pending: number; oldestPendingAt: Date | null } | null;
+  readonly stats: { readonly leaves: number; readonly failures: number };
+}
+
+/**
+ * The transparency log's gauges (docs/operations.md): figures of the last sequencing tick (every
+ * HOADON_LOG_INTERVAL_MS); the two ages are taken against the clock at scrape time, so they keep
+ * growing when ticks fail or stop. Nothing before the first tick.
+ */
+export function registerTransparencyLogMetrics(metrics: Metrics, log: TransparencyLogSource, now: () => number = Date.now): void {
+  const seen = () => log.observed ?? undefined;
+  metrics.register(new Gauge("hoadon_tlog_tree_size", "Leaves in the transparency log's latest signed tree.", () => seen()?.size));
+  metrics.register(new Gauge("hoadon_tlog_pending_entries", "Committed log entries without a leaf yet (waiting for the sequencer).", () => seen()?.pending));
+  metrics.register(
+    new Gauge("hoadon_tlog_checkpoint_age_seconds", "Seconds since the latest checkpoint was signed (a head is signed again only when the tree grows).", () => {
+      const at = seen()?.signedAt;
+      return at ? Math.max(0, (now() - at.getTime()) / 1000) : undefined;
+    }),
+  );
+  metrics.register(
+    new Gauge("hoadon_tlog_sequencing_lag_seconds", "Age of the oldest committed entry without a leaf (its event time to now); 0 when none is pending.", () => {
+      const o = seen();
+      if (!o) return undefined;
+      return o.oldestPendingAt ? Math.max(0, (now() - o.oldestPendingAt.getTime()) / 1000) : 0;
+    }),
+  );
+  metrics.register({
+    render: (out) =>
+      out.push(
+        "# HELP hoadon_tlog_leaves_sequenced_total Leaves this process sequenced.",
+        "# TYPE hoadon_tlog_leaves_sequenced_total counter",
+        `hoadon_tlog_leaves_sequenced_total ${log.stats.leaves}`,
+        "# HELP hoadon_tlog_sequencing_failures_total Sequencing ticks of this process that failed (retried at the next tick).",
+        "# TYPE hoadon_tlog_sequencing_failures_total counter",
+        `hoadon_tlog_sequencing_failures_total ${log.stats.failures}`,
+      ),
+  });
+}
+
 /** Hoadon's metrics. One per process (Node) or isolate (Workers); routes reach it as `c.get("metrics")`. */
 export class Metrics {
   readonly requests = new Counter<"method" | "route" | "status">("hoadon_http_requests_total", "HTTP requests answered, by method, route pattern and status.", true);

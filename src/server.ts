@@ -16,7 +16,7 @@ import { readPublicAsset } from "./assets-node.js";
 import { hashSecret } from "./auth.js";
 import { errorFields } from "./log.js";
 import { exitAfterLogs, nodeLogger, stdoutLog } from "./log-node.js";
-import { Metrics, registerExpiryMetrics, type Metric } from "./metrics.js";
+import { Metrics, registerExpiryMetrics, registerTransparencyLogMetrics, type Metric } from "./metrics.js";
 import { serveClusterMetrics, workerMetrics } from "./metrics-cluster.js";
 import { registerNodeMetrics } from "./metrics-node.js";
 import { parseCertificate } from "./pki/certificate.js";
@@ -68,6 +68,7 @@ async function main(): Promise<void> {
   // tlog_state's row lock decides) every HOADON_LOG_INTERVAL_MS.
   const log = store instanceof PgStore ? new TransparencyLog(store.db, secrets.logSigner, secrets.authority) : null;
   log?.start(config.HOADON_LOG_INTERVAL_MS, (e) => logger.warn({ ...errorFields(e) }, "transparency log: sequencing failed, will retry"));
+  if (log) registerTransparencyLogMetrics(metrics, log);
   registerExpiryMetrics(metrics, { authorityCertificate: parseCertificate(secrets.authority.certDer), crls: () => trust.crls() });
   metrics.register({
     render: (out) =>

@@ -63,6 +63,17 @@ export async function takePending(tx: Db, limit: number): Promise<{ id: bigint; 
   return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** What /metrics shows of the log (tlog/log.ts observe): the state, the backlog and its oldest entry. */
+export async function observeLog(db: Db): Promise<{ size: number; signedAt: Date | null; pending: number; oldest: Uint8Array | null }> {
+  const [row] = await db.query<{ size: bigint; signed_at: Date | null; pending: bigint; oldest: Uint8Array | null }>(sql`
+    select s.size, s.signed_at,
+           (select count(*) from tlog_pending) as pending,
+           (select p.entry from tlog_pending p order by p.id limit 1) as oldest
+      from tlog_state s where s.id = 1`);
+  if (!row) throw new Error("tlog_state has no row (migration 0009)");
+  return { size: Number(row.size), signedAt: row.signed_at, pending: Number(row.pending), oldest: row.oldest };
+}
+
 export async function countPending(db: Db): Promise<number> {
   const [row] = await db.query<{ n: bigint }>(sql`select count(*) as n from tlog_pending`);
   return Number(row?.n ?? 0n);

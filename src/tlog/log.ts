@@ -8,7 +8,7 @@ import { Lru } from "../pki/lru.js";
 import type { Db } from "../storage/db.js";
 import * as q from "../storage/tlog-sql.js";
 import type { AuthorityKey } from "../xml/stamp.js";
-import { bundlePrefix, encodeBundle, decodeBundle } from "./entry.js";
+import { bundlePrefix, encodeBundle, decodeBundle, decodeEntry } from "./entry.js";
 import {
   EMPTY_ROOT,
   HASH_SIZE,
@@ -50,6 +50,18 @@ export interface KeyStatement {
   authorityCertificate: string;
 }
 
+/** The log as the last tick saw it (GET /metrics: metrics.ts registerTransparencyLogMetrics). */
+export interface LogObservation {
+  /** The size of the sequenced (and signed) tree. */
+  size: number;
+  /** When the latest checkpoint was signed (null: never). */
+  signedAt: Date | null;
+  /** Committed entries without a leaf yet. */
+  pending: number;
+  /** The event time of the oldest of them (null when none is pending). */
+  oldestPendingAt: Date | null;
+}
+
 export class LogNotReady extends Error {
   override readonly name = "LogNotReady";
 }
@@ -70,8 +82,10 @@ export class TransparencyLog {
   private head: { at: number; value: SignedHead | null } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
-  /** Leaves sequenced and runs made, for /metrics and the benchmark. */
-  readonly stats = { runs: 0, leaves: 0 };
+  /** Leaves sequenced, runs made and ticks failed (start()), for /metrics and the benchmark. */
+  readonly stats = { runs: 0, leaves: 0, failures: 0 };
+  /** The log as the last tick saw it (null before the first). */
+  observed: LogObservation | null = null;
 
   constructor(
     private readonly db: Db,
@@ -172,13 +186,33 @@ export class TransparencyLog {
     return this.latest();
   }
 
-  /** Sequences every `intervalMs` (unref'd timer); errors go to `onError` and the next tick retries. */
+  /**
+   * Reads what /metrics shows: the tree's size and signing time, the pending entries and the
+   * event time of the oldest (one statement; the count is of the backlog, small when the
+   * sequencer keeps up).
+   */
+  async observe(): Promise<LogObservation> {
+    const o = await q.observeLog(this.db);
+    const observed = { size: o.size, signedAt: o.signedAt, pending: o.pending, oldestPendingAt: o.oldest ? decodeEntry(o.oldest).at : null };
+    this.observed = observed;
+    return observed;
+  }
+
+  /**
+   * Sequences every `intervalMs` (unref'd timer), then observes the log for /metrics; errors go
+   * to `onError` (and count in stats.failures) and the next tick retries.
+   */
   start(intervalMs: number, onError: (e: unknown) => void): void {
     if (this.timer || intervalMs <= 0) return;
     const tick = () => {
       this.sequence().then(
+        () => this.observe(),
+      ).then(
         () => {},
-        (e: unknown) => onError(e),
+        (e: unknown) => {
+          this.stats.failures++;
+          onError(e);
+        },
       ).finally(() => {
         if (this.timer) {
           this.timer = setTimeout(tick, intervalMs);

@@ -7,6 +7,7 @@
  */
 import { X509Certificate, verify as cryptoVerify } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Metrics, registerTransparencyLogMetrics } from "../../src/metrics.js";
 import { sql } from "../../src/storage/db.js";
 import type { PgStore } from "../../src/storage/pg-store.js";
 import { decodeEntry } from "../../src/tlog/entry.js";
@@ -19,8 +20,13 @@ let officer: string;
 let s: TestSeller;
 let verifierKey: string;
 
+/** /metrics of the harness, with the log's gauges on a clock the test sets. */
+const metrics = new Metrics();
+let now = Date.now();
+
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ app: { metrics } });
+  registerTransparencyLogMetrics(metrics, h.services.log!, () => now);
   officer = ((await (await h.call("POST", "/v1/officers", { name: "Kiểm toán viên" })).json()) as { token: string }).token;
   s = await h.seller();
 });
@@ -183,5 +189,71 @@ describe("the transparency log", () => {
     expect((await h.submit(xml, s.apiKey)).status).toBe(200); // the replay answers the same code
     expect((await h.submit("<HDon><DLHDon>", s.apiKey)).status).toBe(400);
     expect(await pending()).toBe(0);
+  });
+});
+
+describe("the log on /metrics", () => {
+  /** The log's series of a scrape of GET /metrics, by name. */
+  const scrape = async (): Promise<Map<string, number>> => {
+    const res = await get("/metrics");
+    expect(res.status).toBe(200);
+    const out = new Map<string, number>();
+    for (const line of (await res.text()).split("\n")) {
+      const m = /^(hoadon_tlog_\w+) (\S+)$/.exec(line);
+      if (m) out.set(m[1]!, Number(m[2]));
+    }
+    return out;
+  };
+  const state = async () => {
+    const [row] = await db().query<{ size: bigint; signed_at: Date }>(sql`select size, signed_at from tlog_state`);
+    return { size: Number(row!.size), signedAt: row!.signed_at };
+  };
+
+  it("shows the tree size, the pending entries, the checkpoint's age and the sequencing lag of the last tick", async () => {
+    // Before the first observation: no gauge (nothing is known), the counters at their values.
+    const first = await scrape();
+    expect(first.has("hoadon_tlog_tree_size")).toBe(false);
+    expect(first.get("hoadon_tlog_sequencing_failures_total")).toBe(0);
+
+    await log().sequence();
+    await log().observe();
+    const s0 = await state();
+    now = s0.signedAt.getTime() + 7_000;
+    let m = await scrape();
+    expect(m.get("hoadon_tlog_tree_size")).toBe(s0.size);
+    expect(m.get("hoadon_tlog_pending_entries")).toBe(0);
+    expect(m.get("hoadon_tlog_sequencing_lag_seconds")).toBe(0);
+    expect(m.get("hoadon_tlog_checkpoint_age_seconds")).toBe(7);
+    const sequenced = m.get("hoadon_tlog_leaves_sequenced_total")!;
+    expect(sequenced).toBeGreaterThanOrEqual(s0.size); // this harness's log sequenced them all
+
+    // Two codes issued, one cancelled: three committed entries waiting for the sequencer.
+    const a = await issue();
+    await issue();
+    const c = await h.call("POST", `/v1/invoices/${a.code}/cancellation`, { reason: "Hủy do nhập sai" }, s.apiKey);
+    expect(c.status).toBe(200);
+    await log().observe();
+    const [oldest] = await db().query<{ entry: Uint8Array }>(sql`select entry from tlog_pending order by id limit 1`);
+    const oldestAt = decodeEntry(oldest!.entry);
+    expect(oldestAt.code).toBe(a.code);
+    now = oldestAt.at.getTime() + 42_500;
+    m = await scrape();
+    expect(m.get("hoadon_tlog_pending_entries")).toBe(3);
+    expect(m.get("hoadon_tlog_sequencing_lag_seconds")).toBe(42.5);
+    expect(m.get("hoadon_tlog_tree_size")).toBe(s0.size);
+    expect(m.get("hoadon_tlog_checkpoint_age_seconds")).toBe((now - s0.signedAt.getTime()) / 1000);
+
+    // The next tick sequences them: the tree grows by three, nothing pending, a fresh head.
+    await log().sequence();
+    await log().observe();
+    const s1 = await state();
+    expect(s1.size).toBe(s0.size + 3);
+    now = s1.signedAt.getTime() + 1_000;
+    m = await scrape();
+    expect(m.get("hoadon_tlog_tree_size")).toBe(s0.size + 3);
+    expect(m.get("hoadon_tlog_pending_entries")).toBe(0);
+    expect(m.get("hoadon_tlog_sequencing_lag_seconds")).toBe(0);
+    expect(m.get("hoadon_tlog_checkpoint_age_seconds")).toBe(1);
+    expect(m.get("hoadon_tlog_leaves_sequenced_total")).toBe(sequenced + 3);
   });
 });
