@@ -5,7 +5,7 @@
  *   200 (one HDon for a code)  → the submission gate → 202 (the stamped HDon) or 204 (01/TB-KTDL)
  *   300 (error notice 04/SS-HĐĐT, signed by the seller) → cancellations applied → 301 (01/TB-HĐSS)
  *   100 (registration) → 102 (+ 103): registration.ts
- *   203 (invoices without a code) → 204: packages.ts
+ *   203 (invoices without a code), 206 (cash-register invoices) → 204 (or −1): packages.ts
  *   a malformed envelope, or one about another seller → 999 with TTTNhan 1
  *
  * Every answer is recorded with its message id (per seller) before it is returned, so a repeated
@@ -37,7 +37,7 @@ import { DSIG_NS } from "../xml/algorithms.js";
 import { focus } from "../xml/parse.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { cancelInvoice } from "./lifecycle.js";
-import { answerUncoded } from "./packages.js";
+import { answerCashRegister, answerUncoded } from "./packages.js";
 import { answerRegistration, type RegistrationDeps } from "./registration.js";
 import { storeRegistry, trustSigner } from "../gate/index.js";
 import { signedDataDigest, submitInvoice, type SubmitDeps, type Submitter } from "./submit.js";
@@ -63,6 +63,7 @@ const ANSWER: Record<MessageType, (deps: RegistrationDeps, msg: Envelope, head: 
   "100": answerRegistration,
   "200": answerInvoice,
   "203": answerUncoded,
+  "206": answerCashRegister,
   "300": answerNotice,
 };
 

@@ -66,7 +66,7 @@ export async function answerCashRegister(deps: SubmitDeps, msg: Envelope, head: 
   const signer = await checkPackageSignature(deps, msg, at);
   if (!signer.ok && signer.minus1) {
     const f = signer.faults[0]!;
-    const [mloi, mta] = f.code === "CERT_TAX_CODE_MISMATCH" ? ["2013", "Thông tin mã số thuế không khớp trong chữ ký số"] : [tvanError(f.code).mloi, `${tvanError(f.code).mtloi} ${f.message}`];
+    const [mloi, mta] = f.code === "CERT_TAX_CODE_MISMATCH" ? ["2013", "Thông tin mã số thuế không khớp trong chữ ký số"] : [tvanError(f.code).mloi, tvanError(f.code).mtloi];
     const reply = replyMinus1(head, mloi, mta);
     return record(async () => ({ replyType: "-1", reply }));
   }

@@ -218,6 +218,8 @@ export async function decisionNotice(
       reasons,
       number: String(await w.nextNumber()),
       at,
+      // Cash-register invoices (CMTMTTien 1): the seller's range, assigned at the first such acceptance (tvan.md §4.5, §8.1).
+      ...(accepted && content.flags["CMTMTTien"] === "1" ? { range: await w.cashRegisterRange(head.mst, at) } : {}),
     },
     official,
     office,

@@ -4,6 +4,7 @@
  * the transaction that records a message (PgStore.recordMessage); `PgTvanStore` serves the reads
  * and the officer's decision.
  */
+import { randomBytes } from "node:crypto";
 import type { ParsedCertificate } from "../pki/certificate.js";
 import { sql, type Db } from "./db.js";
 
@@ -107,8 +108,21 @@ export interface RegistrationWork {
   /** Serials (normalized) of the seller's active certificates. */
   activeSerials(sellerTaxCode: string): Promise<Set<string>>;
   nextNumber(): Promise<bigint>;
+  /**
+   * The seller's cash-register range (tvan.md §8.1): the one it has, else a fresh one of 5
+   * characters [0-9A-Z] from the CSPRNG, unique across sellers (cash_register_range_owners), kept for good.
+   */
+  cashRegisterRange(sellerTaxCode: string, at: Date): Promise<string>;
   /** The seller's province, read in this transaction (the embedded database has one connection). */
   sellerProvince(sellerTaxCode: string): Promise<{ province: string | null } | null>;
+}
+
+const RANGE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+/** Five characters of [0-9A-Z], uniformly from the CSPRNG (rejection sampling: 252 = 7 × 36). */
+function drawRange(): string {
+  let out = "";
+  while (out.length < 5) for (const b of randomBytes(8)) if (b < 252 && out.length < 5) out += RANGE_ALPHABET[b % 36];
+  return out;
 }
 
 /** Serial normalized as the form's: no leading zeros. */
@@ -161,6 +175,21 @@ export function registrationWork(tx: Db): RegistrationWork {
     async sellerProvince(seller) {
       const rows = await tx.query<{ province: string | null }>(sql`select province from sellers where tax_code = ${seller}`);
       return rows[0] ?? null;
+    },
+    async cashRegisterRange(seller, at) {
+      const held = await tx.query<{ range: string }>(sql`select range from cash_register_ranges where seller_tax_code = ${seller} for update`);
+      if (held[0]) return held[0].range;
+      // 36^5 ≈ 60 million ranges: a draw that collides is drawn again.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const range = drawRange();
+        const won = await tx.query<{ range: string }>(sql`
+          insert into cash_register_range_owners (range, seller_tax_code) values (${range}, ${seller})
+          on conflict (range) do nothing returning range`);
+        if (!won[0]) continue;
+        await tx.query(sql`insert into cash_register_ranges (seller_tax_code, range, assigned_at) values (${seller}, ${range}, ${at})`);
+        return range;
+      }
+      throw new Error("cashRegisterRange: no free range after 20 draws");
     },
     async nextNumber() {
       const [row] = await tx.query<{ n: bigint }>(sql`select nextval('tvan_registration_notice_seq') as n`);

@@ -69,6 +69,7 @@ export const KINDS = {
   "200": { element: "HDon", many: false },
   "300": { element: "TBao", many: false },
   "203": { element: "HDon", many: true },
+  "206": { element: "HDon", many: true },
 } as const satisfies Record<string, { element: string; many: boolean }>;
 export type MessageType = keyof typeof KINDS;
 /** tvan.md §2: at most 1,000 items per message. */
