@@ -26,13 +26,15 @@ import { XML_NS, XMLNS_NS, type XAttr, type XElement } from "./scan.js";
 
 const TEXT_SPECIAL = /[&<>\r]/;
 const ATTR_SPECIAL = /[&<"\t\n\r]/;
-const TEXT_ESCAPE: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#xD;" };
-const ATTR_ESCAPE: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", '"': "&quot;", "\r": "&#xD;", "\n": "&#xA;", "\t": "&#x9;" };
 
-/** Character data in canonical form (also a safe way to write any text into XML). */
-export const escapeText = (s: string): string => (TEXT_SPECIAL.test(s) ? s.replace(/[&<>\r]/g, (c) => TEXT_ESCAPE[c]!) : s);
+/** Character data in canonical form (also a safe way to write any text into XML). Native passes, no callback per character. */
+export const escapeText = (s: string): string =>
+  TEXT_SPECIAL.test(s) ? s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("\r", "&#xD;") : s;
 /** An attribute value in canonical form (also a safe way to write any value between double quotes). */
-export const escapeAttr = (s: string): string => (ATTR_SPECIAL.test(s) ? s.replace(/[&<"\t\n\r]/g, (c) => ATTR_ESCAPE[c]!) : s);
+export const escapeAttr = (s: string): string =>
+  ATTR_SPECIAL.test(s)
+    ? s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll('"', "&quot;").replaceAll("\r", "&#xD;").replaceAll("\n", "&#xA;").replaceAll("\t", "&#x9;")
+    : s;
 
 export interface CanonicalOptions {
   /** Exclusive C14N's InclusiveNamespaces PrefixList ("#default" for the default namespace). */
@@ -74,13 +76,6 @@ export function startTag(name: string, ns: [string, string][], attrs: XAttr[]): 
   return `${out}>`;
 }
 
-/** The element's attributes that are not namespace declarations. */
-function plainAttributes(el: XElement): XAttr[] {
-  const out: XAttr[] = [];
-  for (const a of el.attributes) if (a.namespaceURI !== XMLNS_NS) out.push(a);
-  return out;
-}
-
 /** Every namespace in scope on `el` (prefix → URI; the default as ""), nearest declaration first. */
 export function inScopeNamespaces(el: XElement): Map<string, string> {
   const seen = new Map<string, string>();
@@ -115,50 +110,120 @@ export class CanonicalTooLarge extends Error {
   }
 }
 
+/**
+ * The canonical text, appended piece by piece (V8 keeps it as a rope until it is hashed: cheaper
+ * than collecting pieces and joining them, measured), with its length for the cap.
+ */
+class Output {
+  private s = "";
+  get length(): number {
+    return this.s.length;
+  }
+  push(piece: string): void {
+    this.s += piece;
+  }
+  text(): string {
+    return this.s;
+  }
+}
+
 abstract class Renderer {
-  protected out = "";
+  protected readonly out = new Output();
+  /** Scratch lists reused for every element: the namespace prefixes to render and the attributes. */
+  protected readonly nsList: string[] = [];
+  protected readonly attrList: XAttr[] = [];
   constructor(protected readonly exclude: XElement | null) {}
 
+  /** Fills nsList (prefixes) and attrList for `el`; the URIs come from uriOf. */
   protected abstract open(el: XElement, apex: boolean): void;
+  protected abstract uriOf(prefix: string): string;
   protected close(_el: XElement): void {}
 
   apex(el: XElement): string {
     this.element(el, true);
-    return this.out;
+    return this.out.text();
   }
 
   private element(el: XElement, apex: boolean): void {
+    const out = this.out;
+    this.nsList.length = 0;
+    this.attrList.length = 0;
     this.open(el, apex);
-    if (this.out.length > MAX_CANONICAL_CHARS) throw new CanonicalTooLarge();
-    for (const c of el.childNodes) {
+    out.push("<");
+    out.push(el.tagName);
+    const ns = this.nsList;
+    if (ns.length > 1) ns.sort();
+    for (let k = 0; k < ns.length; k++) {
+      const p = ns[k]!;
+      if (p === "") out.push(' xmlns="');
+      else {
+        out.push(" xmlns:");
+        out.push(p);
+        out.push('="');
+      }
+      out.push(escapeAttr(this.uriOf(p)));
+      out.push('"');
+    }
+    const attrs = this.attrList;
+    if (attrs.length > 1) attrs.sort(attrOrder);
+    for (let k = 0; k < attrs.length; k++) {
+      const a = attrs[k]!;
+      out.push(" ");
+      out.push(a.name);
+      out.push('="');
+      out.push(escapeAttr(a.value));
+      out.push('"');
+    }
+    out.push(">");
+    if (out.length > MAX_CANONICAL_CHARS) throw new CanonicalTooLarge();
+    const kids = el.childNodes;
+    for (let k = 0; k < kids.length; k++) {
+      const c = kids[k]!;
       if (c.nodeType === 1) {
         if (c !== this.exclude) this.element(c, false);
-      } else this.out += escapeText(c.nodeValue);
+      } else out.push(escapeText(c.nodeValue));
     }
-    this.out += `</${el.tagName}>`;
+    out.push("</");
+    out.push(el.tagName);
+    out.push(">");
     this.close(el);
+  }
+
+  protected plainAttributes(el: XElement): void {
+    const list = el.attributes;
+    for (let k = 0; k < list.length; k++) if (list[k]!.namespaceURI !== XMLNS_NS) this.attrList.push(list[k]!);
   }
 }
 
 class Inclusive extends Renderer {
+  private readonly uris = new Map<string, string>();
+  protected uriOf(prefix: string): string {
+    return this.uris.get(prefix)!;
+  }
   protected open(el: XElement, apex: boolean): void {
-    const ns: [string, string][] = [];
-    let attrs = plainAttributes(el);
+    this.plainAttributes(el);
     if (apex) {
-      for (const [p, uri] of inScopeNamespaces(el)) if (p !== "xml" && !(p === "" && uri === "")) ns.push([p, uri]);
-      const inherited = inheritedXmlAttributes(el);
-      if (inherited.length) attrs = attrs.concat(inherited);
+      for (const [p, uri] of inScopeNamespaces(el)) {
+        if (p === "xml" || (p === "" && uri === "")) continue;
+        this.nsList.push(p);
+        this.uris.set(p, uri);
+      }
+      for (const a of inheritedXmlAttributes(el)) this.attrList.push(a);
     } else if (el.decls) {
-      for (const d of el.decls) if (d.changed && d.prefix !== "xml") ns.push([d.prefix, d.uri]);
+      for (const d of el.decls) {
+        if (!d.changed || d.prefix === "xml") continue;
+        this.nsList.push(d.prefix);
+        this.uris.set(d.prefix, d.uri);
+      }
     }
-    this.out += startTag(el.tagName, ns, attrs);
   }
 }
 
 class Exclusive extends Renderer {
-  /** What the output ancestors rendered: prefix → URI, with an undo log per element. */
+  /** What the output ancestors (and this element, so far) rendered: prefix → URI, with an undo log per element. */
   private readonly rendered = new Map<string, string>();
-  private readonly undo: { prefix: string; prev: string | undefined }[] = [];
+  private readonly undoPrefix: string[] = [];
+  private readonly undoPrev: (string | undefined)[] = [];
   private readonly marks: number[] = [];
   private readonly listed: ReadonlySet<string>;
 
@@ -167,39 +232,49 @@ class Exclusive extends Renderer {
     this.listed = new Set(prefixList.map((p) => (p === "#default" ? "" : p)));
   }
 
+  protected uriOf(prefix: string): string {
+    return this.rendered.get(prefix)!;
+  }
+
+  /** Renders `prefix` → `uri` here unless the nearest output ancestor (or this element already) rendered the same. */
+  private want(prefix: string, uri: string): void {
+    const prev = this.rendered.get(prefix);
+    if ((prev ?? "") === uri) return;
+    this.nsList.push(prefix);
+    this.undoPrefix.push(prefix);
+    this.undoPrev.push(prev);
+    this.rendered.set(prefix, uri);
+  }
+
   protected open(el: XElement, apex: boolean): void {
-    this.marks.push(this.undo.length);
-    const wanted = new Map<string, string>();
-    wanted.set(el.prefix ?? "", el.namespaceURI ?? "");
-    const attrs = plainAttributes(el);
-    for (const a of attrs) if (a.prefix !== null && a.prefix !== "xml") wanted.set(a.prefix, a.namespaceURI ?? "");
+    this.marks.push(this.undoPrefix.length);
+    this.want(el.prefix ?? "", el.namespaceURI ?? "");
+    this.plainAttributes(el);
+    const attrs = this.attrList;
+    for (let k = 0; k < attrs.length; k++) {
+      const a = attrs[k]!;
+      if (a.prefix !== null && a.prefix !== "xml") this.want(a.prefix, a.namespaceURI ?? "");
+    }
     if (this.listed.size) {
       if (apex) {
         const scope = inScopeNamespaces(el);
         for (const p of this.listed) {
           const uri = scope.get(p);
-          if (uri !== undefined && p !== "xml" && !wanted.has(p)) wanted.set(p, uri);
+          if (uri !== undefined && p !== "xml") this.want(p, uri);
         }
       } else if (el.decls) {
-        for (const d of el.decls) if (this.listed.has(d.prefix) && d.prefix !== "xml" && !wanted.has(d.prefix)) wanted.set(d.prefix, d.uri);
+        for (const d of el.decls) if (this.listed.has(d.prefix) && d.prefix !== "xml") this.want(d.prefix, d.uri);
       }
     }
-    const ns: [string, string][] = [];
-    for (const [p, uri] of wanted) {
-      if ((this.rendered.get(p) ?? "") === uri) continue;
-      ns.push([p, uri]);
-      this.undo.push({ prefix: p, prev: this.rendered.get(p) });
-      this.rendered.set(p, uri);
-    }
-    this.out += startTag(el.tagName, ns, attrs);
   }
 
   protected override close(_el: XElement): void {
     const mark = this.marks.pop()!;
-    while (this.undo.length > mark) {
-      const u = this.undo.pop()!;
-      if (u.prev === undefined) this.rendered.delete(u.prefix);
-      else this.rendered.set(u.prefix, u.prev);
+    while (this.undoPrefix.length > mark) {
+      const p = this.undoPrefix.pop()!;
+      const prev = this.undoPrev.pop();
+      if (prev === undefined) this.rendered.delete(p);
+      else this.rendered.set(p, prev);
     }
   }
 }

@@ -151,6 +151,12 @@ export const ID_LOCAL_NAMES = new Set(["Id", "ID", "id"]);
 const forbidden = (message: string): Result<never> => ({ ok: false, faults: [{ code: "XML_FORBIDDEN_CONSTRUCT", message }] });
 const malformed = (message: string): Result<never> => ({ ok: false, faults: [{ code: "XML_MALFORMED", message }] });
 
+interface QName {
+  readonly name: string;
+  readonly prefix: string | null;
+  readonly localName: string;
+}
+
 class Refusal {
   constructor(readonly result: Result<never>) {}
 }
@@ -233,6 +239,10 @@ class Scanner {
   private readonly ids = new Map<string, XElement>();
   private readonly duplicates = new Set<string>();
   private readonly signatures: XElement[] = [];
+  /** Every qualified name met so far, split once: a name repeated a hundred thousand times is one string. */
+  private readonly names = new Map<string, QName>();
+  private readonly attrNames: QName[] = [];
+  private readonly attrValues: string[] = [];
 
   constructor(
     private readonly t: string,
@@ -259,6 +269,18 @@ class Scanner {
   }
   private within(pos: number, end: number): boolean {
     return pos !== -1 && pos < end;
+  }
+
+  /** The qualified name of `len` characters at `at`, interned. */
+  private qname(at: number, len: number): QName {
+    const name = this.t.slice(at, at + len);
+    let q = this.names.get(name);
+    if (q === undefined) {
+      const colon = name.indexOf(":");
+      q = colon === -1 ? { name, prefix: null, localName: name } : { name, prefix: name.slice(0, colon), localName: name.slice(colon + 1) };
+      this.names.set(name, q);
+    }
+    return q;
   }
 
   private count(): void {
@@ -389,9 +411,13 @@ class Scanner {
     const n = this.n;
     const qlen = qnameLength(t, lt + 1);
     if (qlen === 0) fail(malformed("A start tag without a valid element name."));
-    const qname = t.slice(lt + 1, lt + 1 + qlen);
-    let j = lt + 1 + qname.length;
-    const raw: { name: string; value: string }[] = [];
+    const q = this.qname(lt + 1, qlen);
+    const qname = q.name;
+    let j = lt + 1 + qlen;
+    // Scratch lists reused for every tag: no object per attribute until its namespace is known.
+    const names = this.attrNames;
+    const values = this.attrValues;
+    let count = 0;
     let selfClosing = false;
     for (;;) {
       let k = j;
@@ -412,43 +438,48 @@ class Scanner {
       if (k === j) fail(malformed(ch === 0x3c ? "'<' inside a tag." : "Attributes must be separated by whitespace."));
       const alen = qnameLength(t, k);
       if (alen === 0) fail(malformed(ch === 0x3c ? "'<' inside a tag." : "An attribute without a valid name."));
-      const name = t.slice(k, k + alen);
-      k += name.length;
+      const an = this.qname(k, alen);
+      const name = an.name;
+      k += alen;
       while (k < n && isSpace(t.charCodeAt(k))) k++;
       if (t.charCodeAt(k) !== 0x3d /* = */) fail(malformed(`Attribute ${name} has no value.`));
       k++;
       while (k < n && isSpace(t.charCodeAt(k))) k++;
-      const q = t.charCodeAt(k);
-      if (q !== 0x22 && q !== 0x27) fail(malformed(`The value of attribute ${name} is not quoted.`));
-      const close = t.indexOf(q === 0x22 ? '"' : "'", k + 1);
+      const quote = t.charCodeAt(k);
+      if (quote !== 0x22 && quote !== 0x27) fail(malformed(`The value of attribute ${name} is not quoted.`));
+      const close = t.indexOf(quote === 0x22 ? '"' : "'", k + 1);
       if (close === -1) fail(malformed("Unterminated attribute value."));
       if (this.within(this.lt(k + 1), close)) fail(malformed("'<' inside an attribute value."));
-      if (raw.length >= this.limits.maxAttributes) fail(forbidden(`More than ${this.limits.maxAttributes} attributes on one element.`));
-      raw.push({ name, value: this.attrValue(k + 1, close) });
+      if (count >= this.limits.maxAttributes) fail(forbidden(`More than ${this.limits.maxAttributes} attributes on one element.`));
+      // An attribute (a namespace declaration too) is a node of the document: it counts toward the node limit.
+      this.count();
+      names[count] = an;
+      values[count] = this.attrValue(k + 1, close);
+      count++;
       j = close + 1;
     }
 
     // Namespace declarations first: they apply to the element's own name and attributes.
     let decls: NsDecl[] | null = null;
-    for (const a of raw) {
-      const isDefault = a.name === "xmlns";
-      if (!isDefault && !a.name.startsWith("xmlns:")) continue;
+    for (let a = 0; a < count; a++) {
+      const an = names[a]!;
+      const isDefault = an.name === "xmlns";
+      if (!isDefault && an.prefix !== "xmlns") continue;
       this.steps++;
-      const prefix = isDefault ? "" : a.name.slice(6);
-      const v = a.value;
+      const prefix = isDefault ? "" : an.localName;
+      const v = values[a]!;
       if (prefix === "xmlns") fail(malformed("The xmlns prefix cannot be declared."));
       if ((prefix === "xml") !== (v === XML_NS)) fail(malformed("The xml prefix and its namespace go together only."));
       if (v === XMLNS_NS) fail(malformed("The xmlns namespace cannot be declared."));
-      if (!isDefault && v === "") fail(malformed(`${a.name}="" un-declares a prefix, which XML 1.0 does not allow.`));
+      if (!isDefault && v === "") fail(malformed(`${an.name}="" un-declares a prefix, which XML 1.0 does not allow.`));
       if (v !== "" && !ABSOLUTE_URI.test(v)) fail(forbidden(`Namespace URI "${v}" is not absolute.`));
       const prev = this.scope.get(prefix);
       this.undo.push({ prefix, prev });
       this.scope.set(prefix, v);
       (decls ??= []).push({ prefix, uri: v, changed: (prev ?? "") !== v });
     }
-    const colon = qname.indexOf(":");
-    const prefix = colon === -1 ? null : qname.slice(0, colon);
-    const localName = colon === -1 ? qname : qname.slice(colon + 1);
+    const prefix = q.prefix;
+    const localName = q.localName;
     let ns: string | null;
     if (prefix === null) ns = this.scope.get("") || null;
     else {
@@ -457,12 +488,10 @@ class Scanner {
       if (u === undefined) fail(malformed(`The prefix ${prefix} is not declared.`));
       ns = u!;
     }
-    const attributes: XAttr[] = raw.length ? new Array(raw.length) : NO_ATTRIBUTES;
-    for (let k = 0; k < raw.length; k++) {
-      const a = raw[k]!;
-      const c = a.name.indexOf(":");
-      const ap = c === -1 ? null : a.name.slice(0, c);
-      const al = c === -1 ? a.name : a.name.slice(c + 1);
+    const attributes: XAttr[] = count ? new Array(count) : NO_ATTRIBUTES;
+    for (let k = 0; k < count; k++) {
+      const a = names[k]!;
+      const ap = a.prefix;
       let an: string | null;
       if (a.name === "xmlns" || ap === "xmlns") an = XMLNS_NS;
       else if (ap === null) an = null;
@@ -471,7 +500,7 @@ class Scanner {
         if (u === undefined) fail(malformed(`The prefix ${ap} is not declared.`));
         an = u!;
       }
-      attributes[k] = { name: a.name, prefix: ap, localName: a.name === "xmlns" ? "xmlns" : al, namespaceURI: an, value: a.value };
+      attributes[k] = { name: a.name, prefix: ap, localName: a.localName, namespaceURI: an, value: values[k]! };
     }
     if (attributes.length > 1) checkDistinct(attributes, qname);
     const el = new XElement(qname, prefix, localName, ns, attributes, decls, parent, lt);
