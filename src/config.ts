@@ -82,6 +82,8 @@ export const ConfigSchema = z
     HOADON_RATE_LIMIT_PUBLIC: wholeNumber(0, 1_000_000).default(300),
     HOADON_RATE_LIMIT_REFUSALS: wholeNumber(0, 1_000_000).default(5),
     HOADON_TRUST_PROXY: wholeNumber(0, 10).default(0),
+    // Large documents (64 KiB or more) one client may have in flight at once (src/heavy-work.ts); 0: no bound.
+    HOADON_LARGE_PER_CLIENT: wholeNumber(0, 1000).default(2),
     // Processes serving on the port (node:cluster), each with its own pool; PostgreSQL only.
     HOADON_WORKERS: wholeNumber(1, 64).default(1),
     // The buyer's check as the public reaches it (what the pages' QR codes open); default: the request's own origin.

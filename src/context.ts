@@ -2,6 +2,7 @@
 import type { Principal } from "./auth.js";
 import type { SubmitDeps } from "./domain/submit.js";
 import type { ErrorCode } from "./errors.js";
+import type { HeavyWork } from "./heavy-work.js";
 import type { Metrics } from "./metrics.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { TrustStore } from "./pki/trust.js";
@@ -28,6 +29,8 @@ export interface Services {
   submit: SubmitDeps;
   /** Public endpoints per client address; repeated refusals per key (src/rate-limit.ts). */
   rateLimiter: RateLimiter;
+  /** Large documents: at most a few in flight per client, and one at a time per turn of the event loop (src/heavy-work.ts). */
+  heavyWork: HeavyWork;
   /** Sign-in sessions of the officer pages. */
   sessions: SessionStore;
   /** HOADON_PUBLIC_URL (ends in "/"): where the pages' QR codes point; unset: the request's origin. */

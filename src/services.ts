@@ -5,6 +5,7 @@ import { DEFAULT_TIME_WINDOW } from "./domain/rules.js";
 import type { TrustStore } from "./pki/trust.js";
 import { DEFAULT_RATE_LIMITS, MemoryCounterStore, RateLimiter, type CounterStore, type RateLimitSettings } from "./rate-limit.js";
 import type { Secrets } from "./secrets.js";
+import { DEFAULT_HEAVY_WORK, HeavyWork, type HeavyWorkSettings } from "./heavy-work.js";
 import type { AuthorityKey } from "./xml/stamp.js";
 import { CredentialUseRecorder } from "./storage/credential-use.js";
 import { PgStore } from "./storage/pg-store.js";
@@ -29,6 +30,8 @@ export interface ServiceOptions {
   /** Rate limits (defaults: DEFAULT_RATE_LIMITS); `counters` replaces the in-process store with a shared one. */
   rateLimits?: Partial<RateLimitSettings>;
   counters?: CounterStore;
+  /** Large documents: the per-client bound and the lane (defaults: DEFAULT_HEAVY_WORK). */
+  heavyWork?: Partial<HeavyWorkSettings>;
   /** Officer sessions (default: the sessions table of `store`'s database). */
   sessions?: SessionStore;
   /** HOADON_PUBLIC_URL: the buyer's check as the public reaches it (the pages' QR codes); default: each request's origin. */
@@ -51,6 +54,7 @@ function sessionsOf(store: Store): SessionStore {
 /** Builds the services object handed to the app. */
 export function createServices(o: ServiceOptions): Services {
   const clock = o.clock ?? (() => new Date());
+  const heavyWork = new HeavyWork({ ...DEFAULT_HEAVY_WORK, ...o.heavyWork });
   const codes = new CodeIssuer(o.issuerId, o.secrets.codeSecret, (n) => o.store.reserveTransactionNumbers(n));
   return {
     store: o.store,
@@ -61,6 +65,7 @@ export function createServices(o: ServiceOptions): Services {
     codeSecret: o.secrets.codeSecret,
     adminTokenHash: o.secrets.adminTokenHash,
     clock,
+    heavyWork,
     rateLimiter: new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...o.rateLimits }, o.counters ?? new MemoryCounterStore(), clock),
     sessions: o.sessions ?? sessionsOf(o.store),
     ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
@@ -74,6 +79,7 @@ export function createServices(o: ServiceOptions): Services {
       clock,
       allowSha1: o.allowSha1,
       limits: o.limits ?? DEFAULT_LIMITS,
+      lane: heavyWork,
       maxClockSkewMs: DEFAULT_TIME_WINDOW.maxClockSkewMs,
       maxSigningLagMs: o.maxSigningLagHours !== undefined ? o.maxSigningLagHours * 3600_000 : DEFAULT_TIME_WINDOW.maxSigningLagMs,
       maxIssueDateLagDays: o.maxIssueDateLagDays ?? DEFAULT_TIME_WINDOW.maxIssueDateLagDays,

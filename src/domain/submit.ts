@@ -19,6 +19,7 @@
  * A batch stamps each item as soon as it is verified (`stampNow`), to keep no parsed document
  * across the batch; the refusals and their order are the same either way.
  */
+import type { HeavyWork } from "../heavy-work.js";
 import { ApiError, type Fault } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
 import type { InvoiceSummary, IssueOutcome, LegacyAllowance, NaturalKey, NewInvoice, RelatedLink, Store } from "../storage/store.js";
@@ -44,6 +45,8 @@ export interface SubmitDeps extends TimeWindow {
   clock: () => Date;
   allowSha1: boolean;
   limits: ParseLimits;
+  /** Where a large document waits for its turn (src/heavy-work.ts); absent: no wait. */
+  lane?: Pick<HeavyWork, "turn">;
 }
 
 /** Who is submitting: an API key of one seller. */

@@ -8,6 +8,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { Fault } from "../errors.js";
+import type { HeavyWork } from "../heavy-work.js";
 import type { InvoiceStatus, InvoiceSummary, NaturalKey, Store } from "../storage/store.js";
 import { authorityRules, readInvoiceDocument, readSellerSignature, type InvoiceDocument } from "../xml/invoice-document.js";
 import { parseXml, textOf, type ParseLimits } from "../xml/parse.js";
@@ -44,6 +45,8 @@ export interface VerifyDeps {
   codeSecret: Uint8Array;
   allowSha1: boolean;
   limits: ParseLimits;
+  /** Where a large document waits for its turn before its parse and signatures (src/heavy-work.ts); absent: no wait. */
+  lane?: Pick<HeavyWork, "turn">;
 }
 
 /** The record's own code checked against its stored identity: a row edited behind the service's back is not genuine. */
@@ -131,6 +134,8 @@ const fail = (check: CheckName, f: Pick<Fault, "code" | "message">) => ({ check,
  * Throws UnreadableDocument when the body is not an XML HDon at all.
  */
 export async function verifyDocument(deps: VerifyDeps, body: Uint8Array): Promise<DocumentVerification> {
+  const turn = deps.lane?.turn(body.byteLength);
+  if (turn) await turn;
   const parsed = parseXml(body, "HDon", deps.limits);
   if (!parsed.ok) throw new UnreadableDocument(parsed.faults);
   const failures: DocumentVerification["failures"] = [];

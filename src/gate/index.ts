@@ -12,6 +12,7 @@
  * domain/submit.ts commitInvoices.
  */
 import { ApiError, type Fault } from "../errors.js";
+import type { HeavyWork } from "../heavy-work.js";
 import type { Invoice } from "../domain/invoice.js";
 import type { LegacyAllowance } from "../storage/store.js";
 import type { TimeWindow } from "../domain/rules.js";
@@ -36,6 +37,8 @@ export { legacyAllowances, storeRegistry, trustSigner, type Registry, type Signe
 export interface GateDeps extends SignerTrustDeps, TimeWindow {
   allowSha1: boolean;
   limits: ParseLimits;
+  /** Where a large document waits for its turn before its synchronous stages (src/heavy-work.ts); absent: no wait. */
+  lane?: Pick<HeavyWork, "turn">;
 }
 
 /** What the stages that ran found out (each field set once its stage passed). */
@@ -82,6 +85,9 @@ export async function runGate(deps: GateDeps, body: Uint8Array | string | Parsed
   if (typeof body === "string" || body instanceof Uint8Array) {
     sizeStage(body, deps.limits);
     if (done("size")) return state;
+    // A large document's parse, frame, profile and signature run in a turn of their own.
+    const turn = deps.lane?.turn(typeof body === "string" ? body.length : body.byteLength);
+    if (turn) await turn;
     state.parsed = parseStage(body, deps.limits);
   } else {
     state.parsed = body;

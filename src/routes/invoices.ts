@@ -5,7 +5,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Principal } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import { cancelInvoice } from "../domain/lifecycle.js";
-import { dryRunInvoice, submitBatch, submitInvoice } from "../domain/submit.js";
+import { dryRunInvoice, submitBatch, submitInvoice, type BatchItemResult } from "../domain/submit.js";
 import { ApiError, type ErrorCode } from "../errors.js";
 import type { InvoiceEvent, InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
@@ -230,31 +230,42 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     if (!XML_TYPES.has(type ?? "") || params.some((p) => p.startsWith("charset=") && !/^charset="?utf-8"?$/.test(p))) {
       throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the invoice as application/xml (UTF-8).");
     }
-    const { submit: deps, rateLimiter } = c.get("services");
-    const body = await readLimited(c, deps.limits.maxBytes);
+    const { submit: deps, rateLimiter, heavyWork } = c.get("services");
     const submitter = { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode };
-    if (c.req.valid("query").dryRun === "true") {
-      // The same gate and the same refusals (the slow-down included); nothing issued or stored.
-      const dry = await rateLimiter.guardRefusals(principal.id, body, () => dryRunInvoice(deps, body, submitter));
-      return c.json(dry.wouldIssue ? { dryRun: true as const, wouldIssue: true } : { dryRun: true as const, wouldIssue: false, replayOf: summaryJson(dry.replayOf) }, 200);
-    }
-    // A key that keeps sending the same refused invoice gets 429 before the gate runs again.
-    const out = await rateLimiter.guardRefusals(principal.id, body, () => submitInvoice(deps, body, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode }));
-    const status = out.status === "issued" ? 201 : 200;
-    if (status === 201) c.get("metrics").invoicesIssued.inc();
-    c.header("Location", `/v1/invoices/${out.invoice.code}`);
-    if (wantsXml(c)) {
-      c.header("Content-Type", "application/xml; charset=utf-8");
-      return c.body(out.xml, status) as never;
-    }
-    return c.json({ ...summaryJson(out.invoice), xml: out.xml }, status);
+    // A large document: at most a few in flight per API key (429 past them).
+    return heavyWork.withBody(`key:${principal.id}`, c.req.header("content-length"), () => readLimited(c, deps.limits.maxBytes), async (body) => {
+      if (c.req.valid("query").dryRun === "true") {
+        // The same gate and the same refusals (the slow-down included); nothing issued or stored.
+        const dry = await rateLimiter.guardRefusals(principal.id, body, () => dryRunInvoice(deps, body, submitter));
+        return c.json(dry.wouldIssue ? { dryRun: true as const, wouldIssue: true } : { dryRun: true as const, wouldIssue: false, replayOf: summaryJson(dry.replayOf) }, 200);
+      }
+      // A key that keeps sending the same refused invoice gets 429 before the gate runs again.
+      const out = await rateLimiter.guardRefusals(principal.id, body, () => submitInvoice(deps, body, submitter));
+      const status = out.status === "issued" ? 201 : 200;
+      if (status === 201) c.get("metrics").invoicesIssued.inc();
+      c.header("Location", `/v1/invoices/${out.invoice.code}`);
+      if (wantsXml(c)) {
+        c.header("Content-Type", "application/xml; charset=utf-8");
+        return c.body(out.xml, status) as never;
+      }
+      return c.json({ ...summaryJson(out.invoice), xml: out.xml }, status);
+    });
   });
 
   app.openapi(batch, async (c) => {
     const principal = c.get("principal");
     if (principal.role !== "seller") throw new ApiError("FORBIDDEN");
     const { invoices } = c.req.valid("json");
-    const results = await submitBatch(c.get("services").submit, invoices, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode });
+    let bytes = 0;
+    for (const x of invoices) bytes += x.length;
+    // A large batch: at most a few large requests in flight per API key (429 past them).
+    const release = c.get("services").heavyWork.admit(`key:${principal.id}`, bytes);
+    let results: BatchItemResult[];
+    try {
+      results = await submitBatch(c.get("services").submit, invoices, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode });
+    } finally {
+      release();
+    }
     const metrics = c.get("metrics");
     metrics.batchSize.observe({}, invoices.length);
     metrics.invoicesIssued.inc({}, results.filter((r) => r.status === 201).length);

@@ -4,11 +4,12 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, Services } from "../context.js";
 import { lookupByCode, lookupByKey, UnreadableDocument, verifyDocument, type VerifyDeps } from "../domain/verification.js";
 import { ApiError } from "../errors.js";
+import { clientAddress } from "../rate-limit.js";
 import { errorResponses, Money, readLimited } from "./common.js";
 import { TransparencySchema, transparencyOf } from "./log.js";
 
 /** What verification needs from the services built at start. */
-export const verifyDeps = (s: Services): VerifyDeps => ({ store: s.store, authority: s.authority, codeSecret: s.codeSecret, allowSha1: s.submit.allowSha1, limits: s.submit.limits });
+export const verifyDeps = (s: Services): VerifyDeps => ({ store: s.store, authority: s.authority, codeSecret: s.codeSecret, allowSha1: s.submit.allowSha1, limits: s.submit.limits, lane: s.heavyWork });
 
 const Status = z.enum(["issued", "replaced", "adjusted", "cancelled"]);
 
@@ -140,9 +141,11 @@ export function registerVerify(app: OpenAPIHono<AppEnv>): void {
   app.openapi(byDocument, async (c) => {
     const [type] = (c.req.header("content-type") ?? "").split(";").map((s) => s.trim().toLowerCase());
     if (!XML_TYPES.has(type ?? "")) throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Send the invoice as application/xml (UTF-8).");
-    const deps = verifyDeps(c.get("services"));
-    const body = await readLimited(c, deps.limits.maxBytes);
-    const verdict = await verifyBody(deps, body);
+    const services = c.get("services");
+    const deps = verifyDeps(services);
+    // A large document: at most a few in flight per client address (429 past them).
+    const client = `address:${clientAddress(c, services.rateLimiter.settings.trustProxyHops)}`;
+    const verdict = await services.heavyWork.withBody(client, c.req.header("content-length"), () => readLimited(c, deps.limits.maxBytes), (body) => verifyBody(deps, body));
     return c.json({ ...verdict, transparency: verdict.invoice ? await transparencyOf(c, verdict.invoice.code) : null }, 200);
   });
 }
