@@ -83,12 +83,14 @@ export function text(max: number, opts: { multiline?: boolean; trim?: boolean } 
 }
 
 export const TaxCodeParam = z.string().regex(TAX_CODE_FORM).openapi({ param: { name: "taxCode", in: "path" }, example: "0100000010" });
+
 /** The ids the service issues (UUIDs: API keys, officers); anything else names nothing. */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A path id of a key or officer: any text, so that one naming nothing is 404 like an unknown id, not 422. */
 export const IdParam = (name: string, description: string) =>
   z.string().openapi({ param: { name, in: "path", description }, format: "uuid", example: "0b7e3c52-8a0e-4d4f-9a51-3f5f2d8c1e77" });
+
 export const Money = z.string().regex(/^-?\d+(\.\d+)?$/).openapi({ example: "1234500" });
 
 /** Where `auth` keeps its roles on the middleware: /openapi.json describes each route's security from them. */
