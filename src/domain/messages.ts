@@ -6,6 +6,7 @@
  *   300 (error notice 04/SS-HĐĐT, signed by the seller) → cancellations applied → 301 (01/TB-HĐSS)
  *   100 (registration) → 102 (+ 103): registration.ts
  *   203 (invoices without a code), 206 (cash-register invoices) → 204 (or −1): packages.ts
+ *   400 (summary tables) → 204: summary.ts
  *   a malformed envelope, or one about another seller → 999 with TTTNhan 1
  *
  * Every answer is recorded with its message id (per seller) before it is returned, so a repeated
@@ -39,6 +40,7 @@ import { readSignature, verifyProfile } from "../xml/verify.js";
 import { cancelInvoice } from "./lifecycle.js";
 import { answerCashRegister, answerUncoded } from "./packages.js";
 import { answerRegistration, type RegistrationDeps } from "./registration.js";
+import { answerSummary } from "./summary.js";
 import { storeRegistry, trustSigner } from "../gate/index.js";
 import { signedDataDigest, submitInvoice, type SubmitDeps, type Submitter } from "./submit.js";
 
@@ -64,6 +66,7 @@ const ANSWER: Record<MessageType, (deps: RegistrationDeps, msg: Envelope, head: 
   "200": answerInvoice,
   "203": answerUncoded,
   "206": answerCashRegister,
+  "400": answerSummary,
   "300": answerNotice,
 };
 

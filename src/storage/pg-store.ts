@@ -11,6 +11,7 @@ import { RollupDelta, rollupUpserts, type Contribution } from "./rollups.js";
 import { tlogPendingCte } from "./tlog-sql.js";
 import { encodeEntry, type EntryType } from "../tlog/entry.js";
 import { PgTvanStore, registrationWork } from "./tvan-store.js";
+import { summaryWork } from "./summary-store.js";
 import type {
   ApiKeyRecord,
   CredentialUse,
@@ -1035,6 +1036,7 @@ export class PgStore implements Store {
           return row && toInvoice(row);
         },
         registrations: registrationWork(tx),
+        summaries: summaryWork(tx),
         issueInvoices: (invs) => this.issuePackage(tx, tail, invs),
         cashRegisterRange: async (seller) => first(await tx.query<{ range: string }>(sql`select range from cash_register_ranges where seller_tax_code = ${seller}`))?.range ?? null,
       });

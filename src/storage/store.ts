@@ -3,6 +3,7 @@
  * (storage/pg-store.ts) runs the same SQL on PostgreSQL (postgres.js) and on PGlite.
  * Money is a decimal string everywhere (never a JS number); dates are "YYYY-MM-DD" strings.
  */
+import type { SummaryWork } from "./summary-store.js";
 import type { PgTvanStore, RegistrationWork } from "./tvan-store.js";
 
 export type SellerStatus = "active" | "suspended" | "ceased";
@@ -237,6 +238,8 @@ export interface MessageWork {
   getInvoice(code: string): Promise<InvoiceSummary | null>;
   /** Registrations (T-VAN 100), in this transaction (storage/tvan-store.ts). */
   registrations: RegistrationWork;
+  /** Summary tables (T-VAN 400), in this transaction (storage/summary-store.ts). */
+  summaries: SummaryWork;
 }
 
 export interface Store {

@@ -70,6 +70,7 @@ export const KINDS = {
   "300": { element: "TBao", many: false },
   "203": { element: "HDon", many: true },
   "206": { element: "HDon", many: true },
+  "400": { element: "BTHDLieu", many: true },
 } as const satisfies Record<string, { element: string; many: boolean }>;
 export type MessageType = keyof typeof KINDS;
 /** tvan.md §2: at most 1,000 items per message. */

@@ -189,7 +189,37 @@ export type PackageVerdict =
   /** 206: the invalid invoices (LHDMTTien); the rest accepted. */
   | { ltbao: "7"; refused: RefusedItem[] }
   /** Nothing accepted: the package's reasons (KHLKhac). */
-  | { ltbao: "9"; faults: Fault[] };
+  | { ltbao: "9"; faults: Fault[] }
+  /** 400: the summary tables with faults (LBTHKXDau, fuel: LBTHXDau); the rest accepted. */
+  | { ltbao: "4" | "5"; tables: RefusedTable[] };
+
+/** A summary table of a 400 with faults: its header's (the whole table refused) or its rows'. */
+export interface RefusedTable {
+  /** 1-based position in DLieu. */
+  position: number;
+  /** KDLieu, LDau, BSLThu, SBTHDLieu as written. */
+  period: string;
+  first: string;
+  supplement: string;
+  number: string;
+  headerFaults: Fault[];
+  rows: RefusedRow[];
+}
+
+/** A row of a summary table with its faults, its identity as written. */
+export interface RefusedRow {
+  /** The row's STT, else its position. */
+  stt: string;
+  form: string;
+  symbol: string;
+  number: string;
+  issueDate: string;
+  buyer: string;
+  product: string;
+  productName: string;
+  period: string;
+  faults: Fault[];
+}
 
 /** 204 answering a 203, 206 or 400: LTBao 2, 3, 7 or 9 with its block. */
 export function reply204Package(head: ReplyHead, h: NoticeHeader, v: PackageVerdict, at: Date, key: AuthorityKey): string {
@@ -223,6 +253,25 @@ function packageBlock(v: PackageVerdict): string {
       );
     case "7":
       return "<LHDMTTien><DSLDo>" + v.refused.map(cashRegisterReason).join("") + "</DSLDo></LHDMTTien>";
+    case "4":
+    case "5": {
+      const fuel = v.ltbao === "5";
+      const row = (r: RefusedRow) =>
+        fuel
+          ? "<MHang>" + el("STT", cut(r.stt, 4)) + el("MHHDVu", cut(r.product, 50)) + el("THHDVu", cut(r.productName, 500)) + el("KDChinh", cut(r.period, 10)) + reasons(r.faults) + "</MHang>"
+          : "<HDon>" + el("STT", cut(r.stt, 4)) + el("KHMSHDon", cut(r.form, 11)) + el("KHHDon", cut(r.symbol, 8)) + el("SHDon", cut(r.number, 8)) + el("NLap", cut(r.issueDate, 10)) + el("TNMua", cut(r.buyer, 400)) + reasons(r.faults) + "</HDon>";
+      const table = (t: RefusedTable) =>
+        "<BTHop>" +
+        el("STT", String(t.position)) +
+        el("KDLieu", cut(t.period, 10)) +
+        el("LDau", cut(t.first, 1)) +
+        el("BSLThu", cut(t.supplement, 3)) +
+        el("SBTHDLieu", cut(t.number, 5)) +
+        (t.headerFaults.length ? "<DSLDTTChung>" + t.headerFaults.map((f) => ldo(f, "notice").replace(/^<LDo>/, "<LDTTChung>").replace(/<\/LDo>$/, "</LDTTChung>")).join("") + "</DSLDTTChung>" : "") +
+        (t.rows.length ? (fuel ? "<DSLMHang>" : "<DSLHDon>") + t.rows.map(row).join("") + (fuel ? "</DSLMHang>" : "</DSLHDon>") : "") +
+        "</BTHop>";
+      return (fuel ? "<LBTHXDau><DSBTHop>" : "<LBTHKXDau><DSBTHop>") + v.tables.map(table).join("") + (fuel ? "</DSBTHop></LBTHXDau>" : "</DSBTHop></LBTHKXDau>");
+    }
   }
 }
 

@@ -297,3 +297,74 @@ export function signPackageWithXmlsec1(tdiepXml: string, key: { keyPem: string; 
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export interface SummaryHeader {
+  mst: string;
+  number?: number;
+  /** LKDLieu, KDLieu; default this month. */
+  periodKind?: "T" | "Q" | "N";
+  period?: string;
+  /** LDau 1 (default) or 0 with BSLThu. */
+  supplement?: number;
+  printed?: boolean;
+  /** LHHoa: 1 fuel, 2 air transport, 9 other (default). */
+  lhhoa?: 1 | 2 | 9;
+  id?: string;
+}
+
+/** The fields of a summary row (DSDLieu/DLieu), written in 01/TH-HĐĐT's order. */
+export type SummaryRowFields = Partial<Record<"STT" | "KHMSHDon" | "KHHDon" | "SHDon" | "NLap" | "TNMua" | "MSTNMua" | "MHHDVu" | "THHDVu" | "DVTinh" | "SLuong" | "TTCThue" | "TSuat" | "TgTThue" | "TgTTToan" | "TThai" | "LHDCLQuan" | "KHMSHDCLQuan" | "KHHDCLQuan" | "SHDCLQuan" | "GChu", string>>;
+const ROW_ORDER = ["STT", "KHMSHDon", "KHHDon", "SHDon", "NLap", "TNMua", "MSTNMua", "MHHDVu", "THHDVu", "DVTinh", "SLuong", "TTCThue", "TSuat", "TgTThue", "TgTTToan", "TThai", "LHDCLQuan", "KHMSHDCLQuan", "KHHDCLQuan", "SHDCLQuan", "GChu"] as const;
+
+/** An unsigned BTHDLieu (01/TH-HĐĐT), DSCKS/NNT left empty for the signer. */
+export function summaryTable(h: SummaryHeader, rows: SummaryRowFields[]): string {
+  const today = nowGmt7().slice(0, 10);
+  const kind = h.periodKind ?? "T";
+  const period = h.period ?? (kind === "N" ? `${today.slice(8, 10)}/${today.slice(5, 7)}/${today.slice(0, 4)}` : `${today.slice(5, 7)}/${today.slice(0, 4)}`);
+  const rowXml = rows.map((r) => "<DLieu>" + ROW_ORDER.filter((k) => r[k] !== undefined).map((k) => `<${k}>${escapeXml(r[k]!)}</${k}>`).join("") + "</DLieu>").join("");
+  return (
+    `<BTHDLieu><DLBTHop Id="${h.id ?? `BTH-${randomUUID().slice(0, 8)}`}"><TTChung><PBan>2.1.0</PBan><MSo>01/TH-HĐĐT</MSo><Ten>Bảng tổng hợp dữ liệu hóa đơn điện tử gửi cơ quan thuế</Ten>` +
+    `<SBTHDLieu>${h.number ?? 1}</SBTHDLieu><LKDLieu>${kind}</LKDLieu><KDLieu>${period}</KDLieu><LDau>${h.supplement ? 0 : 1}</LDau>${h.supplement ? `<BSLThu>${h.supplement}</BSLThu>` : ""}` +
+    `<NLap>${today}</NLap><TNNT>Công ty TNHH Thử nghiệm</TNNT><MST>${h.mst}</MST><HDDIn>${h.printed ? 1 : 0}</HDDIn><LHHoa>${h.lhhoa ?? 9}</LHHoa></TTChung>` +
+    `<NDBTHDLieu><DSDLieu>${rowXml}</DSDLieu></NDBTHDLieu></DLBTHop><DSCKS><NNT/></DSCKS></BTHDLieu>`
+  );
+}
+
+/** Signs a BTHDLieu's DLBTHop as the taxpayer into DSCKS/NNT (enveloped + C14N, a SigningTime Object). */
+export function signSummary(bthdlieu: string, key: { keyPem: string; certPem: string }): string {
+  const doc = new DOMParser().parseFromString(bthdlieu, "text/xml");
+  const id = doc.getElementsByTagName("DLBTHop")[0]!.getAttribute("Id")!;
+  const sigId = `Signature-${randomUUID()}`;
+  const objId = `SigningTime-${randomUUID()}`;
+  const sig = registerAlgorithms(
+    new SignedXml({
+      privateKey: key.keyPem,
+      publicCert: key.certPem,
+      signatureAlgorithm: key.keyPem.includes("EC PRIVATE") ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+      canonicalizationAlgorithm: C14N,
+      objects: [{ content: `<SignatureProperties><SignatureProperty Target="#${sigId}"><SigningTime>${nowGmt7()}</SigningTime></SignatureProperty></SignatureProperties>`, attributes: { Id: objId } }],
+    }),
+  );
+  sig.addReference({ xpath: `//*[local-name()='DLBTHop'][@Id='${id}']`, transforms: [ENVELOPED, C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
+  sig.addReference({ xpath: `//*[local-name()='Object'][@Id='${objId}']`, transforms: [C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
+  sig.computeSignature(new XMLSerializer().serializeToString(doc), { attrs: { Id: sigId }, location: { reference: "//*[local-name()='NNT']", action: "append" } });
+  return sig.getSignedXml();
+}
+
+/** Signs a BTHDLieu's DLBTHop with xmlsec1 (an independent signer) into DSCKS/NNT. */
+export function signSummaryWithXmlsec1(bthdlieu: string, key: { keyPem: string; certPem: string }): string {
+  const id = /<DLBTHop Id="([^"]+)"/.exec(bthdlieu)![1]!;
+  const template = signatureTemplate({ keyPem: key.keyPem, certPem: key.certPem, dlhdonId: id });
+  const input = bthdlieu.replace("<NNT/>", `<NNT>${template}</NNT>`);
+  const dir = mkdtempSync(join(tmpdir(), "hoadon-bth-"));
+  try {
+    writeFileSync(join(dir, "key.pem"), key.keyPem, { mode: 0o600 });
+    writeFileSync(join(dir, "cert.pem"), key.certPem);
+    writeFileSync(join(dir, "in.xml"), input);
+    const run = spawnSync("xmlsec1", ["--sign", "--privkey-pem", `${join(dir, "key.pem")},${join(dir, "cert.pem")}`, "--id-attr:Id", "DLBTHop", "--id-attr:Id", "Object", "--output", join(dir, "out.xml"), join(dir, "in.xml")], { encoding: "utf8" });
+    if (run.status !== 0) throw new Error(`xmlsec1 --sign failed: ${run.stdout}${run.stderr}`);
+    return readFileSync(join(dir, "out.xml"), "utf8").replace(/^<\?xml[^>]*\?>\s*/, "");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

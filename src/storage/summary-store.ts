@@ -1,0 +1,146 @@
+/**
+ * The summary tables of T-VAN 400 (tvan.md §9, migration 0012) inside the transaction that
+ * records the message: the period's sequence, the rows reported before, what the accepted tables
+ * and rows add, and the rows a later row takes out of the totals.
+ */
+import { sql, type Db } from "./db.js";
+import { jsonRows } from "./pg-store.js";
+
+export interface SummaryPeriod {
+  sellerTaxCode: string;
+  fuel: boolean;
+  periodKind: "T" | "Q" | "N";
+  periodStart: string;
+}
+
+export interface NewSummaryTable extends SummaryPeriod {
+  messageId: string;
+  position: number;
+  lhhoa: number;
+  periodEnd: string;
+  number: number;
+  supplement: number | null;
+  printed: boolean;
+  receivedAt: Date;
+  xml: string;
+}
+
+export interface NewSummaryRow {
+  tablePosition: number;
+  position: number;
+  status: number;
+  form: string | null;
+  symbol: string | null;
+  number: string | null;
+  issueDate: string | null;
+  buyerTaxCode: string | null;
+  productCode: string | null;
+  taxRate: string | null;
+  amountBeforeTax: string | null;
+  tax: string | null;
+  total: string | null;
+  relatedKind: number | null;
+  relatedForm: string | null;
+  relatedSymbol: string | null;
+  relatedNumber: string | null;
+  reportDate: string;
+  counted: boolean;
+}
+
+/** An invoice named by a row: its form, symbol and number as written. */
+export interface NamedInvoice {
+  form: string;
+  symbol: string;
+  number: string;
+}
+
+export interface SummaryWork {
+  /** The last accepted table of a seller's period and kind: its number and supplement number. */
+  lastInPeriod(p: SummaryPeriod): Promise<{ number: number; supplement: number | null } | null>;
+  /** Which of these invoices the seller reported in counted rows (key `form|symbol|number|taxRate`) or sent (invoices of any source, key `form|symbol|number`). */
+  known(sellerTaxCode: string, named: NamedInvoice[]): Promise<{ rows: Set<string>; invoices: Set<string> }>;
+  insertTable(t: NewSummaryTable): Promise<void>;
+  insertRows(sellerTaxCode: string, messageId: string, rows: NewSummaryRow[]): Promise<void>;
+  /** Takes earlier counted rows of an invoice (of one rate, or all) out of the totals. */
+  uncount(sellerTaxCode: string, named: NamedInvoice, taxRate: string | null): Promise<void>;
+}
+
+const rowKey = (form: string, symbol: string, number: string) => `${form}|${symbol}|${number}`;
+
+export function summaryWork(tx: Db): SummaryWork {
+  return {
+    async lastInPeriod(p) {
+      const rows = await tx.query<{ number: number; supplement: number | null }>(sql`
+        select number, supplement from summary_tables
+        where seller_tax_code = ${p.sellerTaxCode} and fuel = ${p.fuel} and period_kind = ${p.periodKind} and period_start = ${p.periodStart}::date
+        order by number desc limit 1`);
+      return rows[0] ?? null;
+    },
+    async known(seller, named) {
+      const rows = new Set<string>();
+      const invoices = new Set<string>();
+      if (named.length === 0) return { rows, invoices };
+      const wanted = jsonRows(named.map((n) => ({ form: n.form, symbol: n.symbol, number: n.number })));
+      const reported = await tx.query<{ form: string; symbol: string; number: string; tax_rate: string | null }>(sql`
+        select r.form, r.symbol, r.number, r.tax_rate
+          from json_to_recordset(${wanted}::text::json) as q (form text, symbol text, number text)
+          join summary_rows r on r.seller_tax_code = ${seller} and r.form = q.form and r.symbol = q.symbol and r.number = q.number
+         where r.counted`);
+      for (const r of reported) {
+        rows.add(`${rowKey(r.form, r.symbol, r.number)}|${r.tax_rate ?? ""}`);
+        invoices.add(rowKey(r.form, r.symbol, r.number));
+      }
+      const sent = await tx.query<{ form: string; symbol: string; number: string }>(sql`
+        select q.form, q.symbol, q.number
+          from json_to_recordset(${wanted}::text::json) as q (form text, symbol text, number text)
+          join invoice_keys k on k.seller_tax_code = ${seller} and k.form = q.form and k.symbol = q.symbol
+           and q.number ~ '^[0-9]{1,8}$' and k.number = q.number::integer`);
+      for (const r of sent) invoices.add(`sent|${rowKey(r.form, r.symbol, r.number)}`);
+      return { rows, invoices };
+    },
+    async insertTable(t) {
+      await tx.query(sql`
+        insert into summary_tables (seller_tax_code, message_id, position, fuel, lhhoa, period_kind, period_start, period_end, number, supplement, printed, received_at, xml)
+        values (${t.sellerTaxCode}, ${t.messageId}, ${t.position}, ${t.fuel}, ${t.lhhoa}, ${t.periodKind}, ${t.periodStart}::date, ${t.periodEnd}::date,
+                ${t.number}, ${t.supplement}, ${t.printed}, ${t.receivedAt}, ${t.xml})`);
+    },
+    async insertRows(seller, messageId, rows) {
+      if (rows.length === 0) return;
+      const data = rows.map((r) => ({
+        table_position: r.tablePosition,
+        position: r.position,
+        status: r.status,
+        form: r.form,
+        symbol: r.symbol,
+        number: r.number,
+        issue_date: r.issueDate,
+        buyer_tax_code: r.buyerTaxCode,
+        product_code: r.productCode,
+        tax_rate: r.taxRate,
+        amount_before_tax: r.amountBeforeTax,
+        tax: r.tax,
+        total: r.total,
+        related_kind: r.relatedKind,
+        related_form: r.relatedForm,
+        related_symbol: r.relatedSymbol,
+        related_number: r.relatedNumber,
+        report_date: r.reportDate,
+        counted: r.counted,
+      }));
+      await tx.query(sql`
+        insert into summary_rows (seller_tax_code, message_id, table_position, position, status, form, symbol, number, issue_date, buyer_tax_code,
+                                  product_code, tax_rate, amount_before_tax, tax, total, related_kind, related_form, related_symbol, related_number, report_date, counted)
+        select ${seller}, ${messageId}, r.table_position, r.position, r.status, r.form, r.symbol, r.number, r.issue_date, r.buyer_tax_code,
+               r.product_code, r.tax_rate, r.amount_before_tax, r.tax, r.total, r.related_kind, r.related_form, r.related_symbol, r.related_number, r.report_date, r.counted
+          from json_to_recordset(${jsonRows(data)}::text::json) as r (table_position int, position int, status smallint, form text, symbol text, number text,
+               issue_date date, buyer_tax_code text, product_code text, tax_rate text, amount_before_tax numeric, tax numeric, total numeric,
+               related_kind smallint, related_form text, related_symbol text, related_number text, report_date date, counted boolean)`);
+    },
+    async uncount(seller, n, taxRate) {
+      await tx.query(sql`
+        update summary_rows set counted = false
+        where seller_tax_code = ${seller} and form = ${n.form} and symbol = ${n.symbol} and number = ${n.number} and counted
+          ${taxRate === null ? sql`` : sql`and tax_rate = ${taxRate}`}`);
+    },
+  };
+}
