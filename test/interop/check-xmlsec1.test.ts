@@ -1,17 +1,21 @@
 /**
  * `hoadon check` agrees with xmlsec1 on every signature (issue 16, "Done when"): for every file of
  * (1) ../shared/interop (real messages of 2021 and 2025–26), (2) a generated corpus
- * (test/helpers/generate.ts, signed by the project's signer and by xmlsec1, valid and mutated,
- * and scripts/make-verify-corpus.ts) and (3) the attack corpus (test/helpers/attack-corpus.ts,
- * each document written to a temp dir), `hoadon check --json --no-trust` runs as a user runs it
- * (node bin/hoadon.mjs, many files per run) and `xmlsec1 --verify` runs once per Signature, on the
- * certificate of the signature's own KeyInfo (--insecure: no chain; --enabled-key-data x509),
- * with --id-attr for every element that carries an Id, and same-document References only
- * (--enabled-reference-uris empty,same-doc: the attack corpus names http: and file: URIs, and a
- * test fetches nothing). Their verdicts must be equal signature by signature, except where a row
- * of DIFFERENCES explains the difference: a named class, the reason, and a predicate that picks
- * exactly its cases; every row must be used, so the table cannot hide a fixed difference either.
- * Then `hoadon check` with trust material (anchors, intermediates, CRLs) on signed fixtures.
+ * (test/helpers/generate.ts, signed by the project's signer and by xmlsec1, valid and mutated;
+ * invoices stamped by the service's code; scripts/make-verify-corpus.ts) and (3) the attack
+ * corpus (test/helpers/attack-corpus.ts, adversarial.ts, and who-signed cases of
+ * attacks-trust.test.ts; each document written to a temp dir), `hoadon check --json --no-trust`
+ * runs as a user runs it (node bin/hoadon.mjs, many files per run) and `xmlsec1 --verify` judges
+ * each Signature (--node-xpath by its index; batches of files with the same index and Id
+ * attributes), on the certificate of the signature's own KeyInfo (--insecure: no chain;
+ * --enabled-key-data x509), with --id-attr for every element that carries an Id in that file,
+ * and same-document References only (--enabled-reference-uris empty,same-doc: the attack corpus
+ * names http: and file: URIs, and a test fetches nothing). Their verdicts must be equal signature
+ * by signature, except where a row of DIFFERENCES explains the difference: a named class, the
+ * reason, and a predicate that picks exactly its cases; every row must be used, so the table
+ * cannot hide a fixed difference either. Then the command itself: the JSON shape, exit codes, a
+ * TDiep with two invoices, `hoadon verify --authority-cert`, and trust material (anchors,
+ * intermediates, CRLs, --at) on signed fixtures. HOADON_CHECK_GENERATED sizes the generated corpus.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -31,7 +35,7 @@ import { SIGNATURE_ATTACKS, XML_ATTACKS, type Attack, type AttackContext } from 
 import { ADVERSARIAL } from "../helpers/adversarial.js";
 import { finish, generateCase, mutationsFor, prng, type SigningKey } from "../helpers/generate.js";
 import { buildInvoice, nextNumber } from "../helpers/invoice.js";
-import { issueSellerCert } from "../helpers/pki.js";
+import { issueCertificate, issueSellerCert, makeTestCa } from "../helpers/pki.js";
 import { ROOT } from "../helpers/process.js";
 import { nowGmt7, signInvoice, signManyWithXmlsec1, xmlsec1Available, type SignOptions } from "../helpers/sign.js";
 import { tdiep } from "../helpers/tvan.js";
@@ -244,6 +248,14 @@ const DIFFERENCES: { name: string; reason: string; ours: boolean; xmlsec1: boole
     applies: (x) => x.ours?.code === "ALGORITHM_NOT_ALLOWED" && attackNamed(x, "rsa-md5 and md5 digests", "an md5 digest under rsa-sha256", "an unknown CanonicalizationMethod URI"),
   },
   {
+    name: "The signer among several KeyInfo certificates",
+    reason:
+      "software lists certificates in any order, so check tries up to four KeyInfo certificates for the key that verifies the SignatureValue, and the certificate stage then judges that one (an attacker's self-signed: CERT_UNTRUSTED, test/api/attacks-trust.test.ts); xmlsec1 takes one leaf of the X509Data and fails when another made the signature",
+    ours: true,
+    xmlsec1: false,
+    applies: (x) => x.ours?.valid === true && attackNamed(x, "the seller's certificate first in KeyInfo, the signature made by the second"),
+  },
+  {
     name: "Documents the parse stage refuses",
     reason:
       "libxml2 reads comments, processing instructions and DOCTYPEs, and C14N without comments drops what the attack inserted (or it stands outside the signed element), so xmlsec1 verifies; the gate refuses them at parse (XML_FORBIDDEN_CONSTRUCT) before any signature is read, and check reports the file's fault and no signature",
@@ -444,13 +456,27 @@ describe.skipIf(!xmlsec1Available())("hoadon check and xmlsec1, signature by sig
     const attacks: Attack[] = [...SIGNATURE_ATTACKS, ...XML_ATTACKS];
     const list = attacks.map((a) => put({ corpus: "attack", name: a.name, xml: a.build(ctx), code: a.code }));
     for (const [name, make] of Object.entries(ADVERSARIAL)) list.push(put({ corpus: "attack", name: `adversarial ${name}`, xml: make(20_000) }));
+    // Who signed (test/api/attacks-trust.test.ts): which KeyInfo certificate made the signature. Trust is not the signature's question.
+    const other = await makeTestCa({ keyType: "ec" });
+    const leaf = await issueSellerCert({ taxCode: "0100000010", keyType: "ec", issuer: other.issuing });
+    const self = await issueCertificate({ subject: [{ C: ["VN"] }, { "0.9.2342.19200300.100.1.1": ["MST:0100000010"] }], keyType: "ec" });
+    const signedBy = (keyPem: string, certPem: string) => ctx.signed({ keyPem, certPem });
+    const whoSigned: [string, string, boolean][] = [
+      ["the seller's certificate in KeyInfo, the signature made by another key", signedBy(self.keyPem, cert.certPem), false],
+      ["the seller's certificate first in KeyInfo, the signature made by the second (an attacker's self-signed)", signedBy(self.keyPem, cert.certPem + self.certPem), true],
+      ["a whole chain of another CA in KeyInfo, leaf first", signedBy(leaf.keyPem, leaf.certPem + other.issuing.certPem + other.root.certPem), true],
+      ["a chain in KeyInfo with the issuing CA before the leaf", signedBy(leaf.keyPem, other.issuing.certPem + leaf.certPem), true],
+    ];
+    for (const [name, xml] of whoSigned) list.push(put({ corpus: "attack", name, xml }));
     const untouched = put({ corpus: "attack", name: "the untouched invoice the attacks start from", xml: ctx.signed() });
     list.push(untouched);
 
     const { compared, lines } = await compare(list);
     // Each attack is refused by check with the code the service refuses it with (test/api/attacks-*.test.ts).
     const codes = list.map((c, k) => [c.name, lines[k]!.code]);
-    expect(codes.filter(([n]) => !n!.startsWith("adversarial") && n !== untouched.name)).toEqual(attacks.map((a) => [a.name, a.code]));
+    expect(codes.slice(0, attacks.length)).toEqual(attacks.map((a) => [a.name, a.code]));
+    const who = lines.slice(-whoSigned.length - 1, -1);
+    expect(who.map((l) => l.signatures.map((x) => x.valid))).toEqual(whoSigned.map(([, , valid]) => [valid]));
     expect(lines.at(-1)).toMatchObject({ ok: true, signatures: [{ role: "seller", valid: true }] });
     const { unexplained, used } = explain(compared);
     expect(unexplained).toEqual([]);
