@@ -147,10 +147,12 @@ export interface SignatureVerdict {
   role: SignatureRole;
   /**
    * Mathematically valid under the profile of its place: an invoice's seller and authority
-   * signatures under invoice-format.md §4 and §6 (the gate's own frame and profile); any other
-   * signature with References to elements of this document (its own Objects included), the
-   * signed data of its document (DLTBao, DLTKhai, … beside its DSCKS) covered, allowed transforms
-   * and algorithms, Ids unique in the whole document.
+   * signatures under invoice-format.md §4 and §6 (the gate's own frame and profile); a
+   * taxpayer's DSCKS/NNT signature on a TKhai or TBao as the service's T-VAN channel reads it
+   * (its DLTKhai or DLTBao and its own SigningTime Object, nothing else); any other signature
+   * with References to elements of this document (its own Objects included), the signed data of
+   * its document (DLTBao, DLTKhai, … beside its DSCKS; DLieu beside a CKSNNT) covered; allowed
+   * transforms and algorithms, Ids unique in the whole document, always.
    */
   valid: boolean;
   faults: Fault[];
@@ -198,7 +200,10 @@ export function signatureVerdicts(doc: InvoiceDocument | ParsedXml, allowSha1: b
       // The signed data of its document: the one DL… element beside DSCKS (DLTBao, DLTKhai), or the DLieu a CKSNNT stands beside.
       const holder = inGroup ? dscks.parentNode : role === "seller" ? group!.parentNode : null;
       const data = holder ? holder.elements.filter((e) => e.namespaceURI === null && (inGroup ? /^DL/.test(e.localName) : e.localName === "DLieu")) : [];
-      rules = otherRules(sig, allowSha1, data.length === 1 ? data[0]! : null);
+      const signed = data.length === 1 ? data[0]! : null;
+      // The taxpayer's signature on a TKhai (100) or TBao (300): the profile the service applies to it
+      // (domain/registration.ts, domain/messages.ts) — its data and its own SigningTime Object, nothing else.
+      rules = inGroup && group.localName === "NNT" && signed ? ownDataRules(signed, allowSha1) : otherRules(sig, allowSha1, signed);
     }
     if (Array.isArray(rules)) return { place, role, valid: false, faults: rules, signingTime: null };
     if (parsed.duplicateIds.length) {
@@ -236,6 +241,16 @@ function otherRules(sig: XElement, allowSha1: boolean, data: XElement | null): P
     maxReferences: 4,
     allowedTarget: (el) => (el !== sig && !isInside(el, sig)) || (el.localName === "Object" && el.namespaceURI === DSIG_NS && el.parentNode === sig),
     requiredTargets: data ? [(el) => el === data] : [],
+  };
+}
+
+/** One Reference to `data` and at most one to the signature's own Object (the seller profile's shape, for the data of another document). */
+function ownDataRules(data: XElement, allowSha1: boolean): ProfileRules {
+  return {
+    allowSha1,
+    maxReferences: 2,
+    allowedTarget: (el, sig) => el === data || (el.localName === "Object" && el.namespaceURI === DSIG_NS && el.parentNode === sig),
+    requiredTargets: [(el) => el === data],
   };
 }
 

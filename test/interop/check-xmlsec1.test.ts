@@ -38,7 +38,7 @@ import { buildInvoice, nextNumber } from "../helpers/invoice.js";
 import { issueCertificate, issueSellerCert, makeTestCa } from "../helpers/pki.js";
 import { ROOT } from "../helpers/process.js";
 import { nowGmt7, signInvoice, signManyWithXmlsec1, xmlsec1Available, type SignOptions } from "../helpers/sign.js";
-import { tdiep } from "../helpers/tvan.js";
+import { errorNotice, registrationForm, signForm, signFormWithXmlsec1, signNotice, tdiep } from "../helpers/tvan.js";
 
 const DSIG = "http://www.w3.org/2000/09/xmldsig#";
 const BIN = join(ROOT, "bin/hoadon.mjs");
@@ -425,6 +425,14 @@ describe.skipIf(!xmlsec1Available())("hoadon check and xmlsec1, signature by sig
     // Stamped by the service's code (MCCQT and the CQT signature, RSA and EC authorities): the authority's signature compared too.
     const stamped = await stampedInvoices();
     stamped.forEach((xml, k) => list.push(put({ corpus: "generated", name: `stamped by ${k ? "an EC" : "an RSA"} authority`, xml })));
+    // The taxpayer's T-VAN documents: an error notice (300) and a registration (100, signed by xml-crypto and by xmlsec1), in their TDiep.
+    const seller = { keyPem: read("seller-0100000010-rsa.key"), certPem: read("seller-0100000010-rsa.pem") };
+    const notice = tdiep("300", signNotice(errorNotice("0100000010", [{ code: "00AB12CD34EF5678901234567890ABCDEF", symbol: "C26TAA", number: 7, issueDate: "2026-11-20", action: "1", reason: "Hủy do sai" }]), seller), { mst: "0100000010" }).xml;
+    list.push(put({ corpus: "generated", name: "an error notice (300) signed in TBao/DSCKS/NNT", xml: notice }));
+    list.push(put({ corpus: "generated", name: "an error notice (300), its reason changed", xml: notice.replace("Hủy do sai", "Hủy do sai sót") }));
+    for (const [by, signed] of [["xml-crypto", signForm(registrationForm({ mst: "0100000010" }), seller)], ["xmlsec1", signFormWithXmlsec1(registrationForm({ mst: "0100000010" }), seller)]] as const) {
+      list.push(put({ corpus: "generated", name: `a registration (100) signed in TKhai/DSCKS/NNT by ${by}`, xml: tdiep("100", signed, { mst: "0100000010" }).xml }));
+    }
     // scripts/make-verify-corpus.ts, the benchmarks' corpus.
     const bench = join(dir, "bench");
     const made = spawnSync(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "scripts/make-verify-corpus.ts"), bench, "4", "3"], { cwd: ROOT, encoding: "utf8" });
@@ -433,6 +441,8 @@ describe.skipIf(!xmlsec1Available())("hoadon check and xmlsec1, signature by sig
 
     const { compared, lines } = await compare(list);
     expect(lines.map((l) => l.signatures.map((x) => x.role).join(",")).filter((r) => r !== "seller")).toEqual(["seller,authority", "seller,authority"]);
+    const tvan = lines.filter((l) => /error notice|registration/.test(list[lines.indexOf(l)]!.name));
+    expect(tvan.map((l) => l.signatures.map((x) => x.valid))).toEqual([[true], [false], [true], [true]]);
     expect(lines.filter((l) => l.signatures.length === 2).flatMap((l) => l.signatures.map((x) => x.valid))).toEqual([true, true, true, true]);
     const { unexplained, used } = explain(compared);
     expect(unexplained).toEqual([]);
