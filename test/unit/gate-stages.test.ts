@@ -21,6 +21,8 @@ import { DEFAULT_TIME_WINDOW } from "../../src/domain/rules.js";
 import { MUTATIONS, finish, generateCase, prng, type SigningKey } from "../helpers/generate.js";
 import { buildInvoice } from "../helpers/invoice.js";
 import { signInvoice } from "../helpers/sign.js";
+import { errorNotice, signNotice, tdiep } from "../helpers/tvan.js";
+import { C14N, ENVELOPED, reference, resign } from "../helpers/attacks.js";
 import { byteMutation, mutate } from "../fuzz/arbitraries.js";
 
 const certsDir = new URL("../../certs/", import.meta.url);
@@ -97,7 +99,7 @@ describe("every code a stage throws is in its row", () => {
       [good.replace(/<Signature[\s\S]*<\/Signature>/, ""), "profile:SIGNATURE_MISSING"],
       [good.replace("rsa-sha256", "rsa-sha1"), "profile:ALGORITHM_NOT_ALLOWED"],
       [good.replace(/(<DigestValue>)./, (_m, p: string) => `${p}${good.includes("<DigestValue>A") ? "B" : "A"}`), "signature:SIGNATURE_INVALID"],
-      [good.replace(/(<SHDon>)\d/, "$19"), "signature:SIGNATURE_INVALID"],
+      [good.replace(/(<SHDon>)(\d)/, (_, t: string, d: string) => `${t}${(Number(d) + 1) % 10}`), "signature:SIGNATURE_INVALID"],
     ];
     for (const [xml, expected] of cases) expect(await judge(xml), expected).toBe(expected);
   });
@@ -160,7 +162,7 @@ describe("signatureVerdicts", () => {
     const good = signed();
     const g = await runGate(deps, good, { receivedAt: at, registry: registryOf("registered"), until: "frame" });
     expect(signatureVerdicts(g.doc!, false).map((v) => [v.role, v.valid])).toEqual([["seller", true]]);
-    const bad = await runGate(deps, good.replace(/(<SHDon>)\d/, "$19"), { receivedAt: at, registry: registryOf("registered"), until: "frame" });
+    const bad = await runGate(deps, good.replace(/(<SHDon>)(\d)/, (_, t: string, d: string) => `${t}${(Number(d) + 1) % 10}`), { receivedAt: at, registry: registryOf("registered"), until: "frame" });
     const v = signatureVerdicts(bad.doc!, false);
     expect(v.map((x) => [x.role, x.valid, x.faults[0]?.code])).toEqual([["seller", false, "SIGNATURE_INVALID"]]);
   });
@@ -174,7 +176,7 @@ describe("signatureVerdicts", () => {
   it("reports every signature of any document on its own, by its place: invoices in a TDiep, notices, a stray one", () => {
     const hdon = (id: string, tamper = false) => {
       const x = signInvoice(buildInvoice({ sellerTaxCode: "0100000010", dlhdonId: id }), RSA).replace(/^<\?xml[^>]*\?>/, "");
-      return tamper ? x.replace(/(<SHDon>)\d/, "$19") : x;
+      return tamper ? x.replace(/(<SHDon>)(\d)/, (_, t: string, d: string) => `${t}${(Number(d) + 1) % 10}`) : x;
     };
     // Two invoices in one DLieu: each seller signature judged against its own HDon.
     expect(verdicts(`<TDiep><DLieu>${hdon("a")}${hdon("b", true)}</DLieu></TDiep>`)).toEqual([
@@ -190,6 +192,22 @@ describe("signatureVerdicts", () => {
       ["seller", false, "SIGNATURE_PROFILE"],
       ["other", false, "SIGNATURE_PROFILE"],
     ]);
+  });
+
+  it("reports a taxpayer's signature on an error notice (TBao/DSCKS/NNT) under the T-VAN channel's profile", () => {
+    const notice = tdiep("300", signNotice(errorNotice("0100000010", [{ code: "00AB12CD34EF5678901234567890ABCDEF", symbol: "C26TAA", number: 7, issueDate: "2026-11-20", action: "1", reason: "Hủy" }]), RSA), { mst: "0100000010" }).xml;
+    expect(verdicts(notice)).toEqual([["TDiep/DLieu/TBao/DSCKS/NNT", "seller", true, null]]);
+    expect(verdicts(notice.replace("<LDo>Hủy", "<LDo>Hủy bỏ"))).toEqual([["TDiep/DLieu/TBao/DSCKS/NNT", "seller", false, "SIGNATURE_INVALID"]]);
+    // Correctly re-signed with a third Reference, to the envelope's DLieu: valid for a signature of no
+    // particular place, refused for the taxpayer's (DLTBao and its own Object only).
+    const nnt = (doc: Document) => Array.from(doc.getElementsByTagNameNS("http://www.w3.org/2000/09/xmldsig#", "Signature"))[0]!;
+    const wider = (xml: string) =>
+      resign(xml, RSA.keyPem, ({ doc, signedInfo }) => {
+        doc.getElementsByTagName("DLieu")[0]!.setAttribute("Id", "all");
+        signedInfo.appendChild(reference(doc, signedInfo, "#all", [ENVELOPED, C14N]));
+      }, { signature: nnt });
+    expect(verdicts(wider(notice))).toEqual([["TDiep/DLieu/TBao/DSCKS/NNT", "seller", false, "SIGNATURE_PROFILE"]]);
+    expect(verdicts(wider(notice.replace(/<NNT>([\s\S]*)<\/NNT>/, "<CCKSKhac>$1</CCKSKhac>")))).toEqual([["TDiep/DLieu/TBao/DSCKS/CCKSKhac", "other", true, null]]);
   });
 
   it.skipIf(!existsSync(INTEROP))("reports the real messages' signatures: the tax office's on notices, the taxpayer's CKSNNT on a 206", () => {
