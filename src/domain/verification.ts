@@ -9,9 +9,11 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Fault } from "../errors.js";
 import type { HeavyWork } from "../heavy-work.js";
-import type { InvoiceStatus, InvoiceSummary, NaturalKey, Store } from "../storage/store.js";
+import type { InvoiceSource, InvoiceStatus, InvoiceSummary, NaturalKey, Store } from "../storage/store.js";
+import { C14N, digestBase64 } from "../xml/algorithms.js";
+import { canonicalize } from "../xml/canonical.js";
 import { authorityRules, readInvoiceDocument, readSellerSignature, type InvoiceDocument } from "../xml/invoice-document.js";
-import { parseXml, textOf, type ParseLimits } from "../xml/parse.js";
+import { childElements, parseXml, textOf, type ParseLimits } from "../xml/parse.js";
 import type { AuthorityKey } from "../xml/stamp.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { CODE_PATTERN, isAuthenticCode } from "./code.js";
@@ -37,7 +39,12 @@ export interface PublicInvoice {
   totalPayable: string;
   /** The currency the invoice was written in. */
   currency: string;
+  /** coded (MCCQT issued here), uncoded (T-VAN 203), cashRegister (T-VAN 206: `code` is its own MCCQT). */
+  source: InvoiceSource;
 }
+
+/** A cash-register invoice's own code (tvan.md §8.1): GET /v1/verify/{code} takes it too. */
+export const REGISTER_CODE_PATTERN = /^M[1-9]-\d{2}-[0-9A-Z]{5}-\d{11}$/;
 
 export interface VerifyDeps {
   store: Store;
@@ -57,8 +64,11 @@ function recordIsAuthentic(deps: VerifyDeps, inv: InvoiceSummary): boolean {
 async function publicOf(deps: VerifyDeps, inv: InvoiceSummary): Promise<PublicInvoice> {
   const { seller } = await deps.store.sellerRegistration(inv.sellerTaxCode);
   return {
-    valid: recordIsAuthentic(deps, inv),
-    code: inv.code,
+    // An invoice the authority received without issuing a code (203, 206) is genuine by its record:
+    // it was stored only once its signatures, certificate and rules passed (docs/verification.md).
+    valid: inv.source === "coded" ? recordIsAuthentic(deps, inv) : true,
+    code: inv.source === "cashRegister" && inv.registerCode ? inv.registerCode : inv.code,
+    source: inv.source,
     status: inv.status,
     sellerTaxCode: inv.sellerTaxCode,
     sellerName: seller?.name ?? "",
@@ -75,6 +85,10 @@ async function publicOf(deps: VerifyDeps, inv: InvoiceSummary): Promise<PublicIn
 
 /** GET /v1/verify/{code}: null when no invoice has this code (a made-up code is simply unknown). */
 export async function lookupByCode(deps: VerifyDeps, code: string): Promise<PublicInvoice | null> {
+  if (REGISTER_CODE_PATTERN.test(code)) {
+    const inv = await deps.store.getInvoiceByRegisterCode(code);
+    return inv ? publicOf(deps, inv) : null;
+  }
   if (!CODE_PATTERN.test(code)) return null;
   const inv = await deps.store.getInvoice(code);
   // An uncoded or cash-register invoice's record id is not an authority code (tvan.md §13).
@@ -150,6 +164,7 @@ export async function verifyDocument(deps: VerifyDeps, body: Uint8Array): Promis
   }
   const doc = frame.value;
   const mccqtText = doc.mccqt ? textOf(doc.mccqt).trim() : "";
+  if (REGISTER_CODE_PATTERN.test(mccqtText)) return verifyCashRegister(deps, doc, mccqtText);
   const code = CODE_PATTERN.test(mccqtText) ? mccqtText : null;
 
   // 1. The seller's signature: the signed data is what the seller signed.
@@ -188,6 +203,48 @@ export async function verifyDocument(deps: VerifyDeps, body: Uint8Array): Promis
     else failures.push(fail("matchesRecord", { code: "SIGNATURE_INVALID", message: "The invoice data differs from the invoice issued with this code." }));
   }
 
+  const valid = checks.sellerSignature && checks.authoritySignature && checks.codeAuthentic && checks.matchesRecord;
+  return { valid, code, checks, failures, invoice: record ? await publicOf(deps, record) : null };
+}
+
+/**
+ * A cash-register invoice (T-VAN 206) carries its seller's own code and no authority signature:
+ * - sellerSignature: its own signature verifies when it has one (none is required: the taxpayer
+ *   signed the package it came in, checked at receipt);
+ * - authoritySignature: it carries none (a CQT signature on it is not the authority's: fails);
+ * - codeAuthentic: the code was recorded by the authority for an invoice of this seller, type, symbol and number;
+ * - matchesRecord: the recorded invoice has exactly this DLHDon (its digest).
+ */
+async function verifyCashRegister(deps: VerifyDeps, doc: InvoiceDocument, code: string): Promise<DocumentVerification> {
+  const failures: DocumentVerification["failures"] = [];
+  const checks: DocumentVerification["checks"] = { sellerSignature: false, authoritySignature: false, codeAuthentic: false, matchesRecord: false, status: null };
+  let digest: string | null = null;
+  if (doc.sellerSignatures.length === 0) {
+    checks.sellerSignature = true;
+    digest = digestBase64("sha256", canonicalize(doc.dlhdon, C14N));
+  } else {
+    const profile = readSellerSignature(doc, deps.allowSha1);
+    const seller = profile.ok ? verifyProfile(profile.value) : profile;
+    if (seller.ok) {
+      checks.sellerSignature = true;
+      digest = signedDataDigest(seller.value, doc.dlhdon);
+    } else failures.push(fail("sellerSignature", seller.faults[0]!));
+  }
+  if (doc.authoritySignatures.length === 0 && !childElements(doc.dscks).some((g) => g.localName === "CQT")) checks.authoritySignature = true;
+  else failures.push(fail("authoritySignature", { code: "SIGNATURE_PROFILE", message: "A cash-register invoice carries no tax authority signature; this one is not the authority's." }));
+  const record = await deps.store.getInvoiceByRegisterCode(code);
+  const inv = readInvoice(doc.dlhdon, { uncoded: true });
+  if (!record) failures.push(fail("codeAuthentic", { code: "NOT_FOUND", message: "No cash-register invoice was received with this code." }));
+  else if (!inv.ok) failures.push(fail("codeAuthentic", inv.faults[0]!));
+  else if (record.sellerTaxCode !== inv.value.sellerTaxCode || record.form !== inv.value.form || record.symbol !== inv.value.symbol || record.number !== inv.value.number) {
+    failures.push(fail("codeAuthentic", { code: "SIGNATURE_INVALID", message: "The code was recorded for another invoice." }));
+  } else checks.codeAuthentic = true;
+  if (!record) failures.push(fail("matchesRecord", { code: "NOT_FOUND", message: "No cash-register invoice was received with this code." }));
+  else {
+    checks.status = record.status;
+    if (digest !== null && sameText(record.digest, digest)) checks.matchesRecord = true;
+    else failures.push(fail("matchesRecord", { code: "SIGNATURE_INVALID", message: "The invoice data differs from the invoice received with this code." }));
+  }
   const valid = checks.sellerSignature && checks.authoritySignature && checks.codeAuthentic && checks.matchesRecord;
   return { valid, code, checks, failures, invoice: record ? await publicOf(deps, record) : null };
 }

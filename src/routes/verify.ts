@@ -28,6 +28,10 @@ const PublicInvoiceSchema = z
     totalTax: Money,
     totalPayable: Money.openapi({ description: "In VND (converted with TGia)." }),
     currency: z.string().openapi({ example: "VND" }),
+    source: z.enum(["coded", "uncoded", "cashRegister"]).openapi({
+      description:
+        "coded: `code` is the tax authority's (MCCQT, its MAC checked); uncoded (T-VAN 203) and cashRegister (T-VAN 206, `code` its own MCCQT `M1-26-…`): received and checked by the authority, genuine by its record.",
+    }),
   })
   .openapi("PublicInvoice", { description: "No buyer data: no name, tax code or address." });
 
@@ -56,7 +60,7 @@ const byCode = createRoute({
   path: "/v1/verify/{code}",
   tags: ["Verification"],
   summary: "Is the invoice with this code genuine, and what is its status? (public)",
-  description: "Answers the public facts of the invoice (no buyer data). An unknown or made-up code is 404.",
+  description: "Answers the public facts of the invoice (no buyer data). An unknown or made-up code is 404. A cash-register invoice (T-VAN 206) is found by its own 23-character code (`M1-26-A1B2C-00001234567`).",
   request: { params: z.object({ code: z.string().max(64).openapi({ param: { name: "code", in: "path" }, example: "0A00000000000003E8A1B2C3D4E5F6A7B8" }) }) },
   responses: {
     200: { description: "The invoice.", content: { "application/json": { schema: PublicInvoiceLogged } } },
@@ -128,14 +132,14 @@ export function registerVerify(app: OpenAPIHono<AppEnv>): void {
     const { code } = c.req.valid("param");
     const found = await lookupByCode(verifyDeps(c.get("services")), code.toUpperCase());
     if (!found) throw new ApiError("NOT_FOUND", "No invoice was issued with this code.");
-    return c.json({ ...found, transparency: await transparencyOf(c, found.code) }, 200);
+    return c.json({ ...found, transparency: found.source === "coded" ? await transparencyOf(c, found.code) : null }, 200);
   });
 
   app.openapi(byKey, async (c) => {
     const q = c.req.valid("query");
     const found = await lookupByKey(verifyDeps(c.get("services")), { sellerTaxCode: q.seller, form: q.form, symbol: q.symbol, number: q.number, total: q.total });
     if (!found) throw new ApiError("NOT_FOUND", "No invoice with this seller, form, symbol, number and total.");
-    return c.json({ ...found, transparency: await transparencyOf(c, found.code) }, 200);
+    return c.json({ ...found, transparency: found.source === "coded" ? await transparencyOf(c, found.code) : null }, 200);
   });
 
   app.openapi(byDocument, async (c) => {
@@ -146,6 +150,6 @@ export function registerVerify(app: OpenAPIHono<AppEnv>): void {
     // A large document: at most a few in flight per client address (429 past them).
     const client = `address:${clientAddress(c, services.rateLimiter.settings.trustProxyHops)}`;
     const verdict = await services.heavyWork.withBody(client, c.req.header("content-length"), () => readLimited(c, deps.limits.maxBytes), (body) => verifyBody(deps, body));
-    return c.json({ ...verdict, transparency: verdict.invoice ? await transparencyOf(c, verdict.invoice.code) : null }, 200);
+    return c.json({ ...verdict, transparency: verdict.invoice?.source === "coded" ? await transparencyOf(c, verdict.invoice.code) : null }, 200);
   });
 }

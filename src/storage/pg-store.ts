@@ -974,6 +974,16 @@ export class PgStore implements Store {
     return row && toInvoice(row);
   }
 
+  async getInvoiceByRegisterCode(registerCode: string): Promise<InvoiceSummary | null> {
+    const row = first(
+      await this.db.query<InvoiceRow>(sql`
+        select ${INVOICE_I} from cash_register_codes k
+          join invoices i on i.seller_tax_code = k.seller_tax_code and i.issue_date = k.issue_date and i.code = k.code
+         where k.register_code = ${registerCode}`),
+    );
+    return row && toInvoice(row);
+  }
+
   async getInvoiceXml(code: string): Promise<string | null> {
     const row = first(await this.db.query<{ xml: string }>(sql`select i.xml from ${BY_CODE} where k.code = ${code}`));
     return row?.xml ?? null;

@@ -331,6 +331,8 @@ export interface Store {
    */
   recordMessage(m: ReceivedMessage, answer: (work: MessageWork) => Promise<MessageReply>): Promise<MessageReply & { repeated: boolean }>;
   getInvoice(code: string): Promise<InvoiceSummary | null>;
+  /** A cash-register invoice by its own code (MCCQT `M1-25-…`, tvan.md §8.1). */
+  getInvoiceByRegisterCode(registerCode: string): Promise<InvoiceSummary | null>;
   getInvoiceXml(code: string): Promise<string | null>;
   getInvoiceHistory(code: string): Promise<InvoiceEvent[]>;
   /** Counts rows per table; tests use it to prove that a refusal stored nothing. */

@@ -184,6 +184,33 @@ describe("206 → 204", () => {
     expect(after.tvan_messages).toBe(before.tvan_messages! + cases.length);
   });
 
+  it("verifies a stored cash-register invoice by its own code (GET /v1/verify/{code}) and as a file (POST /v1/verify), signed or not; a changed invoice or a made-up code does not", async () => {
+    const s = await cashSeller();
+    const items = [cashInvoice(s, 40), cashInvoice(s, 41, { signed: true })];
+    expect(readReply(await post(s, signPackage(packageTdiep("206", items, { mst: s.taxCode }).xml, s))).one("TBao/DLTBao/LTBao")).toBe("2");
+    for (const n of [40, 41]) {
+      const res = await h.call("GET", `/v1/verify/${codeOf(s, n)}`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ valid: true, code: codeOf(s, n), source: "cashRegister", status: "issued", sellerTaxCode: s.taxCode, symbol: SYMBOL, number: n, transparency: null });
+    }
+    expect((await h.call("GET", `/v1/verify/M1-${YY}-${s.range}-99999999999`)).status).toBe(404);
+    const verify = async (xml: string) => {
+      const res = await h.app.request("/v1/verify", { method: "POST", headers: { "content-type": "application/xml" }, body: xml });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { valid: boolean; code: string; checks: Record<string, unknown>; invoice: { source: string } | null };
+    };
+    for (const [k, n] of [[0, 40], [1, 41]] as const) {
+      const v = await verify(items[k]!);
+      expect(v, JSON.stringify(v)).toMatchObject({ valid: true, code: codeOf(s, n), checks: { sellerSignature: true, authoritySignature: true, codeAuthentic: true, matchesRecord: true, status: "issued" }, invoice: { source: "cashRegister" } });
+    }
+    const changed = await verify(items[0]!.replace("<TgTTTBSo>", "<TgTTTBSo>1"));
+    expect(changed.valid).toBe(false);
+    expect(changed.checks.matchesRecord).toBe(false);
+    const other = await verify(cashInvoice(s, 42, { code: codeOf(s, 40) }));
+    expect(other.valid).toBe(false);
+    expect(other.checks.codeAuthentic).toBe(false);
+  });
+
   it("answers LTBao 9 and stores nothing for a seller not registered for cash-register invoices (4008)", async () => {
     const s = await h.seller();
     const fake = { ...s, range: "ZZZZZ" };

@@ -98,6 +98,7 @@ describe("GET /v1/verify/{code}", () => {
       totalTax: "320000",
       totalPayable: "3520000",
       currency: "VND",
+      source: "coded",
       // Not yet under a signed tree head of the transparency log (the test sequences nothing).
       transparency: null,
     });
