@@ -24,7 +24,7 @@ import { ApiError, type Fault } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
 import type { InvoiceSummary, IssueOutcome, LegacyAllowance, NaturalKey, NewInvoice, RelatedLink, Store } from "../storage/store.js";
 import { C14N, digestBase64 } from "../xml/algorithms.js";
-import { canonicalize } from "../xml/canonical.js";
+import { canonicalBytes, canonicalize } from "../xml/canonical.js";
 import type { InvoiceDocument } from "../xml/invoice-document.js";
 import type { ParseLimits, ParsedXml, XElement } from "../xml/parse.js";
 import { runGate, storeRegistry, type Registry } from "../gate/index.js";
@@ -380,11 +380,11 @@ function relatedState(code: string, status: string): ApiError {
 
 /** The invoice's digest: SHA-256 (base64) of DLHDon under C14N 1.0, reusing the seller's canonical octets when they are exactly that. */
 export function signedDataDigest(v: VerifiedSignature, dlhdon: XElement): string {
-  return digestBase64("sha256", reuseInclusiveCanonical(v, dlhdon) ?? canonicalize(dlhdon, C14N));
+  return digestBase64("sha256", reuseInclusiveCanonical(v, dlhdon) ?? canonicalBytes(dlhdon, C14N));
 }
 
 /** The seller's own C14N 1.0 octets of DLHDon, when its Reference used exactly that (no second canonicalization). */
-function reuseInclusiveCanonical(v: VerifiedSignature, dlhdon: XElement): string | null {
+function reuseInclusiveCanonical(v: VerifiedSignature, dlhdon: XElement): Uint8Array | null {
   const i = v.profile.references.findIndex((r) => r.target === dlhdon);
   return i >= 0 && v.profile.references[i]!.c14n === C14N ? v.canonical[i]! : null;
 }

@@ -45,13 +45,22 @@ export interface CanonicalOptions {
 
 /** The canonical octets (as a string) of `el` under `algorithm`, a C14N 1.0 or exclusive C14N URI. */
 export function canonicalize(el: XElement, algorithm: string, opts: CanonicalOptions = {}): string {
+  return renderer(algorithm, opts, new StringOutput()).render(el).s;
+}
+
+/** The canonical octets of `el` under `algorithm` as UTF-8 bytes (what is digested), written without an intermediate string. */
+export function canonicalBytes(el: XElement, algorithm: string, opts: CanonicalOptions = {}): Uint8Array {
+  return renderer(algorithm, opts, new ByteOutput(Math.ceil((el.end - el.start) * 1.1))).render(el).bytes();
+}
+
+function renderer<O extends Output>(algorithm: string, opts: CanonicalOptions, out: O): Renderer<O> {
   switch (algorithm) {
     case C14N:
     case C14N_WITH_COMMENTS:
-      return new Inclusive(opts.exclude ?? null).apex(el);
+      return new Inclusive(opts.exclude ?? null, out);
     case EXC_C14N:
     case EXC_C14N_WITH_COMMENTS:
-      return new Exclusive(opts.exclude ?? null, opts.prefixList ?? []).apex(el);
+      return new Exclusive(opts.exclude ?? null, out, opts.prefixList ?? []);
     default:
       throw new Error(`not a canonicalization: ${algorithm}`);
   }
@@ -110,44 +119,152 @@ export class CanonicalTooLarge extends Error {
   }
 }
 
+/** Where a renderer writes: plain pieces, character data and attribute values (escaped here). */
+interface Output {
+  /** Characters written so far (for the cap). */
+  readonly length: number;
+  push(piece: string): void;
+  text(s: string): void;
+  attr(s: string): void;
+}
+
 /**
- * The canonical text, appended piece by piece (V8 keeps it as a rope until it is hashed: cheaper
- * than collecting pieces and joining them, measured), with its length for the cap.
+ * The canonical text as a string, appended piece by piece (V8 keeps it as a rope: cheaper than
+ * collecting pieces and joining them, measured). For callers that want the text.
  */
-class Output {
-  private s = "";
+class StringOutput implements Output {
+  s = "";
   get length(): number {
     return this.s.length;
   }
   push(piece: string): void {
     this.s += piece;
   }
-  text(): string {
-    return this.s;
+  text(s: string): void {
+    this.s += escapeText(s);
+  }
+  attr(s: string): void {
+    this.s += escapeAttr(s);
   }
 }
 
-abstract class Renderer {
-  protected readonly out = new Output();
+const utf8Encoder = new TextEncoder();
+const AMP = [0x26, 0x61, 0x6d, 0x70, 0x3b];
+const LT = [0x26, 0x6c, 0x74, 0x3b];
+const GT = [0x26, 0x67, 0x74, 0x3b];
+const QUOT = [0x26, 0x71, 0x75, 0x6f, 0x74, 0x3b];
+const CR = [0x26, 0x23, 0x78, 0x44, 0x3b];
+const LF = [0x26, 0x23, 0x78, 0x41, 0x3b];
+const TAB = [0x26, 0x23, 0x78, 0x39, 0x3b];
+
+/**
+ * The canonical octets written straight into one growing buffer, escaping as they go: no string
+ * per piece, no rope of millions of nodes to flatten and encode before the digest. An adversarial
+ * subtree of 2 MB renders to megabytes, and the garbage, not the characters, was its cost.
+ */
+class ByteOutput implements Output {
+  buf: Uint8Array;
+  pos = 0;
+  length = 0;
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(Math.max(1024, capacity));
+  }
+  /** Room for `units` UTF-16 code units more, escaped (at most 6 bytes each). */
+  private room(units: number): void {
+    const need = this.pos + units * 6;
+    if (need <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+  private seq(bytes: readonly number[]): void {
+    for (let k = 0; k < bytes.length; k++) this.buf[this.pos++] = bytes[k]!;
+  }
+  private utf8(s: string): void {
+    this.pos += utf8Encoder.encodeInto(s, this.buf.subarray(this.pos)).written;
+  }
+  push(s: string): void {
+    const n = s.length;
+    this.length += n;
+    this.room(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.pos = p;
+        this.utf8(s.slice(i));
+        return;
+      }
+      b[p++] = c;
+    }
+    this.pos = p;
+  }
+  /** Character data: & < > CR escaped (C14N 1.0 §5.2). */
+  text(s: string): void {
+    this.escaped(s, false);
+  }
+  /** An attribute value: & < " TAB LF CR escaped. */
+  attr(s: string): void {
+    this.escaped(s, true);
+  }
+  private escaped(s: string, attribute: boolean): void {
+    const n = s.length;
+    this.length += n;
+    this.room(n);
+    const b = this.buf;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        // Non-ASCII: this run through the encoder (a surrogate pair is never split: escapes are ASCII).
+        let j = i + 1;
+        while (j < n && s.charCodeAt(j) >= 0x80) j++;
+        this.utf8(s.slice(i, j));
+        i = j - 1;
+        continue;
+      }
+      let e: readonly number[] | null = null;
+      if (c === 0x26) e = AMP;
+      else if (c === 0x3c) e = LT;
+      else if (c === 0x0d) e = CR;
+      else if (attribute) {
+        if (c === 0x22) e = QUOT;
+        else if (c === 0x0a) e = LF;
+        else if (c === 0x09) e = TAB;
+      } else if (c === 0x3e) e = GT;
+      if (e) this.seq(e);
+      else b[this.pos++] = c;
+    }
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+abstract class Renderer<O extends Output = Output> {
   /** Scratch lists reused for every element: the namespace prefixes to render and the attributes. */
   protected readonly nsList: string[] = [];
   protected readonly attrList: XAttr[] = [];
-  constructor(protected readonly exclude: XElement | null) {}
+  constructor(
+    protected readonly exclude: XElement | null,
+    protected readonly out: O,
+  ) {}
 
   /** Fills nsList (prefixes) and attrList for `el`; the URIs come from uriOf. */
   protected abstract open(el: XElement, apex: boolean): void;
   protected abstract uriOf(prefix: string): string;
   protected close(_el: XElement): void {}
 
-  apex(el: XElement): string {
+  render(el: XElement): O {
     this.element(el, true);
-    return this.out.text();
+    return this.out;
   }
 
   private element(el: XElement, apex: boolean): void {
     const out = this.out;
-    this.nsList.length = 0;
-    this.attrList.length = 0;
+    // Emptied only when used: setting an array's length is a call into the runtime.
+    if (this.nsList.length) this.nsList.length = 0;
+    if (this.attrList.length) this.attrList.length = 0;
     this.open(el, apex);
     out.push("<");
     out.push(el.tagName);
@@ -161,7 +278,7 @@ abstract class Renderer {
         out.push(p);
         out.push('="');
       }
-      out.push(escapeAttr(this.uriOf(p)));
+      out.attr(this.uriOf(p));
       out.push('"');
     }
     const attrs = this.attrList;
@@ -171,7 +288,7 @@ abstract class Renderer {
       out.push(" ");
       out.push(a.name);
       out.push('="');
-      out.push(escapeAttr(a.value));
+      out.attr(a.value);
       out.push('"');
     }
     out.push(">");
@@ -181,7 +298,7 @@ abstract class Renderer {
       const c = kids[k]!;
       if (c.nodeType === 1) {
         if (c !== this.exclude) this.element(c, false);
-      } else out.push(escapeText(c.nodeValue));
+      } else out.text(c.nodeValue);
     }
     out.push("</");
     out.push(el.tagName);
@@ -195,7 +312,7 @@ abstract class Renderer {
   }
 }
 
-class Inclusive extends Renderer {
+class Inclusive<O extends Output> extends Renderer<O> {
   private readonly uris = new Map<string, string>();
   protected uriOf(prefix: string): string {
     return this.uris.get(prefix)!;
@@ -219,7 +336,7 @@ class Inclusive extends Renderer {
   }
 }
 
-class Exclusive extends Renderer {
+class Exclusive<O extends Output> extends Renderer<O> {
   /** What the output ancestors (and this element, so far) rendered: prefix → URI, with an undo log per element. */
   private readonly rendered = new Map<string, string>();
   private readonly undoPrefix: string[] = [];
@@ -227,8 +344,8 @@ class Exclusive extends Renderer {
   private readonly marks: number[] = [];
   private readonly listed: ReadonlySet<string>;
 
-  constructor(exclude: XElement | null, prefixList: readonly string[]) {
-    super(exclude);
+  constructor(exclude: XElement | null, out: O, prefixList: readonly string[]) {
+    super(exclude, out);
     this.listed = new Set(prefixList.map((p) => (p === "#default" ? "" : p)));
   }
 

@@ -22,7 +22,7 @@ import {
   type HashName,
   type SignatureMethod,
 } from "./algorithms.js";
-import { CanonicalTooLarge, canonicalize } from "./canonical.js";
+import { CanonicalTooLarge, canonicalBytes, canonicalize } from "./canonical.js";
 import { childElements, hasNonWhitespaceText, textOf, type ParsedXml, type XElement } from "./parse.js";
 
 export interface ReferenceProfile {
@@ -66,8 +66,8 @@ export interface VerifiedSignature {
   signer: Buffer;
   /** The other KeyInfo certificates (candidate intermediates for the chain). */
   others: Buffer[];
-  /** Canonical octets of each verified Reference target, by Reference index. */
-  canonical: string[];
+  /** Canonical octets (UTF-8) of each verified Reference target, by Reference index. */
+  canonical: Uint8Array[];
   /** SigningTime from an Object this signature covers, or null when none is covered. */
   signingTime: Date | null;
 }
@@ -272,11 +272,11 @@ function publicKeyOf(der: Buffer): KeyObject | null {
  */
 export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
   const faults: Fault[] = [];
-  const canonical: string[] = [];
+  const canonical: Uint8Array[] = [];
   for (const [i, r] of p.references.entries()) {
-    let c: string;
+    let c: Uint8Array;
     try {
-      c = canonicalize(r.target, r.c14n, { prefixList: r.prefixList, exclude: r.enveloped ? p.signature : null });
+      c = canonicalBytes(r.target, r.c14n, { prefixList: r.prefixList, exclude: r.enveloped ? p.signature : null });
     } catch (e) {
       if (!(e instanceof CanonicalTooLarge)) throw e;
       return { ok: false, faults: [{ code: "XML_FORBIDDEN_CONSTRUCT", message: e.message, path: `Signature/SignedInfo/Reference[${i + 1}]` }] };
@@ -290,7 +290,7 @@ export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
   }
   // The signer's certificate is normally the first in KeyInfo; some software lists the chain in
   // another order, so a few more are tried (bounded: each try is one public-key operation).
-  const signedInfo = canonicalize(p.signedInfo, p.c14n, { prefixList: p.c14nPrefixList });
+  const signedInfo = canonicalBytes(p.signedInfo, p.c14n, { prefixList: p.c14nPrefixList });
   let signer = -1;
   let publicKey: KeyObject | null = null;
   for (let i = 0; i < Math.min(p.certificates.length, MAX_SIGNER_CANDIDATES) && signer < 0; i++) {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { C14N, EXC_C14N } from "../../src/xml/algorithms.js";
-import { CanonicalTooLarge, MAX_CANONICAL_CHARS, canonicalize } from "../../src/xml/canonical.js";
+import { CanonicalTooLarge, MAX_CANONICAL_CHARS, canonicalBytes, canonicalize } from "../../src/xml/canonical.js";
 import { canonicalize as oracleCanonicalize } from "../../src/xml/c14n.js";
 import { DOMParser } from "@xmldom/xmldom";
 import { DEFAULT_LIMITS, scanXml } from "../../src/xml/scan.js";
@@ -72,6 +72,20 @@ describe("canonical form over the scanned tree", () => {
     const domD = dom.getElementsByTagName("DLHDon")[0]!;
     for (const [alg, prefixList] of [[C14N, []], [EXC_C14N, []], [EXC_C14N, ["b", "#default"]], [EXC_C14N, ["a", "c"]]] as const) {
       expect(canonicalize(d, alg, { prefixList }), `${alg} ${prefixList.join(",")}`).toBe(oracleCanonicalize(domD, alg, { prefixList: [...prefixList] }));
+    }
+  });
+
+  it("writes the same octets as bytes (what is digested) as it does as text: escapes, non-ASCII runs, surrogate pairs, every adversarial document", () => {
+    const xml =
+      `<HDon xmlns:a="urn:a" xml:lang="vi"><DLHDon Id="d" a:t="tab&#9;nl&#10;cr&#13;q&quot;lt&lt;amp&amp;gt>é😀">` +
+      `Hóa đơn &amp; &lt;x&gt; &#13; 😀 ]]&gt; <a:X a:y="Điện thoại 😀&#9;">Ư&#x1F600;ư</a:X><![CDATA[<raw> & é]]></DLHDon></HDon>`;
+    const docs = [xml, ...Object.values(ADVERSARIAL).map((make) => make(200_000))];
+    for (const doc of docs) {
+      const d = scanned(doc).root.elements[0]!;
+      for (const [alg, prefixList] of [[C14N, []], [EXC_C14N, []], [EXC_C14N, ["a", "#default"]]] as const) {
+        const opts = { prefixList };
+        expect(Buffer.from(canonicalBytes(d, alg, opts)).equals(Buffer.from(canonicalize(d, alg, opts), "utf8")), `${alg} ${doc.slice(0, 40)}`).toBe(true);
+      }
     }
   });
 });
