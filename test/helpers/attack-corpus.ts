@@ -468,18 +468,21 @@ export const SIGNATURE_ATTACKS: readonly Attack[] = [
 ];
 
 /**
- * Hostile XML around a signed invoice (the constructs of test/api/attacks-xml.test.ts that leave
- * the signature as libxml2 reads it): comments and processing instructions, also where they split
- * a signed value without changing a C14N digest, DOCTYPE and entities, two roots, relative
- * namespace URIs. The gate refuses each at parse, before any signature is read.
+ * Hostile XML around a signed invoice (test/api/attacks-xml.test.ts submits each; the interop
+ * test gives each to xmlsec1 too, so none of them names a network resource): comments and
+ * processing instructions, also where they split a signed value without changing a C14N digest,
+ * DOCTYPE and entities, two roots, relative namespace URIs. The gate refuses each at parse,
+ * before any signature is read.
  */
 export const XML_ATTACKS: readonly Attack[] = [
   ...(
     [
       ["inside DigestValue", (x: string) => x.replace(/(<DigestValue>[A-Za-z0-9+/]{4})/, "$1<!--x-->")],
       ["inside SignatureValue", (x: string) => x.replace(/(<SignatureValue>[A-Za-z0-9+/]{4})/, "$1<!---->")],
-      ["splitting a signed amount", (x: string) => x.replace("<TgTTTBSo>1100000<", "<TgTTTBSo>11<!---->00000<")],
+      ["splitting a signed amount (C14N without comments would keep the digest)", (x: string) => x.replace("<TgTTTBSo>1100000<", "<TgTTTBSo>11<!---->00000<")],
+      ["splitting the seller's tax code", (x: string) => x.replace(/<MST>(\d{4})/, "<MST>$1<!---->")],
       ["before the root", (x: string) => `<!-- invoice -->${x}`],
+      ["after the root", (x: string) => `${x}<!-- end -->`],
       ["inside X509Certificate", (x: string) => x.replace(/(<X509Certificate>[A-Za-z0-9+/]{8})/, "$1<!---->")],
     ] as const
   ).map(([where, edit]): Attack => ({ name: `a comment ${where} (XML_FORBIDDEN_CONSTRUCT)`, code: "XML_FORBIDDEN_CONSTRUCT", build: (c) => edit(c.signed()) })),
@@ -487,7 +490,10 @@ export const XML_ATTACKS: readonly Attack[] = [
     [
       ["before the root (xml-stylesheet)", (x: string) => `<?xml-stylesheet type="text/xsl" href="http://attacker.example/x.xsl"?>${x}`],
       ["inside DLHDon", (x: string) => x.replace("<NDHDon>", "<NDHDon><?php system('id') ?>")],
+      ["inside SignatureValue", (x: string) => x.replace(/(<SignatureValue>[A-Za-z0-9+/]{4})/, "$1<?x?>")],
       ["splitting a signed amount", (x: string) => x.replace("<TgTTTBSo>1100000<", "<TgTTTBSo>110<?x?>0000<")],
+      ["after the root", (x: string) => `${x}<?done?>`],
+      ["as a second XML declaration inside the root", (x: string) => x.replace("<DSCKS>", '<?xml version="1.0"?><DSCKS>')],
     ] as const
   ).map(([where, edit]): Attack => ({ name: `a processing instruction ${where} (XML_FORBIDDEN_CONSTRUCT)`, code: "XML_FORBIDDEN_CONSTRUCT", build: (c) => edit(c.signed()) })),
   ...(
@@ -509,5 +515,18 @@ export const XML_ATTACKS: readonly Attack[] = [
       return xml + xml.replace("1100000", "1");
     },
   },
-  { name: "a relative namespace URI on DSCKS (XML_FORBIDDEN_CONSTRUCT)", code: "XML_FORBIDDEN_CONSTRUCT", build: (c) => c.signed().replace("<DSCKS>", '<DSCKS xmlns:a="relative/path">') },
+  {
+    name: "two roots: a forged HDon before the signed one (XML_MALFORMED)",
+    code: "XML_MALFORMED",
+    build: (c) => {
+      const xml = c.signed();
+      return xml.replace("1100000", "1") + xml;
+    },
+  },
+  ...(
+    [
+      ["on DSCKS (outside the signed data)", (x: string) => x.replace("<DSCKS>", '<DSCKS xmlns:a="relative/path">')],
+      ["on the Signature", (x: string) => x.replace(/<Signature /, '<Signature xmlns:r="../up" ')],
+    ] as const
+  ).map(([where, edit]): Attack => ({ name: `a relative namespace URI ${where} (XML_FORBIDDEN_CONSTRUCT)`, code: "XML_FORBIDDEN_CONSTRUCT", build: (c) => edit(c.signed()) })),
 ];

@@ -258,13 +258,27 @@ const DIFFERENCES: { name: string; reason: string; ours: boolean; xmlsec1: boole
   {
     name: "Documents the parse stage refuses",
     reason:
-      "libxml2 reads comments, processing instructions and DOCTYPEs, and C14N without comments drops what the attack inserted (or it stands outside the signed element), so xmlsec1 verifies; the gate refuses them at parse (XML_FORBIDDEN_CONSTRUCT) before any signature is read, and check reports the file's fault and no signature",
+      "libxml2 reads comments, processing instructions and DOCTYPEs: C14N without comments drops a comment inside signed data, base64 text is read around one inside a value, and outside the root or the signed element they are not digested, so xmlsec1 verifies; the gate refuses them at parse (XML_FORBIDDEN_CONSTRUCT) before any signature is read, and check reports the file's fault and no signature (a processing instruction inside signed data, an entity's text, a second root: xmlsec1 refuses too)",
     ours: false,
     xmlsec1: true,
     applies: (x) =>
       x.ours === null &&
       x.fileCode === "XML_FORBIDDEN_CONSTRUCT" &&
-      attackNamed(x, "a comment inside DigestValue", "a comment inside SignatureValue", "a comment splitting a signed amount", "a comment before the root", "a comment inside X509Certificate", "a processing instruction before the root", "a bare DOCTYPE", "an ATTLIST that declares a default Id"),
+      attackNamed(
+        x,
+        "a comment inside DigestValue",
+        "a comment inside SignatureValue",
+        "a comment splitting a signed amount",
+        "a comment splitting the seller's tax code",
+        "a comment before the root",
+        "a comment after the root",
+        "a comment inside X509Certificate",
+        "a processing instruction before the root",
+        "a processing instruction inside SignatureValue",
+        "a processing instruction after the root",
+        "a bare DOCTYPE",
+        "an ATTLIST that declares a default Id",
+      ),
   },
 ];
 
