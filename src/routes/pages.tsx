@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 import { CODE_PATTERN } from "../domain/code.js";
 import { readPastedCode } from "../domain/qr.js";
-import { lookupByCode, lookupByKey, UnreadableDocument, verifyDocument } from "../domain/verification.js";
+import { lookupByCode, lookupByKey, REGISTER_CODE_PATTERN, UnreadableDocument, verifyDocument } from "../domain/verification.js";
 import { ApiError } from "../errors.js";
 import { BuyerPage, type BuyerQuery, type BuyerResult } from "../web/buyer.js";
 import { pageHeaders, pageLang, publicBaseOf, switchHref } from "../web/http.js";
@@ -69,7 +69,8 @@ async function lookup(c: Context<AppEnv>, q: BuyerQuery, lang: "vi" | "en"): Pro
       const inv = await lookupByKey(deps, { sellerTaxCode, form, symbol, number, total: totalPayable });
       return inv ? { kind: "found", invoice: inv } : { kind: "notFound" };
     }
-    if (!pasted || !CODE_PATTERN.test(pasted.code)) return { kind: "inputError", form: "code", message: w.badCode };
+    // The authority's code, or a cash-register invoice's own (tvan.md §8.1).
+    if (!pasted || !(CODE_PATTERN.test(pasted.code) || REGISTER_CODE_PATTERN.test(pasted.code))) return { kind: "inputError", form: "code", message: w.badCode };
     const inv = await lookupByCode(deps, pasted.code);
     return inv ? { kind: "found", invoice: inv } : { kind: "notFound" };
   }

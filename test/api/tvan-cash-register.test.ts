@@ -209,6 +209,11 @@ describe("206 → 204", () => {
     const other = await verify(cashInvoice(s, 42, { code: codeOf(s, 40) }));
     expect(other.valid).toBe(false);
     expect(other.checks.codeAuthentic).toBe(false);
+    // The buyer's page takes the code as printed on the receipt too.
+    const html = await (await h.app.request(`/?code=${codeOf(s, 40).toLowerCase()}`)).text();
+    expect(html).toContain("Hóa đơn thật");
+    expect(html).toContain(codeOf(s, 40));
+    expect(html).toContain(s.taxCode);
   });
 
   it("answers LTBao 9 and stores nothing for a seller not registered for cash-register invoices (4008)", async () => {
