@@ -19,7 +19,7 @@
 import { randomBytes } from "node:crypto";
 import { ApiError, type Fault } from "../errors.js";
 import { runGate, storeRegistry, trustSigner } from "../gate/index.js";
-import type { MessageReply, MessageWork, NewInvoice, PackageOutcome, Seller } from "../storage/store.js";
+import { LEGACY_ALLOWANCES, type LegacyAllowance, type MessageReply, type MessageWork, type NewInvoice, type PackageOutcome, type Seller } from "../storage/store.js";
 import { invoiceIdentity, type Envelope } from "../tvan/read.js";
 import { noticeNumber, replyMinus1, reply204Package, type NoticeHeader, type RefusedItem, type ReplyHead } from "../tvan/reply.js";
 import { tvanError } from "../tvan/errors.js";
@@ -49,7 +49,7 @@ const REGISTER_CODE = /^M([1-9])-(\d{2})-([0-9A-Z]{5})-\d{11}$/;
 /** 203 → 204 LTBao 2, 3 or 9. */
 export async function answerUncoded(deps: SubmitDeps, msg: Envelope, head: ReplyHead, submitter: Submitter, at: Date): Promise<MessageReply> {
   const header = await noticeHeader(deps, msg, at);
-  const judged = await judgeInvoices(deps, msg, submitter, at, "uncoded", () => null);
+  const judged = await judgeInvoices(deps, msg, submitter, at, "uncoded", null);
   return deps.store.recordMessage({ sellerTaxCode: submitter.sellerTaxCode, messageId: msg.messageId, messageType: "203", receivedAt: at }, async (work) => {
     const pkg = await packageFaults(work, header.seller, msg.mst, "uncoded");
     if (pkg.length) return answer(deps, head, header, { ltbao: "9", faults: pkg }, at);
@@ -70,7 +70,7 @@ export async function answerCashRegister(deps: SubmitDeps, msg: Envelope, head: 
     const reply = replyMinus1(head, mloi, mta);
     return record(async () => ({ replyType: "-1", reply }));
   }
-  const judged = signer.ok ? await judgeInvoices(deps, msg, submitter, at, "cashRegister", () => signer.fingerprint) : [];
+  const judged = signer.ok ? await judgeInvoices(deps, msg, submitter, at, "cashRegister", signer) : [];
   return record(async (work) => {
     const pkg = signer.ok ? await packageFaults(work, header.seller, msg.mst, "cashRegister") : signer.faults;
     if (pkg.length) return answer(deps, head, header, { ltbao: "9", faults: pkg }, at);
@@ -115,7 +115,7 @@ async function packageFaults(work: MessageWork, seller: Seller | null, mst: stri
 }
 
 /** Each HDon through the gate, in order (CPU: before the transaction). */
-async function judgeInvoices(deps: SubmitDeps, msg: Envelope, submitter: Submitter, at: Date, kind: Kind, packageSigner: () => string | null): Promise<Judged[]> {
+async function judgeInvoices(deps: SubmitDeps, msg: Envelope, submitter: Submitter, at: Date, kind: Kind, packageSigner: { fingerprint: string; legacy: LegacyAllowance[] } | null): Promise<Judged[]> {
   const registry = storeRegistry(deps.store);
   const out: Judged[] = [];
   for (const hdon of msg.items) {
@@ -134,7 +134,9 @@ async function judgeInvoices(deps: SubmitDeps, msg: Envelope, submitter: Submitt
         out.push({ ok: false, faults: [{ code: "RELATED_INVOICE_NOT_FOUND", message, path: "TTChung/TTHDLQuan" }] });
         continue;
       }
-      const fingerprint = g.certificateFingerprint ?? packageSigner();
+      const fingerprint = g.certificateFingerprint ?? packageSigner?.fingerprint;
+      // Marked with every legacy allowance it needed: its own signature's, and the package's it came under.
+      const legacy = LEGACY_ALLOWANCES.filter((a) => g.legacy?.includes(a) || packageSigner?.legacy.includes(a));
       if (!fingerprint) throw new Error("judgeInvoices: an invoice without a signer");
       out.push({
         ok: true,
@@ -155,6 +157,7 @@ async function judgeInvoices(deps: SubmitDeps, msg: Envelope, submitter: Submitt
           related: relatedLinkOf({ invoice: inv }, relatedKey),
           source: kind,
           messageId: msg.messageId,
+          legacy,
           ...(kind === "cashRegister" ? { registerCode: textOf(doc.mccqt!) } : {}),
         },
       });
@@ -234,7 +237,7 @@ async function outcomeFault(work: MessageWork, o: PackageOutcome, inv: NewInvoic
   }
 }
 
-type PackageSigner = { ok: true; fingerprint: string } | { ok: false; faults: Fault[]; /** −1 (the signature or its certificate) rather than LTBao 9 (the seller). */ minus1: boolean };
+type PackageSigner = { ok: true; fingerprint: string; legacy: LegacyAllowance[] } | { ok: false; faults: Fault[]; /** −1 (the signature or its certificate) rather than LTBao 9 (the seller). */ minus1: boolean };
 
 /**
  * The taxpayer's package signature of a 206 (tvan.md §8.3): one Signature in CKSNNT, nothing
@@ -265,5 +268,5 @@ async function checkPackageSignature(deps: SubmitDeps, msg: Envelope, at: Date):
   if (!verified.ok) return { ok: false, faults: verified.faults, minus1: true };
   const signer = await trustSigner(deps, verified.value, msg.mst, at, storeRegistry(deps.store), { paths: "none", refuseFutureSigningTime: true });
   if (!signer.ok) return { ok: false, faults: signer.faults, minus1: !signer.faults.some((f) => f.code === "SELLER_NOT_REGISTERED" || f.code === "SELLER_SUSPENDED") };
-  return { ok: true, fingerprint: signer.fingerprint };
+  return { ok: true, fingerprint: signer.fingerprint, legacy: signer.legacy };
 }

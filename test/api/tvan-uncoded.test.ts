@@ -168,3 +168,23 @@ describe("203 → 204", () => {
     expect(await search(`seller=${other.taxCode}`)).toEqual([]);
   });
 });
+
+describe("203 under HOADON_ALLOW_SHA1", () => {
+  let g: Harness;
+  beforeAll(async () => {
+    g = await startHarness({ allowSha1: true });
+  }, 180_000);
+  afterAll(async () => g?.close());
+
+  it("marks an uncoded invoice accepted under a legacy allowance (rsa-sha1) as such, as a direct submission is", async () => {
+    const s = await g.seller();
+    const form = registrationForm({ mst: s.taxCode, flags: { CMa: "0", KCMa: "1", CDLQTCTN: "1", CDDu: "1" }, certificates: [{ serial: s.serial, action: "1" }] });
+    const send = (xml: string) => g.app.request("/v1/messages", { method: "POST", headers: { authorization: `Bearer ${s.apiKey}`, "content-type": "application/xml" }, body: xml });
+    expect(readReply(await (await send(tdiep("100", signForm(form, s), { mst: s.taxCode }).xml)).text()).one("TBao/DLTBao/THop")).toBe("1");
+    const r = readReply(await (await send(packageTdiep("203", [s.invoice({ symbol: K, number: 1 }, { algorithm: "rsa-sha1" }), s.invoice({ symbol: K, number: 2 })], { mst: s.taxCode }).xml)).text());
+    expect(r.one("TBao/DLTBao/LTBao")).toBe("2");
+    const off = ((await (await g.call("POST", "/v1/officers", { name: "Lê Văn Cũ" })).json()) as { token: string }).token;
+    const items = ((await (await g.call("GET", `/v1/invoices?seller=${s.taxCode}&source=uncoded`, undefined, off)).json()) as { items: { number: number; legacy: string[] }[] }).items;
+    expect(items.map((i) => [i.number, i.legacy]).sort()).toEqual([[1, ["sha1"]], [2, []]]);
+  });
+});
