@@ -44,7 +44,8 @@ const SYMBOL: Record<Kind, { pattern: RegExp; text: string }> = {
   cashRegister: { pattern: /^C\d{2}M[A-Z]{2}$/, text: "A cash-register invoice has a symbol (KHHDon) C + YY + M + 2 letters." },
 };
 /** The cash-register code (§8.1). */
-const REGISTER_CODE = /^M([1-9])-(\d{2})-([0-9A-Z]{5})-\d{11}$/;
+/** A cash-register invoice's own code (tvan.md §8.1): M<type>-<yy>-<range>-<11 digits>. */
+export const REGISTER_CODE = /^M([1-9])-(\d{2})-([0-9A-Z]{5})-\d{11}$/;
 
 /** 203 → 204 LTBao 2, 3 or 9. */
 export async function answerUncoded(deps: SubmitDeps, msg: Envelope, head: ReplyHead, submitter: Submitter, at: Date): Promise<MessageReply> {

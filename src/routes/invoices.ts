@@ -292,7 +292,8 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     const history = await store.getInvoiceHistory(code);
     // Officers' reads are recorded (who, what, when, from where); a seller reading its own is not.
     if (c.get("principal").role === "officer") await audit(c, "invoice.read", code);
-    return c.json({ ...invoiceJson(inv, history), transparency: await transparencyOf(c, code) }, 200);
+    // A cash-register invoice's leaf is under its own code.
+    return c.json({ ...invoiceJson(inv, history), transparency: await transparencyOf(c, inv.registerCode ?? code) }, 200);
   });
 
   app.openapi(readXml, async (c) => {

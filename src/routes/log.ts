@@ -4,6 +4,7 @@
  * consistency proofs, and the log's key vouched for by the authority. Rate limited per client
  * address like every public endpoint (rate-limit.ts PUBLIC_PATHS).
  */
+import { REGISTER_CODE } from "../domain/packages.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
@@ -62,7 +63,14 @@ const inclusion = createRoute({
   summary: "Inclusion proof of an invoice's leaf (by code) or of a leaf index, against the latest or a given signed tree size (public).",
   request: {
     query: z.object({
-      code: z.string().regex(/^[0-9A-Za-z]{34}$/).optional().openapi({ example: "0A00000000000003E8A1B2C3D4E5F6A7B8", description: "The invoice's code (MCCQT): the proof is of its first leaf (its issue) unless `index` names another." }),
+      code: z
+        .string()
+        .refine((s) => /^[0-9A-Za-z]{34}$/.test(s) || REGISTER_CODE.test(s), "not a code")
+        .optional()
+        .openapi({
+          example: "0A00000000000003E8A1B2C3D4E5F6A7B8",
+          description: "The invoice's code (MCCQT; a cash-register invoice's own code `M1-26-…`; an invoice without a code, its record id): the proof is of its first leaf (its receipt) unless `index` names another.",
+        }),
       index: Index.optional().openapi({ example: "42", description: "A leaf index." }),
       size: Size.optional().openapi({ example: "1000", description: "The tree size to prove against (default: the latest signed checkpoint's)." }),
     }),

@@ -132,14 +132,14 @@ export function registerVerify(app: OpenAPIHono<AppEnv>): void {
     const { code } = c.req.valid("param");
     const found = await lookupByCode(verifyDeps(c.get("services")), code.toUpperCase());
     if (!found) throw new ApiError("NOT_FOUND", "No invoice was issued with this code.");
-    return c.json({ ...found, transparency: found.source === "coded" ? await transparencyOf(c, found.code) : null }, 200);
+    return c.json({ ...found, transparency: await transparencyOf(c, found.code) }, 200);
   });
 
   app.openapi(byKey, async (c) => {
     const q = c.req.valid("query");
     const found = await lookupByKey(verifyDeps(c.get("services")), { sellerTaxCode: q.seller, form: q.form, symbol: q.symbol, number: q.number, total: q.total });
     if (!found) throw new ApiError("NOT_FOUND", "No invoice with this seller, form, symbol, number and total.");
-    return c.json({ ...found, transparency: found.source === "coded" ? await transparencyOf(c, found.code) : null }, 200);
+    return c.json({ ...found, transparency: await transparencyOf(c, found.code) }, 200);
   });
 
   app.openapi(byDocument, async (c) => {
@@ -150,6 +150,6 @@ export function registerVerify(app: OpenAPIHono<AppEnv>): void {
     // A large document: at most a few in flight per client address (429 past them).
     const client = `address:${clientAddress(c, services.rateLimiter.settings.trustProxyHops)}`;
     const verdict = await services.heavyWork.withBody(client, c.req.header("content-length"), () => readLimited(c, deps.limits.maxBytes), (body) => verifyBody(deps, body));
-    return c.json({ ...verdict, transparency: verdict.invoice?.source === "coded" ? await transparencyOf(c, verdict.invoice.code) : null }, 200);
+    return c.json({ ...verdict, transparency: verdict.invoice ? await transparencyOf(c, verdict.invoice.code) : null }, 200);
   });
 }

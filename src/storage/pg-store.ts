@@ -335,9 +335,16 @@ interface LoggedFacts {
   number: number;
   total_payable: string;
   digest: string;
+  register_code: string | null;
 }
-const LOGGED_FACTS = sql`form, symbol, number, trim_scale(total_payable) as total_payable, digest`;
-const LOGGED_FACTS_U = sql`u.form, u.symbol, u.number, u.total_payable, u.digest`;
+const LOGGED_FACTS = sql`form, symbol, number, trim_scale(total_payable) as total_payable, digest, register_code`;
+const LOGGED_FACTS_U = sql`u.form, u.symbol, u.number, u.total_payable, u.digest, u.register_code`;
+
+/** The entry type of an invoice's first leaf, by its source. */
+const ISSUE_ENTRY: Record<InvoiceSource, EntryType> = { coded: "issued", uncoded: "uncoded", cashRegister: "cashRegister" };
+
+/** The code a leaf names: the authority's code, a cash-register invoice's own, or an uncoded invoice's record id. */
+const loggedCode = (inv: { code: string; registerCode?: string | null }): string => inv.registerCode ?? inv.code;
 const LOGGED_EVENTS: Partial<Record<InvoiceEventKind, EntryType>> = { replaced: "replaced", adjusted: "adjusted", cancelled: "cancelled" };
 
 /** The log entries of a status change: one per event of the invoice itself (replaced, adjusted, cancelled). */
@@ -348,7 +355,7 @@ function logTransition(tail: Tail, inv: Located, facts: LoggedFacts, events: { c
     tail.leaves.push(
       encodeEntry({
         type,
-        code: inv.code,
+        code: loggedCode({ code: inv.code, registerCode: facts.register_code }),
         sellerTaxCode: inv.sellerTaxCode,
         form: facts.form,
         symbol: facts.symbol,
@@ -851,8 +858,9 @@ export class PgStore implements Store {
       for (const r of inv.taxRates) tail.rates.push({ seller_tax_code: inv.sellerTaxCode, invoice_code: inv.code, tax_rate: r.taxRate, amount_before_tax: r.amountBeforeTax, tax: r.tax });
       tail.event(inv.sellerTaxCode, inv.code, "issued", inv.issuedAt, inv.submittedBy, null, null);
       tail.rollups.add(contribution(inv), 1);
-      // The transparency log is of the authority's codes: an uncoded or cash-register invoice has none.
-      if ((inv.source ?? "coded") === "coded") tail.leaves.push(encodeEntry({ type: "issued", ...inv, at: inv.issuedAt, relatedCode: null }));
+      // One leaf per invoice received, whatever its source (issue 17): an uncoded one under its
+      // record id, a cash-register one under its own code.
+      tail.leaves.push(encodeEntry({ ...inv, type: ISSUE_ENTRY[inv.source ?? "coded"], code: loggedCode(inv), at: inv.issuedAt, relatedCode: null }));
     }
   }
 

@@ -3,8 +3,11 @@
  * canonical binary form (docs/transparency-log.md). Nothing about the buyer.
  *
  *   u8  version (1)
- *   u8  type: 1 issued, 2 replaced, 3 adjusted, 4 cancelled
- *   u8 length + ASCII: the code (MCCQT)
+ *   u8  type: 1 issued, 2 replaced, 3 adjusted, 4 cancelled (an invoice with the authority's
+ *       code); 5 an invoice without a code received (T-VAN 203), 6 a cash-register invoice
+ *       received (T-VAN 206); a later status change of those is 2–4 like any other
+ *   u8 length + ASCII: the code (MCCQT); a cash-register invoice's own code (M1-26-…); for an
+ *                      invoice without a code, the authority's record id of it
  *   u8 length + ASCII: the seller's tax code (MST)
  *   u8 length + ASCII: the form (KHMSHDon)
  *   u8 length + ASCII: the symbol (KHHDon)
@@ -22,7 +25,7 @@
 
 import type { CodeIdentity } from "../domain/code.js";
 
-export const ENTRY_TYPES = ["issued", "replaced", "adjusted", "cancelled"] as const;
+export const ENTRY_TYPES = ["issued", "replaced", "adjusted", "cancelled", "uncoded", "cashRegister"] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
 /**

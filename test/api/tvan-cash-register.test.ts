@@ -7,6 +7,7 @@
  * answered as the authority would under the tests' trust (its CA is not trusted here: −1, 2101).
  * PGlite, and PostgreSQL when DATABASE_URL is set.
  */
+import { decodeEntry } from "../../src/tlog/entry.js";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,6 +118,12 @@ describe("206 → 204", () => {
     }
     const found = await search(`seller=${s.taxCode}&source=cashRegister`);
     expect(found.map((i) => [i.number, i.registerCode, i.source]).sort()).toEqual([1, 2, 3].map((n) => [n, codeOf(s, n), "cashRegister"]));
+    // The transparency log has a leaf for each: a "cashRegister" entry under the invoice's own code.
+    await h.services.log!.sequence();
+    for (const n of [1, 2, 3]) {
+      const p = (await (await h.call("GET", `/v1/log/proof/inclusion?code=${codeOf(s, n)}`)).json()) as { entry: string };
+      expect(decodeEntry(Buffer.from(p.entry, "base64"))).toMatchObject({ type: "cashRegister", code: codeOf(s, n), sellerTaxCode: s.taxCode, number: n });
+    }
     const before = await h.store.countRows();
     expect(await post(s, signPackage(sent.xml, s))).toBe(text);
     expect(await h.store.countRows()).toEqual(before);
@@ -193,6 +200,13 @@ describe("206 → 204", () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ valid: true, code: codeOf(s, n), source: "cashRegister", status: "issued", sellerTaxCode: s.taxCode, symbol: SYMBOL, number: n, transparency: null });
     }
+    // Once under a signed tree head, the answers carry the leaf (the public check and the officer's read).
+    await h.services.log!.sequence();
+    const logged = (await (await h.call("GET", `/v1/verify/${codeOf(s, 40)}`)).json()) as { transparency: { leafIndex: number } | null };
+    expect(logged.transparency?.leafIndex).toBeGreaterThanOrEqual(0);
+    const [record] = await search(`seller=${s.taxCode}&source=cashRegister`).then((all) => all.filter((i) => i.number === 40));
+    const read = (await (await h.call("GET", `/v1/invoices/${record!.code}`, undefined, s.apiKey)).json()) as { transparency: { leafIndex: number } | null };
+    expect(read.transparency?.leafIndex).toBe(logged.transparency!.leafIndex);
     expect((await h.call("GET", `/v1/verify/M1-${YY}-${s.range}-99999999999`)).status).toBe(404);
     const verify = async (xml: string) => {
       const res = await h.app.request("/v1/verify", { method: "POST", headers: { "content-type": "application/xml" }, body: xml });

@@ -4,6 +4,7 @@
  * stored as uncoded invoices (found by officer search), the answer signed by the authority and
  * replayed byte for byte; on PGlite, and on PostgreSQL when DATABASE_URL is set.
  */
+import { decodeEntry } from "../../src/tlog/entry.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -91,6 +92,12 @@ describe("203 → 204", () => {
     expect(sent.xml).toContain(xml);
     // The record id is not an authority code: the public check does not take it.
     expect((await h.call("GET", `/v1/verify/${found[0]!.code}`)).status).toBe(404);
+    // The transparency log has a leaf for each invoice received: an "uncoded" entry under its record id.
+    await h.services.log!.sequence();
+    for (const inv of found) {
+      const p = (await (await h.call("GET", `/v1/log/proof/inclusion?code=${inv.code}`)).json()) as { entry: string };
+      expect(decodeEntry(Buffer.from(p.entry, "base64"))).toMatchObject({ type: "uncoded", code: inv.code, sellerTaxCode: s.taxCode, symbol: K, number: inv.number, relatedCode: null });
+    }
 
     const before = await h.store.countRows();
     expect(await post(s, sent.xml)).toBe(text);

@@ -180,6 +180,12 @@ describe("log entries", () => {
 
   it("bundles are uint16 length-prefixed entries", () => {
     const e = [encodeEntry(entry), encodeEntry({ ...entry, type: "issued" })];
+    // Invoices without a code and cash-register invoices: types 5 and 6, round trip.
+    for (const [type, byte] of [["uncoded", 5], ["cashRegister", 6]] as const) {
+      const b = encodeEntry({ ...entry, type });
+      expect(b[1]).toBe(byte);
+      expect(decodeEntry(b).type).toBe(type);
+    }
     const b = encodeBundle(e);
     expect(b.readUInt16BE(0)).toBe(e[0]!.length);
     expect(decodeBundle(b).map((x) => Buffer.from(x).toString("hex"))).toEqual(e.map((x) => x.toString("hex")));
