@@ -15,6 +15,7 @@
  * row of that invoice and rate; 4 (explanation) counts nothing. The day a row counts on is its
  * NLap, else the period's last day.
  */
+import { UniqueViolationError } from "../storage/db.js";
 import type { Fault } from "../errors.js";
 import { storeRegistry, trustSigner } from "../gate/index.js";
 import type { MessageReply, MessageWork, Seller } from "../storage/store.js";
@@ -73,7 +74,10 @@ export async function answerSummary(deps: SubmitDeps, msg: Envelope, head: Reply
   const judged = await Promise.all(tables.map(async (t) => ({ t, ...(await judgeHeader(deps, msg, t, today, at)) })));
   const answer = (v: PackageVerdict): MessageReply => ({ replyType: "204", reply: reply204Package(head, header, v, at, deps.authority) });
 
-  return deps.store.recordMessage({ sellerTaxCode: submitter.sellerTaxCode, messageId: msg.messageId, messageType: "400", receivedAt: at }, async (work) => {
+  // Two messages with the same table number for one period, sent at once: the second's insert
+  // meets the first's row (unique per seller, period and number) and its transaction rolls back
+  // whole; judged again it sees the first and is refused out of sequence (4009) instead of a 500.
+  const record = () => deps.store.recordMessage({ sellerTaxCode: submitter.sellerTaxCode, messageId: msg.messageId, messageType: "400", receivedAt: at }, async (work) => {
     const pkg = await packageFaults(work, seller, msg.mst, tables);
     if (pkg.length) return answer({ ltbao: "9", faults: pkg });
     const fuel = tables[0]!.header.get("LHHoa") === "1";
@@ -131,6 +135,12 @@ export async function answerSummary(deps: SubmitDeps, msg: Envelope, head: Reply
     if (!refused.length) return answer({ ltbao: "2" });
     return answer({ ltbao: fuel ? "5" : "4", tables: refused });
   });
+  try {
+    return await record();
+  } catch (error) {
+    if (!(error instanceof UniqueViolationError)) throw error;
+    return record();
+  }
 }
 
 /** The package (→ LTBao 9): the seller active, registered with CBTHop 1; a message's tables all fuel or none. */

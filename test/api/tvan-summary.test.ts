@@ -104,6 +104,16 @@ describe("400 → 204", () => {
     ]);
   });
 
+  it("judges two messages carrying the same first table for one period, sent at once: one is accepted, the other refused out of sequence (4009), never a 500", async () => {
+    const s = await summarySeller();
+    const tables = [signSummary(summaryTable({ mst: s.taxCode }, [row(1)]), s), signSummary(summaryTable({ mst: s.taxCode }, [row(2)]), s)];
+    const answers = await Promise.all(tables.map((t) => send(s, [t])));
+    expect(answers.map((a) => a.r.one("TBao/DLTBao/LTBao")).sort()).toEqual(["2", "4"]);
+    const refused = answers.find((a) => a.r.one("TBao/DLTBao/LTBao") === "4")!;
+    expect(refused.text).toContain("4009");
+    expect((await rows(s.taxCode)).length).toBe(1);
+  });
+
   it("answers LTBao 4 listing a table refused by its header (out of sequence 4009, its signature broken 2005) and the rows refused alone (totals 3005, reported before 4003, an unknown invoice cancelled 4004), and keeps the rest", async () => {
     const s = await summarySeller();
     expect((await send(s, [signSummary(summaryTable({ mst: s.taxCode }, [row(1)]), s)])).r.one("TBao/DLTBao/LTBao")).toBe("2");
