@@ -57,6 +57,7 @@ export const OPERATIONS: Record<string, string> = {
   "GET /v1/log/checkpoint": "getLogCheckpoint",
   "POST /v1/log/checkpoint": "signLogCheckpoint",
   "GET /v1/log/tile/{path}": "getLogTile",
+  "GET /tile/{path}": "getTile",
   "GET /v1/log/proof/inclusion": "getLogInclusionProof",
   "GET /v1/log/proof/consistency": "getLogConsistencyProof",
 };

@@ -181,4 +181,4 @@ export const publicRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
  * balancer every public client shares one address, and a probe answered 429 pulls the instance
  * out of rotation. /metrics is guarded by HOADON_METRICS_TOKEN instead.
  */
-export const PUBLIC_PATHS = ["/", "/openapi.json", "/docs", "/docs/*", "/schemas/*", "/v1/authority/certificate", "/v1/authority/log-key", "/v1/verify", "/v1/verify/*", "/v1/log/*"] as const;
+export const PUBLIC_PATHS = ["/", "/openapi.json", "/docs", "/docs/*", "/schemas/*", "/v1/authority/certificate", "/v1/authority/log-key", "/v1/verify", "/v1/verify/*", "/v1/log/*", "/tile/*"] as const;

@@ -207,8 +207,10 @@ export function registerLog(app: OpenAPIHono<AppEnv>): void {
   });
 
   // Tiles and entry bundles: C2SP tlog-tiles paths, so plain routes with the path parsed here.
-  app.get("/v1/log/tile/*", async (c) => {
-    const rest = c.req.path.slice("/v1/log/tile/".length);
+  // Served under the log's prefix (/v1/log, beside its checkpoint, as tlog-tiles clients look for
+  // them) and at /tile/…, the path api.md gives: the same bytes.
+  for (const prefix of TILE_PREFIXES) app.get(`${prefix}*`, async (c) => {
+    const rest = c.req.path.slice(prefix.length);
     const t = parseTilePath(rest);
     if (!t) throw new ApiError("NOT_FOUND", "Not a tile path: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>] (C2SP tlog-tiles).");
     const log = logOf(c);
@@ -219,9 +221,9 @@ export function registerLog(app: OpenAPIHono<AppEnv>): void {
     c.header("Cache-Control", IMMUTABLE);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200);
   });
-  app.openAPIRegistry.registerPath({
+  for (const prefix of TILE_PREFIXES) app.openAPIRegistry.registerPath({
     method: "get",
-    path: "/v1/log/tile/{path}",
+    path: `${prefix}{path}`,
     tags: ["Transparency log"],
     summary: "Tiles of the tree and entry bundles, C2SP tlog-tiles layout (public, immutable).",
     description:
@@ -235,6 +237,9 @@ export function registerLog(app: OpenAPIHono<AppEnv>): void {
     },
   });
 }
+
+/** Where the tiles are served: under the log's C2SP prefix, and at api.md's /tile/…. */
+const TILE_PREFIXES = ["/v1/log/tile/", "/tile/"] as const;
 
 /** What an invoice's answers say of its place in the log (null until its issue is under a signed tree head). */
 export const TransparencySchema = z

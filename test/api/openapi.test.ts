@@ -91,10 +91,10 @@ beforeAll(async () => {
 });
 
 /**
- * api.md's shorthand for a family of paths, and the document's path that serves it: the log's
- * tiles live under its C2SP prefix /v1/log (beside /v1/log/checkpoint, as tlog-tiles requires).
+ * api.md's shorthand for a family of paths, and the document's path that serves it (the tiles are
+ * also served under the log's C2SP prefix, /v1/log/tile/…, beside /v1/log/checkpoint).
  */
-const ALIASES: Record<string, string> = { "GET /tile/…": "/v1/log/tile/{path}" };
+const ALIASES: Record<string, string> = { "GET /tile/…": "/tile/{path}" };
 const has = (e: Endpoint): boolean => doc.paths[ALIASES[key(e)] ?? e.path]?.[e.method.toLowerCase()] !== undefined;
 
 describe("/openapi.json and api.md", () => {

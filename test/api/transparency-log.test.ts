@@ -125,6 +125,8 @@ describe("the transparency log", () => {
 
     // Level-0 tiles hold the leaf hashes.
     const t0 = Buffer.from(await (await get(`/v1/log/tile/0/000.p/${Math.min(cp.size, 255)}`)).arrayBuffer());
+    // The same bytes at api.md's /tile/….
+    expect(Buffer.from(await (await get(`/tile/0/000.p/${Math.min(cp.size, 255)}`)).arrayBuffer()).equals(t0)).toBe(true);
     expect(t0.subarray(before.size * 32, before.size * 32 + 32).equals(H(Buffer.from([0]), entries[before.size]!))).toBe(true);
   });
 
