@@ -119,9 +119,10 @@ const TREE: Record<string, Node> = {
       HDTMai: flag(false),
       HDNCCNN: flag(false),
     }),
+    // CTS 0..n (tvan.md §4.1): production sends an empty <DSCTSSDung /> with a change (sample 10).
     DSCTSSDung: group(false, {
       CTS: group(
-        true,
+        false,
         {
           STT: opt(s(3, { re: /^\d{1,3}$/ })),
           TTChuc: req(s(400)),

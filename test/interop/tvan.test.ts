@@ -230,6 +230,46 @@ describe("the registration answers, matched field by field (05, 06, 13) and the 
     }
   });
 
+  it("103 not accepted (sample 07): held for an officer (2003), refused by them: the same fields in the same order, TTXNCQT 2, the reason's code and fixed text as production's; TTCQT and CQT verify", async () => {
+    const seller = await h.seller();
+    const made = await h.call("POST", "/v1/officers", { name: "Phó Cục trưởng Thử", taxOffice: "Cục Thuế TP Hà Nội" });
+    const officer = ((await made.json()) as { token: string }).token;
+    const sent = tdiep("100", signForm(registrationForm({ mst: seller.taxCode, flags: { NNTDBKKhan: "1" }, certificates: [{ serial: seller.serial, action: "1" }] }), seller), { mst: seller.taxCode });
+    await post(seller.apiKey, sent.xml);
+    const pending = (await (await h.call("GET", `/v1/registrations?status=pending&seller=${seller.taxCode}`, undefined, officer)).json()) as { items: { id: string; holdReasons: { mloi: string }[] }[] };
+    expect(pending.items[0]!.holdReasons.map((r) => r.mloi)).toContain("2003");
+    const decided = await h.call("POST", `/v1/registrations/${pending.items[0]!.id}/decision`, { decision: "refuse", reasons: [{ mloi: "2003" }] }, officer);
+    expect(decided.status, await decided.clone().text()).toBe(200);
+    const list = (await (await h.call("GET", `/v1/messages/${sent.id}`, undefined, seller.apiKey)).json()) as { answers: { type: string; xml: string }[] };
+    const ours = list.answers.find((a) => a.type === "103")!.xml;
+    const real07 = sample("07_msg103_registration_not_accepted_MLoi2003_01TBDKDT.xml");
+    const tbao = (xml: string) => layout(readReply(xml).doc.getElementsByTagName("TBao")[0]!).filter((p) => !p.startsWith("DSCKS/"));
+    expect(tbao(ours)).toEqual(tbao(real07));
+    for (const f of ["MSo", "Ten", "TTXNCQT", "HTDKy", "DSLDKCNhan/LDo/MLoi", "DSLDKCNhan/LDo/MTa"]) expect(readReply(ours).one(`TBao/DLTBao/${f}`), f).toBe(readReply(real07).one(`TBao/DLTBao/${f}`));
+    const official = join(work, "official-07.pem");
+    writeFileSync(official, h.officialCertPem);
+    for (const [role, pem] of [["TTCQT", official], ["CQT", authorityPem]] as const) {
+      const v = verifyWithXmlsec1(ours, { nodeXpath: `//*[local-name()='${role}']/*[local-name()='Signature']`, trustedPem: pem, idAttrs: ["DLTBao", "STBao"] });
+      expect(v.ok, v.output).toBe(true);
+      const real = verifyWithXmlsec1(real07, { nodeXpath: `//*[local-name()='${role}']/*[local-name()='Signature']`, trustedPem: [], insecure: true, idAttrs: ["DLTBao", "STBao"] });
+      expect(real.ok, real.output).toBe(true);
+    }
+  });
+
+  it("reads the real TKhai of sample 10 (the 2.1.0 layout of a change, its DSCTSSDung empty, unsigned) inside a 100 and answers as tvan.md §4.2 says: 102 THop 4, 1012 for the loose SigningTime and X509SubjectName where only a Signature may stand", async () => {
+    const tkhai = sample("10_msg100_TKhai_2.1.0_change_form_unsigned.xml").replace(/^\uFEFF?<\?xml[^>]*\?>\s*/, "");
+    const mst = /<MST>([^<]+)<\/MST>/.exec(tkhai)![1]!;
+    const seller = await h.seller({ taxCode: mst });
+    const reply = readReply(await post(seller.apiKey, tdiep("100", tkhai, { mst }).xml));
+    expect(reply.ttchung).toMatchObject({ MLTDiep: "102", MST: mst });
+    expect(reply.one("TBao/DLTBao/THop"), reply.xml).toBe("4");
+    expect(reply.all("TBao/DLTBao/DSLDKCNhan/LDo/MLoi")).toEqual(["1012", "1012"]);
+    expect(reply.all("TBao/DLTBao/DSLDKCNhan/LDo/MTa")).toEqual([
+      "Sai định dạng dữ liệu: TKhai/DSCKS/NNT/SigningTime: chỉ chứa chữ ký số (Signature)",
+      "Sai định dạng dữ liệu: TKhai/DSCKS/NNT/X509SubjectName: chỉ chứa chữ ký số (Signature)",
+    ]);
+  });
+
   it("answers the real 100 of sample 04 (a change, unsigned) as the authority would: 102 THop 4, 1011", async () => {
     const real = sample("04_msg100_registration_01DKTD_with_cert_list.xml");
     const seller = await h.seller({ taxCode: "0202029650" });
