@@ -275,6 +275,7 @@ const insertInvoices = (invs: NewInvoice[]) => sql`
 
 /** What an invoice adds to the rollups while it counts. */
 const contribution = (inv: NewInvoice): Contribution => ({
+  source: inv.source ?? "coded",
   sellerTaxCode: inv.sellerTaxCode,
   issueDate: inv.issueDate,
   totalBeforeTax: inv.totalBeforeTax,
@@ -931,12 +932,12 @@ export class PgStore implements Store {
   ): Promise<void> {
     const inv = t.invoice;
     // One statement: the status, and the amounts the rollups need; the events go to the tail.
-    const rows = await tx.query<{ total_before_tax: string; total_tax: string; tax_rate: string | null; amount_before_tax: string | null; tax: string | null } & LoggedFacts>(sql`
+    const rows = await tx.query<{ source: InvoiceSource; total_before_tax: string; total_tax: string; tax_rate: string | null; amount_before_tax: string | null; tax: string | null } & LoggedFacts>(sql`
       with updated as (
         update invoices set status = ${t.status}
         where seller_tax_code = ${inv.sellerTaxCode} and issue_date = ${inv.issueDate} and code = ${inv.code}
-        returning seller_tax_code, code, trim_scale(total_before_tax) as total_before_tax, trim_scale(total_tax) as total_tax, ${LOGGED_FACTS})
-      select u.total_before_tax, u.total_tax, r.tax_rate, trim_scale(r.amount_before_tax) as amount_before_tax, trim_scale(r.tax) as tax, ${LOGGED_FACTS_U}
+        returning seller_tax_code, code, source, trim_scale(total_before_tax) as total_before_tax, trim_scale(total_tax) as total_tax, ${LOGGED_FACTS})
+      select u.source, u.total_before_tax, u.total_tax, r.tax_rate, trim_scale(r.amount_before_tax) as amount_before_tax, trim_scale(r.tax) as tax, ${LOGGED_FACTS_U}
         from updated u left join invoice_tax_rates r on r.seller_tax_code = u.seller_tax_code and r.invoice_code = u.code`);
     const head = rows[0];
     if (!head) throw new Error(`transition: invoice ${inv.code} not found where it was locked`);
@@ -944,6 +945,7 @@ export class PgStore implements Store {
     logTransition(tail, inv, head, t.events, t.at);
     if (counts(inv.status) !== counts(t.status)) {
       const c: Contribution = {
+        source: head.source,
         sellerTaxCode: inv.sellerTaxCode,
         issueDate: inv.issueDate,
         totalBeforeTax: head.total_before_tax,
@@ -1054,7 +1056,7 @@ export class PgStore implements Store {
           return row && toInvoice(row);
         },
         registrations: registrationWork(tx),
-        summaries: summaryWork(tx),
+        summaries: summaryWork(tx, tail.rollups),
         issueInvoices: (invs) => this.issuePackage(tx, tail, invs),
         cashRegisterRange: async (seller) => first(await tx.query<{ range: string }>(sql`select range from cash_register_ranges where seller_tax_code = ${seller}`))?.range ?? null,
       });

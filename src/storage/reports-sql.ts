@@ -12,7 +12,7 @@
  * Tax office and province are the seller's current ones (a join on sellers at query time).
  */
 import { sql, type Db, type Sql } from "./db.js";
-import { ALL_RATES } from "./rollups.js";
+import { ALL_RATES, ALL_SOURCES } from "./rollups.js";
 import type { AuditEntry, AuditPage, AuditQuery, AuditRecord, RollupDrift, Totals, TotalsQuery, TotalsReport } from "./store.js";
 
 const COUNTED = sql`('issued', 'adjusted')`;
@@ -100,36 +100,43 @@ export async function reportTotals(db: Db, q: TotalsQuery): Promise<TotalsReport
   const byRate = q.groupBy === "taxRate";
   const rates = byRate ? sql`` : sql`and t.tax_rate = ${ALL_RATES}`;
   const bySeller = q.groupBy === "seller" || q.groupBy === "taxOffice" || q.groupBy === "province";
-  // Every source gives (seller_tax_code, d: a day, month or year, tax_rate, invoices, revenue, tax).
+  // Every part gives (seller_tax_code, d: a day, month or year, tax_rate, source, invoices, revenue, tax).
+  // Without a source: the '*' rows, each counted figure once (migration 0013); by source: the others.
+  const only = q.source ?? null;
+  const sources = (alias: string) => {
+    const a = sql.ident(alias);
+    if (q.groupBy !== "source") return sql`and ${a}.source = ${only ?? ALL_SOURCES}`;
+    return only === null ? sql`and ${a}.source <> ${ALL_SOURCES}` : sql`and ${a}.source = ${only}`;
+  };
   let source: Sql;
   if (q.groupBy === "day" || byRate || (q.seller === null && !bySeller)) {
     source =
       q.seller !== null
-        ? sql`select t.seller_tax_code, t.issue_date as d, t.tax_rate, t.invoices, t.revenue, t.tax from totals_seller_daily t
-            where t.seller_tax_code = ${q.seller} and t.issue_date between ${q.from}::date and ${q.to}::date ${rates}`
-        : sql`select null::text as seller_tax_code, t.issue_date as d, t.tax_rate, t.invoices, t.revenue, t.tax from totals_daily t
-            where t.issue_date between ${q.from}::date and ${q.to}::date ${rates}`;
+        ? sql`select t.seller_tax_code, t.issue_date as d, t.tax_rate, t.source, t.invoices, t.revenue, t.tax from totals_seller_daily t
+            where t.seller_tax_code = ${q.seller} and t.issue_date between ${q.from}::date and ${q.to}::date ${rates} ${sources("t")}`
+        : sql`select null::text as seller_tax_code, t.issue_date as d, t.tax_rate, t.source, t.invoices, t.revenue, t.tax from totals_daily t
+            where t.issue_date between ${q.from}::date and ${q.to}::date ${rates} ${sources("t")}`;
   } else {
     // Whole years (not when grouping by month), whole months, and the days at the ends.
     const cut = cutPeriod(q.from, q.to, q.groupBy !== "month");
     const mine = (alias: string) => (q.seller === null ? sql`` : sql`and ${sql.ident(alias)}.seller_tax_code = ${q.seller}`);
     if (q.groupBy === "seller") {
       const one = onePeriodRow(cut);
-      if (one) return sellerRows(db, one, mine);
+      if (one) return sellerRows(db, one, mine, sources);
     }
     source = sql.join(
       [
         ...cut.years.map(
-          ([a, b]) => sql`select y.seller_tax_code, y.year as d, ${ALL_RATES}::text as tax_rate, y.invoices, y.revenue, y.tax from totals_seller_yearly y
-            where y.year >= ${a}::date and y.year < ${b}::date ${mine("y")}`,
+          ([a, b]) => sql`select y.seller_tax_code, y.year as d, ${ALL_RATES}::text as tax_rate, y.source, y.invoices, y.revenue, y.tax from totals_seller_yearly y
+            where y.year >= ${a}::date and y.year < ${b}::date ${mine("y")} ${sources("y")}`,
         ),
         ...cut.months.map(
-          ([a, b]) => sql`select m.seller_tax_code, m.month as d, ${ALL_RATES}::text as tax_rate, m.invoices, m.revenue, m.tax from totals_seller_monthly m
-            where m.month >= ${a}::date and m.month < ${b}::date ${mine("m")}`,
+          ([a, b]) => sql`select m.seller_tax_code, m.month as d, ${ALL_RATES}::text as tax_rate, m.source, m.invoices, m.revenue, m.tax from totals_seller_monthly m
+            where m.month >= ${a}::date and m.month < ${b}::date ${mine("m")} ${sources("m")}`,
         ),
         ...cut.days.map(
-          ([a, b]) => sql`select t.seller_tax_code, t.issue_date as d, t.tax_rate, t.invoices, t.revenue, t.tax from totals_seller_daily t
-            where t.tax_rate = ${ALL_RATES} and t.issue_date >= ${a}::date and t.issue_date < ${b}::date ${mine("t")}`,
+          ([a, b]) => sql`select t.seller_tax_code, t.issue_date as d, t.tax_rate, t.source, t.invoices, t.revenue, t.tax from totals_seller_daily t
+            where t.tax_rate = ${ALL_RATES} and t.issue_date >= ${a}::date and t.issue_date < ${b}::date ${mine("t")} ${sources("t")}`,
         ),
       ],
       sql` union all `,
@@ -159,6 +166,9 @@ export async function reportTotals(db: Db, q: TotalsQuery): Promise<TotalsReport
     case "taxRate":
       key = sql`x.tax_rate`;
       break;
+    case "source":
+      key = sql`x.source`;
+      break;
     case null:
       key = sql`''`;
       break;
@@ -183,13 +193,13 @@ function onePeriodRow(cut: PeriodCut): { table: "totals_seller_yearly" | "totals
  * break in any of them): 10,000 rows of four fields cost the driver ≈ 20 ms to decode one by
  * one, and their garbage doubled the p95.
  */
-async function sellerRows(db: Db, one: { table: string; start: string }, mine: (alias: string) => Sql): Promise<TotalsReport> {
+async function sellerRows(db: Db, one: { table: string; start: string }, mine: (alias: string) => Sql, sources: (alias: string) => Sql): Promise<TotalsReport> {
   const column = sql.ident(one.table === "totals_seller_yearly" ? "year" : "month");
   const [r] = await db.query<{ lines: string | null; invoices: bigint | null; revenue: string | null; tax: string | null }>(sql`
     select string_agg(r.seller_tax_code || ' ' || r.invoices || ' ' || trim_scale(r.revenue) || ' ' || trim_scale(r.tax), E'\n'
                       order by r.seller_tax_code collate "C") filter (where r.invoices <> 0) as lines,
            sum(r.invoices)::bigint as invoices, trim_scale(sum(r.revenue)) as revenue, trim_scale(sum(r.tax)) as tax
-      from ${sql.ident(one.table)} r where r.${column} = ${one.start}::date ${mine("r")}`);
+      from ${sql.ident(one.table)} r where r.${column} = ${one.start}::date ${mine("r")} ${sources("r")}`);
   const rows = (r?.lines ? r.lines.split("\n") : []).map((line) => {
     const [key, invoices, revenue, tax] = line.split(" ");
     return { key: key!, invoices: BigInt(invoices!), revenue: revenue!, tax: tax! };
@@ -218,14 +228,29 @@ async function grouped(db: Db, q: TotalsQuery, source: Sql, key: Sql, join: Sql)
 // ---------------------------------------------------------------------------------------------
 // The check: the rollups recomputed from the raw rows
 
-/** The counted invoices as seller-day-rate rows, '*' for each invoice as a whole. */
-const RECOMPUTED = sql`
-  select seller_tax_code, issue_date, ${ALL_RATES}::text as tax_rate, count(*) as invoices, sum(total_before_tax) as revenue, sum(total_tax) as tax
-    from invoices where status in ${COUNTED} group by seller_tax_code, issue_date
+/**
+ * The counted figures as seller-day-rate-source cells, '*' rate for each invoice (summary row) as
+ * a whole: invoices by their source, counted summary rows under 'summary' (migration 0013).
+ */
+const CELLS = sql`
+  select seller_tax_code, issue_date, ${ALL_RATES}::text as tax_rate, source, count(*) as invoices, sum(total_before_tax) as revenue, sum(total_tax) as tax
+    from invoices where status in ${COUNTED} group by seller_tax_code, issue_date, source
   union all
-  select i.seller_tax_code, i.issue_date, r.tax_rate, count(*), sum(r.amount_before_tax), sum(r.tax)
+  select i.seller_tax_code, i.issue_date, r.tax_rate, i.source, count(*), sum(r.amount_before_tax), sum(r.tax)
     from invoices i join invoice_tax_rates r on r.seller_tax_code = i.seller_tax_code and r.invoice_code = i.code
-   where i.status in ${COUNTED} group by i.seller_tax_code, i.issue_date, r.tax_rate`;
+   where i.status in ${COUNTED} group by i.seller_tax_code, i.issue_date, r.tax_rate, i.source
+  union all
+  select seller_tax_code, report_date, ${ALL_RATES}::text, 'summary', count(*), coalesce(sum(amount_before_tax), 0), coalesce(sum(tax), 0)
+    from summary_rows where counted group by seller_tax_code, report_date
+  union all
+  select seller_tax_code, report_date, tax_rate, 'summary', count(*), coalesce(sum(amount_before_tax), 0), coalesce(sum(tax), 0)
+    from summary_rows where counted and tax_rate is not null group by seller_tax_code, report_date, tax_rate`;
+
+/** The cells under their source and summed under '*' (all sources). */
+const RECOMPUTED = sql`
+  select seller_tax_code, issue_date, tax_rate, source, invoices, revenue, tax from (${CELLS}) c
+  union all
+  select seller_tax_code, issue_date, tax_rate, ${ALL_SOURCES}::text, sum(invoices), sum(revenue), sum(tax) from (${CELLS}) c group by 1, 2, 3`;
 
 const NONZERO = sql`(invoices <> 0 or revenue <> 0 or tax <> 0)`;
 
@@ -269,29 +294,29 @@ export async function checkRollups(db: Db): Promise<RollupDrift[]> {
     ...(await compare(
       "totals_seller_daily",
       RECOMPUTED,
-      sql`select seller_tax_code, issue_date, tax_rate, invoices, revenue, tax from totals_seller_daily where ${NONZERO}`,
-      ["seller_tax_code", "issue_date", "tax_rate"],
+      sql`select seller_tax_code, issue_date, tax_rate, source, invoices, revenue, tax from totals_seller_daily where ${NONZERO}`,
+      ["seller_tax_code", "issue_date", "tax_rate", "source"],
     )),
     ...(await compare(
       "totals_seller_monthly",
-      sql`select seller_tax_code, date_trunc('month', issue_date)::date as month, count(*) as invoices, sum(total_before_tax) as revenue, sum(total_tax) as tax
-            from invoices where status in ${COUNTED} group by 1, 2`,
-      sql`select seller_tax_code, month, invoices, revenue, tax from totals_seller_monthly where ${NONZERO}`,
-      ["seller_tax_code", "month"],
+      sql`select seller_tax_code, date_trunc('month', issue_date)::date as month, source, sum(invoices) as invoices, sum(revenue) as revenue, sum(tax) as tax
+            from (${RECOMPUTED}) r where tax_rate = ${ALL_RATES} group by 1, 2, 3`,
+      sql`select seller_tax_code, month, source, invoices, revenue, tax from totals_seller_monthly where ${NONZERO}`,
+      ["seller_tax_code", "month", "source"],
     )),
     ...(await compare(
       "totals_seller_yearly",
-      sql`select seller_tax_code, date_trunc('year', issue_date)::date as year, count(*) as invoices, sum(total_before_tax) as revenue, sum(total_tax) as tax
-            from invoices where status in ${COUNTED} group by 1, 2`,
-      sql`select seller_tax_code, year, invoices, revenue, tax from totals_seller_yearly where ${NONZERO}`,
-      ["seller_tax_code", "year"],
+      sql`select seller_tax_code, date_trunc('year', issue_date)::date as year, source, sum(invoices) as invoices, sum(revenue) as revenue, sum(tax) as tax
+            from (${RECOMPUTED}) r where tax_rate = ${ALL_RATES} group by 1, 2, 3`,
+      sql`select seller_tax_code, year, source, invoices, revenue, tax from totals_seller_yearly where ${NONZERO}`,
+      ["seller_tax_code", "year", "source"],
     )),
     ...(await compare(
       "totals_daily",
-      sql`select issue_date, tax_rate, sum(invoices) as invoices, sum(revenue) as revenue, sum(tax) as tax from (${RECOMPUTED}) r group by 1, 2`,
-      sql`select issue_date, tax_rate, sum(invoices) as invoices, sum(revenue) as revenue, sum(tax) as tax
-            from totals_daily group by 1, 2 having sum(invoices) <> 0 or sum(revenue) <> 0 or sum(tax) <> 0`,
-      ["issue_date", "tax_rate"],
+      sql`select issue_date, tax_rate, source, sum(invoices) as invoices, sum(revenue) as revenue, sum(tax) as tax from (${RECOMPUTED}) r group by 1, 2, 3`,
+      sql`select issue_date, tax_rate, source, sum(invoices) as invoices, sum(revenue) as revenue, sum(tax) as tax
+            from totals_daily group by 1, 2, 3 having sum(invoices) <> 0 or sum(revenue) <> 0 or sum(tax) <> 0`,
+      ["issue_date", "tax_rate", "source"],
     )),
   ];
 }

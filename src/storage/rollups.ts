@@ -1,5 +1,5 @@
 /**
- * The report rollups (migrations/0003, 0005): what one transaction adds to them, gathered in memory
+ * The report rollups (migrations/0003, 0005, 0013): what one transaction adds to them, gathered in memory
  * while the transaction writes invoices and changes statuses, then written by the last
  * statement before it commits (with the transaction's rates and events: PgStore's tail). Each touched row is written once per transaction, however many
  * invoices the transaction carries (a batch of 1,000 touches a handful of rows), and rows are
@@ -9,13 +9,24 @@
  * An invoice contributes while its status is issued or adjusted (docs/lifecycle.md "The invoice
  * lifecycle"): +1 invoice and its amounts (TgTCThue, TgTThue in VND) on the '*' rows, and per
  * LTSuat group +1 invoice and the group's amounts on that rate's rows. Leaving the counted
- * statuses (replaced, cancelled) takes the same contribution out. Amounts are exact decimals
+ * statuses (replaced, cancelled) takes the same contribution out. A counted row of a summary
+ * table (T-VAN 400) contributes the same way under source 'summary' (1 under invoices, its
+ * amounts, its rate) until a later row switches it off. Each cell is kept under its source and
+ * under '*' (all sources). Amounts are exact decimals
  * (BigInt millionths; the store keeps at most 6 decimals), never floats.
  */
 import { sql, type Sql } from "./db.js";
+import type { TotalsSource } from "./store.js";
 
 /** The rate key of the rows that hold an invoice as a whole. */
 export const ALL_RATES = "*";
+
+/**
+ * The source key of the rows that hold every source together (migration 0013). Each contribution
+ * is written twice: under its own source and under '*', so that a report over all sources reads
+ * exactly the rows it read before sources existed (no sum across sources on the hot paths).
+ */
+export const ALL_SOURCES = "*";
 
 /**
  * How many rows each day of totals_daily is striped over. Queries sum the slots and the check
@@ -56,6 +67,7 @@ export function slotOf(sellerTaxCode: string): number {
 
 /** What an invoice adds to the rollups while it counts (amounts in VND, decimal strings). */
 export interface Contribution {
+  source: TotalsSource;
   sellerTaxCode: string;
   issueDate: string;
   totalBeforeTax: string;
@@ -71,13 +83,13 @@ interface Cell {
 
 /** The rollup changes of one transaction. */
 export class RollupDelta {
-  /** seller|date|rate */
+  /** seller|date|rate|source */
   readonly sellerDaily = new Map<string, Cell>();
-  /** seller|month */
+  /** seller|month|source */
   readonly sellerMonthly = new Map<string, Cell>();
-  /** seller|year */
+  /** seller|year|source */
   readonly sellerYearly = new Map<string, Cell>();
-  /** date|rate|slot */
+  /** date|rate|slot|source */
   readonly daily = new Map<string, Cell>();
 
   get empty(): boolean {
@@ -91,14 +103,16 @@ export class RollupDelta {
     const month = c.issueDate.slice(0, 8) + "01";
     const year = c.issueDate.slice(0, 5) + "01-01";
     const whole = { invoices: s, revenue: s * toMicros(c.totalBeforeTax), tax: s * toMicros(c.totalTax) };
-    bump(this.sellerDaily, `${c.sellerTaxCode}|${c.issueDate}|${ALL_RATES}`, whole);
-    bump(this.sellerMonthly, `${c.sellerTaxCode}|${month}`, whole);
-    bump(this.sellerYearly, `${c.sellerTaxCode}|${year}`, whole);
-    bump(this.daily, `${c.issueDate}|${ALL_RATES}|${slot}`, whole);
-    for (const r of c.taxRates) {
-      const cell = { invoices: s, revenue: s * toMicros(r.amountBeforeTax), tax: s * toMicros(r.tax) };
-      bump(this.sellerDaily, `${c.sellerTaxCode}|${c.issueDate}|${r.taxRate}`, cell);
-      bump(this.daily, `${c.issueDate}|${r.taxRate}|${slot}`, cell);
+    const rates = c.taxRates.map((r) => ({ rate: r.taxRate, cell: { invoices: s, revenue: s * toMicros(r.amountBeforeTax), tax: s * toMicros(r.tax) } }));
+    for (const src of [ALL_SOURCES, c.source]) {
+      bump(this.sellerDaily, `${c.sellerTaxCode}|${c.issueDate}|${ALL_RATES}|${src}`, whole);
+      bump(this.sellerMonthly, `${c.sellerTaxCode}|${month}|${src}`, whole);
+      bump(this.sellerYearly, `${c.sellerTaxCode}|${year}|${src}`, whole);
+      bump(this.daily, `${c.issueDate}|${ALL_RATES}|${slot}|${src}`, whole);
+      for (const r of rates) {
+        bump(this.sellerDaily, `${c.sellerTaxCode}|${c.issueDate}|${r.rate}|${src}`, r.cell);
+        bump(this.daily, `${c.issueDate}|${r.rate}|${slot}|${src}`, r.cell);
+      }
     }
   }
 
@@ -146,31 +160,31 @@ export function rollupUpserts(delta: RollupDelta): Sql {
   // with ordinality + order by: rows are locked in the order sent (key order).
   return sql`
     r_seller_daily as (
-      insert into totals_seller_daily as t (seller_tax_code, issue_date, tax_rate, invoices, revenue, tax)
-      select seller_tax_code, issue_date, tax_rate, invoices, revenue, tax
-        from rows from (json_to_recordset(${rows(sd, ([seller, date, rate]) => ({ seller_tax_code: seller, issue_date: date, tax_rate: rate }))}::text::json)
-             as (seller_tax_code text, issue_date date, tax_rate text, ${AMOUNTS})) with ordinality as r (seller_tax_code, issue_date, tax_rate, ${AMOUNT_NAMES})
+      insert into totals_seller_daily as t (seller_tax_code, issue_date, tax_rate, source, invoices, revenue, tax)
+      select seller_tax_code, issue_date, tax_rate, source, invoices, revenue, tax
+        from rows from (json_to_recordset(${rows(sd, ([seller, date, rate, source]) => ({ seller_tax_code: seller, issue_date: date, tax_rate: rate, source }))}::text::json)
+             as (seller_tax_code text, issue_date date, tax_rate text, source text, ${AMOUNTS})) with ordinality as r (seller_tax_code, issue_date, tax_rate, source, ${AMOUNT_NAMES})
        order by ord
-      on conflict (seller_tax_code, issue_date, tax_rate) do update set ${ADD}),
+      on conflict (seller_tax_code, issue_date, tax_rate, source) do update set ${ADD}),
     r_seller_monthly as (
-      insert into totals_seller_monthly as t (seller_tax_code, month, invoices, revenue, tax)
-      select seller_tax_code, month, invoices, revenue, tax
-        from rows from (json_to_recordset(${rows(sm, ([seller, month]) => ({ seller_tax_code: seller, month }))}::text::json)
-             as (seller_tax_code text, month date, ${AMOUNTS})) with ordinality as r (seller_tax_code, month, ${AMOUNT_NAMES})
+      insert into totals_seller_monthly as t (seller_tax_code, month, source, invoices, revenue, tax)
+      select seller_tax_code, month, source, invoices, revenue, tax
+        from rows from (json_to_recordset(${rows(sm, ([seller, month, source]) => ({ seller_tax_code: seller, month, source }))}::text::json)
+             as (seller_tax_code text, month date, source text, ${AMOUNTS})) with ordinality as r (seller_tax_code, month, source, ${AMOUNT_NAMES})
        order by ord
-      on conflict (seller_tax_code, month) do update set ${ADD}),
+      on conflict (seller_tax_code, month, source) do update set ${ADD}),
     r_seller_yearly as (
-      insert into totals_seller_yearly as t (seller_tax_code, year, invoices, revenue, tax)
-      select seller_tax_code, year, invoices, revenue, tax
-        from rows from (json_to_recordset(${rows(sy, ([seller, year]) => ({ seller_tax_code: seller, year }))}::text::json)
-             as (seller_tax_code text, year date, ${AMOUNTS})) with ordinality as r (seller_tax_code, year, ${AMOUNT_NAMES})
+      insert into totals_seller_yearly as t (seller_tax_code, year, source, invoices, revenue, tax)
+      select seller_tax_code, year, source, invoices, revenue, tax
+        from rows from (json_to_recordset(${rows(sy, ([seller, year, source]) => ({ seller_tax_code: seller, year, source }))}::text::json)
+             as (seller_tax_code text, year date, source text, ${AMOUNTS})) with ordinality as r (seller_tax_code, year, source, ${AMOUNT_NAMES})
        order by ord
-      on conflict (seller_tax_code, year) do update set ${ADD}),
+      on conflict (seller_tax_code, year, source) do update set ${ADD}),
     r_daily as (
-      insert into totals_daily as t (issue_date, tax_rate, slot, invoices, revenue, tax)
-      select issue_date, tax_rate, slot, invoices, revenue, tax
-        from rows from (json_to_recordset(${rows(d, ([date, rate, slot]) => ({ issue_date: date, tax_rate: rate, slot: Number(slot) }))}::text::json)
-             as (issue_date date, tax_rate text, slot smallint, ${AMOUNTS})) with ordinality as r (issue_date, tax_rate, slot, ${AMOUNT_NAMES})
+      insert into totals_daily as t (issue_date, tax_rate, slot, source, invoices, revenue, tax)
+      select issue_date, tax_rate, slot, source, invoices, revenue, tax
+        from rows from (json_to_recordset(${rows(d, ([date, rate, slot, source]) => ({ issue_date: date, tax_rate: rate, slot: Number(slot), source }))}::text::json)
+             as (issue_date date, tax_rate text, slot smallint, source text, ${AMOUNTS})) with ordinality as r (issue_date, tax_rate, slot, source, ${AMOUNT_NAMES})
        order by ord
-      on conflict (issue_date, tax_rate, slot) do update set ${ADD})`;
+      on conflict (issue_date, tax_rate, slot, source) do update set ${ADD})`;
 }

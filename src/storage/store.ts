@@ -385,14 +385,18 @@ export interface InvoicePage {
   next: InvoiceCursor | null;
 }
 
-export type TotalsGroupBy = "day" | "month" | "seller" | "taxRate" | "taxOffice" | "province";
+export type TotalsGroupBy = "day" | "month" | "seller" | "taxRate" | "taxOffice" | "province" | "source";
 
-/** GET /v1/reports/totals: issue dates from–to inclusive; optional grouping and seller. */
+/** Where counted figures come from (api.md GET /v1/reports/totals `source`): invoices by their source, or summary-table rows. */
+export type TotalsSource = "coded" | "uncoded" | "cashRegister" | "summary";
+
+/** GET /v1/reports/totals: issue dates from–to inclusive; optional grouping, seller and source (null: all). */
 export interface TotalsQuery {
   from: string;
   to: string;
   groupBy: TotalsGroupBy | null;
   seller: string | null;
+  source?: TotalsSource | null;
 }
 
 /** Invoices counted, revenue (Σ TgTCThue) and tax (Σ TgTThue), in VND, decimal strings. */

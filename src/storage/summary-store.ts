@@ -5,6 +5,31 @@
  */
 import { sql, type Db } from "./db.js";
 import { jsonRows } from "./pg-store.js";
+import type { RollupDelta } from "./rollups.js";
+
+/** A counted row's amounts as the database keeps them (canonical decimals): what it adds to the rollups. */
+interface CountedRow {
+  report_date: string;
+  tax_rate: string | null;
+  amount_before_tax: string | null;
+  tax: string | null;
+}
+const COUNTED_ROW = sql`to_char(report_date, 'YYYY-MM-DD') as report_date, tax_rate, trim_scale(amount_before_tax) as amount_before_tax, trim_scale(tax) as tax`;
+
+/**
+ * A summary row counts under source 'summary' (migration 0013): 1 under `invoices`, TTCThue as
+ * revenue and TgTThue as tax (absent: 0), on its report date, and on its TSuat's rate row.
+ */
+function count(rollups: RollupDelta, seller: string, rows: CountedRow[], sign: 1 | -1): void {
+  for (const r of rows) {
+    const revenue = r.amount_before_tax ?? "0";
+    const tax = r.tax ?? "0";
+    rollups.add(
+      { source: "summary", sellerTaxCode: seller, issueDate: r.report_date, totalBeforeTax: revenue, totalTax: tax, taxRates: r.tax_rate === null ? [] : [{ taxRate: r.tax_rate, amountBeforeTax: revenue, tax }] },
+      sign,
+    );
+  }
+}
 
 export interface SummaryPeriod {
   sellerTaxCode: string;
@@ -67,7 +92,8 @@ export interface SummaryWork {
 
 const rowKey = (form: string, symbol: string, number: string) => `${form}|${symbol}|${number}`;
 
-export function summaryWork(tx: Db): SummaryWork {
+/** The summary work of one transaction; what its rows add to or take out of the totals goes to `rollups` (the transaction's tail). */
+export function summaryWork(tx: Db, rollups: RollupDelta): SummaryWork {
   return {
     async lastInPeriod(p) {
       const rows = await tx.query<{ number: number; supplement: number | null }>(sql`
@@ -127,20 +153,24 @@ export function summaryWork(tx: Db): SummaryWork {
         report_date: r.reportDate,
         counted: r.counted,
       }));
-      await tx.query(sql`
+      const inserted = await tx.query<CountedRow & { counted: boolean }>(sql`
         insert into summary_rows (seller_tax_code, message_id, table_position, position, status, form, symbol, number, issue_date, buyer_tax_code,
                                   product_code, tax_rate, amount_before_tax, tax, total, related_kind, related_form, related_symbol, related_number, report_date, counted)
         select ${seller}, ${messageId}, r.table_position, r.position, r.status, r.form, r.symbol, r.number, r.issue_date, r.buyer_tax_code,
                r.product_code, r.tax_rate, r.amount_before_tax, r.tax, r.total, r.related_kind, r.related_form, r.related_symbol, r.related_number, r.report_date, r.counted
           from json_to_recordset(${jsonRows(data)}::text::json) as r (table_position int, position int, status smallint, form text, symbol text, number text,
                issue_date date, buyer_tax_code text, product_code text, tax_rate text, amount_before_tax numeric, tax numeric, total numeric,
-               related_kind smallint, related_form text, related_symbol text, related_number text, report_date date, counted boolean)`);
+               related_kind smallint, related_form text, related_symbol text, related_number text, report_date date, counted boolean)
+        returning counted, ${COUNTED_ROW}`);
+      count(rollups, seller, inserted.filter((r) => r.counted), 1);
     },
     async uncount(seller, n, taxRate) {
-      await tx.query(sql`
+      const off = await tx.query<CountedRow>(sql`
         update summary_rows set counted = false
         where seller_tax_code = ${seller} and form = ${n.form} and symbol = ${n.symbol} and number = ${n.number} and counted
-          ${taxRate === null ? sql`` : sql`and tax_rate = ${taxRate}`}`);
+          ${taxRate === null ? sql`` : sql`and tax_rate = ${taxRate}`}
+        returning ${COUNTED_ROW}`);
+      count(rollups, seller, off, -1);
     },
   };
 }

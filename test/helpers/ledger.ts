@@ -4,7 +4,7 @@
  * told about, with their statuses), independently of the rollups and of their SQL.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import type { InvoiceStatus, NewInvoice, Store, TaxRateAmount, Totals, TotalsQuery, TotalsReport } from "../../src/storage/store.js";
+import type { InvoiceStatus, NewInvoice, Store, TaxRateAmount, Totals, TotalsQuery, TotalsReport, TotalsSource } from "../../src/storage/store.js";
 
 export interface ReadySeller {
   taxCode: string;
@@ -98,9 +98,25 @@ interface Entry {
   seller: ReadySeller;
 }
 
-/** What the reports must say, computed from every invoice and its current status. */
+/** A row of a summary table (T-VAN 400) as the reports count it while `counted`. */
+export interface LedgerSummaryRow {
+  seller: ReadySeller;
+  reportDate: string;
+  taxRate: string | null;
+  revenue: string | null;
+  tax: string | null;
+  counted: boolean;
+}
+
+/** What the reports must say, computed from every invoice and its current status, and every summary row and whether it counts. */
 export class Ledger {
   readonly entries = new Map<string, Entry>();
+  readonly summaryRows: LedgerSummaryRow[] = [];
+
+  summaryRow(r: LedgerSummaryRow): LedgerSummaryRow {
+    this.summaryRows.push(r);
+    return r;
+  }
 
   issued(seller: ReadySeller, inv: NewInvoice): void {
     this.entries.set(inv.code, { inv, status: "issued", seller });
@@ -112,10 +128,33 @@ export class Ledger {
     e.status = status;
   }
 
-  /** The report as the contract defines it: counted = issued or adjusted. */
+  /**
+   * The report as the contract defines it: counted = invoices issued or adjusted, and summary rows
+   * switched on (each 1 under `invoices`, its amounts, its rate); by source when asked.
+   */
   totals(q: TotalsQuery): TotalsReport {
-    const counted = [...this.entries.values()].filter(
-      (e) => (e.status === "issued" || e.status === "adjusted") && e.inv.issueDate >= q.from && e.inv.issueDate <= q.to && (q.seller === null || e.inv.sellerTaxCode === q.seller),
+    interface Item {
+      source: TotalsSource;
+      date: string;
+      seller: ReadySeller;
+      revenue: string;
+      tax: string;
+      rates: TaxRateAmount[];
+    }
+    const items: Item[] = [
+      ...[...this.entries.values()]
+        .filter((e) => e.status === "issued" || e.status === "adjusted")
+        .map((e) => ({ source: e.inv.source ?? "coded", date: e.inv.issueDate, seller: e.seller, revenue: e.inv.totalBeforeTax, tax: e.inv.totalTax, rates: e.inv.taxRates })),
+      ...this.summaryRows
+        .filter((r) => r.counted)
+        .map((r) => {
+          const revenue = r.revenue ?? "0";
+          const tax = r.tax ?? "0";
+          return { source: "summary" as const, date: r.reportDate, seller: r.seller, revenue, tax, rates: r.taxRate === null ? [] : [{ taxRate: r.taxRate, amountBeforeTax: revenue, tax }] };
+        }),
+    ];
+    const counted = items.filter(
+      (i) => i.date >= q.from && i.date <= q.to && (q.seller === null || i.seller.taxCode === q.seller) && (q.source == null || i.source === q.source),
     );
     const groups = new Map<string, { invoices: bigint; revenue: bigint; tax: bigint }>();
     const add = (key: string, revenue: string, tax: string) => {
@@ -126,27 +165,29 @@ export class Ledger {
       groups.set(key, g);
     };
     let total = { invoices: 0n, revenue: 0n, tax: 0n };
-    for (const e of counted) {
-      total = { invoices: total.invoices + 1n, revenue: total.revenue + micros(e.inv.totalBeforeTax), tax: total.tax + micros(e.inv.totalTax) };
-      const i = e.inv;
+    for (const i of counted) {
+      total = { invoices: total.invoices + 1n, revenue: total.revenue + micros(i.revenue), tax: total.tax + micros(i.tax) };
       switch (q.groupBy) {
         case "day":
-          add(i.issueDate, i.totalBeforeTax, i.totalTax);
+          add(i.date, i.revenue, i.tax);
           break;
         case "month":
-          add(i.issueDate.slice(0, 7), i.totalBeforeTax, i.totalTax);
+          add(i.date.slice(0, 7), i.revenue, i.tax);
           break;
         case "seller":
-          add(i.sellerTaxCode, i.totalBeforeTax, i.totalTax);
+          add(i.seller.taxCode, i.revenue, i.tax);
           break;
         case "taxOffice":
-          add(e.seller.taxOffice ?? "", i.totalBeforeTax, i.totalTax);
+          add(i.seller.taxOffice ?? "", i.revenue, i.tax);
           break;
         case "province":
-          add(e.seller.province ?? "", i.totalBeforeTax, i.totalTax);
+          add(i.seller.province ?? "", i.revenue, i.tax);
           break;
         case "taxRate":
-          for (const r of i.taxRates) add(r.taxRate, r.amountBeforeTax, r.tax);
+          for (const r of i.rates) add(r.taxRate, r.amountBeforeTax, r.tax);
+          break;
+        case "source":
+          add(i.source, i.revenue, i.tax);
           break;
         case null:
           break;
