@@ -224,6 +224,42 @@ describe("GET /v1/reports/totals", () => {
     expect(await csv("province")).toBe(`key,invoices,revenue,tax\r\n"'=HYPERLINK(""http://x"")",1,300000,15000\r\ntotal,1,300000,15000\r\n`);
   });
 
+  it("gives revenue and tax by source (with a code, without a code, cash register) and in all, for one source, by day, seller and rate, and as CSV", async () => {
+    const s = await h.seller({ notBefore: new Date("2026-01-01T00:00:00Z") });
+    const r = await ready(s);
+    const period = { from: "2026-08-01", to: "2026-08-31", seller: s.taxCode };
+    await put([
+      newInvoice(r, "2026-08-03", [rate("10%", "1000000", "100000")]),
+      newInvoice(r, "2026-08-03", [rate("8%", "500000", "40000")], { source: "uncoded", messageId: "U1" }),
+      newInvoice(r, "2026-08-04", [rate("10%", "200000", "20000"), rate("KCT", "50000", "0")], { source: "cashRegister", messageId: "C1", registerCode: `M1-26-ABCDE-${String(Date.now()).slice(-11)}` }),
+    ]);
+    expect(await totals({ ...period, groupBy: "source" })).toEqual({
+      rows: [
+        { key: "cashRegister", invoices: 1, revenue: "250000", tax: "20000" },
+        { key: "coded", invoices: 1, revenue: "1000000", tax: "100000" },
+        { key: "uncoded", invoices: 1, revenue: "500000", tax: "40000" },
+      ],
+      total: { invoices: 3, revenue: "1750000", tax: "160000" },
+    });
+    expect(await totals(period)).toEqual({ rows: [], total: { invoices: 3, revenue: "1750000", tax: "160000" } });
+    expect(await totals({ ...period, groupBy: "day", source: "uncoded" })).toEqual({
+      rows: [{ key: "2026-08-03", invoices: 1, revenue: "500000", tax: "40000" }],
+      total: { invoices: 1, revenue: "500000", tax: "40000" },
+    });
+    expect(await totals({ ...period, groupBy: "taxRate", source: "cashRegister" })).toEqual({
+      rows: [
+        { key: "10%", invoices: 1, revenue: "200000", tax: "20000" },
+        { key: "KCT", invoices: 1, revenue: "50000", tax: "0" },
+      ],
+      total: { invoices: 1, revenue: "250000", tax: "20000" },
+    });
+    expect((await totals({ ...period, seller: undefined, groupBy: "seller", source: "coded" })).rows.find((x) => x.key === s.taxCode)).toEqual({ key: s.taxCode, invoices: 1, revenue: "1000000", tax: "100000" });
+    expect(await totals({ ...period, groupBy: "month", source: "summary" })).toEqual({ rows: [], total: { invoices: 0, revenue: "0", tax: "0" } });
+    const res = await get(`/v1/reports/totals?${qs({ ...period, groupBy: "source" })}`, officer, { accept: "text/csv" });
+    expect(await res.text()).toBe("key,invoices,revenue,tax\r\ncashRegister,1,250000,20000\r\ncoded,1,1000000,100000\r\nuncoded,1,500000,40000\r\ntotal,3,1750000,160000\r\n");
+    expect(await h.store.checkRollups()).toEqual([]);
+  });
+
   it("is for officers: sellers and admins are refused (403), the public (401); a bad period is 422", async () => {
     const s = await h.seller();
     const q = "/v1/reports/totals?from=2025-01-01&to=2025-12-31&groupBy=month";
@@ -231,7 +267,7 @@ describe("GET /v1/reports/totals", () => {
     expect((await json<ErrorBody>(await get(q, s.apiKey), 403)).error.code).toBe("FORBIDDEN");
     expect((await json<ErrorBody>(await get(`${q}&seller=${s.taxCode}`, s.apiKey), 403)).error.code).toBe("FORBIDDEN");
     expect((await json<ErrorBody>(await get(q, ADMIN_TOKEN), 403)).error.code).toBe("FORBIDDEN");
-    for (const bad of ["from=2025-01-01", "from=2025-12-31&to=2025-01-01", "from=2025-01-01&to=2025-13-01", "from=2025-01-01&to=2025-01-31&groupBy=week"]) {
+    for (const bad of ["from=2025-01-01", "from=2025-12-31&to=2025-01-01", "from=2025-01-01&to=2025-13-01", "from=2025-01-01&to=2025-01-31&groupBy=week", "from=2025-01-01&to=2025-01-31&source=all", "from=2025-01-01&to=2025-01-31&source=Coded"]) {
       expect((await json<ErrorBody>(await get(`/v1/reports/totals?${bad}`), 422)).error.code, bad).toBe("SCHEMA_INVALID");
     }
   });

@@ -75,6 +75,13 @@ async function rows(seller: string): Promise<{ number: string | null; status: nu
      where r.seller_tax_code = ${seller} order by m.received_at, r.table_position, r.position`);
 }
 
+/** GET /v1/reports/totals for the seller on TODAY, as an officer. */
+async function totals(s: TestSeller, query: string): Promise<{ rows: { key: string; invoices: number; revenue: string; tax: string }[]; total: { invoices: number; revenue: string; tax: string } }> {
+  const res = await h.call("GET", `/v1/reports/totals?from=${TODAY}&to=${TODAY}&seller=${s.taxCode}${query ? `&${query}` : ""}`, undefined, officer);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Awaited<ReturnType<typeof totals>>;
+}
+
 describe("400 → 204", () => {
   it("accepts a first table and then a supplement (signed by the tests' signer, then xmlsec1): LTBao 2, signed; rows kept; a cancellation and a correction take earlier rows out of the totals; a replay answers byte for byte", async () => {
     const s = await summarySeller();
@@ -86,6 +93,16 @@ describe("400 → 204", () => {
     expect(verifyNoticeSignature(text, h.authorityCertPem).ok).toBe(true);
     if (xmlsec1Available()) expect(verifyWithXmlsec1(text, { nodeXpath: "//*[local-name()='CQT']/*[local-name()='Signature']", trustedPem: authorityPem, idAttrs: ["DLTBao"] }).ok).toBe(true);
     expect((await rows(s.taxCode)).map((x) => [x.number, x.tax_rate, x.counted])).toEqual([["1", "10%", true], ["1", "8%", true], ["2", "10%", true]]);
+    // The rows count in the totals under source `summary` (each row once, its rate), and in all.
+    expect(await totals(s, "groupBy=source")).toEqual({ rows: [{ key: "summary", invoices: 3, revenue: "3000000", tax: "280000" }], total: { invoices: 3, revenue: "3000000", tax: "280000" } });
+    expect(await totals(s, "groupBy=taxRate&source=summary")).toEqual({
+      rows: [
+        { key: "10%", invoices: 2, revenue: "2000000", tax: "200000" },
+        { key: "8%", invoices: 1, revenue: "1000000", tax: "80000" },
+      ],
+      total: { invoices: 3, revenue: "3000000", tax: "280000" },
+    });
+    expect((await totals(s, "source=coded")).total).toEqual({ invoices: 0, revenue: "0", tax: "0" });
     const before = await h.store.countRows();
     expect(await post(s, sent.xml)).toBe(text);
     expect(await h.store.countRows()).toEqual(before);
@@ -102,6 +119,9 @@ describe("400 → 204", () => {
       ["1", 1, null, false],
       ["2", 5, "10%", true],
     ]);
+    // The cancelled invoice's two rows and the corrected row are out; the correction counts.
+    expect(await totals(s, "groupBy=source")).toEqual({ rows: [{ key: "summary", invoices: 1, revenue: "2000000", tax: "200000" }], total: { invoices: 1, revenue: "2000000", tax: "200000" } });
+    expect((await totals(s, "")).total).toEqual({ invoices: 1, revenue: "2000000", tax: "200000" });
   });
 
   it("judges two messages carrying the same first table for one period, sent at once: one is accepted, the other refused out of sequence (4009), never a 500", async () => {
