@@ -20,6 +20,11 @@
  *   to it (an invoice with two rates, lines without TSuat, per-amount rounding of TGia).
  * - taxOffice, province: the seller's current registration (a PATCH regroups its whole
  *   history); a seller without one is under the key "".
+ * - Summary tables (T-VAN 400): a row counts while switched on (summary_rows.counted), as one
+ *   under `invoices` with TTCThue and TgTThue (absent: 0), on its NLap or else the period's last
+ *   day, under its TSuat; its seller's office and province as for an invoice.
+ * - source: coded, uncoded, cashRegister, summary; absent, all of them. groupBy source: a row per
+ *   source with a counted figure, adding up to the total.
  * - Without groupBy the answer is the total alone (`rows` empty).
  * - CSV: the header `key,invoices,revenue,tax`, one line per row, then a line `total,…`;
  *   RFC 4180 quoting; a tax office or province name starting with = + - @ (a spreadsheet

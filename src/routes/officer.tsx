@@ -25,7 +25,7 @@ import { WORDS, type Lang } from "../web/i18n.js";
 import { DetailPage, LoginPage, MessagePage, SearchPage, type OfficerView, type SearchForm } from "../web/officer.js";
 import { DashboardPage, type DashboardData, type TotalsRow } from "../web/dashboard.js";
 import { isLegacyFilterParam, LEGACY_FILTER, searchInvoices, totalsReport } from "../domain/reports.js";
-import type { InvoiceStatus } from "../storage/store.js";
+import type { InvoiceStatus, TotalsSource } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { errorResponses, readLimited } from "./common.js";
 
@@ -111,6 +111,9 @@ function everyMonth(from: string, to: string, rows: TotalsRow[]): TotalsRow[] {
   return rows;
 }
 
+/** The sources in the dashboard's order (api.md GET /v1/reports/totals `source`). */
+const SOURCES: readonly TotalsSource[] = ["coded", "uncoded", "cashRegister", "summary"];
+
 /** Today in Vietnam (GMT+7). */
 const today = gmt7Date;
 
@@ -123,10 +126,10 @@ async function dashboard(c: Context<AppEnv>): Promise<DashboardData | null> {
   const s = c.get("services");
   const to = c.req.query("to") || today(s.clock());
   const from = c.req.query("from") || `${to.slice(0, 4)}-01-01`;
-  const totals = (groupBy: "month" | "taxRate" | "seller") => totalsReport(s.readStore, { from, to, groupBy, seller: null });
-  const [month, rate, seller] = await Promise.all([totals("month"), totals("taxRate"), totals("seller")]);
-  if (!month.ok || !rate.ok || !seller.ok) return null;
-  await audit(c, "report.totals", null, { from, to, groupBy: "month,taxRate,seller" });
+  const totals = (groupBy: "month" | "taxRate" | "seller" | "source") => totalsReport(s.readStore, { from, to, groupBy, seller: null });
+  const [month, rate, seller, source] = await Promise.all([totals("month"), totals("taxRate"), totals("seller"), totals("source")]);
+  if (!month.ok || !rate.ok || !seller.ok || !source.ok) return null;
+  await audit(c, "report.totals", null, { from, to, groupBy: "month,taxRate,seller,source" });
   const row = (r: { key: string; invoices: bigint; revenue: string; tax: string }): TotalsRow => ({ key: r.key, invoices: Number(r.invoices), revenue: r.revenue, tax: r.tax });
   const byRevenue = (a: TotalsRow, b: TotalsRow) => compareSums(b.revenue, a.revenue) || (a.key < b.key ? -1 : 1);
   const top = seller.report.rows.map(row).sort(byRevenue).slice(0, 10);
@@ -136,6 +139,10 @@ async function dashboard(c: Context<AppEnv>): Promise<DashboardData | null> {
     to,
     byMonth: everyMonth(from, to, month.report.rows.map(row)),
     byRate: rate.report.rows.map(row),
+    bySource: SOURCES.map((key) => {
+      const r = source.report.rows.find((x) => x.key === key);
+      return r ? { ...row(r), key } : { key, invoices: 0, revenue: "0", tax: "0" };
+    }),
     topSellers: top.map((r, i) => ({ ...r, name: names[i]?.name ?? "" })),
     total: { invoices: Number(month.report.total.invoices), revenue: month.report.total.revenue, tax: month.report.total.tax },
   };

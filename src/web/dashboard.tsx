@@ -1,9 +1,10 @@
 /**
- * The officer's dashboard: revenue and tax by month, tax by rate, top sellers, drawn as inline
+ * The officer's dashboard: revenue and tax by month, by source, tax by rate, top sellers, drawn as inline
  * SVG on the server (no script, no chart library), each chart followed by its table of figures.
  * Amounts are decimal strings; they become numbers only to place bars, never for arithmetic.
  */
 import type { FC } from "hono/jsx";
+import type { TotalsSource } from "../storage/store.js";
 import { formatMoney, WORDS, type Lang } from "./i18n.js";
 import { ScrollRegion } from "./layout.js";
 import { OfficerLayout, OpenByCode, type OfficerView } from "./officer.js";
@@ -20,6 +21,8 @@ export interface DashboardData {
   to: string;
   byMonth: TotalsRow[];
   byRate: TotalsRow[];
+  /** Each source in a fixed order (coded, uncoded, cashRegister, summary), zeros included. */
+  bySource: (TotalsRow & { key: TotalsSource })[];
   /** Sorted by revenue, largest first; `name` is the seller's registered name when known. */
   topSellers: (TotalsRow & { name: string })[];
   total: Omit<TotalsRow, "key">;
@@ -229,6 +232,16 @@ export const DashboardPage: FC<{ v: OfficerView; data: DashboardData | null }> =
                 </p>
                 <MonthChart rows={data.byMonth} lang={lang} />
                 <Table caption={w.revenueTaxByMonth} head={w.month} rows={data.byMonth} lang={lang} />
+              </section>
+              <section class="card" aria-labelledby="source-title">
+                <h2 id="source-title">{w.bySource}</h2>
+                <BarsChart id="source-chart" title={`${w.bySource}: ${w.revenue}`} rows={data.bySource.map((r) => ({ label: w.sourceShort[r.key], value: r.revenue }))} lang={lang} cls="rev" />
+                <Table
+                  caption={w.bySource}
+                  head={w.source}
+                  rows={[...data.bySource.map((r) => ({ ...r, key: w.sourceName[r.key] })), { key: w.allSources, ...data.total }]}
+                  lang={lang}
+                />
               </section>
               <section class="card" aria-labelledby="rate-title">
                 <h2 id="rate-title">{w.taxByRate}</h2>

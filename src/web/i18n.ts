@@ -1,6 +1,6 @@
 /** The pages' words: Vietnamese by default, English on request (`?lang=en`, then a cookie). */
 import { gmt7Minutes } from "../domain/gmt7.js";
-import type { InvoiceStatus, LegacyAllowance } from "../storage/store.js";
+import type { InvoiceStatus, LegacyAllowance, TotalsSource } from "../storage/store.js";
 
 export type Lang = "vi" | "en";
 export const LANGS: readonly Lang[] = ["vi", "en"];
@@ -130,6 +130,17 @@ const vi = {
   show: "Xem",
   revenueTaxByMonth: "Doanh thu và thuế theo tháng",
   taxByRate: "Thuế theo thuế suất",
+  bySource: "Doanh thu và thuế theo nguồn dữ liệu",
+  source: "Nguồn dữ liệu",
+  allSources: "Tất cả các nguồn",
+  sourceName: {
+    coded: "Hóa đơn có mã của cơ quan thuế",
+    uncoded: "Hóa đơn không có mã",
+    cashRegister: "Hóa đơn khởi tạo từ máy tính tiền",
+    summary: "Bảng tổng hợp dữ liệu hóa đơn",
+  } satisfies Record<TotalsSource, string>,
+  /** The chart's labels (the table beside it names each source in full). */
+  sourceShort: { coded: "Có mã", uncoded: "Không có mã", cashRegister: "Máy tính tiền", summary: "Bảng tổng hợp" } satisfies Record<TotalsSource, string>,
   topSellers: "Người bán có doanh thu lớn nhất",
   month: "Tháng",
   rate: "Thuế suất",
@@ -270,6 +281,16 @@ const en: Words = {
   show: "Show",
   revenueTaxByMonth: "Revenue and tax by month",
   taxByRate: "Tax by rate",
+  bySource: "Revenue and tax by source",
+  source: "Source",
+  allSources: "All sources",
+  sourceName: {
+    coded: "Invoices with the authority's code",
+    uncoded: "Invoices without a code",
+    cashRegister: "Cash-register invoices",
+    summary: "Summary tables of invoice data",
+  },
+  sourceShort: { coded: "With a code", uncoded: "Without a code", cashRegister: "Cash register", summary: "Summary tables" },
   topSellers: "Top sellers by revenue",
   month: "Month",
   rate: "Rate",

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret } from "../../src/auth.js";
 import { PAGE_CSP } from "../../src/web/http.js";
+import { formatMoney, WORDS } from "../../src/web/i18n.js";
 import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { readPageQr } from "../helpers/qr-read.js";
 import { expectIssued } from "../helpers/refusal.js";
@@ -191,6 +192,30 @@ describe("search and dashboard", () => {
     expect(html).toContain('<th scope="row">8%</th>');
     expect(html).toContain(`Công ty TNHH Thử nghiệm ${seller.taxCode} (${seller.taxCode})`);
     expect(html).not.toMatch(/<script|\son[a-z]+=|style=/i);
+  });
+
+  it("shows revenue and tax by source (with a code, without a code, cash register, summary) and in all, in Vietnamese and in English, as the report gives them", async () => {
+    const seller = await h.seller();
+    await expectIssued(h, seller.invoice({ lines: [{ name: "Sách", quantity: 1, unitPrice: 3_000_000, taxRate: "10%" }] }), seller.apiKey);
+    const { id } = await signIn();
+    const to = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+    const report = await h.store.reportTotals({ from: "2020-01-01", to, groupBy: "source", seller: null });
+    for (const lang of ["vi", "en"] as const) {
+      const w = WORDS[lang];
+      const html = await (await h.app.request(`/officer?lang=${lang}&from=2020-01-01&to=${to}`, withSession(id))).text();
+      const section = /<section class="card" aria-labelledby="source-title">([\s\S]*?)<\/section>/.exec(html)?.[1] ?? "";
+      expect(section).toContain(`<h2 id="source-title">${w.bySource}</h2>`);
+      expect(section).toContain('aria-labelledby="source-chart-title source-chart-desc"');
+      expect(section).toContain(`<caption>${w.bySource}</caption>`);
+      for (const key of ["coded", "uncoded", "cashRegister", "summary"] as const) {
+        const r = report.rows.find((x) => x.key === key) ?? { invoices: 0n, revenue: "0", tax: "0" };
+        const cells = `<th scope="row">${w.sourceName[key].replaceAll("'", "&#39;")}</th><td class="num">${formatMoney(String(r.invoices), lang)}</td><td class="num">${formatMoney(r.revenue, lang)}</td><td class="num">${formatMoney(r.tax, lang)}</td>`;
+        expect(section, `${lang} ${key}`).toContain(cells);
+      }
+      expect(report.rows.find((x) => x.key === "coded")!.invoices).toBeGreaterThan(0n);
+      const all = `<th scope="row">${w.allSources}</th><td class="num">${formatMoney(String(report.total.invoices), lang)}</td><td class="num">${formatMoney(report.total.revenue, lang)}</td>`;
+      expect(section).toContain(all);
+    }
   });
 });
 

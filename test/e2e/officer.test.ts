@@ -96,7 +96,7 @@ describe("the officer", () => {
     await context.close();
   });
 
-  it("sees the dashboard: revenue and tax by month, tax by rate and top sellers drawn as SVG", async () => {
+  it("sees the dashboard: revenue and tax by month and by source, tax by rate and top sellers drawn as SVG", async () => {
     // Two sellers, two months (when this month is not January), two rates.
     const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
     const year = today.slice(0, 4);
@@ -124,6 +124,11 @@ describe("the officer", () => {
     expect(await monthRows.filter({ hasText: today.slice(0, 7) }).locator("td").first().textContent()).not.toBe("0");
     expect(await page.locator("svg title#month-chart-title").textContent()).toBe("Doanh thu và thuế theo tháng");
     expect(await page.locator("section[aria-labelledby=rate-title] tbody").textContent()).toContain("8%");
+    // By source: each source named (zeros included) and all sources together.
+    const sources = page.locator("section[aria-labelledby=source-title] tbody tr");
+    expect(await sources.count()).toBe(5);
+    expect(await sources.first().locator("th").textContent()).toBe("Hóa đơn có mã của cơ quan thuế");
+    expect(await sources.last().locator("th").textContent()).toBe("Tất cả các nguồn");
     const sellers = await page.locator("section[aria-labelledby=sellers-title] tbody").textContent();
     expect(sellers).toContain(a.taxCode);
     expect(sellers).toContain(b.taxCode);
