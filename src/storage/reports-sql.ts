@@ -5,11 +5,13 @@
  * Which rollup answers which report (bounded scans whatever the number of invoices):
  *   day, taxRate           totals_daily (days × rates × slots rows, summed), or with a seller
  *                          that seller's totals_seller_daily (≤ 366 rows a year per rate)
- *   month, total           totals_daily; with a seller, that seller's rows of the levels below
+ *   month, source, total   totals_daily; with a seller, that seller's rows of the levels below
  *   seller, taxOffice,     the period cut into whole years (totals_seller_yearly), whole months
  *   province               (totals_seller_monthly) and the days at its ends (totals_seller_daily);
  *                          by month: months and days only
  * Tax office and province are the seller's current ones (a join on sellers at query time).
+ * Every rollup row has a source (migration 0013): a report over all sources reads the '*' rows,
+ * one for one source reads that source's, and groupBy source reads all but '*'.
  */
 import { sql, type Db, type Sql } from "./db.js";
 import { ALL_RATES, ALL_SOURCES } from "./rollups.js";
