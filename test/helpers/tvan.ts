@@ -75,25 +75,8 @@ export function errorNotice(mst: string, entries: NoticeEntry[], o: { mso?: stri
 /** Signs an error notice's DLTBao as its seller, the Signature in TBao/DSCKS/NNT (the invoice profile: enveloped + C14N, SigningTime Object). */
 export function signNotice(tbao: string, key: { keyPem: string; certPem: string }): string {
   const doc = new DOMParser().parseFromString(tbao, "text/xml");
-  const dltbao = doc.getElementsByTagName("DLTBao")[0]!;
-  const sigId = `Signature-${randomUUID()}`;
-  const objId = `SigningTime-${randomUUID()}`;
-  const sig = registerAlgorithms(
-    new SignedXml({
-      privateKey: key.keyPem,
-      publicCert: key.certPem,
-      signatureAlgorithm: key.keyPem.includes("EC PRIVATE") ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-      canonicalizationAlgorithm: C14N,
-      objects: [{ content: `<SignatureProperties><SignatureProperty Target="#${sigId}"><SigningTime>${nowGmt7()}</SigningTime></SignatureProperty></SignatureProperties>`, attributes: { Id: objId } }],
-    }),
-  );
-  sig.addReference({ xpath: `//*[local-name()='DLTBao'][@Id='${dltbao.getAttribute("Id")}']`, transforms: [ENVELOPED, C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
-  sig.addReference({ xpath: `//*[local-name()='Object'][@Id='${objId}']`, transforms: [C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
-  sig.computeSignature(new XMLSerializer().serializeToString(doc), {
-    attrs: { Id: sigId },
-    location: { reference: "//*[local-name()='NNT']", action: "append" },
-  });
-  return sig.getSignedXml();
+  const id = doc.getElementsByTagName("DLTBao")[0]!.getAttribute("Id")!;
+  return signInto(new XMLSerializer().serializeToString(doc), key, { target: `//*[local-name()='DLTBao'][@Id='${id}']`, into: "NNT" });
 }
 
 /** A reply read back: its TTChung fields and a text lookup by path under DLieu. */
@@ -198,39 +181,12 @@ export function registrationForm(o: FormOptions): string {
 /** Signs a TKhai's DLTKhai as the taxpayer, the Signature in TKhai/DSCKS/NNT (enveloped + C14N, SigningTime Object). */
 export function signForm(tkhai: string, key: { keyPem: string; certPem: string }): string {
   const doc = new DOMParser().parseFromString(tkhai, "text/xml");
-  const sigId = `Signature-${randomUUID()}`;
-  const objId = `SigningTime-${randomUUID()}`;
-  const sig = registerAlgorithms(
-    new SignedXml({
-      privateKey: key.keyPem,
-      publicCert: key.certPem,
-      signatureAlgorithm: key.keyPem.includes("EC PRIVATE") ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-      canonicalizationAlgorithm: C14N,
-      objects: [{ content: `<SignatureProperties><SignatureProperty Target="#${sigId}"><SigningTime>${nowGmt7()}</SigningTime></SignatureProperty></SignatureProperties>`, attributes: { Id: objId } }],
-    }),
-  );
-  sig.addReference({ xpath: `//*[local-name()='DLTKhai']`, transforms: [ENVELOPED, C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
-  sig.addReference({ xpath: `//*[local-name()='Object'][@Id='${objId}']`, transforms: [C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
-  sig.computeSignature(new XMLSerializer().serializeToString(doc), { attrs: { Id: sigId }, location: { reference: "//*[local-name()='NNT']", action: "append" } });
-  return sig.getSignedXml();
+  return signInto(new XMLSerializer().serializeToString(doc), key, { target: "//*[local-name()='DLTKhai']", into: "NNT" });
 }
 
 /** Signs a TKhai's DLTKhai with xmlsec1 (an independent signer): the invoice template in TKhai/DSCKS/NNT, `xmlsec1 --sign`. */
 export function signFormWithXmlsec1(tkhai: string, key: { keyPem: string; certPem: string }): string {
-  const id = /<DLTKhai Id="([^"]+)"/.exec(tkhai)![1]!;
-  const template = signatureTemplate({ keyPem: key.keyPem, certPem: key.certPem, dlhdonId: id });
-  const input = tkhai.replace("<NNT/>", `<NNT>${template}</NNT>`);
-  const dir = mkdtempSync(join(tmpdir(), "hoadon-form-"));
-  try {
-    writeFileSync(join(dir, "key.pem"), key.keyPem, { mode: 0o600 });
-    writeFileSync(join(dir, "cert.pem"), key.certPem);
-    writeFileSync(join(dir, "in.xml"), input);
-    const run = spawnSync("xmlsec1", ["--sign", "--privkey-pem", `${join(dir, "key.pem")},${join(dir, "cert.pem")}`, "--id-attr:Id", "DLTKhai", "--id-attr:Id", "Object", "--output", join(dir, "out.xml"), join(dir, "in.xml")], { encoding: "utf8" });
-    if (run.status !== 0) throw new Error(`xmlsec1 --sign failed: ${run.stdout}${run.stderr}`);
-    return readFileSync(join(dir, "out.xml"), "utf8").replace(/^<\?xml[^>]*\?>\s*/, "");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return signIntoWithXmlsec1(tkhai, key, { target: "DLTKhai", into: "NNT" }).replace(/^<\?xml[^>]*\?>\s*/, "");
 }
 
 export interface PackageOptions extends EnvelopeOptions {
@@ -260,42 +216,21 @@ export function packageTdiep(type: string, items: string[], o: PackageOptions): 
 
 /** Signs a 206's DLieu as the taxpayer into CKSNNT, as production does (enveloped-signature + the Object, C14N 1.0, rsa-sha256). */
 export function signPackage(tdiepXml: string, key: { keyPem: string; certPem: string }, o: { signingTime?: string } = {}): string {
-  const doc = new DOMParser().parseFromString(tdiepXml, "text/xml");
-  const dlieu = doc.getElementsByTagName("DLieu")[0]!;
-  const hex = dlieu.getAttribute("Id")!.replace(/^_/, "");
-  const sigId = `CKSNNT-${hex}`;
-  const objId = `Obj-CKSNNT-${hex}`;
-  const sig = registerAlgorithms(
-    new SignedXml({
-      privateKey: key.keyPem,
-      publicCert: key.certPem,
-      signatureAlgorithm: key.keyPem.includes("EC PRIVATE") ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-      canonicalizationAlgorithm: C14N,
-      objects: [{ content: `<SignatureProperties><SignatureProperty Target="#${sigId}"><SigningTime>${o.signingTime ?? nowGmt7()}</SigningTime></SignatureProperty></SignatureProperties>`, attributes: { Id: objId } }],
-    }),
-  );
-  sig.addReference({ xpath: `//*[local-name()='DLieu'][@Id='${dlieu.getAttribute("Id")}']`, transforms: [ENVELOPED], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
-  sig.addReference({ xpath: `//*[local-name()='Object'][@Id='${objId}']`, transforms: [C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
-  sig.computeSignature(tdiepXml, { attrs: { Id: sigId }, location: { reference: "//*[local-name()='CKSNNT']", action: "append" } });
-  return sig.getSignedXml();
+  const id = /<DLieu Id="([^"]+)"/.exec(tdiepXml)![1]!;
+  const hex = id.replace(/^_/, "");
+  return signInto(tdiepXml, key, {
+    target: `//*[local-name()='DLieu'][@Id='${id}']`,
+    into: "CKSNNT",
+    targetTransforms: [ENVELOPED],
+    sigId: `CKSNNT-${hex}`,
+    objId: `Obj-CKSNNT-${hex}`,
+    ...(o.signingTime === undefined ? {} : { signingTime: o.signingTime }),
+  });
 }
 
 /** Signs a 206's DLieu with xmlsec1 (an independent signer) into CKSNNT: C14N 1.0, enveloped-signature, a SigningTime Object. */
 export function signPackageWithXmlsec1(tdiepXml: string, key: { keyPem: string; certPem: string }): string {
-  const id = /<DLieu Id="([^"]+)"/.exec(tdiepXml)![1]!;
-  const template = signatureTemplate({ keyPem: key.keyPem, certPem: key.certPem, dlhdonId: id });
-  const input = tdiepXml.replace("<CKSNNT/>", `<CKSNNT>${template}</CKSNNT>`);
-  const dir = mkdtempSync(join(tmpdir(), "hoadon-pkg-"));
-  try {
-    writeFileSync(join(dir, "key.pem"), key.keyPem, { mode: 0o600 });
-    writeFileSync(join(dir, "cert.pem"), key.certPem);
-    writeFileSync(join(dir, "in.xml"), input);
-    const run = spawnSync("xmlsec1", ["--sign", "--privkey-pem", `${join(dir, "key.pem")},${join(dir, "cert.pem")}`, "--id-attr:Id", "DLieu", "--id-attr:Id", "Object", "--output", join(dir, "out.xml"), join(dir, "in.xml")], { encoding: "utf8" });
-    if (run.status !== 0) throw new Error(`xmlsec1 --sign failed: ${run.stdout}${run.stderr}`);
-    return readFileSync(join(dir, "out.xml"), "utf8");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return signIntoWithXmlsec1(tdiepXml, key, { target: "DLieu", into: "CKSNNT" });
 }
 
 export interface SummaryHeader {
@@ -334,36 +269,62 @@ export function summaryTable(h: SummaryHeader, rows: SummaryRowFields[]): string
 export function signSummary(bthdlieu: string, key: { keyPem: string; certPem: string }): string {
   const doc = new DOMParser().parseFromString(bthdlieu, "text/xml");
   const id = doc.getElementsByTagName("DLBTHop")[0]!.getAttribute("Id")!;
-  const sigId = `Signature-${randomUUID()}`;
-  const objId = `SigningTime-${randomUUID()}`;
+  return signInto(new XMLSerializer().serializeToString(doc), key, { target: `//*[local-name()='DLBTHop'][@Id='${id}']`, into: "NNT" });
+}
+
+/** Signs a BTHDLieu's DLBTHop with xmlsec1 (an independent signer) into DSCKS/NNT. */
+export function signSummaryWithXmlsec1(bthdlieu: string, key: { keyPem: string; certPem: string }): string {
+  return signIntoWithXmlsec1(bthdlieu, key, { target: "DLBTHop", into: "NNT" }).replace(/^<\?xml[^>]*\?>\s*/, "");
+}
+
+interface SignInto {
+  /** XPath of the signed element. */
+  target: string;
+  /** Local name of the (empty) element the Signature is appended to. */
+  into: string;
+  /** The signed element's transforms (default: enveloped-signature, C14N 1.0). */
+  targetTransforms?: string[];
+  sigId?: string;
+  objId?: string;
+  signingTime?: string;
+}
+
+/**
+ * Signs as a taxpayer with xml-crypto, the profile every T-VAN document shares with the invoice:
+ * a Reference to the signed element (enveloped + C14N 1.0) and one to a SigningTime Object
+ * (C14N 1.0), RSA or ECDSA with SHA-256, the Signature appended to `into`.
+ */
+function signInto(xml: string, key: { keyPem: string; certPem: string }, o: SignInto): string {
+  const sigId = o.sigId ?? `Signature-${randomUUID()}`;
+  const objId = o.objId ?? `SigningTime-${randomUUID()}`;
   const sig = registerAlgorithms(
     new SignedXml({
       privateKey: key.keyPem,
       publicCert: key.certPem,
       signatureAlgorithm: key.keyPem.includes("EC PRIVATE") ? "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
       canonicalizationAlgorithm: C14N,
-      objects: [{ content: `<SignatureProperties><SignatureProperty Target="#${sigId}"><SigningTime>${nowGmt7()}</SigningTime></SignatureProperty></SignatureProperties>`, attributes: { Id: objId } }],
+      objects: [{ content: `<SignatureProperties><SignatureProperty Target="#${sigId}"><SigningTime>${o.signingTime ?? nowGmt7()}</SigningTime></SignatureProperty></SignatureProperties>`, attributes: { Id: objId } }],
     }),
   );
-  sig.addReference({ xpath: `//*[local-name()='DLBTHop'][@Id='${id}']`, transforms: [ENVELOPED, C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
+  sig.addReference({ xpath: o.target, transforms: o.targetTransforms ?? [ENVELOPED, C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
   sig.addReference({ xpath: `//*[local-name()='Object'][@Id='${objId}']`, transforms: [C14N], digestAlgorithm: "http://www.w3.org/2001/04/xmlenc#sha256" });
-  sig.computeSignature(new XMLSerializer().serializeToString(doc), { attrs: { Id: sigId }, location: { reference: "//*[local-name()='NNT']", action: "append" } });
+  sig.computeSignature(xml, { attrs: { Id: sigId }, location: { reference: `//*[local-name()='${o.into}']`, action: "append" } });
   return sig.getSignedXml();
 }
 
-/** Signs a BTHDLieu's DLBTHop with xmlsec1 (an independent signer) into DSCKS/NNT. */
-export function signSummaryWithXmlsec1(bthdlieu: string, key: { keyPem: string; certPem: string }): string {
-  const id = /<DLBTHop Id="([^"]+)"/.exec(bthdlieu)![1]!;
+/** Signs the element `target` (by its Id) with xmlsec1, an independent signer: the invoice's template put into `<into/>`, `xmlsec1 --sign`. */
+function signIntoWithXmlsec1(xml: string, key: { keyPem: string; certPem: string }, o: { target: string; into: string }): string {
+  const id = new RegExp(`<${o.target} Id="([^"]+)"`).exec(xml)![1]!;
   const template = signatureTemplate({ keyPem: key.keyPem, certPem: key.certPem, dlhdonId: id });
-  const input = bthdlieu.replace("<NNT/>", `<NNT>${template}</NNT>`);
-  const dir = mkdtempSync(join(tmpdir(), "hoadon-bth-"));
+  const input = xml.replace(`<${o.into}/>`, `<${o.into}>${template}</${o.into}>`);
+  const dir = mkdtempSync(join(tmpdir(), "hoadon-tvan-sign-"));
   try {
     writeFileSync(join(dir, "key.pem"), key.keyPem, { mode: 0o600 });
     writeFileSync(join(dir, "cert.pem"), key.certPem);
     writeFileSync(join(dir, "in.xml"), input);
-    const run = spawnSync("xmlsec1", ["--sign", "--privkey-pem", `${join(dir, "key.pem")},${join(dir, "cert.pem")}`, "--id-attr:Id", "DLBTHop", "--id-attr:Id", "Object", "--output", join(dir, "out.xml"), join(dir, "in.xml")], { encoding: "utf8" });
+    const run = spawnSync("xmlsec1", ["--sign", "--privkey-pem", `${join(dir, "key.pem")},${join(dir, "cert.pem")}`, "--id-attr:Id", o.target, "--id-attr:Id", "Object", "--output", join(dir, "out.xml"), join(dir, "in.xml")], { encoding: "utf8" });
     if (run.status !== 0) throw new Error(`xmlsec1 --sign failed: ${run.stdout}${run.stderr}`);
-    return readFileSync(join(dir, "out.xml"), "utf8").replace(/^<\?xml[^>]*\?>\s*/, "");
+    return readFileSync(join(dir, "out.xml"), "utf8");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
