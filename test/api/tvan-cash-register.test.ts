@@ -32,19 +32,13 @@ const INTEROP = new URL("../../../shared/interop/", import.meta.url);
 
 beforeAll(async () => {
   h = await startHarness({ clock: () => (at ? at() : new Date()) });
-  const r = await h.call("POST", "/v1/officers", { name: "Phạm Thị Kiểm", taxOffice: "Cục Thuế TP Hà Nội" });
-  officer = ((await r.json()) as { token: string }).token;
+  officer = await h.officer("Phạm Thị Kiểm", "Cục Thuế TP Hà Nội");
   authorityPem = join(mkdtempSync(join(tmpdir(), "hoadon-206-")), "authority.pem");
   writeFileSync(authorityPem, h.authorityCertPem);
 }, 180_000);
 afterAll(async () => h?.close());
 
-async function post(s: { apiKey: string }, xml: string): Promise<string> {
-  const res = await h.app.request("/v1/messages", { method: "POST", headers: { authorization: `Bearer ${s.apiKey}`, "content-type": "application/xml" }, body: xml });
-  const text = await res.text();
-  expect(res.status, text).toBe(200);
-  return text;
-}
+const post = (s: { apiKey: string }, xml: string): Promise<string> => h.message(xml, s.apiKey);
 
 /** A seller registered for cash-register invoices (CMTMTTien 1), with the range its 103 assigned. */
 async function cashSeller(): Promise<TestSeller & { range: string }> {

@@ -23,19 +23,13 @@ const K = `K${TODAY.slice(2, 4)}TAA`;
 
 beforeAll(async () => {
   h = await startHarness();
-  const r = await h.call("POST", "/v1/officers", { name: "Đỗ Văn Tổng", taxOffice: "Cục Thuế TP Hà Nội" });
-  officer = ((await r.json()) as { token: string }).token;
+  officer = await h.officer("Đỗ Văn Tổng", "Cục Thuế TP Hà Nội");
   authorityPem = join(mkdtempSync(join(tmpdir(), "hoadon-400-")), "authority.pem");
   writeFileSync(authorityPem, h.authorityCertPem);
 }, 180_000);
 afterAll(async () => h?.close());
 
-async function post(s: TestSeller, xml: string): Promise<string> {
-  const res = await h.app.request("/v1/messages", { method: "POST", headers: { authorization: `Bearer ${s.apiKey}`, "content-type": "application/xml" }, body: xml });
-  const text = await res.text();
-  expect(res.status, text).toBe(200);
-  return text;
-}
+const post = (s: { apiKey: string }, xml: string): Promise<string> => h.message(xml, s.apiKey);
 
 /** A seller registered for summary tables (KCMa 1 through a T-VAN, CBTHop 1): held for an officer (2004), who accepts. */
 async function summarySeller(): Promise<TestSeller> {

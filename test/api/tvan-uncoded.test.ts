@@ -22,19 +22,13 @@ const K = `K${YY}TAA`;
 
 beforeAll(async () => {
   h = await startHarness();
-  const r = await h.call("POST", "/v1/officers", { name: "Trần Văn Tra", taxOffice: "Cục Thuế TP Hà Nội" });
-  officer = ((await r.json()) as { token: string }).token;
+  officer = await h.officer("Trần Văn Tra", "Cục Thuế TP Hà Nội");
   authorityPem = join(mkdtempSync(join(tmpdir(), "hoadon-203-")), "authority.pem");
   writeFileSync(authorityPem, h.authorityCertPem);
 }, 180_000);
 afterAll(async () => h?.close());
 
-async function post(s: TestSeller, xml: string): Promise<string> {
-  const res = await h.app.request("/v1/messages", { method: "POST", headers: { authorization: `Bearer ${s.apiKey}`, "content-type": "application/xml" }, body: xml });
-  const text = await res.text();
-  expect(res.status, text).toBe(200);
-  return text;
-}
+const post = (s: { apiKey: string }, xml: string): Promise<string> => h.message(xml, s.apiKey);
 
 /** A seller whose accepted registration says: invoices without a code, each sent in full (KCMa 1, CDDu 1). */
 async function uncodedSeller(): Promise<TestSeller> {

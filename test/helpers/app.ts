@@ -36,6 +36,10 @@ export interface Harness {
   call(method: string, path: string, body?: unknown, token?: string, headers?: Record<string, string>): Promise<Response>;
   /** POST /v1/invoices with the XML as the seller's key. */
   submit(xml: string | Uint8Array, key: string, headers?: Record<string, string>): Promise<Response>;
+  /** POST /v1/messages (a TDiep) as the seller's key; the authority's answer, which must be a 200. */
+  message(xml: string, key: string): Promise<string>;
+  /** A new tax officer's token (POST /v1/officers as the admin). */
+  officer(name?: string, taxOffice?: string): Promise<string>;
   /** A registered, active seller with a registered certificate and an API key. */
   seller(opts?: { taxCode?: string; keyType?: KeyType; notBefore?: Date; /** A key node:crypto makes (e.g. RSA-1024, which WebCrypto will not). */ nodeKey?: NodeKeySpec }): Promise<TestSeller>;
   close(): Promise<void>;
@@ -108,6 +112,19 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const submit: Harness["submit"] = (xml, key, headers = {}) =>
     Promise.resolve(app.request("/v1/invoices", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/xml", ...headers }, body: xml as BodyInit }));
 
+  const message: Harness["message"] = async (xml, key) => {
+    const res = await app.request("/v1/messages", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/xml" }, body: xml });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`POST /v1/messages: ${res.status} ${text}`);
+    return text;
+  };
+
+  const officer: Harness["officer"] = async (name = "Cán bộ Thử nghiệm", taxOffice = "Cục Thuế TP Hà Nội") => {
+    const res = await call("POST", "/v1/officers", { name, taxOffice });
+    if (res.status !== 201) throw new Error(`officer: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { token: string }).token;
+  };
+
   const seller: Harness["seller"] = async (o = {}) => {
     const taxCode = o.taxCode ?? randomTaxCode();
     const created = await call("POST", "/v1/sellers", { taxCode, name: `Công ty TNHH Thử nghiệm ${taxCode}`, address: "1 Tràng Tiền, Hà Nội", taxOffice: "Cục Thuế TP Hà Nội", province: "Hà Nội" });
@@ -137,6 +154,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     officialCertPem: official.certPem,
     call,
     submit,
+    message,
+    officer,
     seller,
     close: () => store.close(),
   };
