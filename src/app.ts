@@ -28,7 +28,7 @@ import { registerReports } from "./routes/reports.js";
 import { registerSearch } from "./routes/search.js";
 import { registerSellers } from "./routes/sellers.js";
 import { registerVerify } from "./routes/verify.js";
-import { PUBLIC_PATHS, publicRateLimit } from "./rate-limit.js";
+import { PUBLIC_PATHS, publicRateLimit } from "./rate-limit-middleware.js";
 import { DatabaseUnavailableError } from "./storage/db.js";
 
 export interface AppOptions extends OpsOptions {

@@ -14,7 +14,7 @@
  */
 import type { Role } from "./auth.js";
 import { ERRORS } from "./errors.js";
-import { PUBLIC_PATHS } from "./rate-limit.js";
+import { PUBLIC_PATHS } from "./rate-limit-middleware.js";
 
 type Json = Record<string, unknown>;
 type Schema = Json & { $ref?: string; type?: string | string[]; properties?: Record<string, Schema>; items?: Schema; enum?: unknown[]; example?: unknown; format?: string; anyOf?: Schema[]; oneOf?: Schema[]; allOf?: Schema[] };
@@ -155,7 +155,7 @@ export function finishDocument(doc: Json, roles: Map<string, readonly Role[]>): 
   return doc;
 }
 
-/** Whether the public per-address limit applies to the path (rate-limit.ts's PUBLIC_PATHS, `*` a suffix). */
+/** Whether the public per-address limit applies to the path (rate-limit-middleware.ts's PUBLIC_PATHS, `*` a suffix). */
 function rateLimited(path: string): boolean {
   const p = toHonoPath(path);
   return PUBLIC_PATHS.some((x) => (x.endsWith("/*") ? p.startsWith(x.slice(0, -1)) : p === x));

@@ -27,7 +27,7 @@ import { schemaStage } from "../gate/schema.js";
 import { TrustStore } from "../pki/trust.js";
 import { loadTrust } from "../pki/trust-files.js";
 import { DEFAULT_LIMITS, focus, parseAnyRoot, type ParsedXml } from "../xml/parse.js";
-import type { CliIo } from "./index.js";
+import type { CliIo } from "./io.js";
 
 export type Role = SignatureRole;
 export interface SignatureReport {

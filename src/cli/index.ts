@@ -3,15 +3,7 @@
  * exports `run(args, io)` and answers an exit code; add one by adding a row.
  */
 import { fileURLToPath } from "node:url";
-
-export interface CliIo {
-  /** Lines for the user (stdout). */
-  out: (line: string) => void;
-  /** Diagnostics (stderr). */
-  err: (line: string) => void;
-  /** HTTP, replaceable in tests. */
-  fetch: typeof fetch;
-}
+import type { CliIo } from "./io.js";
 
 type Command = { summary: string; run: (args: string[], io: CliIo) => Promise<number> };
 

@@ -21,7 +21,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import type { CliIo } from "./index.js";
+import type { CliIo } from "./io.js";
 import { decodeBundle, decodeEntry, encodeBundle, tilePath } from "../tlog/entry.js";
 import { HASH_SIZE, TILE_WIDTH, TileFrontier, leafHash, treeRoot, verifyConsistency, verifyInclusion } from "../tlog/merkle.js";
 import { openCheckpoint, parseVerifierKey, type Checkpoint, type NoteVerifier } from "../tlog/note.js";

@@ -12,7 +12,7 @@ import { DOMParser, XMLSerializer, type Element as XmlElement } from "@xmldom/xm
 import { SignedXml } from "xml-crypto";
 import { gmt7 } from "../domain/gmt7.js";
 import { C14N, ECDSA_SHA256, ENVELOPED, RSA_SHA256, SHA256, XML_CRYPTO_ECDSA } from "../xml/algorithms.js";
-import type { CliIo } from "./index.js";
+import type { CliIo } from "./io.js";
 
 /** Now in GMT+7 without an offset, as SigningTime is written. */
 export function nowGmt7(at = new Date()): string {

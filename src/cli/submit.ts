@@ -11,7 +11,7 @@ import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { checkSignatures } from "./check.js";
-import type { CliIo } from "./index.js";
+import type { CliIo } from "./io.js";
 
 export async function submit(args: string[], io: CliIo): Promise<number> {
   let p;

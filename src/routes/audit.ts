@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 import { gmt7DayStart } from "../domain/gmt7.js";
 import { ApiError } from "../errors.js";
-import { clientAddress } from "../rate-limit.js";
+import { clientAddress } from "../rate-limit-middleware.js";
 import { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditRecord } from "../storage/store.js";
 import { auth, bearer, errorResponses, text } from "./common.js";
 

@@ -2,7 +2,7 @@
  * The transparency log's read API (docs/transparency-log.md), public and cacheable: the signed
  * checkpoint, tiles and entry bundles in the C2SP tlog-tiles layout under /v1/log, inclusion and
  * consistency proofs, and the log's key vouched for by the authority. Rate limited per client
- * address like every public endpoint (rate-limit.ts PUBLIC_PATHS).
+ * address like every public endpoint (rate-limit-middleware.ts PUBLIC_PATHS).
  */
 import { REGISTER_CODE } from "../domain/packages.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";

@@ -19,7 +19,7 @@ import type { AppEnv } from "../context.js";
 import { gmt7Date } from "../domain/gmt7.js";
 import { CODE_PATTERN } from "../domain/code.js";
 import { ApiError } from "../errors.js";
-import { publicRateLimit } from "../rate-limit.js";
+import { publicRateLimit } from "../rate-limit-middleware.js";
 import { isHttps, pageHeaders, pageLang, publicBaseOf, switchHref } from "../web/http.js";
 import { WORDS, type Lang } from "../web/i18n.js";
 import { DetailPage, LoginPage, MessagePage, SearchPage, type OfficerView, type SearchForm } from "../web/officer.js";

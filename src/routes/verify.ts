@@ -4,7 +4,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, Services } from "../context.js";
 import { lookupByCode, lookupByKey, UnreadableDocument, verifyDocument, type VerifyDeps } from "../domain/verification.js";
 import { ApiError } from "../errors.js";
-import { clientAddress } from "../rate-limit.js";
+import { clientAddress } from "../rate-limit-middleware.js";
 import { errorResponses, Money, readLimited } from "./common.js";
 import { TransparencySchema, transparencyOf } from "./log.js";
 

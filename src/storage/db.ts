@@ -119,6 +119,17 @@ function ident(name: string): Sql {
  */
 export const sql = Object.assign(tag, { join, ident });
 
+/**
+ * Rows for a statement as ONE parameter: a JSON array that json_to_recordset turns back into
+ * typed rows, in order. The statement's text is then the same for 1 row or 1,000, so each
+ * connection prepares it once: a multi-row VALUES list is a new statement for every row count
+ * (and combination of counts), each kept prepared by the driver and the server until the
+ * connection closes — gigabytes per connection under a bulk load. Amounts travel as strings
+ * and are read as numeric: exact. Cast `::text::json`: a parameter typed json would be
+ * JSON-encoded once more by Postgres.js.
+ */
+export const jsonRows = (rows: readonly object[]): string => JSON.stringify(rows);
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 

@@ -2,7 +2,7 @@
  * The Store over SQL: one text per operation, run as is by PostgreSQL and by PGlite (db.ts).
  * All of Hoadon's SQL lives here and in migrations/.
  */
-import { sql, type Db, type Sql } from "./db.js";
+import { jsonRows, sql, type Db, type Sql } from "./db.js";
 import { migrate } from "./migrate.js";
 import { ensureInvoicePartitions, partitionWindow, type PartitionRun } from "./partitions.js";
 import * as reports from "./reports-sql.js";
@@ -212,16 +212,6 @@ const first = <T>(rows: T[]): T | null => rows[0] ?? null;
 const INVOICE_COLUMNS = sql`code, seller_tax_code, form, symbol, number, status, buyer_tax_code,
   issue_date, currency, exchange_rate, total_before_tax, total_tax, total_payable, digest, xml,
   certificate_fingerprint, submitted_by, issued_at, legacy, source, message_id, register_code`;
-/**
- * Rows for a statement as ONE parameter: a JSON array that json_to_recordset turns back into
- * typed rows, in order. The statement's text is then the same for 1 row or 1,000, so each
- * connection prepares it once: a multi-row VALUES list is a new statement for every row count
- * (and combination of counts), each kept prepared by the driver and the server until the
- * connection closes — gigabytes per connection under a bulk load. Amounts travel as strings
- * and are read as numeric: exact. Cast `::text::json`: a parameter typed json would be
- * JSON-encoded once more by Postgres.js.
- */
-export const jsonRows = (rows: readonly object[]): string => JSON.stringify(rows);
 
 const INVOICE_RECORD = sql`(code char(34), seller_tax_code text, form text, symbol text, number integer, status text,
   buyer_tax_code text, issue_date date, currency text, exchange_rate numeric, total_before_tax numeric, total_tax numeric,

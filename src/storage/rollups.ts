@@ -16,7 +16,6 @@
  * (BigInt millionths; the store keeps at most 6 decimals), never floats.
  */
 import { sql, type Sql } from "./db.js";
-import type { TotalsSource } from "./store.js";
 
 /** The rate key of the rows that hold an invoice as a whole. */
 export const ALL_RATES = "*";
@@ -27,6 +26,9 @@ export const ALL_RATES = "*";
  * exactly the rows it read before sources existed (no sum across sources on the hot paths).
  */
 export const ALL_SOURCES = "*";
+
+/** Where counted figures come from (api.md GET /v1/reports/totals `source`): invoices by their source, or summary-table rows. */
+export type TotalsSource = "coded" | "uncoded" | "cashRegister" | "summary";
 
 /**
  * How many rows each day of totals_daily is striped over. Queries sum the slots and the check
@@ -143,7 +145,7 @@ const amounts = (c: Cell) => ({ invoices: c.invoices.toString(), revenue: fromMi
 const AMOUNTS = sql`invoices bigint, revenue numeric, tax numeric`;
 const AMOUNT_NAMES = sql`invoices, revenue, tax, ord`;
 
-/** The rows of a table as one JSON parameter (see jsonRows in pg-store.ts): one statement text for any count. */
+/** The rows of a table as one JSON parameter (see jsonRows in db.ts): one statement text for any count. */
 const rows = (cs: [string[], Cell][], key: (k: string[]) => object) => JSON.stringify(cs.map(([k, c]) => ({ ...key(k), ...amounts(c) })));
 
 /**

@@ -3,6 +3,7 @@
  * (storage/pg-store.ts) runs the same SQL on PostgreSQL (postgres.js) and on PGlite.
  * Money is a decimal string everywhere (never a JS number); dates are "YYYY-MM-DD" strings.
  */
+import type { TotalsSource } from "./rollups.js";
 import type { SummaryWork } from "./summary-store.js";
 import type { PgTvanStore, RegistrationWork } from "./tvan-store.js";
 
@@ -387,8 +388,8 @@ export interface InvoicePage {
 
 export type TotalsGroupBy = "day" | "month" | "seller" | "taxRate" | "taxOffice" | "province" | "source";
 
-/** Where counted figures come from (api.md GET /v1/reports/totals `source`): invoices by their source, or summary-table rows. */
-export type TotalsSource = "coded" | "uncoded" | "cashRegister" | "summary";
+/** Where counted figures come from; defined beside the rollups keyed by it (rollups.ts). */
+export type { TotalsSource };
 
 /** GET /v1/reports/totals: issue dates from–to inclusive; optional grouping, seller and source (null: all). */
 export interface TotalsQuery {

@@ -3,8 +3,7 @@
  * records the message: the period's sequence, the rows reported before, what the accepted tables
  * and rows add, and the rows a later row takes out of the totals.
  */
-import { sql, type Db } from "./db.js";
-import { jsonRows } from "./pg-store.js";
+import { jsonRows, sql, type Db } from "./db.js";
 import type { RollupDelta } from "./rollups.js";
 
 /** A counted row's amounts as the database keeps them (canonical decimals): what it adds to the rollups. */

@@ -3,9 +3,7 @@
  * only `tlogPendingCte`, a piece of the statement its transaction ends with (pg-store.ts Tail);
  * the rest is the sequencer's and the readers'.
  */
-import { sql, type Db, type Sql } from "./db.js";
-
-const jsonRows = (rows: readonly object[]): string => JSON.stringify(rows);
+import { jsonRows, sql, type Db, type Sql } from "./db.js";
 
 /** `tlog as (insert …)`: appends entries (in order) to tlog_pending, inside the event's statement. */
 export function tlogPendingCte(entries: readonly Uint8Array[]): Sql {
