@@ -110,10 +110,18 @@ export function authRoles(handler: unknown): readonly Role[] | undefined {
   return typeof handler === "function" ? (handler as { [AUTH_ROLES]?: readonly Role[] })[AUTH_ROLES] : undefined;
 }
 
-/** Reads the body, refusing (413) as soon as it passes the limit, whatever Content-Length claimed. */
+/**
+ * Reads the body, refusing (413) as soon as it passes the limit, whatever Content-Length claimed.
+ * On Node the body comes straight from node:http's request stream as one Buffer; the web
+ * ReadableStream of `c.req.raw` (a whole undici Request, an AbortController and a stream adapter
+ * built for each request by @hono/node-server) is only for runtimes without one (Workers, tests
+ * through app.request).
+ */
 export async function readLimited(c: Context<AppEnv>, max: number): Promise<Uint8Array> {
   const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > max) throw new ApiError("PAYLOAD_TOO_LARGE", `The body is over ${max} bytes.`);
+  if (declared > max) throw tooLarge(max);
+  const incoming = nodeIncoming(c);
+  if (incoming) return readIncoming(incoming, max);
   const stream = c.req.raw.body;
   if (!stream) return new Uint8Array();
   const chunks: Uint8Array[] = [];
@@ -125,11 +133,65 @@ export async function readLimited(c: Context<AppEnv>, max: number): Promise<Uint
     size += value.byteLength;
     if (size > max) {
       await reader.cancel();
-      throw new ApiError("PAYLOAD_TOO_LARGE", `The body is over ${max} bytes.`);
+      throw tooLarge(max);
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks);
+}
+
+const tooLarge = (max: number) => new ApiError("PAYLOAD_TOO_LARGE", `The body is over ${max} bytes.`);
+
+/** What readLimited needs of node:http's IncomingMessage (duck-typed: this module also runs on Workers, without node:stream). */
+interface NodeIncoming {
+  readonly readableDidRead: boolean;
+  on(event: string, f: (...a: never[]) => void): unknown;
+  off(event: string, f: (...a: never[]) => void): unknown;
+  pause(): unknown;
+}
+
+/** @hono/node-server's IncomingMessage of this request, when nothing has read its body yet. */
+function nodeIncoming(c: Context<AppEnv>): NodeIncoming | null {
+  const incoming = (c.env as { incoming?: Partial<NodeIncoming> } | undefined)?.incoming;
+  return incoming && incoming.readableDidRead === false && typeof incoming.on === "function" && typeof incoming.pause === "function" ? (incoming as NodeIncoming) : null;
+}
+
+/**
+ * The body of a node:http request as one fresh Buffer. Past `max` bytes it stops reading and
+ * pauses the stream (the 413 is answered; @hono/node-server drains or closes the rest when the
+ * answer is finished, as it does for a body a handler left unread).
+ */
+function readIncoming(incoming: NodeIncoming, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (f: () => void) => {
+      incoming.off("data", onData);
+      incoming.off("end", onEnd);
+      incoming.off("error", onError);
+      incoming.off("close", onClose);
+      f();
+    };
+    const onData = (chunk: Buffer | string) => {
+      const b = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      size += b.byteLength;
+      if (size > max) {
+        settle(() => {
+          incoming.pause();
+          reject(tooLarge(max));
+        });
+        return;
+      }
+      chunks.push(b);
+    };
+    const onEnd = () => settle(() => resolve(Buffer.concat(chunks, size)));
+    const onError = (e: Error) => settle(() => reject(e));
+    const onClose = () => settle(() => reject(new Error("the client closed the connection before the end of the body")));
+    incoming.on("data", onData);
+    incoming.on("end", onEnd);
+    incoming.on("error", onError);
+    incoming.on("close", onClose);
+  });
 }
 
 /** Accept-Language → vi (default) or en for the messages of an error answer; says which in Content-Language. */
