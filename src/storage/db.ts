@@ -23,7 +23,7 @@ export interface SqlQuery {
   /**
    * Planned afresh at each execution (PostgreSQL: an unnamed statement) instead of prepared
    * once per connection: for a statement whose best plan depends on how large the tables have
-   * grown since the connection prepared it (see PgStore.keysIn).
+   * grown since the connection prepared it (see keysIn in invoices.ts).
    */
   readonly unprepared?: boolean;
 }

@@ -3,7 +3,7 @@
  * without a partition, so an insert never fails for want of one; this module creates the
  * months ahead of need and drains the default partition into months of their own.
  *
- * It runs on every start (PgStore.migrate), on `npm run migrate`, and daily in a long-running
+ * It runs on every start (PgStore.migrate, pg-store.ts), on `npm run migrate`, and daily in a long-running
  * Node process (server.ts). Creating a partition takes an ACCESS EXCLUSIVE lock on invoices for
  * a few milliseconds (CREATE TABLE … PARTITION OF, and a scan of the default partition, which
  * stays small); doing it months ahead keeps that lock away from the first invoices of a month,

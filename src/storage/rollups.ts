@@ -1,7 +1,7 @@
 /**
  * The report rollups (migrations/0003, 0005, 0013): what one transaction adds to them, gathered in memory
  * while the transaction writes invoices and changes statuses, then written by the last
- * statement before it commits (with the transaction's rates and events: PgStore's tail). Each touched row is written once per transaction, however many
+ * statement before it commits (with the transaction's rates and events: the Tail of transaction.ts). Each touched row is written once per transaction, however many
  * invoices the transaction carries (a batch of 1,000 touches a handful of rows), and rows are
  * written in one global order (table, then key), so two transactions never wait on each other
  * in a cycle. Taking the row locks last keeps them held only for the commit itself.

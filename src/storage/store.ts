@@ -1,6 +1,7 @@
 /**
  * The store interface: everything the service keeps, behind one boundary. One implementation
- * (storage/pg-store.ts) runs the same SQL on PostgreSQL (postgres.js) and on PGlite.
+ * (storage/pg-store.ts, composed of one object per aggregate) runs the same SQL on PostgreSQL
+ * (postgres.js) and on PGlite.
  * Money is a decimal string everywhere (never a JS number); dates are "YYYY-MM-DD" strings.
  */
 import type { TotalsSource } from "./rollups.js";

@@ -1,6 +1,6 @@
 /**
  * The transparency log's SQL (migrations/0009_transparency_log.sql). The submission path uses
- * only `tlogPendingCte`, a piece of the statement its transaction ends with (pg-store.ts Tail);
+ * only `tlogPendingCte`, a piece of the statement its transaction ends with (Tail in transaction.ts);
  * the rest is the sequencer's and the readers'.
  */
 import { jsonRows, sql, type Db, type Sql } from "./db.js";

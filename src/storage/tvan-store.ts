@@ -1,7 +1,7 @@
 /**
  * T-VAN records beyond the message log (tvan.md §13): the answers after a message's first, the
  * registrations of 100s and their decisions, the notices' numbers. `registrationWork` runs inside
- * the transaction that records a message (PgStore.recordMessage); `PgTvanStore` serves the reads
+ * the transaction that records a message (messages.ts); `PgTvanStore` serves the reads
  * and the officer's decision.
  */
 import { randomBytes } from "node:crypto";

@@ -94,8 +94,8 @@ async function errorCode(r: Response): Promise<string> {
 
 /** Waits (up to 5 s) until instance `h` has heard the database announce a registry change after `before`. */
 async function announced(h: Harness, before: number): Promise<void> {
-  for (let i = 0; i < 500 && h.store.registry.stats.invalidations === before; i++) await new Promise((r) => setTimeout(r, 10));
-  expect(h.store.registry.stats.invalidations, "the database's announcement never reached the other instance").toBeGreaterThan(before);
+  for (let i = 0; i < 500 && h.store.registry.cache.stats.invalidations === before; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(h.store.registry.cache.stats.invalidations, "the database's announcement never reached the other instance").toBeGreaterThan(before);
 }
 
 /** Counts the credential lookups instance `h` sends to the database while `fn` runs. */
@@ -226,7 +226,7 @@ describe("revoking an API key", () => {
     const id = await keyIdOf(s);
     // Instance b answers the key from memory: only the database's announcement can make it look again.
     await cachedOn(b, s.taxCode, s.apiKey);
-    const before = b.store.registry.stats.invalidations;
+    const before = b.store.registry.cache.stats.invalidations;
     expect((await a.call("DELETE", `/v1/sellers/${s.taxCode}/api-keys/${id}`)).status).toBe(200);
     await announced(b, before);
     const refused = await use(b, s.taxCode, s.apiKey);
@@ -302,7 +302,7 @@ describe("officers and their tokens", () => {
     const cookie = { cookie: `hoadon_officer=${session}` };
     expect((await b.app.request("/officer/invoices", { headers: cookie })).status).toBe(200);
 
-    const before = b.store.registry.stats.invalidations;
+    const before = b.store.registry.cache.stats.invalidations;
     const r = await a.call("DELETE", `/v1/officers/${o.id}`);
     expect(r.status).toBe(200);
     const revoked = (await r.json()) as OfficerJson;

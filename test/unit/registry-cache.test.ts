@@ -68,8 +68,8 @@ describe("the store with the registry cached", () => {
 
   /** Waits (up to 5 s) for the database's announcement to reach the store. */
   async function announced(before: number): Promise<void> {
-    for (let i = 0; i < 500 && store.registry.stats.invalidations === before; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(store.registry.stats.invalidations).toBeGreaterThan(before);
+    for (let i = 0; i < 500 && store.registry.cache.stats.invalidations === before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(store.registry.cache.stats.invalidations).toBeGreaterThan(before);
   }
 
   async function seller() {
@@ -85,24 +85,24 @@ describe("the store with the registry cached", () => {
   }
 
   it("answers repeated reads from memory", async () => {
-    const before = store.registry.stats.invalidations;
+    const before = store.registry.cache.stats.invalidations;
     const s = await seller();
     // Its three writes: each forgets at once here, and is announced when it commits.
-    for (let i = 0; i < 500 && store.registry.stats.invalidations - before < 6; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(store.registry.stats.invalidations - before).toBe(6);
-    const hits = store.registry.stats.hits;
+    for (let i = 0; i < 500 && store.registry.cache.stats.invalidations - before < 6; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(store.registry.cache.stats.invalidations - before).toBe(6);
+    const hits = store.registry.cache.stats.hits;
     for (let i = 0; i < 3; i++) {
       expect(await store.findPrincipal(s.keyHash)).toEqual({ role: "seller", id: s.keyId, sellerTaxCode: s.taxCode });
       const r = await store.sellerRegistration(s.taxCode);
       expect(r.seller?.status).toBe("active");
       expect(r.certificates.map((c) => c.fingerprint)).toEqual([s.fingerprint]);
     }
-    expect(store.registry.stats.hits - hits).toBe(4);
+    expect(store.registry.cache.stats.hits - hits).toBe(4);
     // The management reads always go to the database.
-    const reads = store.registry.stats.hits + store.registry.stats.misses;
+    const reads = store.registry.cache.stats.hits + store.registry.cache.stats.misses;
     expect((await store.getSeller(s.taxCode))?.status).toBe("active");
     expect(await store.listCertificates(s.taxCode)).toHaveLength(1);
-    expect(store.registry.stats.hits + store.registry.stats.misses).toBe(reads);
+    expect(store.registry.cache.stats.hits + store.registry.cache.stats.misses).toBe(reads);
   });
 
   it("sees its own changes at once", async () => {
@@ -121,15 +121,15 @@ describe("the store with the registry cached", () => {
     expect((await store.sellerRegistration(s.taxCode)).seller?.status).toBe("active");
     expect((await store.sellerRegistration(s.taxCode)).certificates[0]!.status).toBe("active");
     // Straight SQL on the database, not through the store's methods: as an operator or another instance would.
-    let before = store.registry.stats.invalidations;
+    let before = store.registry.cache.stats.invalidations;
     await store.db.query(sql`update api_keys set revoked_at = now() where id = ${s.keyId}`);
     await announced(before);
     expect(await store.findPrincipal(s.keyHash)).toBeNull();
-    before = store.registry.stats.invalidations;
+    before = store.registry.cache.stats.invalidations;
     await store.db.query(sql`update sellers set status = 'ceased' where tax_code = ${s.taxCode}`);
     await announced(before);
     expect((await store.sellerRegistration(s.taxCode)).seller?.status).toBe("ceased");
-    before = store.registry.stats.invalidations;
+    before = store.registry.cache.stats.invalidations;
     await store.db.query(sql`update certificates set status = 'stopped', stopped_at = now() where seller_tax_code = ${s.taxCode}`);
     await announced(before);
     expect((await store.sellerRegistration(s.taxCode)).certificates[0]!.status).toBe("stopped");
@@ -138,39 +138,39 @@ describe("the store with the registry cached", () => {
   it.skipIf(!process.env.DATABASE_URL)("stops serving from memory the moment the listening session is lost, and resumes once it listens again", async () => {
     const s = await seller();
     await store.sellerRegistration(s.taxCode);
-    expect(store.registry.active).toBe(true);
+    expect(store.registry.cache.active).toBe(true);
     // As a failover or a network cut would: the server ends the listening session.
     await store.db.query(sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'hoadon-listen' and datname = current_database()`);
-    for (let i = 0; i < 500 && store.registry.active; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(store.registry.active).toBe(false);
-    expect(store.registry.size).toBe(0);
-    const misses = store.registry.stats.misses;
+    for (let i = 0; i < 500 && store.registry.cache.active; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(store.registry.cache.active).toBe(false);
+    expect(store.registry.cache.size).toBe(0);
+    const misses = store.registry.cache.stats.misses;
     await store.sellerRegistration(s.taxCode);
     await store.sellerRegistration(s.taxCode);
-    expect(store.registry.stats.misses).toBe(misses);
-    expect(store.registry.size).toBe(0);
+    expect(store.registry.cache.stats.misses).toBe(misses);
+    expect(store.registry.cache.size).toBe(0);
     // Listening again after the backoff: cached again, and announcements arrive.
-    for (let i = 0; i < 1000 && !store.registry.active; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(store.registry.active).toBe(true);
+    for (let i = 0; i < 1000 && !store.registry.cache.active; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(store.registry.cache.active).toBe(true);
     await store.sellerRegistration(s.taxCode);
-    expect(store.registry.size).toBeGreaterThan(0);
-    const before = store.registry.stats.invalidations;
+    expect(store.registry.cache.size).toBeGreaterThan(0);
+    const before = store.registry.cache.stats.invalidations;
     await store.db.query(sql`update sellers set name = 'After the cut' where tax_code = ${s.taxCode}`);
     await announced(before);
   });
 
   it("ignores announcements of another schema on the same database", async () => {
-    const before = store.registry.stats.invalidations;
+    const before = store.registry.cache.stats.invalidations;
     await store.db.query(sql`select pg_notify('hoadon_registry', 'some_other_schema.sellers')`);
     await store.db.query(sql`select pg_notify('hoadon_registry', current_schema() || '.sellers')`);
     await announced(before);
-    expect(store.registry.stats.invalidations - before).toBe(1);
+    expect(store.registry.cache.stats.invalidations - before).toBe(1);
   });
 
   it("announces nothing for a transaction that rolled back", async () => {
     const s = await seller();
     await store.sellerRegistration(s.taxCode);
-    const before = store.registry.stats.invalidations;
+    const before = store.registry.cache.stats.invalidations;
     await store.db
       .transaction(async (tx) => {
         await tx.query(sql`update sellers set status = 'ceased' where tax_code = ${s.taxCode}`);
@@ -180,7 +180,7 @@ describe("the store with the registry cached", () => {
     // A change that did commit, after it, proves the channel works and bounds the wait.
     await store.db.query(sql`update sellers set name = 'Renamed' where tax_code = ${s.taxCode}`);
     await announced(before);
-    expect(store.registry.stats.invalidations - before).toBe(1);
+    expect(store.registry.cache.stats.invalidations - before).toBe(1);
     const got = (await store.sellerRegistration(s.taxCode)).seller;
     expect([got?.status, got?.name]).toEqual(["active", "Renamed"]);
   });

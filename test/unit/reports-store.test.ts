@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql, UniqueViolationError, type Db, type SqlQuery } from "../../src/storage/db.js";
 import { PgStore } from "../../src/storage/pg-store.js";
-import { cutPeriod } from "../../src/storage/reports-sql.js";
+import { cutPeriod } from "../../src/storage/reports.js";
 import type { NewInvoice, TotalsGroupBy, TotalsQuery } from "../../src/storage/store.js";
 import { testStore } from "../helpers/db.js";
 import { Ledger, newCode, newInvoice, rate, readySeller, type ReadySeller } from "../helpers/ledger.js";
