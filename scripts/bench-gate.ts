@@ -7,7 +7,7 @@ import { performance } from "node:perf_hooks";
 import { readFileSync } from "node:fs";
 import { readInvoice } from "../src/domain/invoice.js";
 import { checkRules, DEFAULT_TIME_WINDOW } from "../src/domain/rules.js";
-import { gmt7Date } from "../src/domain/submit.js";
+import { gmt7Date } from "../src/domain/gmt7.js";
 import { TrustStore } from "../src/pki/trust.js";
 import { loadTrust } from "../src/pki/trust-files.js";
 import { authorityKeyFromPem, generateDevAuthority } from "../src/secrets.js";

@@ -3,7 +3,11 @@
  * production writes it (no offset), the day of receipt and report days are all in it; this is
  * the one place that knows the offset.
  */
-export const GMT7_OFFSET_MS = 7 * 3600_000;
+const GMT7_OFFSET_MS = 7 * 3600_000;
+const DAY_MS = 86_400_000;
+
+/** The offset as ISO 8601 writes it, for a local time written without one. */
+export const GMT7_ISO_OFFSET = "+07:00";
 
 /** `YYYY-MM-DDTHH:mm:ss.sssZ` shifted to GMT+7 (the `Z` is then wrong: slice it off). */
 const shifted = (at: Date): string => new Date(at.getTime() + GMT7_OFFSET_MS).toISOString();
@@ -25,5 +29,15 @@ export function gmt7Minutes(at: Date): string {
 
 /** The first instant (ms since the epoch) of a `YYYY-MM-DD` day in GMT+7; NaN if it is not a date. */
 export function gmt7DayStart(date: string): number {
-  return Date.parse(`${date}T00:00:00+07:00`);
+  return Date.parse(`${date}T00:00:00${GMT7_ISO_OFFSET}`);
+}
+
+/**
+ * The end (ms since the epoch) of the first working day (Monday to Friday, GMT+7) after the day
+ * of `at`. Public holidays are not known here.
+ */
+export function gmt7NextWorkingDayEnd(at: Date): number {
+  let day = Math.floor((at.getTime() + GMT7_OFFSET_MS) / DAY_MS) + 1; // days since the epoch, GMT+7
+  while ([0, 6].includes(new Date(day * DAY_MS).getUTCDay())) day++;
+  return (day + 1) * DAY_MS - GMT7_OFFSET_MS;
 }

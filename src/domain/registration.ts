@@ -18,10 +18,12 @@ import type { Reason, RegistrationContent, RegistrationRecord, RegistrationWork 
 import type { Envelope } from "../tvan/read.js";
 import { normalizeSerial, readRegistrationForm, type FormReason, type RegistrationForm } from "../tvan/registration-form.js";
 import { reply102, reply103, type Receipt } from "../tvan/registration-reply.js";
-import type { ReplyHead } from "../tvan/reply.js";
+import { noticeNumber, type ReplyHead } from "../tvan/reply.js";
 import { DSIG_NS } from "../xml/algorithms.js";
-import { gmt7, type AuthorityKey } from "../xml/stamp.js";
+import type { AuthorityKey } from "../xml/stamp.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
+import { gmt7Date } from "./gmt7.js";
+import { checkTaxCode } from "./taxcode.js";
 import type { SubmitDeps, Submitter } from "./submit.js";
 
 /** What a 100 needs beyond the gate's dependencies: the head of office's key that co-signs a 103. */
@@ -58,7 +60,7 @@ export async function answerRegistration(deps: RegistrationDeps, msg: Envelope, 
     const officeCode = read.ok ? read.form.officeCode : /^\d{5}$/.test(read.partial.officeCode ?? "") ? read.partial.officeCode! : "00000";
     const receipt: Receipt = {
       thop: reasons.length ? (hthuc === "2" ? "4" : "2") : hthuc === "2" ? "3" : "1",
-      number: officeCode + gmt7(at).slice(2, 4) + String((await w.nextNumber()) % 10_000_000_000n).padStart(10, "0"),
+      number: officeCode + noticeNumber(at, await w.nextNumber()),
       place: seller?.province ?? "Hà Nội",
       pban: (read.ok ? read.form.pban : read.partial.pban) || msg.pban,
       name: (read.ok ? read.form.name : read.partial.name) || seller?.name || "",
@@ -92,7 +94,7 @@ async function formRules(w: RegistrationWork, f: RegistrationForm, envelopeMst: 
   if (f.mst !== envelopeMst) out.push(r("1013", "Mã số thuế trên tờ khai không khớp với mã số thuế của thông điệp"));
   const bad = (detail: string) => out.push(r("1014", `Tờ khai không hợp lệ: ${detail}`));
   const fl = (k: string) => f.flags[k] === "1";
-  if (f.date > gmt7(at).slice(0, 10)) bad("ngày lập tờ khai sau ngày nhận");
+  if (f.date > gmt7Date(at)) bad("ngày lập tờ khai sau ngày nhận");
   if (!fl("CMa") && !fl("KCMa") && !fl("CMTMTTien")) bad("chưa chọn hình thức hóa đơn (CMa, KCMa, CMTMTTien)");
   if (!["HDGTGT", "HDBHang", "HDBTSCong", "HDBHDTQGia", "HDKhac", "CTu", "HDGTGTTHBLai", "HDBHTHBLai", "HDTMai", "HDNCCNN"].some(fl)) bad("chưa chọn loại hóa đơn sử dụng");
   if (fl("KCMa") && (Number(fl("CDLTTDCQT")) + Number(fl("CDLQTCTN")) !== 1 || (!fl("CDDu") && !fl("CBTHop")))) bad("hóa đơn không có mã phải chọn đúng một cách chuyển dữ liệu và một phương thức chuyển");
@@ -159,7 +161,8 @@ export function holdReasons(f: RegistrationForm, seller: Seller | null): Reason[
   const fl = (k: string) => f.flags[k] === "1";
   if (fl("NNTDBKKhan") || fl("NNTKTDNUBND")) out.push({ mloi: "2003", text: DECISION_REASONS["2003"]! });
   if (fl("CBTHop")) out.push({ mloi: "2004", text: DECISION_REASONS["2004"]! });
-  if (/^\d{12}$/.test(f.mst) && fl("HDGTGT")) out.push({ mloi: "2005", text: DECISION_REASONS["2005"]! });
+  const taxCode = checkTaxCode(f.mst);
+  if (taxCode.ok && taxCode.kind === "individual" && fl("HDGTGT")) out.push({ mloi: "2005", text: DECISION_REASONS["2005"]! });
   const special = ["HDBTSCong", "HDBHDTQGia", "CQXLTSCong", "NCCNN", "HDNCCNN"].filter(fl);
   if (special.length) out.push({ mloi: "2007", text: `Loại hóa đơn hoặc đối tượng cần cơ quan thuế xem xét: ${special.join(", ")}` });
   if (f.unnamed.length) out.push({ mloi: "2007", text: `Tờ khai có thông tin cần cơ quan thuế xem xét: ${f.unnamed.slice(0, 5).join(", ")}` });

@@ -389,4 +389,3 @@ function reuseInclusiveCanonical(v: VerifiedSignature, dlhdon: XElement): Uint8A
   return i >= 0 && v.profile.references[i]!.c14n === C14N ? v.canonical[i]! : null;
 }
 
-export { gmt7Date } from "./gmt7.js";

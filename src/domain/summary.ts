@@ -25,8 +25,8 @@ import { noticeNumber, reply204Package, type PackageVerdict, type RefusedRow, ty
 import { readSummaryTables, type SummaryRow, type SummaryTable } from "../tvan/summary.js";
 import { DSIG_NS } from "../xml/algorithms.js";
 import { focusAlone } from "../xml/parse.js";
-import { gmt7 } from "../xml/stamp.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
+import { gmt7Date } from "./gmt7.js";
 import { isIsoDate } from "./invoice.js";
 import { abs, add, cmp, mul, parseAmount, sub, toString, type Decimal } from "./money.js";
 import type { SubmitDeps, Submitter } from "./submit.js";
@@ -69,7 +69,7 @@ export async function answerSummary(deps: SubmitDeps, msg: Envelope, head: Reply
   const [seller, sequence] = await Promise.all([deps.store.getSeller(msg.mst), deps.store.nextNoticeNumber()]);
   const header = { messageType: "400", number: noticeNumber(at, sequence), sellerName: seller?.name ?? "", receivedAt: at };
   const tables = readSummaryTables(msg.items, msg.parsed);
-  const today = gmt7(at).slice(0, 10);
+  const today = gmt7Date(at);
   // The header's own rules and the signature (CPU and the registry: before the transaction).
   const judged = await Promise.all(tables.map(async (t) => ({ t, ...(await judgeHeader(deps, msg, t, today, at)) })));
   const answer = (v: PackageVerdict): MessageReply => ({ replyType: "204", reply: reply204Package(head, header, v, at, deps.authority) });

@@ -168,13 +168,7 @@ export async function verifyDocument(deps: VerifyDeps, body: Uint8Array): Promis
   const code = CODE_PATTERN.test(mccqtText) ? mccqtText : null;
 
   // 1. The seller's signature: the signed data is what the seller signed.
-  let digest: string | null = null;
-  const profile = readSellerSignature(doc, deps.allowSha1);
-  const seller = profile.ok ? verifyProfile(profile.value) : profile;
-  if (seller.ok) {
-    checks.sellerSignature = true;
-    digest = signedDataDigest(seller.value, doc.dlhdon);
-  } else failures.push(fail("sellerSignature", seller.faults[0]!));
+  const digest = sellerDigest(deps, doc, checks, failures);
 
   // 2. The authority's signature, by this authority's own certificate.
   const authority = verifyAuthority(deps, doc);
@@ -197,6 +191,23 @@ export async function verifyDocument(deps: VerifyDeps, body: Uint8Array): Promis
   // 4. The record: the invoice stored under this code has exactly this signed data.
   const record = code ? await deps.store.getInvoice(code) : null;
   return verdict(deps, code, checks, failures, record, digest, code ? "No invoice was issued with this code." : "The document carries no code to look up.", "issued");
+}
+
+/** Check 1: the seller's signature verifies (noted in `checks`, else in `failures`); the digest of the data it signed, or null. */
+function sellerDigest(
+  deps: VerifyDeps,
+  doc: InvoiceDocument,
+  checks: DocumentVerification["checks"],
+  failures: DocumentVerification["failures"],
+): string | null {
+  const profile = readSellerSignature(doc, deps.allowSha1);
+  const seller = profile.ok ? verifyProfile(profile.value) : profile;
+  if (!seller.ok) {
+    failures.push(fail("sellerSignature", seller.faults[0]!));
+    return null;
+  }
+  checks.sellerSignature = true;
+  return signedDataDigest(seller.value, doc.dlhdon);
 }
 
 /** Check 4 (the record under the code has exactly this signed data), then the verdict of all four. */
@@ -235,14 +246,7 @@ async function verifyCashRegister(deps: VerifyDeps, doc: InvoiceDocument, code: 
   if (doc.sellerSignatures.length === 0) {
     checks.sellerSignature = true;
     digest = digestBase64("sha256", canonicalize(doc.dlhdon, C14N));
-  } else {
-    const profile = readSellerSignature(doc, deps.allowSha1);
-    const seller = profile.ok ? verifyProfile(profile.value) : profile;
-    if (seller.ok) {
-      checks.sellerSignature = true;
-      digest = signedDataDigest(seller.value, doc.dlhdon);
-    } else failures.push(fail("sellerSignature", seller.faults[0]!));
-  }
+  } else digest = sellerDigest(deps, doc, checks, failures);
   if (doc.authoritySignatures.length === 0 && !childElements(doc.dscks).some((g) => g.localName === "CQT")) checks.authoritySignature = true;
   else failures.push(fail("authoritySignature", { code: "SIGNATURE_PROFILE", message: "A cash-register invoice carries no tax authority signature; this one is not the authority's." }));
   const record = await deps.store.getInvoiceByRegisterCode(code);

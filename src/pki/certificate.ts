@@ -3,7 +3,7 @@
  * node:crypto holds the key and does the fast, synchronous signature checks; @peculiar/x509
  * reads what node cannot (subject attributes such as UID, key usage, basic constraints).
  */
-import { TAX_CODE_FORM as MST_FORM } from "../domain/taxcode.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import "reflect-metadata";
 import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, Name, X509Certificate as AsnCertificate } from "@peculiar/x509";
 import { createHash, X509Certificate, type KeyObject } from "node:crypto";
@@ -196,7 +196,7 @@ function taxCodeOf(subject: Name): string | null {
   );
   if (codes.size !== 1) return null;
   const [code] = codes;
-  return code !== undefined && MST_FORM.test(code) ? code : null;
+  return code !== undefined && TAX_CODE_FORM.test(code) ? code : null;
 }
 
 /** Serial hex as OpenSSL prints it: upper case, whole bytes, no sign byte. */

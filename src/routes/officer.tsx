@@ -9,7 +9,7 @@
  * derived from the session id, on top of SameSite=Strict.
  */
 import { cmp, parseSum, ZERO } from "../domain/money.js";
-import { TAX_CODE_FORM as TAX_CODE } from "../domain/taxcode.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -82,8 +82,8 @@ function searchForm(c: Context<AppEnv>): SearchForm {
 /** The first filter that is not well formed, named by its label in the page's language. */
 function badFilter(q: SearchForm, lang: Lang): string | null {
   const w = WORDS[lang];
-  if (q.seller && !TAX_CODE.test(q.seller)) return `${w.sellerLabel}: ${q.seller}`;
-  if (q.buyer && !/^[0-9-]{1,14}$/.test(q.buyer)) return `${w.buyerLabel}: ${q.buyer}`;
+  if (q.seller && !TAX_CODE_FORM.test(q.seller)) return `${w.sellerLabel}: ${q.seller}`;
+  if (q.buyer && !TAX_CODE_FORM.test(q.buyer)) return `${w.buyerLabel}: ${q.buyer}`;
   if (q.status && !STATUSES.has(q.status)) return `${w.statusLabel}: ${q.status}`;
   if (q.form && !/^[1-9]$/.test(q.form)) return `${w.formLabel}: ${q.form}`;
   if (q.symbol && !/^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/.test(q.symbol)) return `${w.symbolLabel}: ${q.symbol}`;

@@ -1,5 +1,5 @@
 /** GET / and POST / (api.md): the buyer's lookup page, server-rendered, and the pages' style sheet. */
-import { TAX_CODE_FORM as TAX_CODE } from "../domain/taxcode.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
@@ -76,7 +76,7 @@ async function lookup(c: Context<AppEnv>, q: BuyerQuery, lang: "vi" | "en"): Pro
   }
   if (![q.seller, q.form, q.symbol, q.number, q.total].some(Boolean)) return null;
   if (q.formMismatch) return { kind: "inputError", form: "details", message: w.formMismatch };
-  if (!TAX_CODE.test(q.seller ?? "") || !/^[1-9]$/.test(q.form ?? "") || !SYMBOL.test(q.symbol ?? "") || !/^\d{1,8}$/.test(q.number ?? "") || Number(q.number) < 1 || !TOTAL.test(q.total ?? "")) {
+  if (!TAX_CODE_FORM.test(q.seller ?? "") || !/^[1-9]$/.test(q.form ?? "") || !SYMBOL.test(q.symbol ?? "") || !/^\d{1,8}$/.test(q.number ?? "") || Number(q.number) < 1 || !TOTAL.test(q.total ?? "")) {
     return { kind: "inputError", form: "details", message: w.missingFields };
   }
   const inv = await lookupByKey(deps, { sellerTaxCode: q.seller!, form: q.form!, symbol: q.symbol!, number: Number(q.number), total: q.total! });

@@ -4,7 +4,7 @@
  * officers see and decide, audited.
  */
 import { TAX_CODE_FORM } from "../domain/taxcode.js";
-import { GMT7_OFFSET_MS } from "../domain/gmt7.js";
+import { gmt7NextWorkingDayEnd } from "../domain/gmt7.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { applyAcceptance, DECISION_REASONS, decisionNotice, headOfRegistration } from "../domain/registration.js";
@@ -98,10 +98,7 @@ const decisionRoute = createRoute({
 
 /** Pending for more than one working day (Mon–Fri, GMT+7): past the end of the first working day after the day of receipt. */
 export function isOverdue(receivedAt: Date, now: Date): boolean {
-  const DAY = 86_400_000;
-  let deadline = Math.floor((receivedAt.getTime() + GMT7_OFFSET_MS) / DAY) * DAY + DAY; // the next day, 00:00 GMT+7 (as UTC ms)
-  while ([0, 6].includes(new Date(deadline).getUTCDay())) deadline += DAY;
-  return now.getTime() + GMT7_OFFSET_MS >= deadline + DAY;
+  return now.getTime() >= gmt7NextWorkingDayEnd(receivedAt);
 }
 
 function out(r: RegistrationRecord, now: Date) {

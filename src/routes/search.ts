@@ -6,7 +6,7 @@ import { isCalendarDate, LEGACY_FILTER, searchInvoices } from "../domain/reports
 import { INVOICE_SOURCES, type InvoiceSource, type InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { auth, bearer, errorResponses, Money } from "./common.js";
-import { LegacyMarks } from "./invoices.js";
+import { LegacyMarks, summaryJson } from "./invoices.js";
 
 /** docs/lifecycle.md "Invoices without a code". */
 export const SOURCE_TEXT =
@@ -80,25 +80,8 @@ const search = createRoute({
   },
 });
 
-const item = (i: InvoiceSummary) => ({
-  code: i.code,
-  status: i.status,
-  sellerTaxCode: i.sellerTaxCode,
-  buyerTaxCode: i.buyerTaxCode,
-  form: i.form,
-  symbol: i.symbol,
-  number: i.number,
-  issueDate: i.issueDate,
-  currency: i.currency,
-  totalBeforeTax: i.totalBeforeTax,
-  totalTax: i.totalTax,
-  totalPayable: i.totalPayable,
-  issuedAt: i.issuedAt.toISOString(),
-  digest: i.digest,
-  legacy: i.legacy,
-  source: i.source,
-  registerCode: i.registerCode,
-});
+/** An invoice of the list: what a submission answers (summaryJson), with the buyer and where it came from. */
+const item = (i: InvoiceSummary) => ({ ...summaryJson(i), buyerTaxCode: i.buyerTaxCode, source: i.source, registerCode: i.registerCode });
 
 export function registerSearch(app: OpenAPIHono<AppEnv>): void {
   app.openapi(search, async (c) => {

@@ -19,7 +19,7 @@
  * - Only the types of KINDS are received here.
  * - An error notice lists at most 1,000 invoices.
  */
-import { TAX_CODE_FORM as TAX_CODE } from "../domain/taxcode.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import type { XElement } from "../xml/parse.js";
 import type { Fault, Result } from "../errors.js";
 import { ok } from "../errors.js";
@@ -107,7 +107,7 @@ export function readEnvelope(body: Uint8Array, limits: ParseLimits): EnvelopeRes
   head.pban = VERSIONS.has(get("PBan") ?? "") ? get("PBan") : null;
   head.sender = SENDER.test(get("MNGui") ?? "") ? get("MNGui") : null;
   head.messageId = /^[0-9A-Za-z-]{1,46}$/.test(get("MTDiep") ?? "") ? get("MTDiep") : null;
-  head.mst = TAX_CODE.test(get("MST") ?? "") ? get("MST") : null;
+  head.mst = TAX_CODE_FORM.test(get("MST") ?? "") ? get("MST") : null;
 
   const packaged = get("MLTDiep") === "206";
   for (const [e, where] of [
@@ -136,7 +136,7 @@ export function readEnvelope(body: Uint8Array, limits: ParseLimits): EnvelopeRes
   if (messageId !== null && (sender === null || !messageId.startsWith(sender) || !/^[0-9A-F]{32}$/.test(messageId.slice(sender.length)) || messageId.length > 46)) {
     faults.push(schema("MTDiep must be MNGui followed by 32 upper-case hex digits.", "TTChung/MTDiep"));
   }
-  if (mst !== null && !TAX_CODE.test(mst)) faults.push(schema("MST is not a tax code.", "TTChung/MST"));
+  if (mst !== null && !TAX_CODE_FORM.test(mst)) faults.push(schema("MST is not a tax code.", "TTChung/MST"));
   const slText = get("SLuong");
   const count = slText !== null && /^[1-9]\d{0,3}$/.test(slText) ? Number(slText) : null;
   if (slText !== null && (count === null || count > MAX_ITEMS)) faults.push(schema(`SLuong must be a whole number of 1–${MAX_ITEMS}.`, "TTChung/SLuong"));

@@ -8,7 +8,7 @@
  * read in either form (a dateTime's date is taken); serials are compared without case,
  * separators or leading zeros.
  */
-import { TAX_CODE_FORM as TAX_CODE } from "../domain/taxcode.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { childElements, hasNonWhitespaceText, textOf } from "../xml/parse.js";
 import type { XElement } from "../xml/scan.js";
 
@@ -87,7 +87,7 @@ const TREE: Record<string, Node> = {
     Ten: req(s(100)),
     HThuc: req({ t: "n1", values: ["1", "2"] }),
     TNNT: req(s(400)),
-    MST: req(s(14, { re: TAX_CODE })),
+    MST: req(s(14, { re: TAX_CODE_FORM })),
     CQTQLy: req(s(100)),
     MCQTQLy: req(s(5, { re: /^\d{5}$/ })),
     NLHe: req(s(50)),

@@ -8,7 +8,8 @@
  *   signatures: the head of office's `TTCQT-<DLTBao Id>` over its Object and DLTBao, then the
  *   office's `CQT-<DLTBao Id>` over its Object, DLTBao and STBao.
  */
-import { gmt7, type AuthorityKey } from "../xml/stamp.js";
+import { gmt7 } from "../domain/gmt7.js";
+import type { AuthorityKey } from "../xml/stamp.js";
 import type { FormReason } from "./registration-form.js";
 import { DECLARATION, el, hex32, newMessageId, signLayout, signParts, ttChung, type ReplyHead } from "./reply.js";
 

@@ -20,7 +20,8 @@ import { DOMParser } from "@xmldom/xmldom";
 import type { ErrorCode, Fault } from "../errors.js";
 import { C14N, DSIG_NS, SHA256, digestBase64, signValue } from "../xml/algorithms.js";
 import { canonicalize } from "../xml/c14n.js";
-import { gmt7, type AuthorityKey } from "../xml/stamp.js";
+import { gmt7, gmt7Date } from "../domain/gmt7.js";
+import type { AuthorityKey } from "../xml/stamp.js";
 import { tvanError } from "./errors.js";
 
 /** The tax authority's sender code. */
@@ -127,7 +128,7 @@ export interface NoticeHeader {
 
 /** `So` of a 01/TB-KTDL: the year's last two digits (GMT+7) and the sequence number on 10 digits. */
 export function noticeNumber(at: Date, sequence: bigint): string {
-  return gmt7(at).slice(2, 4) + String(sequence % 10_000_000_000n).padStart(10, "0");
+  return gmt7Date(at).slice(2, 4) + String(sequence % 10_000_000_000n).padStart(10, "0");
 }
 
 /** The 204's DLTBao up to its LTBao's block: production's header, in production's order (sample 08). */
@@ -139,7 +140,7 @@ function noticeHead(id: string, head: ReplyHead, h: NoticeHeader, ltbao: string)
     el("Ten", "Thông báo về việc kết quả kiểm tra dữ liệu hóa đơn điện tử") +
     el("So", h.number) +
     el("DDanh", "Hà Nội") +
-    el("NTBao", gmt7(h.receivedAt).slice(0, 10)) +
+    el("NTBao", gmt7Date(h.receivedAt)) +
     el("MST", head.mst) +
     el("TNNT", h.sellerName) +
     el("TGGui", gmt7(h.receivedAt)) +

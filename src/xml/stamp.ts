@@ -36,7 +36,6 @@ const hex32 = (): string => randomBytes(16).toString("hex");
 
 import { gmt7 } from "../domain/gmt7.js";
 
-export { gmt7 };
 
 export interface CqtValues {
   sigId: string;

@@ -6,6 +6,7 @@
  * pki/'s question.
  */
 import { X509Certificate, timingSafeEqual, type KeyObject } from "node:crypto";
+import { GMT7_ISO_OFFSET } from "../domain/gmt7.js";
 import { type Fault, type Result, ok } from "../errors.js";
 import {
   CANONICALIZATIONS,
@@ -326,7 +327,7 @@ function coveredSigningTime(p: SignatureProfile): Result<Date | null> {
   if (found.length === 0) return ok(null);
   if (found.length > 1) return { ok: false, faults: [profileFault("More than one SigningTime.")] };
   const m = SIGNING_TIME.exec(found[0]!);
-  const at = m ? new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? "+07:00"}`) : null;
+  const at = m ? new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? GMT7_ISO_OFFSET}`) : null;
   if (!at || Number.isNaN(at.getTime())) return { ok: false, faults: [profileFault(`SigningTime ${JSON.stringify(found[0])} is not a date-time.`)] };
   return ok(at);
 }

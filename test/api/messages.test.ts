@@ -8,6 +8,7 @@ import { authorityRules, readInvoiceDocument, readSellerSignature } from "../../
 import { focus, parseXml } from "../../src/xml/parse.js";
 import { readSignature, verifyProfile } from "../../src/xml/verify.js";
 import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { todayGmt7 } from "../helpers/invoice.js";
 import { issueSellerCert } from "../helpers/pki.js";
 import { errorNotice, messageId, readReply, signNotice, tdiep, verifyNoticeSignature, type NoticeEntry } from "../helpers/tvan.js";
 
@@ -141,7 +142,7 @@ describe("200: an invoice sent for a code", () => {
     const names = Array.from(dltbao.childNodes).filter((n) => n.nodeType === 1).map((n) => (n as Element).localName);
     expect(names).toEqual(["PBan", "MSo", "Ten", "So", "DDanh", "NTBao", "MST", "TNNT", "TGGui", "LTBao", "CCu", "MGDDTu", "SLuong", "LCMa"]);
     expect(dltbao.getAttribute("Id")).toMatch(/^Id-[0-9A-F]{32}$/);
-    const today = new Date(Date.now() + 7 * 3600_000).toISOString();
+    const today = todayGmt7();
     expect(r.one("TBao/DLTBao/So")).toMatch(new RegExp(`^${today.slice(2, 4)}\\d{10}$`));
     expect(r.one("TBao/DLTBao/DDanh")).toBe("Hà Nội");
     expect(r.one("TBao/DLTBao/NTBao")).toBe(today.slice(0, 10));

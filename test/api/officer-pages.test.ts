@@ -8,6 +8,7 @@ import { hashSecret } from "../../src/auth.js";
 import { PAGE_CSP } from "../../src/web/http.js";
 import { formatMoney, WORDS } from "../../src/web/i18n.js";
 import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { todayGmt7 } from "../helpers/invoice.js";
 import { readPageQr } from "../helpers/qr-read.js";
 import { expectIssued } from "../helpers/refusal.js";
 
@@ -184,7 +185,7 @@ describe("search and dashboard", () => {
     const seller = await h.seller();
     await expectIssued(h, seller.invoice({ lines: [{ name: "Sách", quantity: 2, unitPrice: 1_000_000, taxRate: "8%" }] }), seller.apiKey);
     const { id } = await signIn();
-    const to = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+    const to = todayGmt7();
     const html = await (await h.app.request(`/officer?lang=en&from=2020-01-01&to=${to}`, withSession(id))).text();
     expect(html).toContain('aria-labelledby="month-chart-title month-chart-desc"');
     expect(html).toMatch(/<rect class="rev"/);
@@ -198,7 +199,7 @@ describe("search and dashboard", () => {
     const seller = await h.seller();
     await expectIssued(h, seller.invoice({ lines: [{ name: "Sách", quantity: 1, unitPrice: 3_000_000, taxRate: "10%" }] }), seller.apiKey);
     const { id } = await signIn();
-    const to = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+    const to = todayGmt7();
     const report = await h.store.reportTotals({ from: "2020-01-01", to, groupBy: "source", seller: null });
     for (const lang of ["vi", "en"] as const) {
       const w = WORDS[lang];

@@ -410,7 +410,7 @@ describe("refusals, in the gate's order", () => {
   });
 
   it("refuses an issue date after today in GMT+7 (ISSUE_DATE_IN_FUTURE)", async () => {
-    const tomorrow = new Date(Date.now() + 7 * 3600_000 + 86_400_000).toISOString().slice(0, 10);
+    const tomorrow = todayGmt7(new Date(Date.now() + 86_400_000));
     await expectRefused(s.invoice({ issueDate: tomorrow }), "ISSUE_DATE_IN_FUTURE");
   });
 
