@@ -106,7 +106,7 @@ console.log(`end to end: batch of 100 ${(single / b100).toFixed(1)}× cheaper pe
 console.log("the store's part alone (the transaction of stage 11, no gate):");
 const store = { one: await newInvoices(), b100: await newInvoices(), b1000: await newInvoices() };
 const storeOne = await timed("  issueInvoice", async () => {
-  for (const inv of store.one) if ((await h.store.issueInvoice(inv)).kind !== "issued") throw new Error("not issued");
+  for (const inv of store.one) if ((await h.store.issueInvoice(inv)).kind !== "stored") throw new Error("not issued");
 });
 const store100 = await timed("  issueInvoices 100", async () => {
   for (let i = 0; i < N; i += 100) await h.store.issueInvoices(store.b100.slice(i, i + 100));

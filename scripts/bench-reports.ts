@@ -296,7 +296,7 @@ async function load(store: PgStore, db: Db): Promise<void> {
           left -= n;
           const batch = Array.from({ length: n }, () => makeInvoice(sellers[sellerOf()]!, calendar[i]!.date));
           const out = await store.issueInvoices(batch);
-          if (out.some((o) => o.kind !== "issued")) throw new Error(`bench: not issued: ${JSON.stringify(out.find((o) => o.kind !== "issued"))}`);
+          if (out.some((o) => o.kind !== "stored")) throw new Error(`bench: not issued: ${JSON.stringify(out.find((o) => o.kind !== "stored"))}`);
           for (const inv of batch) if (random() < sampleRate) samples.push({ inv });
           loaded += n;
           if (performance.now() - lastLog > 30_000) {
@@ -335,7 +335,7 @@ async function load(store: PgStore, db: Db): Promise<void> {
   const followers = [...replace.map((x) => follow(x, "replaces")), ...adjust.map((x) => follow(x, "adjusts"))];
   for (let i = 0; i < followers.length; i += 500) {
     const out = await store.issueInvoices(followers.slice(i, i + 500));
-    if (out.some((o) => o.kind !== "issued")) throw new Error(`bench: a replacement or adjustment was refused: ${JSON.stringify(out.find((o) => o.kind !== "issued"))}`);
+    if (out.some((o) => o.kind !== "stored")) throw new Error(`bench: a replacement or adjustment was refused: ${JSON.stringify(out.find((o) => o.kind !== "stored"))}`);
   }
   let next = 0;
   await Promise.all(
@@ -343,7 +343,7 @@ async function load(store: PgStore, db: Db): Promise<void> {
       while (next < cancel.length) {
         const x = cancel[next++]!;
         const out = await store.cancelInvoice({ code: x.inv.code, at: issuedAt, by: "bench-officer", reason: "Hủy theo đề nghị của người bán" });
-        if (out.kind !== "cancelled") throw new Error(`bench: cancellation: ${out.kind}`);
+        if (out.kind !== "done") throw new Error(`bench: cancellation: ${out.kind}`);
       }
     }),
   );

@@ -37,7 +37,8 @@ import { noticeNumber, reply202, reply204, reply301, reply999, type NoticeResult
 import { DSIG_NS } from "../xml/algorithms.js";
 import { focus } from "../xml/parse.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
-import { cancelInvoice } from "./lifecycle.js";
+import { cancelInvoice } from "./cancel.js";
+import { may, type Transition } from "./lifecycle.js";
 import { answerCashRegister, answerUncoded } from "./packages.js";
 import { answerRegistration, type RegistrationDeps } from "./registration.js";
 import { answerSummary } from "./summary.js";
@@ -145,6 +146,12 @@ async function checkNoticeSignature(deps: SubmitDeps, msg: Envelope, notice: Err
   return { faults: [], signedDigest: signedDataDigest(verified.value, notice.dltbao) };
 }
 
+/**
+ * What an error notice's TCTBao announces for the invoice (tvan.md: 2 adjust, 3 replace): the
+ * invoice must still allow it. 1 (cancel) cancels here; 4 (explain) changes nothing.
+ */
+const NOTICE_TRANSITIONS: Partial<Record<string, Transition>> = { "2": "adjust", "3": "replace" };
+
 /** One entry of an error notice, inside the transaction that records the 301. */
 async function judgeEntry(work: MessageWork, seller: Seller | null, submitter: Submitter, e: NoticeInvoice, formRefused: boolean, at: Date): Promise<NoticeResult> {
   const base = { stt: e.stt, code: e.code, form: e.form, symbol: e.symbol, number: e.number, issueDate: e.issueDate, kind: e.kind, action: e.action };
@@ -168,7 +175,8 @@ async function judgeEntry(work: MessageWork, seller: Seller | null, submitter: S
     if (!done.ok) return refused(done.error.details[0] ?? { code: done.error.code, message: done.error.message });
     return { ...base, accepted: true, faults: [] };
   }
-  if ((e.action === "2" || e.action === "3") && inv.status !== "issued" && inv.status !== "adjusted") {
+  const change = NOTICE_TRANSITIONS[e.action];
+  if (change && !may(change, inv.status)) {
     return refused({ code: "RELATED_INVOICE_STATE", message: `Invoice ${inv.code} is ${inv.status}.`, path: inv.code });
   }
   return { ...base, accepted: true, faults: [] };

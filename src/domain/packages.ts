@@ -27,6 +27,7 @@ import { C14N, DSIG_NS, digestBase64 } from "../xml/algorithms.js";
 import { canonicalize } from "../xml/canonical.js";
 import { childElements, focusAlone, hasNonWhitespaceText, textOf } from "../xml/parse.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
+import { INITIAL_STATUS } from "./lifecycle.js";
 import { vndTotals } from "./rules.js";
 import { relatedKeyOf, relatedLinkOf, signedDataDigest, type SubmitDeps, type Submitter } from "./submit.js";
 
@@ -144,7 +145,7 @@ async function judgeInvoices(deps: SubmitDeps, msg: Envelope, submitter: Submitt
         inv: {
           ...key,
           code: recordId(),
-          status: "issued",
+          status: INITIAL_STATUS,
           buyerTaxCode: inv.buyer?.taxCode ?? null,
           issueDate: inv.issueDate,
           currency: inv.currency,
@@ -218,7 +219,7 @@ async function store(work: MessageWork, msg: Envelope, judged: Judged[], kind: K
 async function outcomeFault(work: MessageWork, o: PackageOutcome, inv: NewInvoice, kind: Kind): Promise<Fault | null> {
   const named = `${inv.form}/${inv.symbol}/${inv.number}`;
   switch (o.kind) {
-    case "issued":
+    case "stored":
       return null;
     case "replay":
       // Sent before in another message, byte for byte the same signed data: already accepted.

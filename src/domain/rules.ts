@@ -25,6 +25,7 @@
 import type { Fault } from "../errors.js";
 import { gmt7Date, gmt7DayStart } from "./gmt7.js";
 import type { Invoice } from "./invoice.js";
+import { LIFECYCLE } from "./lifecycle.js";
 import { type Decimal, ONE, ZERO, abs, add, cmp, isWhole, mul, sub, toString } from "./money.js";
 import { checkTaxCode, taxRateOf } from "./taxcode.js";
 
@@ -157,7 +158,7 @@ function totalsFaults(inv: Invoice): Fault[] {
   const t = inv.totals;
 
   const { lines, totals } = amountsWithPaths(inv);
-  if (inv.related?.kind !== "adjusts") {
+  if (inv.related?.kind !== LIFECYCLE.transitions.adjust.causeEvent) {
     for (const [path, value] of [...lines, ...totals]) {
       if (value !== null && isNegative(value)) {
         faults.push(mismatch(path, `negative amount ${str(value)}: only an adjusting invoice (TTHDLQuan/TCHDon = 2) may carry negative amounts`));

@@ -32,6 +32,7 @@ import { stamp, type AuthorityKey } from "../xml/stamp.js";
 import type { VerifiedSignature } from "../xml/verify.js";
 import type { CodeIdentity, CodeIssuer } from "./code.js";
 import { GroupCommit } from "./group-commit.js";
+import { fromInWords, INITIAL_STATUS, may, transitionOfRelation, type RelationKind } from "./lifecycle.js";
 import type { Invoice } from "./invoice.js";
 import { buildQrPayload } from "./qr.js";
 import { vndTotals, type TimeWindow } from "./rules.js";
@@ -55,7 +56,8 @@ export interface Submitter {
   sellerTaxCode: string;
 }
 
-export type SubmitOutcome = { status: "issued" | "replay"; invoice: InvoiceSummary; xml: string };
+/** `fresh`: a code was issued now (201); `replay`: the same invoice was issued before (200). */
+export type SubmitOutcome = { status: "fresh" | "replay"; invoice: InvoiceSummary; xml: string };
 
 const refuse = (faults: Fault[]): never => {
   throw ApiError.fromFaults(faults);
@@ -81,9 +83,9 @@ export interface VerifiedInvoice {
   submittedBy: string;
 }
 
-/** What became of one verified invoice: issued, a replay of an issued one, or refused. */
+/** What became of one verified invoice: issued now (fresh), a replay of one issued before, or refused. */
 export type Judgement =
-  | { ok: true; status: "issued" | "replay"; invoice: InvoiceSummary; /** The stamped XML when at hand (issued). */ xml: string | null }
+  | { ok: true; status: "fresh" | "replay"; invoice: InvoiceSummary; /** The stamped XML when at hand (fresh). */ xml: string | null }
   | { ok: false; error: ApiError };
 
 /** Runs one invoice through the gate; throws ApiError with the first failing stage's faults. */
@@ -171,7 +173,7 @@ export async function submitBatch(deps: SubmitDeps, bodies: readonly string[], s
   const judged = await commitInvoices(deps, verified.map((v) => v.item));
   judged.forEach((j, k) => {
     const index = verified[k]!.index;
-    results[index] = j.ok ? { index, status: j.status === "issued" ? 201 : 200, code: j.invoice.code } : refusedItem(index, j.error);
+    results[index] = j.ok ? { index, status: j.status === "fresh" ? 201 : 200, code: j.invoice.code } : refusedItem(index, j.error);
   });
   return results;
 }
@@ -275,7 +277,7 @@ export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[])
     fresh.push({
       ...v.key,
       code,
-      status: "issued",
+      status: INITIAL_STATUS,
       buyerTaxCode: v.invoice.buyer?.taxCode ?? null,
       issueDate: v.invoice.issueDate,
       currency: v.invoice.currency,
@@ -311,8 +313,8 @@ export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[])
 
 function judgementOf(o: IssueOutcome, inv: NewInvoice): Judgement {
   switch (o.kind) {
-    case "issued":
-      return { ok: true, status: "issued", invoice: o.invoice, xml: inv.xml };
+    case "stored":
+      return { ok: true, status: "fresh", invoice: o.invoice, xml: inv.xml };
     case "replay":
       return { ok: true, status: "replay", invoice: o.invoice, xml: null };
     case "conflict":
@@ -321,7 +323,7 @@ function judgementOf(o: IssueOutcome, inv: NewInvoice): Judgement {
     case "related_not_found":
       return { ok: false, error: relatedNotFound(inv.related!) };
     case "related_state":
-      return { ok: false, error: relatedState(o.relatedCode, o.status) };
+      return { ok: false, error: relatedState(o.relatedCode, o.status, inv.related!.kind) };
   }
 }
 
@@ -362,7 +364,7 @@ function checkRelated(v: VerifiedInvoice, key: NaturalKey | null, stored: Map<st
   const earlier = claimed.get(keyOf(key));
   const issueDate = original?.issueDate ?? (earlier !== undefined ? items[earlier]!.invoice.issueDate : null);
   if (issueDate === null || issueDate !== r.issueDate) return relatedNotFound({ kind: r.kind, key, issueDate: r.issueDate, reason: r.note });
-  if (original && original.status !== "issued" && original.status !== "adjusted") return relatedState(original.code, original.status);
+  if (original && !may(transitionOfRelation(r.kind), original.status)) return relatedState(original.code, original.status, r.kind);
   return null;
 }
 
@@ -373,8 +375,8 @@ function relatedNotFound(link: RelatedLink, why?: string): ApiError {
   return new ApiError("RELATED_INVOICE_NOT_FOUND", message, [{ code: "RELATED_INVOICE_NOT_FOUND", message, path: RELATED_PATH }]);
 }
 
-function relatedState(code: string, status: string): ApiError {
-  const message = `The related invoice ${code} is ${status}; only an issued or adjusted invoice can be replaced or adjusted.`;
+function relatedState(code: string, status: string, kind: RelationKind): ApiError {
+  const message = `The related invoice ${code} is ${status}; only an ${fromInWords(transitionOfRelation(kind))} invoice can be replaced or adjusted.`;
   return new ApiError("RELATED_INVOICE_STATE", message, [{ code: "RELATED_INVOICE_STATE", message, path: code }]);
 }
 

@@ -190,7 +190,7 @@ export async function verifyDocument(deps: VerifyDeps, body: Uint8Array): Promis
 
   // 4. The record: the invoice stored under this code has exactly this signed data.
   const record = code ? await deps.store.getInvoice(code) : null;
-  return verdict(deps, code, checks, failures, record, digest, code ? "No invoice was issued with this code." : "The document carries no code to look up.", "issued");
+  return verdict(deps, code, checks, failures, record, digest, code ? "No invoice was issued with this code." : "The document carries no code to look up.", "The invoice data differs from the invoice issued with this code.");
 }
 
 /** Check 1: the seller's signature verifies (noted in `checks`, else in `failures`); the digest of the data it signed, or null. */
@@ -219,13 +219,13 @@ async function verdict(
   record: InvoiceSummary | null,
   digest: string | null,
   notFound: string,
-  how: "issued" | "received",
+  differs: string,
 ): Promise<DocumentVerification> {
   if (!record) failures.push(fail("matchesRecord", { code: "NOT_FOUND", message: notFound }));
   else {
     checks.status = record.status;
     if (digest !== null && sameText(record.digest, digest)) checks.matchesRecord = true;
-    else failures.push(fail("matchesRecord", { code: "SIGNATURE_INVALID", message: `The invoice data differs from the invoice ${how} with this code.` }));
+    else failures.push(fail("matchesRecord", { code: "SIGNATURE_INVALID", message: differs }));
   }
   const valid = checks.sellerSignature && checks.authoritySignature && checks.codeAuthentic && checks.matchesRecord;
   return { valid, code, checks, failures, invoice: record ? await publicOf(deps, record) : null };
@@ -256,7 +256,7 @@ async function verifyCashRegister(deps: VerifyDeps, doc: InvoiceDocument, code: 
   else if (record.sellerTaxCode !== inv.value.sellerTaxCode || record.form !== inv.value.form || record.symbol !== inv.value.symbol || record.number !== inv.value.number) {
     failures.push(fail("codeAuthentic", { code: "SIGNATURE_INVALID", message: "The code was recorded for another invoice." }));
   } else checks.codeAuthentic = true;
-  return verdict(deps, code, checks, failures, record, digest, "No cash-register invoice was received with this code.", "received");
+  return verdict(deps, code, checks, failures, record, digest, "No cash-register invoice was received with this code.", "The invoice data differs from the invoice received with this code.");
 }
 
 function sameText(a: string, b: string): boolean {

@@ -4,7 +4,8 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Principal } from "../auth.js";
 import type { AppEnv } from "../context.js";
-import { cancelInvoice } from "../domain/lifecycle.js";
+import { cancelInvoice } from "../domain/cancel.js";
+import { INVOICE_EVENT_KINDS, INVOICE_STATUSES } from "../domain/lifecycle.js";
 import { dryRunInvoice, submitBatch, submitInvoice, type BatchItemResult } from "../domain/submit.js";
 import { ApiError, type ErrorCode } from "../errors.js";
 import type { InvoiceEvent, InvoiceSummary } from "../storage/store.js";
@@ -13,7 +14,7 @@ import { answerLanguage, auth, bearer, errorResponses, Money, readLimited, text 
 import { TransparencySchema, transparencyOf } from "./log.js";
 import { localizeError } from "../error-i18n.js";
 
-const InvoiceStatus = z.enum(["issued", "replaced", "adjusted", "cancelled"]);
+const InvoiceStatus = z.enum(INVOICE_STATUSES);
 
 /** The legacy allowances an invoice was accepted under (shared by the invoice, the issue answer and the search). */
 export const LegacyMarks = z
@@ -45,7 +46,7 @@ const summaryFields = {
 
 const IssuedSchema = z.object({ ...summaryFields, xml: z.string() }).openapi("IssuedInvoice");
 const EventSchema = z.object({
-  event: z.enum(["issued", "replaced", "replaces", "adjusted", "adjusts", "cancelled"]),
+  event: z.enum(INVOICE_EVENT_KINDS),
   at: z.string(),
   by: z.string(),
   reason: z.string().optional(),
@@ -241,7 +242,7 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
       }
       // A key that keeps sending the same refused invoice gets 429 before the gate runs again.
       const out = await rateLimiter.guardRefusals(principal.id, body, () => submitInvoice(deps, body, submitter));
-      const status = out.status === "issued" ? 201 : 200;
+      const status = out.status === "fresh" ? 201 : 200;
       if (status === 201) c.get("metrics").invoicesIssued.inc();
       c.header("Location", `/v1/invoices/${out.invoice.code}`);
       if (wantsXml(c)) {

@@ -8,6 +8,7 @@
  * never stored or echoed. Every form that changes something (sign-out) also carries a CSRF token
  * derived from the session id, on top of SameSite=Strict.
  */
+import { INVOICE_STATUSES } from "../domain/lifecycle.js";
 import { cmp, parseSum, ZERO } from "../domain/money.js";
 import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
@@ -66,7 +67,7 @@ async function signedIn(c: Context<AppEnv>, lang: Lang): Promise<OfficerView | n
 }
 
 const PAGE_SIZE = 50;
-const STATUSES = new Set(["issued", "adjusted", "replaced", "cancelled"]);
+const STATUSES = new Set<string>(INVOICE_STATUSES);
 
 /** The search filters as typed: trimmed, empty ones left out, the symbol upper-cased. */
 function searchForm(c: Context<AppEnv>): SearchForm {

@@ -2,6 +2,7 @@
 import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
+import { INVOICE_STATUSES } from "../domain/lifecycle.js";
 import { isCalendarDate, LEGACY_FILTER, searchInvoices } from "../domain/reports.js";
 import { INVOICE_SOURCES, type InvoiceSource, type InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
@@ -21,7 +22,7 @@ const SearchQuery = z.object({
   buyer: TaxCode.optional().openapi({ description: "The buyer's tax code." }),
   from: DateParam.optional().openapi({ example: "2026-11-01", description: "Issue date (NLap) from, inclusive." }),
   to: DateParam.optional().openapi({ example: "2026-11-30", description: "Issue date to, inclusive." }),
-  status: z.enum(["issued", "replaced", "adjusted", "cancelled"]).optional(),
+  status: z.enum(INVOICE_STATUSES).optional(),
   form: z.string().regex(/^[1-9]$/).optional().openapi({ description: "KHMSHDon." }),
   symbol: z.string().regex(/^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/).optional().openapi({ example: "C26TAA", description: "KHHDon." }),
   legacy: z
@@ -41,7 +42,7 @@ const SearchQuery = z.object({
 const ItemSchema = z
   .object({
     code: z.string(),
-    status: z.enum(["issued", "replaced", "adjusted", "cancelled"]),
+    status: z.enum(INVOICE_STATUSES),
     sellerTaxCode: z.string(),
     buyerTaxCode: z.string().nullable(),
     form: z.string(),

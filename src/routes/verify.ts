@@ -2,6 +2,7 @@
 import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, Services } from "../context.js";
+import { INVOICE_STATUSES } from "../domain/lifecycle.js";
 import { lookupByCode, lookupByKey, UnreadableDocument, verifyDocument, type VerifyDeps } from "../domain/verification.js";
 import { ApiError } from "../errors.js";
 import { clientAddress } from "../rate-limit-middleware.js";
@@ -11,7 +12,7 @@ import { TransparencySchema, transparencyOf } from "./log.js";
 /** What verification needs from the services built at start. */
 export const verifyDeps = (s: Services): VerifyDeps => ({ store: s.store, authority: s.authority, codeSecret: s.codeSecret, allowSha1: s.submit.allowSha1, limits: s.submit.limits, lane: s.heavyWork });
 
-const Status = z.enum(["issued", "replaced", "adjusted", "cancelled"]);
+const Status = z.enum(INVOICE_STATUSES);
 
 const PublicInvoiceSchema = z
   .object({

@@ -113,11 +113,20 @@ function ident(name: string): Sql {
 }
 
 /**
+ * A string constant of the code as an SQL literal (a status, a source): where a partial index's
+ * predicate must be implied by the query text itself, which a parameter would not do in a generic
+ * plan. Never for input.
+ */
+function literal(value: string): Sql {
+  return new Sql([`'${value.replaceAll("'", "''")}'`], []);
+}
+
+/**
  * Tagged-template SQL: ``sql`select … where a = ${x}` `` gives `{text: "select … where a = $1",
  * values: [x]}`. Interpolated `Sql` pieces are spliced in (not parameters); see `sql.join`,
- * `sql.ident`.
+ * `sql.ident`, `sql.literal`.
  */
-export const sql = Object.assign(tag, { join, ident });
+export const sql = Object.assign(tag, { join, ident, literal });
 
 /**
  * Rows for a statement as ONE parameter: a JSON array that json_to_recordset turns back into

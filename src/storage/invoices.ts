@@ -4,6 +4,7 @@
  * writing transaction (transaction.ts); the functions that take `(tx, tail)` are the way other
  * aggregates write invoices inside their own transaction (a T-VAN message, messages.ts).
  */
+import { countsInReports, LIFECYCLE, may, transition as lifecycleTransition, transitionOfRelation } from "../domain/lifecycle.js";
 import { jsonRows, sql, type Db } from "./db.js";
 import { BY_CODE, BY_KEY, INVOICE, INVOICE_I, toInvoice, type InvoiceRow } from "./invoice-rows.js";
 import { type Contribution } from "./rollups.js";
@@ -104,7 +105,6 @@ const contribution = (inv: NewInvoice): Contribution => ({
   totalTax: inv.totalTax,
   taxRates: inv.taxRates,
 });
-const counts = (status: InvoiceStatus): boolean => status === "issued" || status === "adjusted";
 
 /** What a status change's log entry says of the invoice, returned by the update that changes it. */
 interface LoggedFacts {
@@ -119,11 +119,12 @@ const LOGGED_FACTS = sql`form, symbol, number, trim_scale(total_payable) as tota
 const LOGGED_FACTS_U = sql`u.form, u.symbol, u.number, u.total_payable, u.digest, u.register_code`;
 
 /** The entry type of an invoice's first leaf, by its source. */
-const ISSUE_ENTRY: Record<InvoiceSource, EntryType> = { coded: "issued", uncoded: "uncoded", cashRegister: "cashRegister" };
+const ISSUE_ENTRY: Record<InvoiceSource, EntryType> = { coded: LIFECYCLE.initial.event, uncoded: "uncoded", cashRegister: "cashRegister" };
 
 /** The code a leaf names: the authority's code, a cash-register invoice's own, or an uncoded invoice's record id. */
 const loggedCode = (inv: { code: string; registerCode?: string | null }): string => inv.registerCode ?? inv.code;
-const LOGGED_EVENTS: Partial<Record<InvoiceEventKind, EntryType>> = { replaced: "replaced", adjusted: "adjusted", cancelled: "cancelled" };
+/** The events logged for the invoice that changes: each transition's own event (its cause event is not). */
+const LOGGED_EVENTS: Partial<Record<InvoiceEventKind, EntryType>> = Object.fromEntries(Object.values(LIFECYCLE.transitions).map((t) => [t.event, t.event]));
 
 /** The log entries of a status change: one per event of the invoice itself (replaced, adjusted, cancelled). */
 function logTransition(tail: Tail, inv: Located, facts: LoggedFacts, events: { code: string; event: InvoiceEventKind; relatedCode: string | null }[], at: Date): void {
@@ -287,7 +288,7 @@ export async function issueIn(tx: Db, tail: Tail, invs: NewInvoice[]): Promise<I
     for (const x of plain) {
       const row = inserted.get(x.inv.code);
       if (row) {
-        outcomes[x.index] = { kind: "issued", invoice: toInvoice(row) };
+        outcomes[x.index] = { kind: "stored", invoice: toInvoice(row) };
         issued.push(x.inv);
       } else lost.push(x);
     }
@@ -346,21 +347,21 @@ export async function issuePackage(tx: Db, tail: Tail, invs: NewInvoice[]): Prom
   writable.forEach((w, k) => {
     const o = written[k]!;
     outcomes[w.index] = o;
-    if (o.kind !== "issued" && w.inv.registerCode) giveBack.push(w.inv.registerCode);
+    if (o.kind !== "stored" && w.inv.registerCode) giveBack.push(w.inv.registerCode);
   });
   if (giveBack.length) await tx.query(sql`delete from cash_register_codes where register_code in (select json_array_elements_text(${JSON.stringify(giveBack)}::text::json))`);
   return outcomes;
 }
 
 /**
- * The rates and the "issued" events of freshly inserted invoices, and their contribution to
+ * The rates and the first events (LIFECYCLE.initial) of freshly inserted invoices, and their contribution to
  * the rollups: the hook of every issue (written by the transaction's tail).
  */
 function writeIssued(tail: Tail, invs: NewInvoice[]): void {
   for (const inv of invs) {
     for (const r of inv.taxRates) tail.rates.push({ seller_tax_code: inv.sellerTaxCode, invoice_code: inv.code, tax_rate: r.taxRate, amount_before_tax: r.amountBeforeTax, tax: r.tax });
-    tail.event(inv.sellerTaxCode, inv.code, "issued", inv.issuedAt, inv.submittedBy, null, null);
-    tail.rollups.add(contribution(inv), 1);
+    tail.event(inv.sellerTaxCode, inv.code, LIFECYCLE.initial.event, inv.issuedAt, inv.submittedBy, null, null);
+    if (countsInReports(inv.status)) tail.rollups.add(contribution(inv), 1);
     // One leaf per invoice received, whatever its source (issue 17): an uncoded one under its
     // record id, a cash-register one under its own code.
     tail.leaves.push(encodeEntry({ ...inv, type: ISSUE_ENTRY[inv.source ?? "coded"], code: loggedCode(inv), at: inv.issuedAt, relatedCode: null }));
@@ -400,24 +401,24 @@ async function issueRelated(tx: Db, tail: Tail, inv: NewInvoice, link: RelatedLi
   const [existing] = await keysIn(tx, [inv]);
   if (existing) return replayOrConflict(inv, existing);
   if (!original || original.issue_date !== link.issueDate) return { kind: "related_not_found" };
-  if (original.status !== "issued" && original.status !== "adjusted") return { kind: "related_state", relatedCode: original.code, status: original.status };
+  const change = lifecycleTransition(transitionOfRelation(link.kind));
+  if (!may(transitionOfRelation(link.kind), original.status)) return { kind: "related_state", relatedCode: original.code, status: original.status };
 
   const row = first(await tx.query<InvoiceRow>(insertInvoices([inv])));
   if (!row) return replayOrConflict(inv, (await keysIn(tx, [inv]))[0]);
   writeIssued(tail, [inv]);
-  const replaces = link.kind === "replaces";
   await transition(tx, tail, {
     invoice: { code: original.code, sellerTaxCode: link.key.sellerTaxCode, issueDate: original.issue_date, status: original.status },
-    status: replaces ? "replaced" : "adjusted",
+    status: change.to,
     events: [
       { code: inv.code, event: link.kind, relatedCode: original.code },
-      { code: original.code, event: replaces ? "replaced" : "adjusted", relatedCode: inv.code },
+      { code: original.code, event: change.event, relatedCode: inv.code },
     ],
     at: inv.issuedAt,
     by: inv.submittedBy,
     reason: link.reason,
   });
-  return { kind: "issued", invoice: toInvoice(row) };
+  return { kind: "stored", invoice: toInvoice(row) };
 }
 
 /**
@@ -445,7 +446,7 @@ async function transition(
   if (!head) throw new Error(`transition: invoice ${inv.code} not found where it was locked`);
   for (const e of t.events) tail.event(inv.sellerTaxCode, e.code, e.event, t.at, t.by, t.reason, e.relatedCode);
   logTransition(tail, inv, head, t.events, t.at);
-  if (counts(inv.status) !== counts(t.status)) {
+  if (countsInReports(inv.status) !== countsInReports(t.status)) {
     const c: Contribution = {
       source: head.source,
       sellerTaxCode: inv.sellerTaxCode,
@@ -458,23 +459,24 @@ async function transition(
         ...tail.rates.filter((r) => r.invoice_code === inv.code).map((r) => ({ taxRate: r.tax_rate, amountBeforeTax: r.amount_before_tax, tax: r.tax })),
       ],
     };
-    tail.rollups.add(c, counts(t.status) ? 1 : -1);
+    tail.rollups.add(c, countsInReports(t.status) ? 1 : -1);
   }
 }
 
 export async function cancelIn(tx: Db, tail: Tail, c: Cancellation): Promise<CancelOutcome> {
   const row = first(await tx.query<InvoiceRow>(sql`select ${INVOICE_I} from ${BY_CODE} where k.code = ${c.code} for update of i`));
   if (!row) return { kind: "not_found" };
-  if (row.status !== "issued" && row.status !== "adjusted") return { kind: "state", invoice: toInvoice(row) };
+  if (!may("cancel", row.status)) return { kind: "state", invoice: toInvoice(row) };
+  const cancel = lifecycleTransition("cancel");
   await transition(tx, tail, {
     invoice: { code: row.code, sellerTaxCode: row.seller_tax_code, issueDate: row.issue_date, status: row.status },
-    status: "cancelled",
-    events: [{ code: c.code, event: "cancelled", relatedCode: null }],
+    status: cancel.to,
+    events: [{ code: c.code, event: cancel.event, relatedCode: null }],
     at: c.at,
     by: c.by,
     reason: c.reason,
   });
-  return { kind: "cancelled", invoice: { ...toInvoice(row), status: "cancelled" } };
+  return { kind: "done", invoice: { ...toInvoice(row), status: cancel.to } };
 }
 
 /** An invoice by its code, read in the transaction `tx`. */

@@ -14,10 +14,9 @@
  * one for one source reads that source's, and groupBy source reads all but '*'.
  */
 import { sql, type Db, type Sql } from "./db.js";
+import { COUNTED_LIST as COUNTED } from "./lifecycle-sql.js";
 import { ALL_RATES, ALL_SOURCES } from "./rollups.js";
 import type { RollupDrift, Totals, TotalsQuery, TotalsReport } from "./store.js";
-
-const COUNTED = sql`('issued', 'adjusted')`;
 
 interface TotalsRow {
   key: string | null;

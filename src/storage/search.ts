@@ -4,17 +4,11 @@
  */
 import { sql, type Db, type Sql } from "./db.js";
 import { INVOICE, toInvoice, type InvoiceRow } from "./invoice-rows.js";
+import { STATUS_IS } from "./lifecycle-sql.js";
 import type { InvoicePage, InvoiceSearch, InvoiceSource, InvoiceStatus } from "./store.js";
 
-const STATUS_LITERAL: Record<InvoiceStatus, Sql> = {
-  issued: sql`status = 'issued'`,
-  replaced: sql`status = 'replaced'`,
-  adjusted: sql`status = 'adjusted'`,
-  cancelled: sql`status = 'cancelled'`,
-};
-
 /**
- * The legacy filter of a search, as literals (like STATUS_LITERAL): the marked ones imply the
+ * The legacy filter of a search, as literals (like STATUS_IS, lifecycle-sql.ts): the marked ones imply the
  * predicate of the partial index invoices_legacy (0008), so a generic plan can use it.
  */
 const LEGACY_LITERAL: Record<NonNullable<InvoiceSearch["legacy"]>, Sql> = {
@@ -24,7 +18,7 @@ const LEGACY_LITERAL: Record<NonNullable<InvoiceSearch["legacy"]>, Sql> = {
   rsa1024: sql`legacy <> '{}'::text[] and 'rsa1024' = any (legacy)`,
 };
 
-/** The source filter as a literal (like STATUS_LITERAL): the partial index invoices_source_date (0012) serves the non-coded ones. */
+/** The source filter as a literal (like STATUS_IS, lifecycle-sql.ts): the partial index invoices_source_date (0012) serves the non-coded ones. */
 const SOURCE_LITERAL: Record<InvoiceSource, Sql> = {
   coded: sql`source = 'coded'`,
   uncoded: sql`source <> 'coded' and source = 'uncoded'`,
@@ -49,7 +43,7 @@ export class PgSearch {
     if (q.to !== undefined) where.push(sql`issue_date <= ${q.to}::date`);
     // A literal, not a parameter: a generic plan of the prepared statement could not prove that
     // status = $n implies the predicate of the partial index invoices_seller_status (0006).
-    if (q.status !== undefined) where.push(STATUS_LITERAL[q.status]);
+    if (q.status !== undefined) where.push(STATUS_IS[q.status]);
     if (q.form !== undefined) where.push(sql`form = ${q.form}`);
     if (q.symbol !== undefined) where.push(sql`symbol = ${q.symbol}`);
     if (q.legacy !== undefined) where.push(LEGACY_LITERAL[q.legacy]);

@@ -4,14 +4,14 @@
  * (postgres.js) and on PGlite.
  * Money is a decimal string everywhere (never a JS number); dates are "YYYY-MM-DD" strings.
  */
+import type { InvoiceEventKind, InvoiceStatus, RelationKind } from "../domain/lifecycle.js";
 import type { TotalsSource } from "./rollups.js";
 import type { SummaryWork } from "./summary-store.js";
 import type { PgTvanStore, RegistrationWork } from "./tvan-store.js";
 
 export type SellerStatus = "active" | "suspended" | "ceased";
-export type InvoiceStatus = "issued" | "replaced" | "adjusted" | "cancelled";
 export type CertificateStatus = "active" | "stopped";
-export type InvoiceEventKind = "issued" | "replaced" | "replaces" | "adjusted" | "adjusts" | "cancelled";
+export type { InvoiceEventKind, InvoiceStatus } from "../domain/lifecycle.js";
 /**
  * A legacy allowance an invoice was accepted under (api.md: marked, visible to officers): SHA-1 in
  * the seller's signature (HOADON_ALLOW_SHA1), an RSA key under 2048 bits (HOADON_ALLOW_RSA1024).
@@ -110,7 +110,7 @@ export interface TaxRateAmount {
  * replaces or adjusts (invoice-format.md §3.5). The store checks it again under a row lock.
  */
 export interface RelatedLink {
-  kind: "replaces" | "adjusts";
+  kind: RelationKind;
   key: NaturalKey;
   /** NLHDCLQuan: must be the related invoice's issue date. */
   issueDate: string;
@@ -121,7 +121,7 @@ export interface RelatedLink {
 /** What the submission pipeline hands to the store once every check passed. */
 export interface NewInvoice extends NaturalKey {
   code: string;
-  status: InvoiceStatus; // "issued" on submission
+  status: InvoiceStatus; // INITIAL_STATUS on submission (domain/lifecycle.ts)
   buyerTaxCode: string | null;
   issueDate: string; // NLap
   currency: string; // DVTTe
@@ -180,7 +180,7 @@ export interface InvoiceEvent {
 }
 
 export type IssueOutcome =
-  | { kind: "issued"; invoice: InvoiceSummary }
+  | { kind: "stored"; invoice: InvoiceSummary }
   /** Same natural key, same digest: the original, unchanged. */
   | { kind: "replay"; invoice: InvoiceSummary }
   /** Same natural key, another digest. */
@@ -199,7 +199,7 @@ export interface Cancellation {
 }
 
 export type CancelOutcome =
-  | { kind: "cancelled"; invoice: InvoiceSummary }
+  | { kind: "done"; invoice: InvoiceSummary }
   | { kind: "not_found" }
   /** Only an issued or adjusted invoice can be cancelled; this one is not (unchanged). */
   | { kind: "state"; invoice: InvoiceSummary };
@@ -305,7 +305,7 @@ export interface Store {
   nextNoticeNumber(): Promise<bigint>;
   findInvoiceByKey(key: NaturalKey): Promise<InvoiceSummary | null>;
   /**
-   * Stores a verified, stamped invoice with its per-rate amounts and its "issued" event, in one
+   * Stores a verified, stamped invoice with its per-rate amounts and its first event, in one
    * transaction. A concurrent insert under the same natural key resolves to replay or conflict.
    */
   issueInvoice(inv: NewInvoice): Promise<IssueOutcome>;

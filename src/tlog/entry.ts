@@ -24,8 +24,21 @@
  */
 
 import type { CodeIdentity } from "../domain/code.js";
+import { LIFECYCLE } from "../domain/lifecycle.js";
 
-export const ENTRY_TYPES = ["issued", "replaced", "adjusted", "cancelled", "uncoded", "cashRegister"] as const;
+/**
+ * The entry types, whose position (from 1) is the type byte: an invoice's issue and the event of
+ * each lifecycle transition (domain/lifecycle.ts, in the table's order), then the receipt of an
+ * uncoded and of a cash-register invoice. Append only: test/unit/lifecycle.test.ts pins the bytes.
+ */
+export const ENTRY_TYPES = [
+  LIFECYCLE.initial.event,
+  LIFECYCLE.transitions.replace.event,
+  LIFECYCLE.transitions.adjust.event,
+  LIFECYCLE.transitions.cancel.event,
+  "uncoded",
+  "cashRegister",
+] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
 /**

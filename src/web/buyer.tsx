@@ -7,7 +7,7 @@ import type { Child, FC } from "hono/jsx";
 import { buyerCheckUrl } from "../domain/qr.js";
 import type { DocumentVerification, PublicInvoice } from "../domain/verification.js";
 import type { ErrorCode } from "../errors.js";
-import type { InvoiceStatus } from "../storage/store.js";
+import { countsInReports, type InvoiceStatus } from "../domain/lifecycle.js";
 import { tvanError } from "../tvan/errors.js";
 import { formatDate, formatMoney, WORDS, type Lang, type Words } from "./i18n.js";
 import { Layout } from "./layout.js";
@@ -99,12 +99,11 @@ const InvoiceFacts: FC<{ inv: PublicInvoice; lang: Lang; publicBase: string }> =
   );
 };
 
-const isLive = (status: InvoiceStatus) => status === "issued" || status === "adjusted";
 
 /** The headline of a genuine record: its status in the same words whenever it is not simply in force. */
 const GenuineVerdict: FC<{ status: InvoiceStatus; lang: Lang }> = ({ status, lang }) => {
   const w = WORDS[lang];
-  const live = isLive(status);
+  const live = countsInReports(status);
   return (
     <div class={`verdict ${live ? "ok" : "warn"}`}>
       <h2 id="result-title">

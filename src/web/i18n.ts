@@ -1,6 +1,7 @@
 /** The pages' words: Vietnamese by default, English on request (`?lang=en`, then a cookie). */
 import { gmt7Minutes } from "../domain/gmt7.js";
-import type { InvoiceStatus, LegacyAllowance, TotalsSource } from "../storage/store.js";
+import { INVOICE_STATUSES, type InvoiceStatus } from "../domain/lifecycle.js";
+import type { LegacyAllowance, TotalsSource } from "../storage/store.js";
 
 export type Lang = "vi" | "en";
 export const LANGS: readonly Lang[] = ["vi", "en"];
@@ -210,7 +211,8 @@ const en: Words = {
     replaced: "Replaced by another invoice: genuine but no longer valid; use the replacing invoice.",
     cancelled: "Cancelled: genuine but no longer valid.",
   },
-  statusName: { issued: "issued", adjusted: "adjusted", replaced: "replaced", cancelled: "cancelled" },
+  // In English a status is shown by its name in the contract (api.md).
+  statusName: Object.fromEntries(INVOICE_STATUSES.map((s) => [s, s])) as Record<InvoiceStatus, string>,
   code: "Tax authority's code",
   seller: "Seller",
   taxCode: "Tax code",

@@ -3,6 +3,7 @@
  * its XML and history, and the dashboard of totals (charts.tsx). Server-rendered, no script.
  */
 import type { Child, FC } from "hono/jsx";
+import { STATUSES_FOR_DISPLAY } from "../domain/lifecycle.js";
 import { buyerCheckUrl } from "../domain/qr.js";
 import type { InvoiceEvent, InvoiceStatus, InvoiceSummary, Seller } from "../storage/store.js";
 import { formatDate, formatInstant, formatMoney, WORDS, type Lang } from "./i18n.js";
@@ -202,7 +203,6 @@ export interface SearchForm {
   symbol?: string;
 }
 
-const STATUSES: InvoiceStatus[] = ["issued", "adjusted", "replaced", "cancelled"];
 
 /** GET /officer/invoices: the filters, one page of invoices (newest first) and the link to the next. */
 export const SearchPage: FC<{ v: OfficerView; q: SearchForm; items: InvoiceSummary[] | null; next: string | null; error: string | null }> = ({ v, q, items, next, error }) => {
@@ -237,7 +237,7 @@ export const SearchPage: FC<{ v: OfficerView; q: SearchForm; items: InvoiceSumma
               <label for="q-status">{w.statusLabel}</label>
               <select id="q-status" name="status">
                 <option value="">{w.any}</option>
-                {STATUSES.map((st) => (
+                {STATUSES_FOR_DISPLAY.map((st) => (
                   <option value={st} selected={q.status === st}>
                     {w.statusName[st]}
                   </option>

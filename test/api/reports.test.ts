@@ -54,7 +54,7 @@ async function ready(s: TestSeller): Promise<ReadySeller> {
 
 async function put(invs: NewInvoice[]): Promise<void> {
   const out = await h.store.issueInvoices(invs);
-  expect(out.every((o) => o.kind === "issued")).toBe(true);
+  expect(out.every((o) => o.kind === "stored")).toBe(true);
 }
 
 /** Every page of a search, with `between` run after each page. */

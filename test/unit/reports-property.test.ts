@@ -118,7 +118,7 @@ async function runSequence(ops: Op[]): Promise<void> {
   const related = (target: { inv: NewInvoice }, replaces: boolean) => ({ kind: replaces ? ("replaces" as const) : ("adjusts" as const), key: target.inv, issueDate: target.inv.issueDate, reason: "Sai sót" });
   const record = (outcomes: IssueOutcome[], invs: NewInvoice[], seller: ReadySeller) => {
     outcomes.forEach((o, i) => {
-      if (o.kind !== "issued") return;
+      if (o.kind !== "stored") return;
       const inv = invs[i]!;
       ledger.issued(seller, inv);
       issued.push({ inv, seller });
@@ -130,7 +130,7 @@ async function runSequence(ops: Op[]): Promise<void> {
     });
   };
   const cancelled = (outcome: { kind: string }, code: string) => {
-    if (outcome.kind === "cancelled") ledger.status(code, "cancelled");
+    if (outcome.kind === "done") ledger.status(code, "cancelled");
   };
 
   for (const o of ops) {

@@ -32,7 +32,7 @@ async function expectReports(ledger: Ledger, from: string, to: string, sellers: 
 
 async function issue(ledger: Ledger, seller: ReadySeller, inv: NewInvoice): Promise<NewInvoice> {
   const out = await store.issueInvoice(inv);
-  expect(out.kind).toBe("issued");
+  expect(out.kind).toBe("stored");
   ledger.issued(seller, inv);
   if (inv.related) {
     const original = await store.findInvoiceByKey(inv.related.key);
@@ -88,11 +88,11 @@ describe("reports after every kind of transition", () => {
     await expectReports(ledger, period.from, period.to, [a, b]);
 
     // Cancellation of an issued invoice, then of an adjusted one (its adjustment keeps counting).
-    expect((await store.cancelInvoice({ code: b1.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("cancelled");
+    expect((await store.cancelInvoice({ code: b1.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("done");
     ledger.status(b1.code, "cancelled");
     expect((await store.reportTotals({ ...period, groupBy: "seller", seller: null })).rows).toEqual([{ key: a.taxCode, invoices: 3n, revenue: "3100000", tax: "294000" }]);
     await expectReports(ledger, period.from, period.to, [a, b]);
-    expect((await store.cancelInvoice({ code: a1.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("cancelled");
+    expect((await store.cancelInvoice({ code: a1.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("done");
     ledger.status(a1.code, "cancelled");
     expect((await store.reportTotals({ ...period, groupBy: null, seller: null })).total).toEqual({ invoices: 2n, revenue: "1600000", tax: "164000" });
     await expectReports(ledger, period.from, period.to, [a, b]);
@@ -180,7 +180,7 @@ describe("reports after every kind of transition", () => {
     const statements: SqlQuery[] = [];
     const counting = new PgStore(countingDb(store.db, statements));
     const outcomes = await counting.issueInvoices(batch);
-    expect(outcomes.every((o) => o.kind === "issued")).toBe(true);
+    expect(outcomes.every((o) => o.kind === "stored")).toBe(true);
     for (const inv of batch) ledger.issued(s, inv);
     const rollupStatements = statements.filter((q) => /totals_/.test(q.text));
     expect(rollupStatements).toHaveLength(1);
@@ -206,7 +206,7 @@ describe("reports after every kind of transition", () => {
     const first = newInvoice(s, "2021-04-05", [rate("10%", "1000", "100"), rate("KCT", "50", "0")]);
     const second = newInvoice(s, "2021-04-06", [rate("8%", "300", "24")], { related: related("replaces", first) });
     const third = newInvoice(s, "2021-04-07", [rate("10%", "-100", "-10")], { related: related("adjusts", second) });
-    expect((await store.issueInvoices([first, second, third])).map((o) => o.kind)).toEqual(["issued", "issued", "issued"]);
+    expect((await store.issueInvoices([first, second, third])).map((o) => o.kind)).toEqual(["stored", "stored", "stored"]);
     for (const inv of [first, second, third]) ledger.issued(s, inv);
     ledger.status(first.code, "replaced");
     ledger.status(second.code, "adjusted");
@@ -224,7 +224,7 @@ describe("reports after every kind of transition", () => {
     await Promise.all([
       ...sellers.flatMap((s) => Array.from({ length: 4 }, () => issue(ledger, s, newInvoice(s, "2020-07-07", [rate("10%", "3000", "300"), rate("5%", "10", "1")])))),
       ...first.map(async (inv) => {
-        expect((await store.cancelInvoice({ code: inv.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("cancelled");
+        expect((await store.cancelInvoice({ code: inv.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("done");
         ledger.status(inv.code, "cancelled");
       }),
     ]);
@@ -255,7 +255,7 @@ describe("invoices partitioned by issue month", () => {
     expect(await store.getInvoice(old.code)).toMatchObject({ code: old.code, issueDate: "2019-05-03", totalBeforeTax: "100" });
     expect((await store.getInvoiceHistory(old.code)).map((e) => e.event)).toEqual(["issued"]);
     expect(await store.reportTotals({ from: "2019-05-01", to: "2019-05-31", groupBy: "day", seller: s.taxCode })).toEqual(before);
-    expect((await store.cancelInvoice({ code: old.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("cancelled");
+    expect((await store.cancelInvoice({ code: old.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("done");
     expect(await store.checkRollups()).toEqual([]);
     // Again: nothing left to do.
     expect((await store.ensurePartitions(now)).created).toEqual([]);
@@ -288,7 +288,7 @@ describe("invoices partitioned by issue month", () => {
 });
 
 async function issueOne(inv: NewInvoice): Promise<NewInvoice> {
-  expect((await store.issueInvoice(inv)).kind).toBe("issued");
+  expect((await store.issueInvoice(inv)).kind).toBe("stored");
   return inv;
 }
 

@@ -301,7 +301,7 @@ describe("invoices", () => {
       source: "coded",
       registerCode: null,
     };
-    expect(outcome).toEqual({ kind: "issued", invoice: expected });
+    expect(outcome).toEqual({ kind: "stored", invoice: expected });
     expect(await store.getInvoice(inv.code)).toEqual(expected);
     expect(await store.findInvoiceByKey(inv)).toEqual(expected);
     expect(await store.getInvoiceXml(inv.code)).toBe(inv.xml);
@@ -320,7 +320,7 @@ describe("invoices", () => {
     const rsa = invoiceFor(seller, { legacy: ["rsa1024"] });
     const plain = invoiceFor(seller);
     const outcomes = await store.issueInvoices([both, rsa, plain]);
-    expect(outcomes.map((o) => o.kind === "issued" && o.invoice.legacy)).toEqual([["sha1", "rsa1024"], ["rsa1024"], []]);
+    expect(outcomes.map((o) => o.kind === "stored" && o.invoice.legacy)).toEqual([["sha1", "rsa1024"], ["rsa1024"], []]);
     expect((await store.getInvoice(both.code))?.legacy).toEqual(["sha1", "rsa1024"]);
     const found = async (legacy: "any" | "none" | "sha1" | "rsa1024") => (await store.searchInvoices({ seller: seller.taxCode, legacy, limit: 10 })).items.map((i) => i.code).sort();
     expect(await found("any")).toEqual([both.code, rsa.code].sort());
@@ -367,8 +367,8 @@ describe("invoices", () => {
     const seller = await sellerReady();
     const inv = invoiceFor(seller);
     await store.issueInvoice(inv);
-    expect((await store.issueInvoice(invoiceFor(seller, { number: inv.number, form: "2" }))).kind).toBe("issued");
-    expect((await store.issueInvoice(invoiceFor(seller, { number: inv.number, symbol: "C26TBB" }))).kind).toBe("issued");
+    expect((await store.issueInvoice(invoiceFor(seller, { number: inv.number, form: "2" }))).kind).toBe("stored");
+    expect((await store.issueInvoice(invoiceFor(seller, { number: inv.number, symbol: "C26TBB" }))).kind).toBe("stored");
   });
 
   it("issues exactly one of many concurrent submissions of the same signed invoice; the rest are replays", async () => {
@@ -376,9 +376,9 @@ describe("invoices", () => {
     const inv = invoiceFor(seller);
     const before = await store.countRows();
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => store.issueInvoice({ ...inv, code: newCode() })));
-    const issued = outcomes.filter((o) => o.kind === "issued");
+    const issued = outcomes.filter((o) => o.kind === "stored");
     expect(issued).toHaveLength(1);
-    const winner = issued[0]!.kind === "issued" ? issued[0]!.invoice.code : "";
+    const winner = issued[0]!.kind === "stored" ? issued[0]!.invoice.code : "";
     expect(outcomes.filter((o) => o.kind === "replay" && o.invoice.code === winner)).toHaveLength(7);
     const after = await store.countRows();
     expect(after.invoices).toBe(before.invoices! + 1);
@@ -389,9 +389,9 @@ describe("invoices", () => {
     const seller = await sellerReady();
     const number = ++invoiceNumber;
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => store.issueInvoice(invoiceFor(seller, { number }))));
-    const issued = outcomes.filter((o) => o.kind === "issued");
+    const issued = outcomes.filter((o) => o.kind === "stored");
     expect(issued).toHaveLength(1);
-    const winner = issued[0]!.kind === "issued" ? issued[0]!.invoice.code : "";
+    const winner = issued[0]!.kind === "stored" ? issued[0]!.invoice.code : "";
     expect(outcomes.filter((o) => o.kind === "conflict" && o.existingCode === winner)).toHaveLength(7);
   });
 
@@ -406,7 +406,7 @@ describe("invoices", () => {
       taxRates: [{ taxRate: "KHAC:5.26", amountBeforeTax: "123456789012345678.123456", tax: "-1234.5" }],
     });
     const outcome = await store.issueInvoice(inv);
-    expect(outcome.kind).toBe("issued");
+    expect(outcome.kind).toBe("stored");
     const stored = await store.getInvoice(inv.code);
     expect(stored).toMatchObject({
       currency: "USD",
