@@ -12,7 +12,9 @@
  * stages whose name contains TEXT.
  *
  * With --per-invoice-ms (the service's CPU per invoice of the same run) each share is also shown
- * as milliseconds per invoice. Idle samples are left out of the shares' base (the base is the
+ * as milliseconds per invoice. A .heapprofile (a sampling heap profile taken with the flags that
+ * keep collected objects: every allocation, garbage included) is summarized the same way in
+ * bytes; then --per-invoice-ms is the number of invoices, and shares are KiB per invoice. Idle samples are left out of the shares' base (the base is the
  * busy samples; "(program)" is native work V8 attributes to no function, and counts as busy).
  */
 import { readFileSync } from "node:fs";
@@ -97,14 +99,35 @@ function stageOf(chain: string[]): string {
   return "other: " + chain.filter((m) => m !== "(root)").slice(-2).join(" < ");
 }
 
-for (const file of positionals) {
-  const p = JSON.parse(readFileSync(file, "utf8")) as Profile;
+interface HeapNode {
+  callFrame: Node["callFrame"];
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** A .cpuprofile's time per node (µs), or a .heapprofile's bytes per node, with the tree. */
+function load(file: string): { byId: Map<number, Node>; parent: Map<number, number>; weight: Map<number, number>; heap: boolean } {
+  const raw = JSON.parse(readFileSync(file, "utf8")) as Profile | { head: HeapNode };
   const byId = new Map<number, Node>();
   const parent = new Map<number, number>();
+  const weight = new Map<number, number>();
+  if ("head" in raw) {
+    // A sampling heap profile (HeapProfiler.stopSampling, `node --heap-prof`): bytes allocated per stack.
+    let next = 1;
+    const walk = (h: HeapNode, up: number | undefined) => {
+      const id = next++;
+      byId.set(id, { id, callFrame: h.callFrame });
+      if (up !== undefined) parent.set(id, up);
+      if (h.selfSize > 0) weight.set(id, h.selfSize);
+      for (const c of h.children) walk(c, id);
+    };
+    walk(raw.head, undefined);
+    return { byId, parent, weight, heap: true };
+  }
+  const p = raw;
   for (const n of p.nodes) byId.set(n.id, n);
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   // Time per node from the deltas (the sample's time is the delta that follows it).
-  const selfUs = new Map<number, number>();
   const windows: number[] = [];
   let t = 0;
   for (let i = 0; i < p.samples.length; i++) {
@@ -113,9 +136,14 @@ for (const file of positionals) {
     const w = Math.floor(t / 2e6);
     if (byId.get(p.samples[i]!)!.callFrame.functionName !== "(idle)") windows[w] = (windows[w] ?? 0) + dt;
     if (t < fromUs) continue;
-    selfUs.set(p.samples[i]!, (selfUs.get(p.samples[i]!) ?? 0) + dt);
+    weight.set(p.samples[i]!, (weight.get(p.samples[i]!) ?? 0) + dt);
   }
   console.log(`${file}: busy seconds per 2 s window: ${Array.from(windows, (x) => ((x ?? 0) / 1e6).toFixed(1)).join(" ")}`);
+  return { byId, parent, weight, heap: false };
+}
+
+for (const file of positionals) {
+  const { byId, parent, weight: selfUs, heap } = load(file);
   let total = 0;
   let idle = 0;
   const fnSelf = new Map<string, number>();
@@ -144,12 +172,14 @@ for (const file of positionals) {
   }
   const busy = total - idle;
   const pct = (us: number) => ((100 * us) / busy).toFixed(1).padStart(5) + " %";
-  const ms = (us: number) => (perInvoice === null ? "" : `  ${((perInvoice * us) / busy).toFixed(3)} ms`);
+  const ms = (us: number) =>
+    heap ? (perInvoice === null ? `  ${(us / 1024).toFixed(0)} KiB` : `  ${(us / 1024 / perInvoice).toFixed(1)} KiB/invoice`) : perInvoice === null ? "" : `  ${((perInvoice * us) / busy).toFixed(3)} ms`;
   const show = (title: string, m: Map<string, number>) => {
     console.log(`\n${title}`);
     for (const [k, us] of [...m].sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`${pct(us)}${ms(us)}  ${k}`);
   };
-  console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, busy ${(busy / 1e6).toFixed(1)} s (${((100 * busy) / total).toFixed(1)} %); shares of the busy time`);
+  if (heap) console.log(`${file}: ${(total / 1048576).toFixed(1)} MiB allocated (sampled)${perInvoice === null ? "" : `, ${(total / 1024 / perInvoice).toFixed(0)} KiB per invoice`}`);
+  else console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, busy ${(busy / 1e6).toFixed(1)} s (${((100 * busy) / total).toFixed(1)} %); shares of the busy time`);
   show("by stage of the submission path (the nearest stage on the stack)", stage);
   show("self time per module", modSelf);
   show("inclusive time per module (a sample counts once per module on its stack)", modIncl);
