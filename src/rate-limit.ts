@@ -89,6 +89,16 @@ const limited = (retryAfterMs: number, message: string): ApiError => {
 
 /** The limits of one instance: public endpoints per client address, repeated refusals per key and body. */
 export class RateLimiter {
+  /**
+   * With the in-process store: each API key's last refusal plus the refusal window, the time
+   * after which none of its (key, body) windows can still be open. A key without a refusal in
+   * that time (nearly every submission) is let through without hashing its body: the SHA-256
+   * of the body is taken only when there is a window it could be counted in. A shared store
+   * sees other instances' refusals, which this map does not: there, every body is hashed.
+   */
+  readonly #refusedUntil = new Map<string, number>();
+  #nextSweep = 0;
+
   constructor(
     readonly settings: RateLimitSettings,
     private readonly store: CounterStore = new MemoryCounterStore(),
@@ -130,13 +140,35 @@ export class RateLimiter {
    */
   async guardRefusals<T>(keyId: string, body: Uint8Array, work: () => Promise<T>): Promise<T> {
     if (this.settings.refusalLimit <= 0) return work();
-    const key = this.refusalKey(keyId, body);
-    await this.checkRefusals(key);
+    let key: string | null = null;
+    if (this.#mayHaveRefusals(keyId)) {
+      key = this.refusalKey(keyId, body);
+      await this.checkRefusals(key);
+    }
     try {
       return await work();
     } catch (e) {
-      if (e instanceof ApiError && e.status >= 400 && e.status < 500 && e.code !== "RATE_LIMITED") await this.recordRefusal(key);
+      if (e instanceof ApiError && e.status >= 400 && e.status < 500 && e.code !== "RATE_LIMITED") {
+        this.#noteRefusal(keyId);
+        await this.recordRefusal(key ?? this.refusalKey(keyId, body));
+      }
       throw e;
     }
+  }
+
+  /** Whether a (key, body) window of this key may be open: always, unless the store is this process's own. */
+  #mayHaveRefusals(keyId: string): boolean {
+    if (!(this.store instanceof MemoryCounterStore)) return true;
+    const until = this.#refusedUntil.get(keyId);
+    return until !== undefined && until > this.clock().getTime();
+  }
+
+  #noteRefusal(keyId: string): void {
+    const now = this.clock().getTime();
+    // A window opens at a refusal and lasts refusalWindowMs: none outlives the key's last refusal by more.
+    this.#refusedUntil.set(keyId, now + this.settings.refusalWindowMs);
+    if (now < this.#nextSweep) return;
+    this.#nextSweep = now + 60_000;
+    for (const [k, until] of this.#refusedUntil) if (until <= now) this.#refusedUntil.delete(k);
   }
 }

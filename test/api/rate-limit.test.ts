@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
+import { ApiError } from "../../src/errors.js";
 import { DEFAULT_RATE_LIMITS, MemoryCounterStore, RateLimiter } from "../../src/rate-limit.js";
 import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
 import { expectIssued, expectRefused, type ErrorBody } from "../helpers/refusal.js";
@@ -156,6 +157,58 @@ describe("a key that keeps sending the same refused invoice", () => {
     const xml = s.invoice();
     await expectIssued(h, xml, s.apiKey);
     for (let i = 0; i < 5; i++) expect((await h.submit(xml, s.apiKey)).status).toBe(200);
+  });
+});
+
+describe("the slow-down's bookkeeping (RateLimiter.guardRefusals)", () => {
+  const refused = () => Promise.reject(new ApiError("SIGNATURE_INVALID"));
+  const body = (text: string) => new TextEncoder().encode(text);
+  /** The in-process store, counting what the limiter asks of it. */
+  class Counting extends MemoryCounterStore {
+    peeks = 0;
+    override peek(key: string, at: number) {
+      this.peeks++;
+      return super.peek(key, at);
+    }
+  }
+
+  it("looks nothing up for a key without a refusal in the window, and is exact at the window's end", async () => {
+    let t = 1_000_000;
+    const store = new Counting();
+    const limiter = new RateLimiter({ ...DEFAULT_RATE_LIMITS, refusalLimit: 2, refusalWindowMs: 60_000 }, store, () => new Date(t));
+    expect(await limiter.guardRefusals("k1", body("a"), async () => "issued")).toBe("issued");
+    expect(store.peeks).toBe(0);
+    // Two refusals of body "a", 30 s apart: its window opened at the first and closes 60 s after it.
+    await expect(limiter.guardRefusals("k1", body("a"), refused)).rejects.toThrow(ApiError);
+    t += 30_000;
+    await expect(limiter.guardRefusals("k1", body("a"), refused)).rejects.toThrow(ApiError);
+    await expect(limiter.guardRefusals("k1", body("a"), async () => "issued")).rejects.toMatchObject({ code: "RATE_LIMITED" });
+    // Another key is not looked up at all; another body of k1 is, and goes through.
+    const before = store.peeks;
+    expect(await limiter.guardRefusals("k2", body("a"), async () => "issued")).toBe("issued");
+    expect(store.peeks).toBe(before);
+    expect(await limiter.guardRefusals("k1", body("b"), async () => "issued")).toBe("issued");
+    // 1 ms before the window of "a" closes it still holds; at its end "a" is judged again.
+    t += 30_000 - 1;
+    await expect(limiter.guardRefusals("k1", body("a"), async () => "issued")).rejects.toMatchObject({ code: "RATE_LIMITED" });
+    t += 1;
+    expect(await limiter.guardRefusals("k1", body("a"), async () => "issued")).toBe("issued");
+    // 60 s after k1's last refusal no window of k1 can be open: nothing is looked up.
+    t += 30_000;
+    const later = store.peeks;
+    expect(await limiter.guardRefusals("k1", body("a"), async () => "issued")).toBe("issued");
+    expect(store.peeks).toBe(later);
+  });
+
+  it("asks a shared store about every body (other instances' refusals are counted there)", async () => {
+    const windows = new MemoryCounterStore();
+    let peeks = 0;
+    const shared = { increment: windows.increment.bind(windows), peek: (k: string, at: number) => (peeks++, windows.peek(k, at)) };
+    const limiter = new RateLimiter({ ...DEFAULT_RATE_LIMITS, refusalLimit: 1 }, shared);
+    // Another instance refused this body once: this one must see it.
+    await windows.increment(limiter.refusalKey("k1", body("a")), DEFAULT_RATE_LIMITS.refusalWindowMs, Date.now());
+    await expect(limiter.guardRefusals("k1", body("a"), async () => "issued")).rejects.toMatchObject({ code: "RATE_LIMITED" });
+    expect(peeks).toBe(1);
   });
 });
 
