@@ -14,13 +14,13 @@
 import { openDb } from "../src/storage/index.js";
 import { sql } from "../src/storage/db.js";
 import { PgStore } from "../src/storage/pg-store.js";
-import type { RollupDrift, Totals } from "../src/storage/store.js";
+import type { RollupDrift, ReportFigures } from "../src/storage/store.js";
 
 const url = process.env.DATABASE_URL;
 const schema = process.env.HOADON_DB_SCHEMA || undefined;
 const dataDir = process.env.HOADON_DATA_DIR || "./.hoadon";
 
-const figures = (t: Totals | null): string => (t ? `${t.invoices} invoices, revenue ${t.revenue}, tax ${t.tax}` : "no row");
+const figures = (t: ReportFigures | null): string => (t ? `${t.invoices} invoices, revenue ${t.revenue}, tax ${t.tax}` : "no row");
 
 function report(drift: RollupDrift[]): string {
   const lines = drift.map((d) => `  ${d.table.padEnd(22)} ${d.key.padEnd(36)} expected ${figures(d.expected)}; rollup has ${figures(d.actual)}`);

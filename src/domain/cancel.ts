@@ -9,7 +9,8 @@
  *   as for submissions); an officer may cancel whatever the seller's status.
  */
 import { ApiError } from "../errors.js";
-import type { InvoiceSummary, Store } from "../storage/store.js";
+import type { InvoiceSummary } from "./model.js";
+import type { InvoicesPort, RegistryPort } from "./ports.js";
 import { fromInWords } from "./lifecycle.js";
 
 /** Who cancels: an officer, or the owning seller's API key. */
@@ -18,7 +19,7 @@ export type Actor = { role: "officer"; id: string } | { role: "seller"; id: stri
 export type CancelResult = { ok: true; invoice: InvoiceSummary } | { ok: false; error: ApiError };
 
 /** What a cancellation reads and writes: the store itself, or the transaction of a T-VAN message. */
-export type CancelStore = Pick<Store, "getInvoice" | "cancelInvoice">;
+export type CancelStore = Pick<InvoicesPort, "getInvoice" | "cancelInvoice">;
 
 /**
  * Cancels an issued or adjusted invoice for `actor`, with a reason; the status change and its
@@ -26,7 +27,7 @@ export type CancelStore = Pick<Store, "getInvoice" | "cancelInvoice">;
  */
 export async function cancelInvoice(
   store: CancelStore,
-  sellers: Pick<Store, "getSeller">,
+  sellers: Pick<RegistryPort, "getSeller">,
   actor: Actor,
   code: string,
   reason: string,

@@ -17,7 +17,7 @@
  * of it was written, and each of its invoices is committed again alone, so that one bad
  * invoice fails only its own request. A database that is unavailable fails the whole group.
  */
-import { DatabaseUnavailableError } from "../storage/db.js";
+import { StoreUnavailableError } from "./ports.js";
 
 interface Waiting<I, J> {
   item: I;
@@ -63,7 +63,7 @@ export class GroupCommit<I, J> {
     try {
       judged = await this.commit(group.map((w) => w.item));
     } catch (error) {
-      if (group.length === 1 || error instanceof DatabaseUnavailableError) {
+      if (group.length === 1 || error instanceof StoreUnavailableError) {
         for (const w of group) w.reject(error);
         return;
       }

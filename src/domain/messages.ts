@@ -31,7 +31,8 @@
  *   sets no precedent: it is judged again when sent again (as a refused invoice is).
  */
 import { ApiError, type Fault } from "../errors.js";
-import type { MessageReply, MessageWork, Seller } from "../storage/store.js";
+import type { RegisteredSeller } from "./model.js";
+import type { MessageReply, MessageWork } from "./ports.js";
 import { invoiceIdentity, readEnvelope, readErrorNotice, type Envelope, type EnvelopeHead, type ErrorNotice, type MessageType, type NoticeInvoice } from "../tvan/read.js";
 import { noticeNumber, reply202, reply204, reply301, reply999, type NoticeResult, type ReplyHead } from "../tvan/reply.js";
 import { DSIG_NS } from "../xml/algorithms.js";
@@ -153,7 +154,7 @@ async function checkNoticeSignature(deps: SubmitDeps, msg: Envelope, notice: Err
 const NOTICE_TRANSITIONS: Partial<Record<string, Transition>> = { "2": "adjust", "3": "replace" };
 
 /** One entry of an error notice, inside the transaction that records the 301. */
-async function judgeEntry(work: MessageWork, seller: Seller | null, submitter: Submitter, e: NoticeInvoice, formRefused: boolean, at: Date): Promise<NoticeResult> {
+async function judgeEntry(work: MessageWork, seller: RegisteredSeller | null, submitter: Submitter, e: NoticeInvoice, formRefused: boolean, at: Date): Promise<NoticeResult> {
   const base = { stt: e.stt, code: e.code, form: e.form, symbol: e.symbol, number: e.number, issueDate: e.issueDate, kind: e.kind, action: e.action };
   const refused = (...faults: Fault[]): NoticeResult => ({ ...base, accepted: false, faults });
   if (formRefused) return refused();

@@ -19,7 +19,8 @@
 import { randomBytes } from "node:crypto";
 import { ApiError, type Fault } from "../errors.js";
 import { runGate, storeRegistry, trustSigner } from "../gate/index.js";
-import { LEGACY_ALLOWANCES, type LegacyAllowance, type MessageReply, type MessageWork, type NewInvoice, type PackageOutcome, type Seller } from "../storage/store.js";
+import { LEGACY_ALLOWANCES, type LegacyAllowance, type NewInvoice, type RegisteredSeller } from "./model.js";
+import type { MessageReply, MessageWork, PackageOutcome } from "./ports.js";
 import { invoiceIdentity, type Envelope } from "../tvan/read.js";
 import { noticeNumber, replyMinus1, reply204Package, type NoticeHeader, type RefusedItem, type ReplyHead } from "../tvan/reply.js";
 import { tvanError } from "../tvan/errors.js";
@@ -88,7 +89,7 @@ export async function answerCashRegister(deps: SubmitDeps, msg: Envelope, head: 
   });
 }
 
-async function noticeHeader(deps: SubmitDeps, msg: Envelope, at: Date): Promise<NoticeHeader & { seller: Seller | null }> {
+async function noticeHeader(deps: SubmitDeps, msg: Envelope, at: Date): Promise<NoticeHeader & { seller: RegisteredSeller | null }> {
   const [seller, sequence] = await Promise.all([deps.store.getSeller(msg.mst), deps.store.nextNoticeNumber()]);
   return { messageType: msg.type, number: noticeNumber(at, sequence), sellerName: seller?.name ?? "", receivedAt: at, seller };
 }
@@ -102,7 +103,7 @@ function answer(deps: SubmitDeps, head: ReplyHead, header: NoticeHeader, v: Para
  * this kind by its last accepted form (tvan.md §4.5): KCMa and CDDu for 203, CMTMTTien (and a
  * range) for 206.
  */
-async function packageFaults(work: MessageWork, seller: Seller | null, mst: string, kind: Kind): Promise<Fault[]> {
+async function packageFaults(work: MessageWork, seller: RegisteredSeller | null, mst: string, kind: Kind): Promise<Fault[]> {
   if (!seller) return [{ code: "SELLER_NOT_REGISTERED", message: `Seller ${mst} is not registered.` }];
   if (seller.status !== "active") return [{ code: "SELLER_SUSPENDED", message: `Seller ${mst} is ${seller.status}.` }];
   const form = await work.registrations.lastAccepted(mst);

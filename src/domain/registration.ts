@@ -13,8 +13,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { parseCertificate, type ParsedCertificate } from "../pki/certificate.js";
-import type { MessageReply, Seller } from "../storage/store.js";
-import type { Reason, RegistrationContent, RegistrationRecord, RegistrationWork } from "../storage/tvan-store.js";
+import type { RegisteredSeller } from "./model.js";
+import type { MessageReply, Reason, RegistrationContent, RegistrationRecord, RegistrationWork } from "./ports.js";
 import type { Envelope } from "../tvan/read.js";
 import { normalizeSerial, readRegistrationForm, type FormReason, type RegistrationForm } from "../tvan/registration-form.js";
 import { reply102, reply103, type Receipt } from "../tvan/registration-reply.js";
@@ -145,7 +145,7 @@ async function checkFormSignature(deps: RegistrationDeps, msg: Envelope, f: Regi
 }
 
 /** The register (1015, 1009, 1010, 9992, 9991). */
-async function registerRules(w: RegistrationWork, f: RegistrationForm, seller: Seller | null): Promise<FormReason[]> {
+async function registerRules(w: RegistrationWork, f: RegistrationForm, seller: RegisteredSeller | null): Promise<FormReason[]> {
   if (seller?.status === "ceased") return [r("1015", "NNT đã chấm dứt hoạt động")];
   const accepted = await w.lastAccepted(f.mst);
   if (accepted?.content && accepted.content.officeCode !== f.officeCode) return [r("1009", "Cơ quan thuế quản lý của NNT không hợp lệ")];
@@ -156,7 +156,7 @@ async function registerRules(w: RegistrationWork, f: RegistrationForm, seller: S
 }
 
 /** Why an officer must decide (tvan.md §4.4); empty: accepted at once. */
-export function holdReasons(f: RegistrationForm, seller: Seller | null): Reason[] {
+export function holdReasons(f: RegistrationForm, seller: RegisteredSeller | null): Reason[] {
   const out: Reason[] = [];
   const fl = (k: string) => f.flags[k] === "1";
   if (fl("NNTDBKKhan") || fl("NNTKTDNUBND")) out.push({ mloi: "2003", text: DECISION_REASONS["2003"]! });
@@ -201,7 +201,7 @@ export async function decisionNotice(
   w: RegistrationWork,
   head: ReplyHead,
   content: RegistrationContent,
-  seller: Pick<Seller, "province"> | null,
+  seller: Pick<RegisteredSeller, "province"> | null,
   accepted: boolean,
   reasons: Reason[],
   at: Date,

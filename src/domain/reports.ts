@@ -31,7 +31,7 @@
  *   formula) is written with a leading apostrophe.
  */
 import { ApiError } from "../errors.js";
-import type { InvoiceCursor, InvoicePage, InvoiceSearch, Store, TotalsQuery, TotalsReport } from "../storage/store.js";
+import type { InvoiceCursor, InvoicePage, InvoiceSearch, ReportsPort, TotalsQuery, TotalsReport } from "./ports.js";
 
 /** Who searches: the principal's role and, for a seller key, its tax code. */
 export type Viewer = { role: "admin" | "officer" } | { role: "seller"; sellerTaxCode: string };
@@ -66,7 +66,7 @@ export const isLegacyFilterParam = (s: string): s is LegacyFilterParam => Object
 
 /** One page of the invoices `viewer` may see, with the cursor of the next page (null at the end). */
 export async function searchInvoices(
-  store: Pick<Store, "searchInvoices">,
+  store: Pick<ReportsPort, "searchInvoices">,
   viewer: Viewer,
   params: SearchParams,
 ): Promise<{ ok: true; page: InvoicePage; nextCursor: string | null } | { ok: false; error: ApiError }> {
@@ -91,7 +91,7 @@ export async function searchInvoices(
 }
 
 /** Totals for officers; the period must be real dates with from ≤ to. */
-export async function totalsReport(store: Pick<Store, "reportTotals">, q: TotalsQuery): Promise<{ ok: true; report: TotalsReport } | { ok: false; error: ApiError }> {
+export async function totalsReport(store: Pick<ReportsPort, "reportTotals">, q: TotalsQuery): Promise<{ ok: true; report: TotalsReport } | { ok: false; error: ApiError }> {
   const period = checkPeriod(q.from, q.to);
   if (period) return { ok: false, error: period };
   return { ok: true, report: await store.reportTotals(q) };

@@ -22,7 +22,8 @@
 import type { HeavyWork } from "../heavy-work.js";
 import { ApiError, type Fault } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
-import type { InvoiceSummary, IssueOutcome, LegacyAllowance, NaturalKey, NewInvoice, RelatedLink, Store } from "../storage/store.js";
+import { keyOf, type InvoiceSummary, type LegacyAllowance, type NaturalKey, type NewInvoice, type RelatedLink } from "./model.js";
+import type { InvoicesPort, IssueOutcome, MessagesPort, RegistryPort } from "./ports.js";
 import { C14N, digestBase64 } from "../xml/algorithms.js";
 import { canonicalBytes, canonicalize } from "../xml/canonical.js";
 import type { InvoiceDocument } from "../xml/invoice-document.js";
@@ -39,7 +40,8 @@ import { vndTotals, type TimeWindow } from "./rules.js";
 
 /** Everything the pipeline needs, built once at start; with the bounds on NLap and SigningTime (TimeWindow). */
 export interface SubmitDeps extends TimeWindow {
-  store: Store;
+  /** The invoices, the registry (the gate's sellers and certificates) and the T-VAN messages (the channel shares these deps). */
+  store: InvoicesPort & RegistryPort & MessagesPort;
   trust: TrustStore;
   authority: AuthorityKey;
   codes: CodeIssuer;
@@ -326,8 +328,6 @@ function judgementOf(o: IssueOutcome, inv: NewInvoice): Judgement {
       return { ok: false, error: relatedState(o.relatedCode, o.status, inv.related!.kind) };
   }
 }
-
-const keyOf = (k: NaturalKey): string => `${k.sellerTaxCode}|${k.form}|${k.symbol}|${k.number}`;
 
 function duplicate(existingCode: string, key: NaturalKey): ApiError {
   return new ApiError("DUPLICATE_INVOICE", `Invoice ${key.form}/${key.symbol}/${key.number} was already issued with code ${existingCode}.`, [

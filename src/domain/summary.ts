@@ -15,11 +15,10 @@
  * row of that invoice and rate; 4 (explanation) counts nothing. The day a row counts on is its
  * NLap, else the period's last day.
  */
-import { UniqueViolationError } from "../storage/db.js";
 import type { Fault } from "../errors.js";
 import { storeRegistry, trustSigner } from "../gate/index.js";
-import type { MessageReply, MessageWork, Seller } from "../storage/store.js";
-import type { NamedInvoice, NewSummaryRow } from "../storage/summary-store.js";
+import type { RegisteredSeller } from "./model.js";
+import { WriteConflictError, type MessageReply, type MessageWork, type NamedInvoice, type NewSummaryRow } from "./ports.js";
 import type { Envelope } from "../tvan/read.js";
 import { noticeNumber, reply204Package, type PackageVerdict, type RefusedRow, type RefusedTable, type ReplyHead } from "../tvan/reply.js";
 import { readSummaryTables, type SummaryRow, type SummaryTable } from "../tvan/summary.js";
@@ -138,13 +137,13 @@ export async function answerSummary(deps: SubmitDeps, msg: Envelope, head: Reply
   try {
     return await record();
   } catch (error) {
-    if (!(error instanceof UniqueViolationError)) throw error;
+    if (!(error instanceof WriteConflictError)) throw error;
     return record();
   }
 }
 
 /** The package (→ LTBao 9): the seller active, registered with CBTHop 1; a message's tables all fuel or none. */
-async function packageFaults(work: MessageWork, seller: Seller | null, mst: string, tables: SummaryTable[]): Promise<Fault[]> {
+async function packageFaults(work: MessageWork, seller: RegisteredSeller | null, mst: string, tables: SummaryTable[]): Promise<Fault[]> {
   if (!seller) return [{ code: "SELLER_NOT_REGISTERED", message: `Seller ${mst} is not registered.` }];
   if (seller.status !== "active") return [{ code: "SELLER_SUSPENDED", message: `Seller ${mst} is ${seller.status}.` }];
   const form = await work.registrations.lastAccepted(mst);

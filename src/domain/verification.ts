@@ -9,7 +9,8 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Fault } from "../errors.js";
 import type { HeavyWork } from "../heavy-work.js";
-import type { InvoiceSource, InvoiceStatus, InvoiceSummary, NaturalKey, Store } from "../storage/store.js";
+import type { InvoiceSource, InvoiceStatus, InvoiceSummary, NaturalKey } from "./model.js";
+import type { InvoicesPort, RegistryPort } from "./ports.js";
 import { C14N, digestBase64 } from "../xml/algorithms.js";
 import { canonicalize } from "../xml/canonical.js";
 import { authorityRules, readInvoiceDocument, readSellerSignature, type InvoiceDocument } from "../xml/invoice-document.js";
@@ -47,7 +48,7 @@ export interface PublicInvoice {
 export const REGISTER_CODE_PATTERN = /^M[1-9]-\d{2}-[0-9A-Z]{5}-\d{11}$/;
 
 export interface VerifyDeps {
-  store: Store;
+  store: InvoicesPort & Pick<RegistryPort, "sellerRegistration">;
   authority: AuthorityKey;
   codeSecret: Uint8Array;
   allowSha1: boolean;

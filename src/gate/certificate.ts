@@ -8,18 +8,19 @@
 import type { Fault } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
 import type { ParsedCertificate } from "../pki/certificate.js";
-import { LEGACY_ALLOWANCES, type CertificateRecord, type LegacyAllowance, type Seller, type Store } from "../storage/store.js";
+import { LEGACY_ALLOWANCES, type CertificateRecord, type LegacyAllowance, type RegisteredSeller } from "../domain/model.js";
+import type { RegistryPort } from "../domain/ports.js";
 import type { VerifiedSignature } from "../xml/verify.js";
 
 /** Registration data the gate reads: a seller and its certificates. */
 export interface Registry {
-  seller(taxCode: string): Promise<Readonly<Seller> | null>;
+  seller(taxCode: string): Promise<Readonly<RegisteredSeller> | null>;
   certificate(taxCode: string, fingerprint: string): Promise<Readonly<CertificateRecord> | null>;
 }
 
 /** A Registry over the store: each seller's registration read once (from memory while the registry cache holds it), shared by every document of the request. */
-export function storeRegistry(store: Store): Registry {
-  const loaded = new Map<string, Promise<{ seller: Readonly<Seller> | null; certs: Map<string, Readonly<CertificateRecord>> }>>();
+export function storeRegistry(store: Pick<RegistryPort, "sellerRegistration">): Registry {
+  const loaded = new Map<string, Promise<{ seller: Readonly<RegisteredSeller> | null; certs: Map<string, Readonly<CertificateRecord>> }>>();
   const load = (taxCode: string) => {
     let p = loaded.get(taxCode);
     if (!p) {
@@ -45,7 +46,7 @@ export type SignerVerdict =
       ok: true;
       fingerprint: string;
       signingTime: Date;
-      seller: Readonly<Seller>;
+      seller: Readonly<RegisteredSeller>;
       /** The legacy allowances the signature needed to pass (legacyAllowances). */
       legacy: LegacyAllowance[];
     }

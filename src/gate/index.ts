@@ -14,7 +14,7 @@
 import { ApiError, type Fault } from "../errors.js";
 import type { HeavyWork } from "../heavy-work.js";
 import type { Invoice } from "../domain/invoice.js";
-import type { LegacyAllowance } from "../storage/store.js";
+import type { LegacyAllowance } from "../domain/model.js";
 import type { TimeWindow } from "../domain/rules.js";
 import { DSIG_NS } from "../xml/algorithms.js";
 import { authorityRules, readInvoiceDocument, sellerRules, type InvoiceDocument } from "../xml/invoice-document.js";

@@ -3,7 +3,7 @@ import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { totalsCsv, totalsReport } from "../domain/reports.js";
-import type { Totals } from "../storage/store.js";
+import type { ReportFigures } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { auth, bearer, errorResponses, Money } from "./common.js";
 import { DateParam } from "./search.js";
@@ -73,7 +73,7 @@ const totals = createRoute({
   },
 });
 
-const figures = (t: Totals) => ({ invoices: Number(t.invoices), revenue: t.revenue, tax: t.tax });
+const figures = (t: ReportFigures) => ({ invoices: Number(t.invoices), revenue: t.revenue, tax: t.tax });
 
 export function registerReports(app: OpenAPIHono<AppEnv>): void {
   app.openapi(totals, async (c) => {

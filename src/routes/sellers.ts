@@ -5,7 +5,7 @@ import { requireSellerAccess } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import { checkTaxCode } from "../domain/taxcode.js";
 import { ApiError } from "../errors.js";
-import type { CertificateRecord, Seller } from "../storage/store.js";
+import type { CertificateRecord, RegisteredSeller } from "../storage/store.js";
 import { auth, bearer, errorResponses, TaxCodeParam, text } from "./common.js";
 
 const SellerStatus = z.enum(["active", "suspended", "ceased"]);
@@ -59,7 +59,7 @@ export const certificateJson = (r: CertificateRecord) => ({
   stoppedAt: r.stoppedAt ? r.stoppedAt.toISOString() : null,
 });
 
-const sellerJson = (s: Seller, certs?: CertificateRecord[]) => ({
+const sellerJson = (s: RegisteredSeller, certs?: CertificateRecord[]) => ({
   taxCode: s.taxCode,
   name: s.name,
   address: s.address,
@@ -148,7 +148,7 @@ export function registerSellers(app: OpenAPIHono<AppEnv>): void {
 }
 
 /** The seller, or NOT_FOUND. */
-export async function loadSeller(c: Context<AppEnv>, taxCode: string): Promise<Seller> {
+export async function loadSeller(c: Context<AppEnv>, taxCode: string): Promise<RegisteredSeller> {
   const seller = await c.get("services").store.getSeller(taxCode);
   if (!seller) throw new ApiError("NOT_FOUND", `Seller ${taxCode} is not registered.`);
   return seller;

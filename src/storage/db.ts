@@ -15,6 +15,7 @@
  * driver's own, with its SQLSTATE in `code` (read it with `sqlState`).
  */
 import postgres from "postgres";
+import { StoreUnavailableError, WriteConflictError } from "../domain/ports.js";
 
 /** A query text with `$n` placeholders and its values, in order. */
 export interface SqlQuery {
@@ -143,7 +144,7 @@ export const jsonRows = (rows: readonly object[]): string => JSON.stringify(rows
 // Errors
 
 /** The database cannot be reached or is shutting down: retry later (HTTP 503). */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends StoreUnavailableError {
   override readonly name = "DatabaseUnavailableError";
   constructor(message = "The database is unavailable.", options?: { cause?: unknown }) {
     super(message, options);
@@ -151,7 +152,7 @@ export class DatabaseUnavailableError extends Error {
 }
 
 /** SQLSTATE 23505: an insert or update hit a unique constraint. */
-export class UniqueViolationError extends Error {
+export class UniqueViolationError extends WriteConflictError {
   override readonly name = "UniqueViolationError";
   readonly code = "23505";
   constructor(

@@ -25,7 +25,7 @@ import type {
   PackageOutcome,
   RelatedLink,
 } from "./store.js";
-import { LEGACY_ALLOWANCES } from "./store.js";
+import { keyOf, LEGACY_ALLOWANCES } from "./store.js";
 
 /**
  * Numbers one `reserveTransactionNumbers` call can get: the INCREMENT of invoice_txn_seq
@@ -170,7 +170,6 @@ function checkAmounts(inv: NewInvoice): void {
   for (const a of inv.legacy ?? []) if (!LEGACY_ALLOWANCES.includes(a)) throw new RangeError(`legacy: not an allowance the store knows: ${JSON.stringify(a)}`);
 }
 
-const keyString = (k: NaturalKey): string => `${k.sellerTaxCode}|${k.form}|${k.symbol}|${k.number}`;
 const rowKeyString = (r: InvoiceRow): string => `${r.seller_tax_code}|${r.form}|${r.symbol}|${r.number}`;
 function compareKeys(a: NaturalKey, b: NaturalKey): number {
   const ka = [a.sellerTaxCode, a.form, a.symbol];
@@ -295,7 +294,7 @@ export async function issueIn(tx: Db, tail: Tail, invs: NewInvoice[]): Promise<I
     if (lost.length > 0) {
       // The statement after ON CONFLICT sees the committed winners (read committed).
       const winners = new Map((await keysIn(tx, lost.map((x) => x.inv))).map((w) => [rowKeyString(w), w]));
-      for (const x of lost) outcomes[x.index] = replayOrConflict(x.inv, winners.get(keyString(x.inv)));
+      for (const x of lost) outcomes[x.index] = replayOrConflict(x.inv, winners.get(keyOf(x.inv)));
     }
     writeIssued(tail, issued);
     // Replacing and adjusting invoices, one at a time in input order (a later one may relate
@@ -369,7 +368,7 @@ function writeIssued(tail: Tail, invs: NewInvoice[]): void {
 }
 
 async function keysIn(tx: Db, keys: NaturalKey[]): Promise<InvoiceRow[]> {
-  const unique = [...new Map(keys.map((k) => [keyString(k), k])).values()];
+  const unique = [...new Map(keys.map((k) => [keyOf(k), k])).values()];
   if (unique.length === 0) return [];
   const wanted = unique.map((k) => ({ seller_tax_code: k.sellerTaxCode, form: k.form, symbol: k.symbol, number: k.number }));
   // Unprepared: a plan cached by a connection while the tables were small (a hash join over

@@ -14,7 +14,7 @@ import type {
   CertificateStatus,
   CredentialUse,
   Officer,
-  Seller,
+  RegisteredSeller,
   SellerRegistration,
   SellerStatus,
   StoredPrincipal,
@@ -33,7 +33,7 @@ interface SellerRow {
   created_at: Date;
   updated_at: Date;
 }
-const toSeller = (r: SellerRow): Seller => ({
+const toSeller = (r: SellerRow): RegisteredSeller => ({
   taxCode: r.tax_code,
   name: r.name,
   address: r.address,
@@ -267,7 +267,7 @@ export class PgRegistry {
 
   // Sellers ----------------------------------------------------------------------------------
 
-  async createSeller(s: Omit<Seller, "status" | "createdAt" | "updatedAt">): Promise<Seller | null> {
+  async createSeller(s: Omit<RegisteredSeller, "status" | "createdAt" | "updatedAt">): Promise<RegisteredSeller | null> {
     const row = first(
       await this.registryWrite<SellerRow>(sql`
         insert into sellers (tax_code, name, address, tax_office, province)
@@ -278,7 +278,7 @@ export class PgRegistry {
     return row && toSeller(row);
   }
 
-  async getSeller(taxCode: string): Promise<Seller | null> {
+  async getSeller(taxCode: string): Promise<RegisteredSeller | null> {
     const row = first(await this.db.query<SellerRow>(sql`select ${SELLER} from sellers where tax_code = ${taxCode}`));
     return row && toSeller(row);
   }
@@ -296,8 +296,8 @@ export class PgRegistry {
 
   async updateSeller(
     taxCode: string,
-    patch: Partial<Pick<Seller, "status" | "name" | "address" | "taxOffice" | "province">>,
-  ): Promise<Seller | null> {
+    patch: Partial<Pick<RegisteredSeller, "status" | "name" | "address" | "taxOffice" | "province">>,
+  ): Promise<RegisteredSeller | null> {
     // undefined leaves a field as it is; null clears a nullable one.
     const sets: Sql[] = [];
     if (patch.status !== undefined) sets.push(sql`status = ${patch.status}`);

@@ -16,7 +16,7 @@
 import { sql, type Db, type Sql } from "./db.js";
 import { COUNTED_LIST as COUNTED } from "./lifecycle-sql.js";
 import { ALL_RATES, ALL_SOURCES } from "./rollups.js";
-import type { RollupDrift, Totals, TotalsQuery, TotalsReport } from "./store.js";
+import type { RollupDrift, ReportFigures, TotalsQuery, TotalsReport } from "./store.js";
 
 interface TotalsRow {
   key: string | null;
@@ -26,7 +26,7 @@ interface TotalsRow {
   is_total: number;
 }
 
-const totalsOf = (r: TotalsRow | undefined): Totals => ({ invoices: r?.invoices ?? 0n, revenue: r?.revenue ?? "0", tax: r?.tax ?? "0" });
+const totalsOf = (r: TotalsRow | undefined): ReportFigures => ({ invoices: r?.invoices ?? 0n, revenue: r?.revenue ?? "0", tax: r?.tax ?? "0" });
 
 const DAY_MS = 86_400_000;
 
@@ -288,7 +288,7 @@ export async function checkRollups(db: Db): Promise<RollupDrift[]> {
         from e full join a on ${on}
        where e.invoices is distinct from a.invoices or e.revenue is distinct from a.revenue or e.tax is distinct from a.tax
        order by 1 limit 1000`);
-    const side = (i: bigint | null, r: string | null, t: string | null): Totals | null => (i === null ? null : { invoices: i, revenue: r ?? "0", tax: t ?? "0" });
+    const side = (i: bigint | null, r: string | null, t: string | null): ReportFigures | null => (i === null ? null : { invoices: i, revenue: r ?? "0", tax: t ?? "0" });
     return rows.map((r) => ({ table, key: r.key, expected: side(r.e_invoices, r.e_revenue, r.e_tax), actual: side(r.a_invoices, r.a_revenue, r.a_tax) }));
   };
   return [

@@ -15,6 +15,7 @@
  * under '*' (all sources). Amounts are exact decimals
  * (BigInt millionths; the store keeps at most 6 decimals), never floats.
  */
+import type { TotalsSource } from "../domain/model.js";
 import { sql, type Sql } from "./db.js";
 
 /** The rate key of the rows that hold an invoice as a whole. */
@@ -27,8 +28,7 @@ export const ALL_RATES = "*";
  */
 export const ALL_SOURCES = "*";
 
-/** Where counted figures come from (api.md GET /v1/reports/totals `source`): invoices by their source, or summary-table rows. */
-export type TotalsSource = "coded" | "uncoded" | "cashRegister" | "summary";
+export type { TotalsSource } from "../domain/model.js";
 
 /**
  * How many rows each day of totals_daily is striped over. Queries sum the slots and the check

@@ -4,7 +4,10 @@
  * and rows add, and the rows a later row takes out of the totals.
  */
 import { jsonRows, sql, type Db } from "./db.js";
+import type { NamedInvoice, NewSummaryRow, NewSummaryTable, SummaryPeriod, SummaryWork } from "../domain/ports.js";
 import type { RollupDelta } from "./rollups.js";
+
+export type { NamedInvoice, NewSummaryRow, NewSummaryTable, SummaryPeriod, SummaryWork } from "../domain/ports.js";
 
 /** A counted row's amounts as the database keeps them (canonical decimals): what it adds to the rollups. */
 interface CountedRow {
@@ -28,65 +31,6 @@ function count(rollups: RollupDelta, seller: string, rows: CountedRow[], sign: 1
       sign,
     );
   }
-}
-
-export interface SummaryPeriod {
-  sellerTaxCode: string;
-  fuel: boolean;
-  periodKind: "T" | "Q" | "N";
-  periodStart: string;
-}
-
-export interface NewSummaryTable extends SummaryPeriod {
-  messageId: string;
-  position: number;
-  lhhoa: number;
-  periodEnd: string;
-  number: number;
-  supplement: number | null;
-  printed: boolean;
-  receivedAt: Date;
-  xml: string;
-}
-
-export interface NewSummaryRow {
-  tablePosition: number;
-  position: number;
-  status: number;
-  form: string | null;
-  symbol: string | null;
-  number: string | null;
-  issueDate: string | null;
-  buyerTaxCode: string | null;
-  productCode: string | null;
-  taxRate: string | null;
-  amountBeforeTax: string | null;
-  tax: string | null;
-  total: string | null;
-  relatedKind: number | null;
-  relatedForm: string | null;
-  relatedSymbol: string | null;
-  relatedNumber: string | null;
-  reportDate: string;
-  counted: boolean;
-}
-
-/** An invoice named by a row: its form, symbol and number as written. */
-export interface NamedInvoice {
-  form: string;
-  symbol: string;
-  number: string;
-}
-
-export interface SummaryWork {
-  /** The last accepted table of a seller's period and kind: its number and supplement number. */
-  lastInPeriod(p: SummaryPeriod): Promise<{ number: number; supplement: number | null } | null>;
-  /** Which of these invoices the seller reported in counted rows (key `form|symbol|number|taxRate`) or sent (invoices of any source, key `form|symbol|number`). */
-  known(sellerTaxCode: string, named: NamedInvoice[]): Promise<{ rows: Set<string>; invoices: Set<string> }>;
-  insertTable(t: NewSummaryTable): Promise<void>;
-  insertRows(sellerTaxCode: string, messageId: string, rows: NewSummaryRow[]): Promise<void>;
-  /** Takes earlier counted rows of an invoice (of one rate, or all) out of the totals. */
-  uncount(sellerTaxCode: string, named: NamedInvoice, taxRate: string | null): Promise<void>;
 }
 
 const rowKey = (form: string, symbol: string, number: string) => `${form}|${symbol}|${number}`;

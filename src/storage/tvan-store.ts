@@ -5,57 +5,10 @@
  * and the officer's decision.
  */
 import { randomBytes } from "node:crypto";
-import type { ParsedCertificate } from "../pki/certificate.js";
+import type { MessageAnswer, Reason, RecordedMessage, RegistrationContent, RegistrationQuery, RegistrationRecord, RegistrationStatus, RegistrationWork } from "../domain/ports.js";
 import { sql, type Db } from "./db.js";
 
-export type RegistrationStatus = "notReceived" | "pending" | "accepted" | "refused";
-
-export interface Reason {
-  mloi: string;
-  text: string;
-}
-
-/** What is kept of a form for the rules and the answers (the bytes are kept too). */
-export interface RegistrationContent {
-  hthuc: "1" | "2";
-  pban: string;
-  name: string;
-  office: string;
-  officeCode: string;
-  place: string;
-  date: string;
-  flags: Record<string, "0" | "1">;
-  certificates: { serial: string; issuer: string; from: string; to: string; action: string }[];
-}
-
-export interface RegistrationRecord {
-  id: string;
-  sellerTaxCode: string;
-  messageId: string;
-  kind: "new" | "change";
-  receivedAt: Date;
-  status: RegistrationStatus;
-  holdReasons: Reason[];
-  content: RegistrationContent | null;
-  decidedAt: Date | null;
-  decidedBy: string | null;
-  decisionReasons: Reason[] | null;
-}
-
-export interface MessageAnswer {
-  type: string;
-  messageId: string;
-  at: Date;
-  xml: string;
-}
-
-export interface RecordedMessage {
-  messageId: string;
-  type: string;
-  sellerTaxCode: string;
-  receivedAt: Date;
-  answers: MessageAnswer[];
-}
+export type { MessageAnswer, Reason, RecordedMessage, RegistrationContent, RegistrationQuery, RegistrationRecord, RegistrationStatus, RegistrationWork } from "../domain/ports.js";
 
 interface RegistrationRow {
   id: string;
@@ -91,31 +44,6 @@ function toRecord(r: RegistrationRow): RegistrationRecord {
   };
 }
 
-/** Registration work inside the transaction that records a 100 (or an officer's decision). */
-export interface RegistrationWork {
-  /** The last accepted registration of the seller (the one that governs), or null. */
-  lastAccepted(sellerTaxCode: string): Promise<RegistrationRecord | null>;
-  hasPending(sellerTaxCode: string): Promise<boolean>;
-  insert(r: Omit<RegistrationRecord, "decidedBy" | "decisionReasons"> & { formXml: string; decidedBy?: string | null; decisionReasons?: Reason[] | null }): Promise<void>;
-  /** The next answer of a message after its first (a 103 after its 102). */
-  addAnswer(sellerTaxCode: string, messageId: string, a: MessageAnswer): Promise<void>;
-  /** Registers a certificate to the seller in the records the admin API writes (nothing when it is there already). */
-  registerCertificate(sellerTaxCode: string, cert: ParsedCertificate, at: Date): Promise<void>;
-  /** Stops the seller's active certificates with this serial (normalized), as DELETE …/certificates/{serial}. */
-  stopSerial(sellerTaxCode: string, serial: string, at: Date): Promise<void>;
-  /** The seller's tax office, when it has none yet. */
-  setOfficeIfNone(sellerTaxCode: string, office: string): Promise<void>;
-  /** Serials (normalized) of the seller's active certificates. */
-  activeSerials(sellerTaxCode: string): Promise<Set<string>>;
-  nextNumber(): Promise<bigint>;
-  /**
-   * The seller's cash-register range (tvan.md §8.1): the one it has, else a fresh one of 5
-   * characters [0-9A-Z] from the CSPRNG, unique across sellers (cash_register_range_owners), kept for good.
-   */
-  cashRegisterRange(sellerTaxCode: string, at: Date): Promise<string>;
-  /** The seller's province, read in this transaction (the embedded database has one connection). */
-  sellerProvince(sellerTaxCode: string): Promise<{ province: string | null } | null>;
-}
 
 const RANGE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /** Five characters of [0-9A-Z], uniformly from the CSPRNG (rejection sampling: 252 = 7 × 36). */
@@ -198,13 +126,6 @@ export function registrationWork(tx: Db): RegistrationWork {
   };
 }
 
-export interface RegistrationQuery {
-  status?: RegistrationStatus;
-  seller?: string;
-  limit: number;
-  /** The last item's (receivedAt, id) of the previous page. */
-  after?: { receivedAt: Date; id: string };
-}
 
 /** Reads of the T-VAN records, and the officer's decision in a transaction of its own. */
 export class PgTvanStore {

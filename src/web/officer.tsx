@@ -5,7 +5,7 @@
 import type { Child, FC } from "hono/jsx";
 import { STATUSES_FOR_DISPLAY } from "../domain/lifecycle.js";
 import { buyerCheckUrl } from "../domain/qr.js";
-import type { InvoiceEvent, InvoiceStatus, InvoiceSummary, Seller } from "../storage/store.js";
+import type { InvoiceEvent, InvoiceStatus, InvoiceSummary, RegisteredSeller } from "../storage/store.js";
 import { formatDate, formatInstant, formatMoney, WORDS, type Lang } from "./i18n.js";
 import { Layout, ScrollRegion } from "./layout.js";
 import { qrDataUrl } from "./qr-image.js";
@@ -90,7 +90,7 @@ export const OpenByCode: FC<{ lang: Lang }> = ({ lang }) => {
 };
 
 /** The invoice's facts, its QR (the buyer's check of this code, as the buyer's page shows it), the XML and the history. */
-export const DetailPage: FC<{ v: OfficerView; inv: InvoiceSummary; seller: Seller | null; history: InvoiceEvent[]; publicBase: string }> = ({ v, inv, seller, history, publicBase }) => {
+export const DetailPage: FC<{ v: OfficerView; inv: InvoiceSummary; seller: RegisteredSeller | null; history: InvoiceEvent[]; publicBase: string }> = ({ v, inv, seller, history, publicBase }) => {
   const w = WORDS[v.lang];
   const qr = buyerCheckUrl(publicBase, inv.code);
   return (

@@ -4,7 +4,7 @@
  * told about, with their statuses), independently of the rollups and of their SQL.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import type { InvoiceStatus, NewInvoice, Store, TaxRateAmount, Totals, TotalsQuery, TotalsReport, TotalsSource } from "../../src/storage/store.js";
+import type { InvoiceStatus, NewInvoice, Store, TaxRateAmount, ReportFigures, TotalsQuery, TotalsReport, TotalsSource } from "../../src/storage/store.js";
 
 export interface ReadySeller {
   taxCode: string;
@@ -193,7 +193,7 @@ export class Ledger {
           break;
       }
     }
-    const t = (g: { invoices: bigint; revenue: bigint; tax: bigint }): Totals => ({ invoices: g.invoices, revenue: decimal(g.revenue), tax: decimal(g.tax) });
+    const t = (g: { invoices: bigint; revenue: bigint; tax: bigint }): ReportFigures => ({ invoices: g.invoices, revenue: decimal(g.revenue), tax: decimal(g.tax) });
     const rows = [...groups].map(([key, g]) => ({ key, ...t(g) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { rows, total: t(total) };
   }

@@ -14,7 +14,7 @@ import { ApiError } from "../../src/errors.js";
 import { GateRefusal, STAGES, STAGE_NAMES, runGate, signatureVerdicts, stageRow, type GateDeps, type Registry } from "../../src/gate/index.js";
 import { loadTrust } from "../../src/pki/trust-files.js";
 import { TrustStore } from "../../src/pki/trust.js";
-import type { CertificateRecord, Seller } from "../../src/storage/store.js";
+import type { CertificateRecord, RegisteredSeller } from "../../src/storage/store.js";
 import { DEFAULT_LIMITS } from "../../src/xml/scan.js";
 import { parseAnyRoot } from "../../src/xml/parse.js";
 import { DEFAULT_TIME_WINDOW } from "../../src/domain/rules.js";
@@ -34,7 +34,7 @@ const INTEROP = new URL("../../../shared/interop/", import.meta.url).pathname;
 
 let deps: GateDeps;
 const registryOf = (state: "registered" | "unknown" | "suspended" | "uncertified"): Registry => ({
-  seller: async (taxCode) => (state === "unknown" ? null : ({ taxCode, name: "S", status: state === "suspended" ? "suspended" : "active" } as unknown as Seller)),
+  seller: async (taxCode) => (state === "unknown" ? null : ({ taxCode, name: "S", status: state === "suspended" ? "suspended" : "active" } as unknown as RegisteredSeller)),
   certificate: async (_taxCode, fingerprint) => (state === "uncertified" ? null : ({ fingerprint, stoppedAt: null } as unknown as CertificateRecord)),
 });
 
