@@ -25,7 +25,7 @@ export const newTaxCode = (): string => `${prefix}${String(++sellers).padStart(4
 export const newCode = (): string => "0C" + (++txn).toString(16).toUpperCase().padStart(14, "0") + randomBytes(9).toString("hex").toUpperCase();
 
 /** A registered seller with one certificate and one API key. */
-export async function readySeller(store: Store, o: { taxOffice?: string | null; province?: string | null } = {}): Promise<ReadySeller> {
+export async function readySeller(store: Pick<Store, "createSeller" | "addCertificate" | "createApiKey">, o: { taxOffice?: string | null; province?: string | null } = {}): Promise<ReadySeller> {
   const taxCode = newTaxCode();
   const taxOffice = o.taxOffice === undefined ? "Cục Thuế TP Hà Nội" : o.taxOffice;
   const province = o.province === undefined ? "Hà Nội" : o.province;

@@ -1,6 +1,7 @@
 /**
- * Reports, rollups and partitions in the store, on whichever backend test/helpers/db.ts gives
- * (PGlite, or PostgreSQL with DATABASE_URL). Each test works in a period of its own, so that the
+ * The reports aggregate (storage/reports.ts) and the rollups every writing transaction keeps
+ * (rollups.ts), on whichever backend test/helpers/db.ts gives (PGlite, or PostgreSQL with
+ * DATABASE_URL). Each test works in a period of its own, so that the
  * cross-seller reports of one test never see another test's invoices.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,8 +13,10 @@ import { testStore } from "../helpers/db.js";
 import { Ledger, newCode, newInvoice, rate, readySeller, type ReadySeller } from "../helpers/ledger.js";
 
 let store: PgStore;
+let reports: PgStore["reports"];
 beforeAll(async () => {
   store = await testStore();
+  reports = store.reports;
 });
 afterAll(async () => store?.close());
 
@@ -24,18 +27,18 @@ async function expectReports(ledger: Ledger, from: string, to: string, sellers: 
   for (const seller of [null, ...sellers.map((s) => s.taxCode)]) {
     for (const groupBy of GROUPINGS) {
       const q: TotalsQuery = { from, to, groupBy, seller };
-      expect(await store.reportTotals(q), JSON.stringify(q)).toEqual(ledger.totals(q));
+      expect(await reports.reportTotals(q), JSON.stringify(q)).toEqual(ledger.totals(q));
     }
   }
-  expect(await store.checkRollups()).toEqual([]);
+  expect(await reports.checkRollups()).toEqual([]);
 }
 
 async function issue(ledger: Ledger, seller: ReadySeller, inv: NewInvoice): Promise<NewInvoice> {
-  const out = await store.issueInvoice(inv);
+  const out = await store.invoices.issueInvoice(inv);
   expect(out.kind).toBe("stored");
   ledger.issued(seller, inv);
   if (inv.related) {
-    const original = await store.findInvoiceByKey(inv.related.key);
+    const original = await store.invoices.findInvoiceByKey(inv.related.key);
     ledger.status(original!.code, inv.related.kind === "replaces" ? "replaced" : "adjusted");
   }
   return inv;
@@ -46,16 +49,16 @@ const related = (kind: "replaces" | "adjusts", original: NewInvoice) => ({ kind,
 describe("reports after every kind of transition", () => {
   it("equal hand-computed sums after issue, adjustment, replacement and cancellation, in VND and in dollars", async () => {
     const ledger = new Ledger();
-    const a = await readySeller(store, { taxOffice: "Cục Thuế TP Hà Nội", province: "Hà Nội" });
-    const b = await readySeller(store, { taxOffice: "Chi cục Thuế Quận 1", province: "TP Hồ Chí Minh" });
+    const a = await readySeller(store.registry, { taxOffice: "Cục Thuế TP Hà Nội", province: "Hà Nội" });
+    const b = await readySeller(store.registry, { taxOffice: "Chi cục Thuế Quận 1", province: "TP Hồ Chí Minh" });
     const period = { from: "2023-03-01", to: "2023-04-30" };
 
     // Issue: two rates on one invoice, one on another, and a dollar invoice stored in VND (TGia 25,000).
     const a1 = await issue(ledger, a, newInvoice(a, "2023-03-05", [rate("8%", "1000000", "80000"), rate("10%", "500000", "50000")]));
     const a2 = await issue(ledger, a, newInvoice(a, "2023-03-20", [rate("10%", "2000000", "200000")]));
     const b1 = await issue(ledger, b, newInvoice(b, "2023-04-02", [rate("8%", "2500000", "200000")], { currency: "USD", exchangeRate: "25000" }));
-    expect(await store.reportTotals({ ...period, groupBy: null, seller: null })).toEqual({ rows: [], total: { invoices: 3n, revenue: "6000000", tax: "530000" } });
-    expect(await store.reportTotals({ ...period, groupBy: "month", seller: null })).toEqual({
+    expect(await reports.reportTotals({ ...period, groupBy: null, seller: null })).toEqual({ rows: [], total: { invoices: 3n, revenue: "6000000", tax: "530000" } });
+    expect(await reports.reportTotals({ ...period, groupBy: "month", seller: null })).toEqual({
       rows: [
         { key: "2023-03", invoices: 2n, revenue: "3500000", tax: "330000" },
         { key: "2023-04", invoices: 1n, revenue: "2500000", tax: "200000" },
@@ -63,14 +66,14 @@ describe("reports after every kind of transition", () => {
       total: { invoices: 3n, revenue: "6000000", tax: "530000" },
     });
     // By rate: the invoices having each rate; the total still counts each invoice once.
-    expect(await store.reportTotals({ ...period, groupBy: "taxRate", seller: null })).toEqual({
+    expect(await reports.reportTotals({ ...period, groupBy: "taxRate", seller: null })).toEqual({
       rows: [
         { key: "10%", invoices: 2n, revenue: "2500000", tax: "250000" },
         { key: "8%", invoices: 2n, revenue: "3500000", tax: "280000" },
       ],
       total: { invoices: 3n, revenue: "6000000", tax: "530000" },
     });
-    expect((await store.reportTotals({ ...period, groupBy: "province", seller: null })).rows).toEqual([
+    expect((await reports.reportTotals({ ...period, groupBy: "province", seller: null })).rows).toEqual([
       { key: "Hà Nội", invoices: 2n, revenue: "3500000", tax: "330000" },
       { key: "TP Hồ Chí Minh", invoices: 1n, revenue: "2500000", tax: "200000" },
     ]);
@@ -78,39 +81,39 @@ describe("reports after every kind of transition", () => {
 
     // Adjustment: a decrease of a1, on a date of its own; it counts as an invoice with negative amounts.
     await issue(ledger, a, newInvoice(a, "2023-03-25", [rate("8%", "-200000", "-16000")], { related: related("adjusts", a1) }));
-    expect((await store.reportTotals({ ...period, groupBy: null, seller: null })).total).toEqual({ invoices: 4n, revenue: "5800000", tax: "514000" });
+    expect((await reports.reportTotals({ ...period, groupBy: null, seller: null })).total).toEqual({ invoices: 4n, revenue: "5800000", tax: "514000" });
     await expectReports(ledger, period.from, period.to, [a, b]);
 
     // Replacement: a2 leaves the totals, its replacement counts instead.
     await issue(ledger, a, newInvoice(a, "2023-03-28", [rate("10%", "1800000", "180000")], { related: related("replaces", a2) }));
-    expect((await store.reportTotals({ ...period, groupBy: null, seller: null })).total).toEqual({ invoices: 4n, revenue: "5600000", tax: "494000" });
-    expect((await store.reportTotals({ ...period, groupBy: "day", seller: a.taxCode })).rows.map((r) => r.key)).toEqual(["2023-03-05", "2023-03-25", "2023-03-28"]);
+    expect((await reports.reportTotals({ ...period, groupBy: null, seller: null })).total).toEqual({ invoices: 4n, revenue: "5600000", tax: "494000" });
+    expect((await reports.reportTotals({ ...period, groupBy: "day", seller: a.taxCode })).rows.map((r) => r.key)).toEqual(["2023-03-05", "2023-03-25", "2023-03-28"]);
     await expectReports(ledger, period.from, period.to, [a, b]);
 
     // Cancellation of an issued invoice, then of an adjusted one (its adjustment keeps counting).
-    expect((await store.cancelInvoice({ code: b1.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("done");
+    expect((await store.invoices.cancelInvoice({ code: b1.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("done");
     ledger.status(b1.code, "cancelled");
-    expect((await store.reportTotals({ ...period, groupBy: "seller", seller: null })).rows).toEqual([{ key: a.taxCode, invoices: 3n, revenue: "3100000", tax: "294000" }]);
+    expect((await reports.reportTotals({ ...period, groupBy: "seller", seller: null })).rows).toEqual([{ key: a.taxCode, invoices: 3n, revenue: "3100000", tax: "294000" }]);
     await expectReports(ledger, period.from, period.to, [a, b]);
-    expect((await store.cancelInvoice({ code: a1.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("done");
+    expect((await store.invoices.cancelInvoice({ code: a1.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("done");
     ledger.status(a1.code, "cancelled");
-    expect((await store.reportTotals({ ...period, groupBy: null, seller: null })).total).toEqual({ invoices: 2n, revenue: "1600000", tax: "164000" });
+    expect((await reports.reportTotals({ ...period, groupBy: null, seller: null })).total).toEqual({ invoices: 2n, revenue: "1600000", tax: "164000" });
     await expectReports(ledger, period.from, period.to, [a, b]);
 
     // A refused transition changes nothing.
-    expect((await store.cancelInvoice({ code: a1.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("state");
+    expect((await store.invoices.cancelInvoice({ code: a1.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("state");
     await expectReports(ledger, period.from, period.to, [a, b]);
   });
 
   it("groups a seller by its current tax office and province (a PATCH regroups its history)", async () => {
     const ledger = new Ledger();
-    const s = await readySeller(store, { taxOffice: "Chi cục Thuế Cầu Giấy", province: null });
+    const s = await readySeller(store.registry, { taxOffice: "Chi cục Thuế Cầu Giấy", province: null });
     await issue(ledger, s, newInvoice(s, "2023-05-10", [rate("5%", "100", "5")]));
     const q = { from: "2023-05-01", to: "2023-05-31", seller: null } as const;
-    expect((await store.reportTotals({ ...q, groupBy: "province" })).rows).toEqual([{ key: "", invoices: 1n, revenue: "100", tax: "5" }]);
-    await store.updateSeller(s.taxCode, { taxOffice: "Chi cục Thuế Ba Đình", province: "Hà Nội" });
-    expect((await store.reportTotals({ ...q, groupBy: "taxOffice" })).rows).toEqual([{ key: "Chi cục Thuế Ba Đình", invoices: 1n, revenue: "100", tax: "5" }]);
-    expect((await store.reportTotals({ ...q, groupBy: "province" })).rows).toEqual([{ key: "Hà Nội", invoices: 1n, revenue: "100", tax: "5" }]);
+    expect((await reports.reportTotals({ ...q, groupBy: "province" })).rows).toEqual([{ key: "", invoices: 1n, revenue: "100", tax: "5" }]);
+    await store.registry.updateSeller(s.taxCode, { taxOffice: "Chi cục Thuế Ba Đình", province: "Hà Nội" });
+    expect((await reports.reportTotals({ ...q, groupBy: "taxOffice" })).rows).toEqual([{ key: "Chi cục Thuế Ba Đình", invoices: 1n, revenue: "100", tax: "5" }]);
+    expect((await reports.reportTotals({ ...q, groupBy: "province" })).rows).toEqual([{ key: "Hà Nội", invoices: 1n, revenue: "100", tax: "5" }]);
   });
 
   it("cuts a period into whole years, whole months and the days at its ends", () => {
@@ -139,8 +142,8 @@ describe("reports after every kind of transition", () => {
 
   it("adds whole years, whole months and the days at either end of a period correctly, for everyone and for one seller", async () => {
     const ledger = new Ledger();
-    const s = await readySeller(store);
-    const t = await readySeller(store);
+    const s = await readySeller(store.registry);
+    const t = await readySeller(store.registry);
     const dates = ["2021-01-01", "2021-12-31", "2022-01-01", "2022-05-31", "2022-06-01", "2022-06-15", "2022-06-30", "2022-07-01", "2022-07-31", "2022-08-01", "2022-12-31", "2023-01-01"];
     for (const [i, d] of dates.entries()) {
       await issue(ledger, s, newInvoice(s, d, [rate("10%", String(1000 * (i + 1)), String(100 * (i + 1)))]));
@@ -165,7 +168,7 @@ describe("reports after every kind of transition", () => {
       for (const groupBy of ["seller", "taxOffice", "province", "month", null] as const) {
         for (const seller of [null, s.taxCode, t.taxCode]) {
           const q: TotalsQuery = { from: from!, to: to!, groupBy, seller };
-          expect(await store.reportTotals(q), `${from}..${to} by ${groupBy} of ${seller}`).toEqual(ledger.totals(q));
+          expect(await reports.reportTotals(q), `${from}..${to} by ${groupBy} of ${seller}`).toEqual(ledger.totals(q));
         }
       }
     }
@@ -173,7 +176,7 @@ describe("reports after every kind of transition", () => {
 
   it("counts a batch's invoices once each and writes each touched rollup row once, in one statement", async () => {
     const ledger = new Ledger();
-    const s = await readySeller(store);
+    const s = await readySeller(store.registry);
     const batch = Array.from({ length: 1000 }, (_, i) =>
       newInvoice(s, i % 2 ? "2021-02-10" : "2021-02-11", i % 3 ? [rate("8%", "1000", "80")] : [rate("8%", "1000", "80"), rate("KCT", "500", "0")]),
     );
@@ -193,7 +196,7 @@ describe("reports after every kind of transition", () => {
     await counting.issueInvoices([newInvoice(s, "2021-03-12", [rate("5%", "10", "0.5")])].map((inv) => (ledger.issued(s, inv), inv)));
     expect(statements.slice(again).every((q) => statements.slice(0, again).some((p) => p.text === q.text))).toBe(true);
     await expectReports(ledger, "2021-02-01", "2021-02-28", [s]);
-    expect((await store.reportTotals({ from: "2021-02-01", to: "2021-02-28", groupBy: null, seller: s.taxCode })).total).toEqual({
+    expect((await reports.reportTotals({ from: "2021-02-01", to: "2021-02-28", groupBy: null, seller: s.taxCode })).total).toEqual({
       invoices: 1000n,
       revenue: String(1000 * 1000 + 334 * 500),
       tax: String(80 * 1000),
@@ -202,16 +205,16 @@ describe("reports after every kind of transition", () => {
 
   it("takes out an invoice replaced by a later item of the same batch, with its rates", async () => {
     const ledger = new Ledger();
-    const s = await readySeller(store);
+    const s = await readySeller(store.registry);
     const first = newInvoice(s, "2021-04-05", [rate("10%", "1000", "100"), rate("KCT", "50", "0")]);
     const second = newInvoice(s, "2021-04-06", [rate("8%", "300", "24")], { related: related("replaces", first) });
     const third = newInvoice(s, "2021-04-07", [rate("10%", "-100", "-10")], { related: related("adjusts", second) });
-    expect((await store.issueInvoices([first, second, third])).map((o) => o.kind)).toEqual(["stored", "stored", "stored"]);
+    expect((await store.invoices.issueInvoices([first, second, third])).map((o) => o.kind)).toEqual(["stored", "stored", "stored"]);
     for (const inv of [first, second, third]) ledger.issued(s, inv);
     ledger.status(first.code, "replaced");
     ledger.status(second.code, "adjusted");
     await expectReports(ledger, "2021-04-01", "2021-04-30", [s]);
-    expect((await store.reportTotals({ from: "2021-04-01", to: "2021-04-30", groupBy: "taxRate", seller: s.taxCode })).rows).toEqual([
+    expect((await reports.reportTotals({ from: "2021-04-01", to: "2021-04-30", groupBy: "taxRate", seller: s.taxCode })).rows).toEqual([
       { key: "10%", invoices: 1n, revenue: "-100", tax: "-10" },
       { key: "8%", invoices: 1n, revenue: "300", tax: "24" },
     ]);
@@ -219,78 +222,19 @@ describe("reports after every kind of transition", () => {
 
   it("stays exact under concurrent issues and cancellations of many sellers on one day", async () => {
     const ledger = new Ledger();
-    const sellers = await Promise.all(Array.from({ length: 6 }, () => readySeller(store)));
+    const sellers = await Promise.all(Array.from({ length: 6 }, () => readySeller(store.registry)));
     const first = await Promise.all(sellers.map((s) => issue(ledger, s, newInvoice(s, "2020-07-07", [rate("10%", "1000", "100")]))));
     await Promise.all([
       ...sellers.flatMap((s) => Array.from({ length: 4 }, () => issue(ledger, s, newInvoice(s, "2020-07-07", [rate("10%", "3000", "300"), rate("5%", "10", "1")])))),
       ...first.map(async (inv) => {
-        expect((await store.cancelInvoice({ code: inv.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("done");
+        expect((await store.invoices.cancelInvoice({ code: inv.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("done");
         ledger.status(inv.code, "cancelled");
       }),
     ]);
     await expectReports(ledger, "2020-07-01", "2020-07-31", []);
-    expect((await store.reportTotals({ from: "2020-07-07", to: "2020-07-07", groupBy: null, seller: null })).total).toEqual({ invoices: 24n, revenue: "72240", tax: "7224" });
+    expect((await reports.reportTotals({ from: "2020-07-07", to: "2020-07-07", groupBy: null, seller: null })).total).toEqual({ invoices: 24n, revenue: "72240", tax: "7224" });
   });
 });
-
-describe("invoices partitioned by issue month", () => {
-  const partitionOf = async (code: string) =>
-    (await store.db.query<{ p: string }>(sql`select tableoid::regclass::text as p from invoices where code = ${code}`))[0]?.p.replace(/^.*\./, "").replaceAll('"', "");
-
-  it("puts an invoice in its month's partition, and one of a month without a partition in the default partition until its month is created", async () => {
-    const s = await readySeller(store);
-    const now = new Date();
-    const thisMonth = now.toISOString().slice(0, 8) + "01";
-    const recent = await issueOne(newInvoice(s, thisMonth, [rate("8%", "100", "8")]));
-    expect(await partitionOf(recent.code)).toBe(`invoices_y${thisMonth.slice(0, 4)}m${thisMonth.slice(5, 7)}`);
-
-    const old = await issueOne(newInvoice(s, "2019-05-03", [rate("8%", "100", "8")]));
-    expect(await partitionOf(old.code)).toBe("invoices_default");
-    const before = await store.reportTotals({ from: "2019-05-01", to: "2019-05-31", groupBy: "day", seller: s.taxCode });
-
-    const run = await store.ensurePartitions(now);
-    expect(run.created).toContain("invoices_y2019m05");
-    expect(await partitionOf(old.code)).toBe("invoices_y2019m05");
-    // Moved, not changed: the invoice, its history, its rates and the reports are as they were.
-    expect(await store.getInvoice(old.code)).toMatchObject({ code: old.code, issueDate: "2019-05-03", totalBeforeTax: "100" });
-    expect((await store.getInvoiceHistory(old.code)).map((e) => e.event)).toEqual(["issued"]);
-    expect(await store.reportTotals({ from: "2019-05-01", to: "2019-05-31", groupBy: "day", seller: s.taxCode })).toEqual(before);
-    expect((await store.cancelInvoice({ code: old.code, at: new Date(), by: "officer", reason: "Hủy" })).kind).toBe("done");
-    expect(await store.checkRollups()).toEqual([]);
-    // Again: nothing left to do.
-    expect((await store.ensurePartitions(now)).created).toEqual([]);
-  });
-
-  it("keeps the natural key unique across months and the code unique across sellers", async () => {
-    const s = await readySeller(store);
-    const t = await readySeller(store);
-    const inv = await issueOne(newInvoice(s, "2024-01-31", [rate("8%", "100", "8")]));
-    // Same seller, form, symbol and number, another month: a conflict naming the first.
-    expect(await store.issueInvoice(newInvoice(s, "2024-02-01", [rate("8%", "100", "8")], { number: inv.number }))).toEqual({ kind: "conflict", existingCode: inv.code });
-    // The same signed invoice again: a replay.
-    expect((await store.issueInvoice({ ...inv, code: newCode() })).kind).toBe("replay");
-    // A code issued before, another seller and month: refused by the database.
-    const before = await store.countRows();
-    await expect(store.issueInvoice(newInvoice(t, "2024-03-01", [rate("8%", "100", "8")], { code: inv.code }))).rejects.toBeInstanceOf(UniqueViolationError);
-    expect(await store.countRows()).toEqual(before);
-  });
-
-  it("finds an invoice by code and by natural key whatever its partition", async () => {
-    const s = await readySeller(store);
-    const invs = [await issueOne(newInvoice(s, "2018-01-01", [])), await issueOne(newInvoice(s, new Date().toISOString().slice(0, 10), [rate("0%", "5", "0")]))];
-    for (const inv of invs) {
-      expect((await store.getInvoice(inv.code))?.code).toBe(inv.code);
-      expect((await store.findInvoiceByKey(inv))?.code).toBe(inv.code);
-      expect(await store.getInvoiceXml(inv.code)).toBe(inv.xml);
-    }
-    expect((await store.findInvoicesByKeys(invs)).map((i) => i.code).sort()).toEqual(invs.map((i) => i.code).sort());
-  });
-});
-
-async function issueOne(inv: NewInvoice): Promise<NewInvoice> {
-  expect((await store.issueInvoice(inv)).kind).toBe("stored");
-  return inv;
-}
 
 /** The same database, every statement recorded. */
 function countingDb(db: Db, seen: SqlQuery[]): Db {
