@@ -1,8 +1,12 @@
 /**
- * The invoice model (invoice-format.md §1–2) and its schema. readInvoice turns the verified
- * DLHDon element into a plain tree, checks it with zod, and returns a typed Invoice; the rules
- * (rules.ts) and the store mapping read only that. schemas/invoice.xsd states the same schema
- * for outside tools; test/unit/invoice-schema.test.ts keeps the two in agreement.
+ * The invoice model (invoice-format.md §1–2) and its schema. readInvoice reads the verified
+ * DLHDon element into a typed Invoice in one walk over its elements, checking each against the
+ * shapes below on the way (no intermediate tree; a path string is made only for a fault); the
+ * rules (rules.ts) and the store mapping read only that. schemas/invoice.xsd states the same
+ * schema for outside tools; test/unit/invoice-schema.test.ts keeps the two in agreement. The
+ * zod reader this replaced is kept as the test oracle (test/helpers/invoice-zod.ts): every
+ * generated document gets the same Invoice, or the same faults in the same order, from both
+ * (test/unit/invoice-reader-differential.test.ts).
  *
  * Decisions where the spec is silent:
  * - Order of children inside a container is free (xs:all in the XSD); each non-repeated element
@@ -23,7 +27,6 @@
  * - Fault paths are relative to DLHDon, repeated elements carry a 1-based index
  *   (`NDHDon/DSHHDVu/HHDVu[2]/ThTien`), attributes are `@Name`.
  */
-import { z } from "zod";
 import { type Fault, type Result, ok } from "../errors.js";
 import { type Decimal, ONE, ZERO, parseAmount } from "./money.js";
 
@@ -201,9 +204,9 @@ export interface Invoice {
 }
 
 // ---------------------------------------------------------------------------------------------
-// DLHDon → plain tree
+// Reading DLHDon: one walk over its elements, straight into the model
 
-/** The few DOM members readInvoice uses: an @xmldom Element satisfies it, and so can a lighter tree. */
+/** The few DOM members readInvoice uses: the scanner's XElement satisfies it, and so do an @xmldom Element and a lighter tree. */
 export interface XmlNodeLike {
   readonly nodeType: number;
   readonly localName?: string | null;
@@ -213,37 +216,84 @@ export interface XmlNodeLike {
   readonly attributes?: ArrayLike<{ readonly localName?: string | null; readonly name?: string; readonly namespaceURI?: string | null }> | null;
 }
 
-/** The content of a TTKhac, already read (its inside is data, not structure). */
-class OtherInfoBlock {
-  constructor(readonly entries: OtherInfo[]) {}
-}
-
-type RawValue = string | RawElement | OtherInfoBlock;
-/** Children by name, always as lists so a duplicate is visible to the schema. Null prototype: names are data. */
-type RawElement = { [name: string]: RawValue[] };
-
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 const CDATA_NODE = 4;
 const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
-/** Elements that may repeat; their path steps carry a 1-based index. */
+/** Elements that may repeat; their path steps carry a 1-based index (wherever they stand, known or not). */
 const REPEATED: ReadonlySet<string> = new Set(["HHDVu", "LTSuat", "LPhi", "TTin"]);
-/** Deepest known element is DLHDon/NDHDon/TToan/THTTLTSuat/LTSuat/TSuat (depth 5); anything deeper is unknown anyway. */
+/**
+ * Deepest known element is DLHDon/NDHDon/TToan/THTTLTSuat/LTSuat/TSuat (depth 5); inside an
+ * unknown element (refused anyway) elements deeper than this are not looked at.
+ */
 const MAX_DEPTH = 8;
 
-const XML_BLANK = /^[ \t\r\n]*$/;
+/** True when s has a character other than XML whitespace (usually its first: no regex run). */
+function hasNonBlank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return true;
+  }
+  return false;
+}
 const schemaFault = (path: string, message: string): Fault => (path === "" ? { code: "SCHEMA_INVALID", message } : { code: "SCHEMA_INVALID", message, path });
 const join = (path: string, step: string): string => (path === "" ? step : `${path}/${step}`);
 
-function childList(node: XmlNodeLike): ArrayLike<XmlNodeLike> {
-  return node.childNodes ?? [];
+/** Where an element stands below DLHDon (null: DLHDon itself); made into a path string only when a fault names it. */
+class Where {
+  constructor(
+    readonly up: Where | null,
+    readonly name: string,
+    /** 1-based position among its namesakes for a repeated element, else 0. */
+    readonly index: number,
+  ) {}
+  toString(): string {
+    return join(pathOf(this.up), this.index === 0 ? this.name : `${this.name}[${this.index}]`);
+  }
+}
+const pathOf = (w: Where | null): string => (w === null ? "" : w.toString());
+/** Appends in a loop: a spread of a hundred thousand faults would overflow the call's arguments. */
+function append(to: Fault[], from: readonly Fault[]): Fault[] {
+  for (const f of from) to.push(f);
+  return to;
 }
 
-function checkAttributes(el: XmlNodeLike, path: string, isRoot: boolean, faults: Fault[]): void {
-  let sawId = false;
+/**
+ * One reading. Faults come out in three groups, in this order: what the walk finds in document
+ * order (attributes, foreign nodes, namespaced elements, mixed content: `walk`), then what the
+ * schema finds in the schema's order (fields in the order the shapes list them, then unknown
+ * elements: returned as Refused), then the conditions across fields (below).
+ */
+class Reading {
+  readonly walk: Fault[] = [];
+  /** TTChung/TGia missing for a foreign currency. */
+  exchangeRate: Fault | null = null;
+  /** HHDVu/ThTien missing on a line that is not a note. */
+  readonly lineAmounts: Fault[] = [];
+  /** A second LTSuat for the same TSuat. */
+  readonly rates: Fault[] = [];
+  readonly ratesSeen = new Set<string>();
+}
+
+/** What the schema refuses in one element, in the schema's order, paths already made. */
+class Refused {
+  constructor(readonly faults: Fault[]) {}
+}
+
+/** A leaf's text refused: the messages of every failed check, in the order the checks run. */
+class Invalid {
+  readonly messages: readonly string[];
+  constructor(...messages: string[]) {
+    this.messages = messages;
+  }
+}
+
+function checkAttributes(r: Reading, el: XmlNodeLike, at: Where | null, isRoot: boolean): void {
   const attrs = el.attributes;
-  for (let i = 0; attrs && i < attrs.length; i++) {
-    const a = attrs[i]!;
+  const n = attrs ? attrs.length : 0;
+  let sawId = false;
+  for (let i = 0; i < n; i++) {
+    const a = attrs![i]!;
     // Namespace declarations are not attributes in the XSD sense (and carry no business data).
     if (a.namespaceURI === XMLNS_NS) continue;
     const name = a.localName ?? a.name ?? "";
@@ -251,19 +301,89 @@ function checkAttributes(el: XmlNodeLike, path: string, isRoot: boolean, faults:
       sawId = true;
       continue;
     }
-    faults.push(schemaFault(join(path, `@${a.name ?? name}`), "attribute not part of the format"));
+    r.walk.push(schemaFault(join(pathOf(at), `@${a.name ?? name}`), "attribute not part of the format"));
   }
-  if (isRoot && !sawId) faults.push(schemaFault("@Id", "DLHDon must carry its Id attribute (the signature refers to it)"));
+  if (isRoot && !sawId) r.walk.push(schemaFault("@Id", "DLHDon must carry its Id attribute (the signature refers to it)"));
 }
 
-function unexpectedNode(node: XmlNodeLike, path: string, faults: Fault[]): void {
-  faults.push(schemaFault(path, `unexpected node (type ${node.nodeType}): only elements and text are allowed`));
+function unexpectedNode(r: Reading, node: XmlNodeLike, at: Where | null): void {
+  r.walk.push(schemaFault(pathOf(at), `unexpected node (type ${node.nodeType}): only elements and text are allowed`));
 }
 
+function foreignElement(r: Reading, node: XmlNodeLike, at: Where | null): void {
+  r.walk.push(schemaFault(join(pathOf(at), node.localName ?? ""), `element in namespace ${node.namespaceURI} is not part of the format`));
+}
+
+/** Counts the repeated names among the unknown children of one element, for their path steps. */
+function repeatIndex(counts: Map<string, number>, name: string): number {
+  if (!REPEATED.has(name)) return 0;
+  const n = (counts.get(name) ?? 0) + 1;
+  counts.set(name, n);
+  return n;
+}
+
+/**
+ * An element that is not a container of the format (a leaf, or an unknown element, or anything
+ * inside them): its children are walked for what the walk refuses. Returns its text (the text and
+ * CDATA children, joined), or null when it has child elements.
+ */
+function walkContent(r: Reading, el: XmlNodeLike, at: Where, depth: number): string | null {
+  let text = "";
+  let hasElements = false;
+  let repeats: Map<string, number> | null = null;
+  const kids = el.childNodes;
+  const n = kids ? kids.length : 0;
+  for (let i = 0; i < n; i++) {
+    const k = kids![i]!;
+    const type = k.nodeType;
+    if (type === TEXT_NODE || type === CDATA_NODE) {
+      text += k.nodeValue ?? "";
+      continue;
+    }
+    if (type !== ELEMENT_NODE) {
+      unexpectedNode(r, k, at);
+      continue;
+    }
+    hasElements = true;
+    if (k.namespaceURI) {
+      foreignElement(r, k, at);
+      continue;
+    }
+    const name = k.localName ?? "";
+    const child = new Where(at, name, repeatIndex((repeats ??= new Map()), name));
+    if (name === "TTKhac") readOtherInfo(r, k, child);
+    // Too deep to be part of the format: its parent is refused anyway, no need to look further.
+    else if (depth < MAX_DEPTH) walkElement(r, k, child, depth + 1);
+  }
+  if (!hasElements) return text;
+  if (hasNonBlank(text)) r.walk.push(schemaFault(at.toString(), "text is not allowed next to child elements (mixed content)"));
+  return null;
+}
+
+function walkElement(r: Reading, el: XmlNodeLike, at: Where, depth: number): string | null {
+  checkAttributes(r, el, at, false);
+  return walkContent(r, el, at, depth);
+}
+
+/** A leaf of the format: its text, or null when it has child elements. The common case (no attribute, one text node) builds nothing. */
+function leafText(r: Reading, el: XmlNodeLike, up: Where | null, name: string, depth: number): string | null {
+  const attrs = el.attributes;
+  const kids = el.childNodes;
+  if ((!attrs || attrs.length === 0) && kids) {
+    if (kids.length === 0) return "";
+    if (kids.length === 1) {
+      const k = kids[0]!;
+      if (k.nodeType === TEXT_NODE || k.nodeType === CDATA_NODE) return k.nodeValue ?? "";
+    }
+  }
+  return walkElement(r, el, new Where(up, name, 0), depth);
+}
+
+/** TTin's fields: the text of its first TTruong, KDLieu and DLieu. */
 function textOf(el: XmlNodeLike): string {
   let text = "";
-  const kids = childList(el);
-  for (let i = 0; i < kids.length; i++) {
+  const kids = el.childNodes;
+  for (let i = 0; kids && i < kids.length; i++) {
     const k = kids[i]!;
     if (k.nodeType === TEXT_NODE || k.nodeType === CDATA_NODE) text += k.nodeValue ?? "";
   }
@@ -271,81 +391,227 @@ function textOf(el: XmlNodeLike): string {
 }
 
 /** TTKhac: its direct children must be no-namespace elements; below them anything goes (xs:any skip). */
-function readOtherInfo(el: XmlNodeLike, path: string, faults: Fault[]): OtherInfoBlock {
-  checkAttributes(el, path, false, faults);
+function readOtherInfo(r: Reading, el: XmlNodeLike, at: Where): OtherInfo[] {
+  checkAttributes(r, el, at, false);
   const entries: OtherInfo[] = [];
   let text = "";
-  const kids = childList(el);
-  for (let i = 0; i < kids.length; i++) {
+  const kids = el.childNodes;
+  for (let i = 0; kids && i < kids.length; i++) {
     const k = kids[i]!;
     if (k.nodeType === TEXT_NODE || k.nodeType === CDATA_NODE) {
       text += k.nodeValue ?? "";
     } else if (k.nodeType !== ELEMENT_NODE) {
-      unexpectedNode(k, path, faults);
+      unexpectedNode(r, k, at);
     } else if (k.namespaceURI) {
-      faults.push(schemaFault(join(path, k.localName ?? ""), `element in namespace ${k.namespaceURI} is not part of the format`));
+      foreignElement(r, k, at);
     } else if (k.localName === "TTin") {
-      const fields: Record<string, string> = Object.create(null);
-      const parts = childList(k);
-      for (let j = 0; j < parts.length; j++) {
+      let field: string | undefined;
+      let type: string | undefined;
+      let value: string | undefined;
+      const parts = k.childNodes;
+      for (let j = 0; parts && j < parts.length; j++) {
         const p = parts[j]!;
-        const n = p.localName ?? "";
-        if (p.nodeType === ELEMENT_NODE && !p.namespaceURI && (n === "TTruong" || n === "KDLieu" || n === "DLieu") && !(n in fields)) {
-          fields[n] = textOf(p);
-        }
+        if (p.nodeType !== ELEMENT_NODE || p.namespaceURI) continue;
+        if (p.localName === "TTruong") field ??= textOf(p);
+        else if (p.localName === "KDLieu") type ??= textOf(p);
+        else if (p.localName === "DLieu") value ??= textOf(p);
       }
-      if (fields.TTruong !== undefined) entries.push({ field: fields.TTruong, type: fields.KDLieu ?? null, value: fields.DLieu ?? null });
+      if (field !== undefined) entries.push({ field, type: type ?? null, value: value ?? null });
     }
   }
-  if (!XML_BLANK.test(text)) faults.push(schemaFault(path, "text is not allowed here (mixed content)"));
-  return new OtherInfoBlock(entries);
-}
-
-function readElement(el: XmlNodeLike, path: string, depth: number, faults: Fault[]): RawValue {
-  checkAttributes(el, path, depth === 0, faults);
-  const out: RawElement = Object.create(null);
-  let hasElements = false;
-  let text = "";
-  const kids = childList(el);
-  for (let i = 0; i < kids.length; i++) {
-    const k = kids[i]!;
-    if (k.nodeType === TEXT_NODE || k.nodeType === CDATA_NODE) {
-      text += k.nodeValue ?? "";
-      continue;
-    }
-    if (k.nodeType !== ELEMENT_NODE) {
-      unexpectedNode(k, path, faults);
-      continue;
-    }
-    hasElements = true;
-    const name = k.localName ?? "";
-    if (k.namespaceURI) {
-      faults.push(schemaFault(join(path, name), `element in namespace ${k.namespaceURI} is not part of the format`));
-      continue;
-    }
-    const list = (out[name] ??= []);
-    const childPath = join(path, REPEATED.has(name) ? `${name}[${list.length + 1}]` : name);
-    if (name === "TTKhac") list.push(readOtherInfo(k, childPath, faults));
-    // Too deep to be part of the format: the schema refuses its parent, no need to read further.
-    else if (depth >= MAX_DEPTH) list.push(Object.create(null) as RawElement);
-    else list.push(readElement(k, childPath, depth + 1, faults));
-  }
-  if (!hasElements) return text;
-  if (!XML_BLANK.test(text)) faults.push(schemaFault(path, "text is not allowed next to child elements (mixed content)"));
-  return out;
+  if (hasNonBlank(text)) r.walk.push(schemaFault(at.toString(), "text is not allowed here (mixed content)"));
+  return entries;
 }
 
 // ---------------------------------------------------------------------------------------------
-// The schema (zod), over the plain tree
+// The schema: leaves, containers, cardinality
 
-const isObjectInput = (input: unknown): boolean => typeof input === "object" && input !== null;
+/** A leaf element: reads its text into a value, or says what is wrong with it. */
+interface Leaf<T> {
+  readonly tag: "leaf";
+  readonly read: (text: string) => T | Invalid;
+  /** The verdict on a leaf that has child elements instead of text. */
+  readonly notText: Invalid;
+}
+const NOT_TEXT = new Invalid("expected text, found child elements");
+const leaf = <T>(read: (text: string) => T | Invalid, notText: Invalid = NOT_TEXT): Leaf<T> => ({ tag: "leaf", read, notText });
 
-/** Text content of a leaf element. */
-const leafText = z.string({
-  error: (iss) => (isObjectInput(iss.input) ? "expected text, found child elements" : "expected text"),
-});
+/** TTKhac: read by readOtherInfo wherever it stands; as a field, its TTin entries. */
+const OTHER_INFO = { tag: "otherInfo" } as const;
 
-const NON_BLANK = /[^ \t\r\n]/;
+type Card = "one" | "maybe" | "many" | "oneOrMore";
+type Kind<T> = Leaf<T> | Shape<T> | (typeof OTHER_INFO & { readonly _?: T });
+interface Field<T, C extends Card> {
+  readonly card: C;
+  readonly kind: Kind<T>;
+}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyField = Field<any, Card>;
+type ValueOf<F> = F extends Field<infer T, infer C> ? (C extends "one" ? T : C extends "maybe" ? T | null : T[]) : never;
+type Values<S extends Record<string, AnyField>> = { [K in keyof S]: ValueOf<S[K]> };
+
+/** Exactly one occurrence. */
+const one = <T>(kind: Kind<T>): Field<T, "one"> => ({ card: "one", kind });
+/** At most one occurrence; null when absent. */
+const maybe = <T>(kind: Kind<T>): Field<T, "maybe"> => ({ card: "maybe", kind });
+/** Any number of occurrences (a repeated element). */
+const many = <T>(kind: Kind<T>): Field<T, "many"> => ({ card: "many", kind });
+/** At least one occurrence (a repeated element). */
+const oneOrMore = <T>(kind: Kind<T>): Field<T, "oneOrMore"> => ({ card: "oneOrMore", kind });
+const otherInfo = OTHER_INFO as Kind<OtherInfo[]>;
+
+/** Checks across the fields of one container, on its first-occurrence texts and counts: see readContainer. */
+type Condition = (r: Reading, at: Where | null, counts: readonly number[], texts: readonly (string | null | undefined)[]) => void;
+
+/** A container: an element whose children are the fields listed, in any order, each as often as its cardinality says. */
+class Shape<T> {
+  readonly tag = "shape";
+  readonly names: string[];
+  readonly fields: AnyField[];
+  /** 1 for a repeated field (many, oneOrMore), 0 for a single one. */
+  readonly repeated: number[];
+  readonly required: boolean[];
+  readonly slots = new Map<string, number>();
+  condition: Condition | null = null;
+  /**
+   * The values by field name for `build`, read from the slots through getters: one object per
+   * shape, reused (build runs at once and keeps nothing of it), so no object is built key by key.
+   */
+  readonly view: Record<string, unknown> & { values: unknown[] };
+  /** Fresh per-container arrays are copies of these (a copy is cheaper than a fill). */
+  readonly zeros: number[];
+  readonly empty: undefined[];
+  constructor(
+    spec: Record<string, AnyField>,
+    readonly build: (v: Record<string, unknown>) => T,
+  ) {
+    this.names = Object.keys(spec);
+    this.fields = this.names.map((n) => spec[n]!);
+    this.repeated = this.fields.map((f) => (f.card === "many" || f.card === "oneOrMore" ? 1 : 0));
+    this.required = this.fields.map((f) => f.card === "one" || f.card === "oneOrMore");
+    this.names.forEach((n, i) => this.slots.set(n, i));
+    this.zeros = this.names.map(() => 0);
+    this.empty = this.names.map(() => undefined);
+    const view = { values: this.empty as unknown[] };
+    this.names.forEach((n, i) =>
+      Object.defineProperty(view, n, {
+        get(this: { values: unknown[] }) {
+          return this.values[i];
+        },
+      }),
+    );
+    this.view = view as Record<string, unknown> & { values: unknown[] };
+  }
+  slot(name: string): number {
+    const s = this.slots.get(name);
+    if (s === undefined) throw new Error(`no field ${name}`);
+    return s;
+  }
+}
+const shape = <S extends Record<string, AnyField>, T>(spec: S, build: (v: Values<S>) => T): Shape<T> =>
+  new Shape<T>(spec, build as (v: Record<string, unknown>) => T);
+
+const MISSING = "required element is missing";
+const DUPLICATE = "appears more than once";
+const UNKNOWN = "element not part of the format";
+const NOT_CONTAINER = "expected child elements, found text";
+
+/**
+ * Reads one container: walks its children once, in document order, each known child into its
+ * field (containers recursively, leaves through their reader), each unknown one only walked.
+ * `primary`: this is the occurrence the conditions across fields look at (the first of its name
+ * all the way up; every line of the first DSHHDVu, every LTSuat of the first THTTLTSuat).
+ */
+function readContainer<T>(r: Reading, el: XmlNodeLike, at: Where | null, depth: number, shape: Shape<T>, primary: boolean): T | Refused {
+  checkAttributes(r, el, at, depth === 0);
+  const n = shape.names.length;
+  const counts: number[] = shape.zeros.slice();
+  const values: unknown[] = shape.empty.slice();
+  const texts: (string | null | undefined)[] | null = shape.condition ? shape.empty.slice() : null;
+  let slotFaults: Fault[][] | null = null;
+  let unknown: Set<string> | null = null;
+  let repeats: Map<string, number> | null = null;
+  let blank = true;
+  let hasElements = false;
+  const kids = el.childNodes;
+  const count = kids ? kids.length : 0;
+  for (let i = 0; i < count; i++) {
+    const k = kids![i]!;
+    const type = k.nodeType;
+    if (type === TEXT_NODE || type === CDATA_NODE) {
+      if (blank && hasNonBlank(k.nodeValue ?? "")) blank = false;
+      continue;
+    }
+    if (type !== ELEMENT_NODE) {
+      unexpectedNode(r, k, at);
+      continue;
+    }
+    hasElements = true;
+    if (k.namespaceURI) {
+      foreignElement(r, k, at);
+      continue;
+    }
+    const name = k.localName ?? "";
+    const s = shape.slots.get(name);
+    if (s === undefined) {
+      (unknown ??= new Set()).add(name);
+      const child = new Where(at, name, repeatIndex((repeats ??= new Map()), name));
+      if (name === "TTKhac") readOtherInfo(r, k, child);
+      else walkElement(r, k, child, depth + 1); // known containers stand far above MAX_DEPTH
+      continue;
+    }
+    const c = ++counts[s]!;
+    const index = shape.repeated[s]! * c;
+    const kind = shape.fields[s]!.kind;
+    let v: unknown;
+    if (kind.tag === "shape") {
+      v = readContainer(r, k, new Where(at, name, index), depth + 1, kind, primary && (index > 0 || c === 1));
+    } else if (kind.tag === "otherInfo") {
+      v = readOtherInfo(r, k, new Where(at, name, index));
+    } else {
+      const text = leafText(r, k, at, name, depth + 1);
+      if (texts !== null && c === 1) texts[s] = text;
+      v = text === null ? kind.notText : kind.read(text);
+      if (v instanceof Invalid) {
+        const path = join(pathOf(at), name);
+        v = new Refused(v.messages.map((m) => schemaFault(path, m)));
+      }
+    }
+    if (v instanceof Refused) append(((slotFaults ??= [])[s] ??= []), v.faults);
+    else if (index > 0) ((values[s] ??= []) as unknown[]).push(v);
+    else if (c === 1) values[s] = v;
+  }
+  if (hasElements && !blank) r.walk.push(schemaFault(pathOf(at), "text is not allowed next to child elements (mixed content)"));
+  if (!hasElements && !blank) return new Refused([schemaFault(pathOf(at), NOT_CONTAINER)]);
+  if (primary && hasElements && texts !== null) shape.condition!(r, at, counts, texts);
+
+  // The schema's verdict, field by field in the shape's order, then the unknown elements.
+  let faults: Fault[] | null = null;
+  for (let s = 0; s < n; s++) {
+    const c = counts[s]!;
+    if (c === 0) {
+      if (shape.required[s]) (faults ??= []).push(schemaFault(join(pathOf(at), shape.names[s]!), MISSING));
+    } else if (c > 1 && shape.repeated[s] === 0) {
+      // A duplicate is refused as such; its occurrences are not judged one by one.
+      (faults ??= []).push(schemaFault(join(pathOf(at), shape.names[s]!), DUPLICATE));
+    } else if (slotFaults?.[s] !== undefined) {
+      faults = append(faults ?? [], slotFaults[s]!);
+    }
+  }
+  if (unknown !== null) for (const name of unknown) (faults ??= []).push(schemaFault(join(pathOf(at), name), UNKNOWN));
+  if (faults !== null) return new Refused(faults);
+
+  for (let s = 0; s < n; s++) if (values[s] === undefined) values[s] = shape.repeated[s] ? [] : null;
+  const view = shape.view;
+  view.values = values;
+  const built = shape.build(view);
+  view.values = shape.empty;
+  return built;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The leaves
+
 /** Length in characters (code points), as XSD counts it. */
 function fits(s: string, max: number): boolean {
   if (s.length <= max) return true;
@@ -354,28 +620,34 @@ function fits(s: string, max: number): boolean {
   return true;
 }
 
-const requiredText = (max: number) =>
-  leafText.refine((s) => NON_BLANK.test(s), "must not be empty").refine((s) => fits(s, max), `at most ${max} characters`);
-const optionalText = (max: number) =>
-  leafText.refine((s) => fits(s, max), `at most ${max} characters`).transform((s) => (s === "" ? null : s));
-const pattern = (re: RegExp, message: string) => leafText.regex(re, message);
+const EMPTY = new Invalid("must not be empty");
+/** Text with a non-whitespace character, at most `max` characters. */
+function requiredText(max: number): Leaf<string> {
+  const tooLong = new Invalid(`at most ${max} characters`);
+  const both = new Invalid(EMPTY.messages[0]!, tooLong.messages[0]!);
+  return leaf((s) => {
+    const blank = !hasNonBlank(s);
+    if (fits(s, max)) return blank ? EMPTY : s;
+    return blank ? both : tooLong;
+  });
+}
+/** Free text of at most `max` characters; empty means absent (null). */
+function optionalText(max: number): Leaf<string | null> {
+  const tooLong = new Invalid(`at most ${max} characters`);
+  return leaf((s) => (!fits(s, max) ? tooLong : s === "" ? null : s));
+}
+function pattern(re: RegExp, message: string): Leaf<string> {
+  const invalid = new Invalid(message);
+  return leaf((s) => (re.test(s) ? s : invalid));
+}
 
 const AMOUNT_MESSAGE = "not an amount: '-'?, at most 15 integer digits, at most 6 decimals after '.', no exponent, sign '+', spaces or separators";
-const amount = leafText.transform((s, ctx): Decimal => {
+const NOT_AMOUNT = new Invalid(AMOUNT_MESSAGE);
+const amount = leaf((s): Decimal | Invalid => parseAmount(s) ?? NOT_AMOUNT);
+const NOT_POSITIVE = new Invalid("must be greater than 0");
+const positiveAmount = leaf((s): Decimal | Invalid => {
   const d = parseAmount(s);
-  if (d === null) {
-    ctx.issues.push({ code: "custom", message: AMOUNT_MESSAGE, input: s });
-    return z.NEVER;
-  }
-  return d;
-});
-const positiveAmount = leafText.transform((s, ctx): Decimal => {
-  const d = parseAmount(s);
-  if (d === null || d <= 0n) {
-    ctx.issues.push({ code: "custom", message: d === null ? AMOUNT_MESSAGE : "must be greater than 0", input: s });
-    return z.NEVER;
-  }
-  return d;
+  return d === null ? NOT_AMOUNT : d <= 0n ? NOT_POSITIVE : d;
 });
 
 /** A real calendar date written YYYY-MM-DD (year 0001–9999; XSD's xs:date has no year 0000). */
@@ -390,343 +662,287 @@ export function isIsoDate(s: string): boolean {
   const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]!;
   return d <= days;
 }
-const date = leafText.refine(isIsoDate, "not a date YYYY-MM-DD");
+const NOT_DATE = new Invalid("not a date YYYY-MM-DD");
+const date = leaf((s) => (isIsoDate(s) ? s : NOT_DATE));
 
 const TAX_RATE = /^(?:0%|5%|8%|10%|KCT|KKKNT|KHAC:\d{1,2}\.\d{2}%?)$/;
 const taxRate = pattern(TAX_RATE, "not a tax rate: 0%, 5%, 8%, 10%, KCT, KKKNT or KHAC:AB.CD with an optional %");
 
-const symbol = leafText.superRefine((s, ctx) => {
-  if (!/^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/.test(s)) {
-    ctx.addIssue({ code: "custom", message: "not an invoice symbol: C or K, two digits of the year, one of TDLMNBGHX, two upper-case letters" });
-  }
-});
+const symbol = pattern(/^[CK]\d{2}[TDLMNBGHX][A-Z]{2}$/, "not an invoice symbol: C or K, two digits of the year, one of TDLMNBGHX, two upper-case letters");
 /** What only an invoice sent for a code must be: a K symbol is for invoices without a code (T-VAN 203, readInvoice's `uncoded`). */
 const UNCODED_SYMBOL = "symbols starting with K are for invoices without a code; this service issues codes (C…)";
-const invoiceNumber = leafText.transform((s, ctx): number => {
-  if (!/^\d{1,8}$/.test(s) || !/[1-9]/.test(s)) {
-    ctx.issues.push({ code: "custom", message: "not an invoice number: 1 to 99999999, at most 8 digits (zero padding allowed)", input: s });
-    return z.NEVER;
-  }
-  return Number(s);
-});
+const NOT_NUMBER = new Invalid("not an invoice number: 1 to 99999999, at most 8 digits (zero padding allowed)");
+const invoiceNumber = leaf((s): number | Invalid => (/^\d{1,8}$/.test(s) && /[1-9]/.test(s) ? Number(s) : NOT_NUMBER));
 
-// Cardinality: each child name maps to the list of its occurrences (see readElement).
-const MISSING = "required element is missing";
-const list = <T extends z.ZodType>(item: T) =>
-  z.array(item, { error: (iss) => (iss.input === undefined ? MISSING : "expected an element") });
-/** Exactly one occurrence. */
-const one = <T extends z.ZodType>(item: T) => list(item).max(1, "appears more than once").transform((a) => a[0] as z.output<T>);
-/** At most one occurrence; null when absent. */
-const maybe = <T extends z.ZodType>(item: T) =>
-  list(item)
-    .max(1, "appears more than once")
-    .optional()
-    .transform((a) => (a === undefined ? null : (a[0] as z.output<T>)));
-/** Any number of occurrences. */
-const many = <T extends z.ZodType>(item: T) =>
-  list(item)
-    .optional()
-    .transform((a) => (a ?? []) as z.output<T>[]);
-/** At least one occurrence. */
-const oneOrMore = <T extends z.ZodType>(item: T) => list(item).min(1, MISSING);
+const VERSIONS: ReadonlySet<string> = new Set(["2.0.0", "2.0.1", "2.1.0"]);
+const NOT_VERSION = new Invalid("must be 2.0.0, 2.0.1 or 2.1.0");
+const version = leaf((s) => (VERSIONS.has(s) ? (s as Invoice["version"]) : NOT_VERSION), NOT_VERSION);
 
-/** An element with child elements; an empty one (or whitespace only) has none. */
-const container = <S extends z.core.$ZodLooseShape>(shape: S) =>
-  z.preprocess(
-    (v) => (typeof v === "string" && XML_BLANK.test(v) ? Object.create(null) : v),
-    z.strictObject(shape, { error: (iss) => (iss.code === "invalid_type" ? "expected child elements, found text" : undefined) }),
-  );
-
-const otherInfo = z.custom<OtherInfoBlock>((v) => v instanceof OtherInfoBlock, "expected TTKhac").transform((b) => b.entries);
-
-const ttHDLQuan = container({
-  TCHDon: one(pattern(/^[12]$/, "must be 1 (replaces) or 2 (adjusts)")),
-  LHDCLQuan: one(pattern(/^[1-4]$/, "must be 1, 2, 3 or 4")),
-  KHMSHDCLQuan: one(requiredText(11)),
-  KHHDCLQuan: one(requiredText(8)),
-  SHDCLQuan: one(requiredText(8)),
-  NLHDCLQuan: one(date),
-  GChu: maybe(optionalText(255)),
-});
-
-const ttChung = container({
-  PBan: one(z.enum(["2.0.0", "2.0.1", "2.1.0"], { error: "must be 2.0.0, 2.0.1 or 2.1.0" })),
-  THDon: one(requiredText(100)),
-  KHMSHDon: one(pattern(/^[1-9]$/, "must be one digit 1–9")),
-  KHHDon: one(symbol),
-  SHDon: one(invoiceNumber),
-  NLap: one(date),
-  HDCTTChinh: maybe(pattern(/^[01]$/, "must be 0 or 1")),
-  DVTTe: maybe(pattern(/^[A-Z]{3}$/, "must be an ISO 4217 code (three upper-case letters)")),
-  TGia: maybe(positiveAmount),
-  HTTToan: maybe(optionalText(50)),
-  MSTTCGP: maybe(optionalText(14)),
-  TTHDLQuan: maybe(ttHDLQuan),
-  TTKhac: maybe(otherInfo),
-});
-
-const nBan = container({
-  Ten: one(requiredText(400)),
-  MST: one(requiredText(14)),
-  DChi: one(requiredText(400)),
-  SDThoai: maybe(optionalText(20)),
-  DCTDTu: maybe(optionalText(50)),
-  STKNHang: maybe(optionalText(30)),
-  TNHang: maybe(optionalText(400)),
-  Fax: maybe(optionalText(20)),
-  Website: maybe(optionalText(100)),
-  MCHang: maybe(optionalText(50)),
-  TCHang: maybe(optionalText(400)),
-  TTKhac: maybe(otherInfo),
-});
-
-const nMua = container({
-  Ten: maybe(optionalText(400)),
-  MST: maybe(optionalText(14)),
-  DChi: maybe(optionalText(400)),
-  MKHang: maybe(optionalText(50)),
-  HVTNMHang: maybe(optionalText(100)),
-  SDThoai: maybe(optionalText(20)),
-  DCTDTu: maybe(optionalText(50)),
-  STKNHang: maybe(optionalText(30)),
-  TNHang: maybe(optionalText(400)),
-  CCCDan: maybe(optionalText(12)),
-  SHChieu: maybe(optionalText(20)),
-  MDVQHNSach: maybe(optionalText(7)),
-  TTKhac: maybe(otherInfo),
-});
-
-const hhdVu = container({
-  TChat: one(pattern(/^[1-5]$/, "must be 1–5").transform((s) => Number(s) as LineKind)),
-  STT: maybe(pattern(/^\d{1,4}$/, "must be 1 to 4 digits").transform(Number)),
-  MHHDVu: maybe(optionalText(50)),
-  THHDVu: one(requiredText(500)),
-  DVTinh: maybe(optionalText(50)),
-  SLuong: maybe(amount),
-  DGia: maybe(amount),
-  TLCKhau: maybe(amount),
-  STCKhau: maybe(amount),
-  // Required unless TChat is 4: checked in conditionalFaults (XSD 1.0 cannot say it).
-  ThTien: maybe(amount),
-  TSuat: maybe(taxRate),
-  TTKhac: maybe(otherInfo),
-});
-
-const ltSuat = container({
-  TSuat: one(taxRate),
-  ThTien: one(amount),
-  TThue: maybe(amount),
-});
-
-const lPhi = container({
-  TLPhi: one(requiredText(100)),
-  TPhi: one(amount),
-});
-
-const tToan = container({
-  THTTLTSuat: maybe(container({ LTSuat: many(ltSuat) })),
-  TgTCThue: one(amount),
-  TgTThue: one(amount),
-  TTCKTMai: maybe(amount),
-  DSLPhi: maybe(container({ LPhi: many(lPhi) })),
-  TGTKhac: maybe(amount),
-  TgTTTBSo: one(amount),
-  TgTTTBChu: one(requiredText(255)),
-  TTKhac: maybe(otherInfo),
-});
-
-const ndHDon = container({
-  NBan: one(nBan),
-  NMua: maybe(nMua),
-  DSHHDVu: one(container({ HHDVu: oneOrMore(hhdVu) })),
-  TToan: one(tToan),
-});
-
-/** The zod schema of DLHDon's content, over the plain tree readInvoice builds (child name → occurrences). */
-export const dlhdonSchema = container({
-  TTChung: one(ttChung),
-  NDHDon: one(ndHDon),
-  TTKhac: maybe(otherInfo),
-});
-
-type Parsed = z.output<typeof dlhdonSchema>;
+const NOT_LINE_KIND = new Invalid("must be 1–5");
+const lineKind = leaf((s) => (s.length === 1 && s >= "1" && s <= "5" ? (Number(s) as LineKind) : NOT_LINE_KIND));
+const NOT_POSITION = new Invalid("must be 1 to 4 digits");
+const position = leaf((s) => (/^\d{1,4}$/.test(s) ? Number(s) : NOT_POSITION));
 
 // ---------------------------------------------------------------------------------------------
-// Conditions across fields, checked on the plain tree so they are reported whatever else fails
+// The containers (schemas/invoice.xsd states the same; test/unit/invoice-schema.test.ts checks both)
 
-function firstElement(parent: RawValue | undefined, name: string): RawElement | undefined {
-  if (typeof parent !== "object" || parent instanceof OtherInfoBlock) return undefined;
-  const v = parent[name]?.[0];
-  return typeof v === "object" && !(v instanceof OtherInfoBlock) ? v : undefined;
-}
-function firstText(parent: RawElement | undefined, name: string): string | undefined {
-  const v = parent?.[name]?.[0];
-  return typeof v === "string" ? v : undefined;
-}
-function elements(parent: RawElement | undefined, name: string): (RawElement | undefined)[] {
-  return (parent?.[name] ?? []).map((v) => (typeof v === "object" && !(v instanceof OtherInfoBlock) ? v : undefined));
-}
+const ttHDLQuan = shape(
+  {
+    TCHDon: one(pattern(/^[12]$/, "must be 1 (replaces) or 2 (adjusts)")),
+    LHDCLQuan: one(pattern(/^[1-4]$/, "must be 1, 2, 3 or 4")),
+    KHMSHDCLQuan: one(requiredText(11)),
+    KHHDCLQuan: one(requiredText(8)),
+    SHDCLQuan: one(requiredText(8)),
+    NLHDCLQuan: one(date),
+    GChu: maybe(optionalText(255)),
+  },
+  (r): RelatedInvoice => ({
+    kind: r.TCHDon === "1" ? "replaces" : "adjusts",
+    relatedType: Number(r.LHDCLQuan) as RelatedInvoice["relatedType"],
+    form: r.KHMSHDCLQuan,
+    symbol: r.KHHDCLQuan,
+    number: r.SHDCLQuan,
+    issueDate: r.NLHDCLQuan,
+    note: r.GChu,
+  }),
+);
 
-function conditionalFaults(root: RawElement): Fault[] {
-  const faults: Fault[] = [];
-  const ttChungRaw = firstElement(root, "TTChung");
-  if (ttChungRaw) {
-    const currency = firstText(ttChungRaw, "DVTTe") ?? "VND";
-    if (currency !== "VND" && ttChungRaw.TGia === undefined) {
-      faults.push(schemaFault("TTChung/TGia", `required element is missing: the exchange rate is required when DVTTe is ${currency}, not VND`));
-    }
-  }
-  const nd = firstElement(root, "NDHDon");
-  elements(firstElement(nd, "DSHHDVu"), "HHDVu").forEach((line, i) => {
-    if (line && firstText(line, "TChat") !== "4" && line.ThTien === undefined) {
-      faults.push(schemaFault(`NDHDon/DSHHDVu/HHDVu[${i + 1}]/ThTien`, "required element is missing: ThTien is required unless TChat is 4 (note)"));
-    }
-  });
-  const seen = new Set<string>();
-  elements(firstElement(firstElement(nd, "TToan"), "THTTLTSuat"), "LTSuat").forEach((group, i) => {
-    const rate = firstText(group, "TSuat");
-    if (rate === undefined) return;
-    if (seen.has(rate)) faults.push(schemaFault(`NDHDon/TToan/THTTLTSuat/LTSuat[${i + 1}]/TSuat`, `a second LTSuat for ${rate}: one per rate`));
-    seen.add(rate);
-  });
-  return faults;
-}
-
-// ---------------------------------------------------------------------------------------------
-// readInvoice
-
-/** Formats a zod path as an XML path: index steps are kept only after repeated elements, 1-based. */
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  let previous: PropertyKey | undefined;
-  for (const step of path) {
-    if (typeof step === "number") {
-      if (typeof previous === "string" && REPEATED.has(previous)) out += `[${step + 1}]`;
-    } else {
-      out = join(out, String(step));
-    }
-    previous = step;
-  }
-  return out;
-}
-
-function zodFaults(error: z.ZodError): Fault[] {
-  const faults: Fault[] = [];
-  for (const issue of error.issues) {
-    const path = formatPath(issue.path);
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) faults.push(schemaFault(join(path, key), "element not part of the format"));
-    } else {
-      faults.push(schemaFault(path, issue.message));
-    }
-  }
-  return faults;
-}
-
-function toInvoice(p: Parsed): Invoice {
-  const t = p.TTChung;
-  const nb = p.NDHDon.NBan;
-  const nm = p.NDHDon.NMua;
-  const tt = p.NDHDon.TToan;
-  const r = t.TTHDLQuan;
-  const currency = t.DVTTe ?? "VND";
-  return {
+const ttChung = shape(
+  {
+    PBan: one(version),
+    THDon: one(requiredText(100)),
+    KHMSHDon: one(pattern(/^[1-9]$/, "must be one digit 1–9")),
+    KHHDon: one(symbol),
+    SHDon: one(invoiceNumber),
+    NLap: one(date),
+    HDCTTChinh: maybe(pattern(/^[01]$/, "must be 0 or 1")),
+    DVTTe: maybe(pattern(/^[A-Z]{3}$/, "must be an ISO 4217 code (three upper-case letters)")),
+    TGia: maybe(positiveAmount),
+    HTTToan: maybe(optionalText(50)),
+    MSTTCGP: maybe(optionalText(14)),
+    TTHDLQuan: maybe(ttHDLQuan),
+    TTKhac: maybe(otherInfo),
+  },
+  (t) => ({
     version: t.PBan,
     title: t.THDon,
     form: t.KHMSHDon,
     symbol: t.KHHDon,
     number: t.SHDon,
     issueDate: t.NLap,
-    currency,
-    exchangeRate: currency === "VND" ? ONE : (t.TGia ?? ONE),
+    financialLeasing: t.HDCTTChinh,
+    currency: t.DVTTe,
+    exchangeRate: t.TGia,
     paymentMethod: t.HTTToan,
     providerTaxCode: t.MSTTCGP,
-    financialLeasing: t.HDCTTChinh === null ? null : t.HDCTTChinh === "1",
-    related:
-      r === null
-        ? null
-        : {
-            kind: r.TCHDon === "1" ? "replaces" : "adjusts",
-            relatedType: Number(r.LHDCLQuan) as RelatedInvoice["relatedType"],
-            form: r.KHMSHDCLQuan,
-            symbol: r.KHHDCLQuan,
-            number: r.SHDCLQuan,
-            issueDate: r.NLHDCLQuan,
-            note: r.GChu,
-          },
-    sellerTaxCode: nb.MST,
-    buyerTaxCode: nm?.MST ?? null,
-    seller: {
-      name: nb.Ten,
-      taxCode: nb.MST,
-      address: nb.DChi,
-      phone: nb.SDThoai,
-      email: nb.DCTDTu,
-      bankAccount: nb.STKNHang,
-      bankName: nb.TNHang,
-      fax: nb.Fax,
-      website: nb.Website,
-      storeCode: nb.MCHang,
-      storeName: nb.TCHang,
-    },
-    buyer:
-      nm === null
-        ? null
-        : {
-            name: nm.Ten,
-            taxCode: nm.MST,
-            address: nm.DChi,
-            customerCode: nm.MKHang,
-            contactName: nm.HVTNMHang,
-            phone: nm.SDThoai,
-            email: nm.DCTDTu,
-            bankAccount: nm.STKNHang,
-            bankName: nm.TNHang,
-            citizenId: nm.CCCDan,
-            passport: nm.SHChieu,
-            budgetUnitCode: nm.MDVQHNSach,
-          },
-    lines: p.NDHDon.DSHHDVu.HHDVu.map((h) => ({
-      kind: h.TChat,
-      position: h.STT,
-      code: h.MHHDVu,
-      name: h.THHDVu,
-      unit: h.DVTinh,
-      quantity: h.SLuong,
-      unitPrice: h.DGia,
-      discountRate: h.TLCKhau,
-      discountAmount: h.STCKhau,
-      amount: h.ThTien,
-      taxRate: h.TSuat,
-    })),
-    totals: {
-      byRate: (tt.THTTLTSuat?.LTSuat ?? []).map((g) => ({ taxRate: g.TSuat, amountBeforeTax: g.ThTien, tax: g.TThue ?? ZERO })),
-      totalBeforeTax: tt.TgTCThue,
-      totalTax: tt.TgTThue,
-      tradeDiscount: tt.TTCKTMai,
-      fees: (tt.DSLPhi?.LPhi ?? []).map((f) => ({ name: f.TLPhi, amount: f.TPhi })),
-      otherDeductions: tt.TGTKhac,
-      totalPayable: tt.TgTTTBSo,
-      totalInWords: tt.TgTTTBChu,
-    },
-    otherInfo: [...(p.TTKhac ?? []), ...(t.TTKhac ?? [])],
+    related: t.TTHDLQuan,
+    otherInfo: t.TTKhac,
+  }),
+);
+
+const nBan = shape(
+  {
+    Ten: one(requiredText(400)),
+    MST: one(requiredText(14)),
+    DChi: one(requiredText(400)),
+    SDThoai: maybe(optionalText(20)),
+    DCTDTu: maybe(optionalText(50)),
+    STKNHang: maybe(optionalText(30)),
+    TNHang: maybe(optionalText(400)),
+    Fax: maybe(optionalText(20)),
+    Website: maybe(optionalText(100)),
+    MCHang: maybe(optionalText(50)),
+    TCHang: maybe(optionalText(400)),
+    TTKhac: maybe(otherInfo),
+  },
+  (b): Seller => ({
+    name: b.Ten,
+    taxCode: b.MST,
+    address: b.DChi,
+    phone: b.SDThoai,
+    email: b.DCTDTu,
+    bankAccount: b.STKNHang,
+    bankName: b.TNHang,
+    fax: b.Fax,
+    website: b.Website,
+    storeCode: b.MCHang,
+    storeName: b.TCHang,
+  }),
+);
+
+const nMua = shape(
+  {
+    Ten: maybe(optionalText(400)),
+    MST: maybe(optionalText(14)),
+    DChi: maybe(optionalText(400)),
+    MKHang: maybe(optionalText(50)),
+    HVTNMHang: maybe(optionalText(100)),
+    SDThoai: maybe(optionalText(20)),
+    DCTDTu: maybe(optionalText(50)),
+    STKNHang: maybe(optionalText(30)),
+    TNHang: maybe(optionalText(400)),
+    CCCDan: maybe(optionalText(12)),
+    SHChieu: maybe(optionalText(20)),
+    MDVQHNSach: maybe(optionalText(7)),
+    TTKhac: maybe(otherInfo),
+  },
+  (m): Buyer => ({
+    name: m.Ten,
+    taxCode: m.MST,
+    address: m.DChi,
+    customerCode: m.MKHang,
+    contactName: m.HVTNMHang,
+    phone: m.SDThoai,
+    email: m.DCTDTu,
+    bankAccount: m.STKNHang,
+    bankName: m.TNHang,
+    citizenId: m.CCCDan,
+    passport: m.SHChieu,
+    budgetUnitCode: m.MDVQHNSach,
+  }),
+);
+
+const hhdVu = shape(
+  {
+    TChat: one(lineKind),
+    STT: maybe(position),
+    MHHDVu: maybe(optionalText(50)),
+    THHDVu: one(requiredText(500)),
+    DVTinh: maybe(optionalText(50)),
+    SLuong: maybe(amount),
+    DGia: maybe(amount),
+    TLCKhau: maybe(amount),
+    STCKhau: maybe(amount),
+    // Required unless TChat is 4: a condition across fields (XSD 1.0 cannot say it).
+    ThTien: maybe(amount),
+    TSuat: maybe(taxRate),
+    TTKhac: maybe(otherInfo),
+  },
+  (h): InvoiceLine => ({
+    kind: h.TChat,
+    position: h.STT,
+    code: h.MHHDVu,
+    name: h.THHDVu,
+    unit: h.DVTinh,
+    quantity: h.SLuong,
+    unitPrice: h.DGia,
+    discountRate: h.TLCKhau,
+    discountAmount: h.STCKhau,
+    amount: h.ThTien,
+    taxRate: h.TSuat,
+  }),
+);
+
+const ltSuat = shape({ TSuat: one(taxRate), ThTien: one(amount), TThue: maybe(amount) }, (g): RateTotal => ({ taxRate: g.TSuat, amountBeforeTax: g.ThTien, tax: g.TThue ?? ZERO }));
+const lPhi = shape({ TLPhi: one(requiredText(100)), TPhi: one(amount) }, (f): Fee => ({ name: f.TLPhi, amount: f.TPhi }));
+
+const tToan = shape(
+  {
+    THTTLTSuat: maybe(shape({ LTSuat: many(ltSuat) }, (x) => x.LTSuat)),
+    TgTCThue: one(amount),
+    TgTThue: one(amount),
+    TTCKTMai: maybe(amount),
+    DSLPhi: maybe(shape({ LPhi: many(lPhi) }, (x) => x.LPhi)),
+    TGTKhac: maybe(amount),
+    TgTTTBSo: one(amount),
+    TgTTTBChu: one(requiredText(255)),
+    TTKhac: maybe(otherInfo),
+  },
+  (t): Totals => ({
+    byRate: t.THTTLTSuat ?? [],
+    totalBeforeTax: t.TgTCThue,
+    totalTax: t.TgTThue,
+    tradeDiscount: t.TTCKTMai,
+    fees: t.DSLPhi ?? [],
+    otherDeductions: t.TGTKhac,
+    totalPayable: t.TgTTTBSo,
+    totalInWords: t.TgTTTBChu,
+  }),
+);
+
+const ndHDon = shape(
+  {
+    NBan: one(nBan),
+    NMua: maybe(nMua),
+    DSHHDVu: one(shape({ HHDVu: oneOrMore(hhdVu) }, (x) => x.HHDVu)),
+    TToan: one(tToan),
+  },
+  (d) => ({ seller: d.NBan, buyer: d.NMua, lines: d.DSHHDVu, totals: d.TToan }),
+);
+
+const dlhdon = shape({ TTChung: one(ttChung), NDHDon: one(ndHDon), TTKhac: maybe(otherInfo) }, (p): Invoice => {
+  const t = p.TTChung;
+  const { seller, buyer, lines, totals } = p.NDHDon;
+  const currency = t.currency ?? "VND";
+  return {
+    version: t.version,
+    title: t.title,
+    form: t.form,
+    symbol: t.symbol,
+    number: t.number,
+    issueDate: t.issueDate,
+    currency,
+    exchangeRate: currency === "VND" ? ONE : (t.exchangeRate ?? ONE),
+    paymentMethod: t.paymentMethod,
+    providerTaxCode: t.providerTaxCode,
+    financialLeasing: t.financialLeasing === null ? null : t.financialLeasing === "1",
+    related: t.related,
+    sellerTaxCode: seller.taxCode,
+    buyerTaxCode: buyer?.taxCode ?? null,
+    seller,
+    buyer,
+    lines,
+    totals,
+    otherInfo: [...(p.TTKhac ?? []), ...(t.otherInfo ?? [])],
+  };
+});
+
+// ---------------------------------------------------------------------------------------------
+// Conditions across fields: reported whatever else fails, on the first TTChung, every line of the
+// first DSHHDVu and every LTSuat of the first THTTLTSuat (of the first NDHDon and TToan)
+
+{
+  const DVTTe = ttChung.slot("DVTTe");
+  const TGia = ttChung.slot("TGia");
+  ttChung.condition = (r, at, counts, texts) => {
+    const dv = texts[DVTTe];
+    const currency = typeof dv === "string" ? dv : "VND";
+    if (currency !== "VND" && counts[TGia] === 0) {
+      r.exchangeRate = schemaFault(join(pathOf(at), "TGia"), `required element is missing: the exchange rate is required when DVTTe is ${currency}, not VND`);
+    }
+  };
+  const TChat = hhdVu.slot("TChat");
+  const ThTien = hhdVu.slot("ThTien");
+  hhdVu.condition = (r, at, counts, texts) => {
+    if (texts[TChat] !== "4" && counts[ThTien] === 0) r.lineAmounts.push(schemaFault(join(pathOf(at), "ThTien"), "required element is missing: ThTien is required unless TChat is 4 (note)"));
+  };
+  const TSuat = ltSuat.slot("TSuat");
+  ltSuat.condition = (r, at, _counts, texts) => {
+    const rate = texts[TSuat];
+    if (typeof rate !== "string") return;
+    if (r.ratesSeen.has(rate)) r.rates.push(schemaFault(join(pathOf(at), "TSuat"), `a second LTSuat for ${rate}: one per rate`));
+    r.ratesSeen.add(rate);
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// readInvoice
 
 /**
  * Reads the verified DLHDon element into an Invoice, or refuses it with every SCHEMA_INVALID
  * fault found (path relative to DLHDon). Reads only that element: business data comes from nowhere else.
  */
-export function readInvoice(dlhdon: XmlNodeLike, opts: { /** A K symbol allowed (an invoice without a code, T-VAN 203). */ uncoded?: boolean } = {}): Result<Invoice> {
-  if (dlhdon.nodeType !== ELEMENT_NODE || dlhdon.localName !== "DLHDon" || dlhdon.namespaceURI) {
+export function readInvoice(dlhdonEl: XmlNodeLike, opts: { /** A K symbol allowed (an invoice without a code, T-VAN 203). */ uncoded?: boolean } = {}): Result<Invoice> {
+  if (dlhdonEl.nodeType !== ELEMENT_NODE || dlhdonEl.localName !== "DLHDon" || dlhdonEl.namespaceURI) {
     return { ok: false, faults: [schemaFault("", "expected the DLHDon element (no namespace)")] };
   }
-  const faults: Fault[] = [];
-  const raw = readElement(dlhdon, "", 0, faults);
-  const parsed = dlhdonSchema.safeParse(raw);
-  if (!parsed.success) faults.push(...zodFaults(parsed.error));
-  if (parsed.success && !opts.uncoded && parsed.data.TTChung.KHHDon[0] !== "C") faults.push(schemaFault("TTChung/KHHDon", UNCODED_SYMBOL));
-  if (typeof raw === "object" && !(raw instanceof OtherInfoBlock)) faults.push(...conditionalFaults(raw));
-  if (faults.length > 0 || !parsed.success) return { ok: false, faults };
-  return ok(toInvoice(parsed.data));
+  const r = new Reading();
+  const read = readContainer(r, dlhdonEl, null, 0, dlhdon, true);
+  const faults = r.walk;
+  if (read instanceof Refused) append(faults, read.faults);
+  else if (!opts.uncoded && read.symbol[0] !== "C") faults.push(schemaFault("TTChung/KHHDon", UNCODED_SYMBOL));
+  if (r.exchangeRate !== null) faults.push(r.exchangeRate);
+  append(append(faults, r.lineAmounts), r.rates);
+  if (faults.length > 0 || read instanceof Refused) return { ok: false, faults };
+  return ok(read);
 }
