@@ -1,5 +1,5 @@
 /**
- * The zod schema (readInvoice) and schemas/invoice.xsd must agree: each document below gets the
+ * The service's schema (readInvoice) and schemas/invoice.xsd must agree: each document below gets the
  * same verdict from both. Then readInvoice's own output and faults are checked.
  */
 import { spawnSync } from "node:child_process";
@@ -180,13 +180,13 @@ const INVALID: [string, () => string][] = [
   ["KHMSHDCLQuan of 12 characters", () => withRelated(RELATED.replace("<KHMSHDCLQuan>1</KHMSHDCLQuan>", "<KHMSHDCLQuan>01GTKT0/0012</KHMSHDCLQuan>"))],
 ];
 
-/** Conditions XSD 1.0 cannot state: the zod schema refuses, the XSD lets through (documented in the XSD). */
+/** Conditions XSD 1.0 cannot state: readInvoice refuses, the XSD lets through (documented in the XSD). */
 const XSD_GAPS: [string, () => string][] = [
   ["a foreign currency without TGia", () => ed("<DVTTe>VND</DVTTe><TGia>1</TGia>", "<DVTTe>USD</DVTTe>")],
   ["a goods line without ThTien", () => ed("<ThTien>1000000</ThTien><TSuat>8%</TSuat></HHDVu>", "<TSuat>8%</TSuat></HHDVu>")],
 ];
 
-describe("the zod schema and schemas/invoice.xsd agree", () => {
+describe("readInvoice and schemas/invoice.xsd agree", () => {
   describe.each(VALID)("valid: %s", (_name, make) => {
     it("readInvoice accepts it", () => {
       const r = read(make());
