@@ -8,7 +8,7 @@ import type { RateLimiter } from "./rate-limit.js";
 import type { TrustStore } from "./pki/trust.js";
 import type { CredentialUseRecorder } from "./storage/credential-use.js";
 import type { SessionStore } from "./storage/sessions.js";
-import type { Store } from "./storage/store.js";
+import type { ReadStore, Store } from "./storage/store.js";
 import type { TransparencyLog } from "./tlog/log.js";
 import type { AuthorityKey } from "./xml/stamp.js";
 
@@ -16,9 +16,10 @@ export interface Services {
   store: Store;
   /**
    * Reads that tolerate replication lag (reports, searches): a read replica when
-   * HOADON_READ_DATABASE_URL is set, else `store`. Never the submission path or replay checks.
+   * HOADON_READ_DATABASE_URL is set, else `store`. Never the submission path or replay checks:
+   * typed so that nothing can write through it.
    */
-  readStore: Store;
+  readStore: ReadStore;
   trust: TrustStore;
   authority: AuthorityKey;
   /** The head of office's key that co-signs registration decisions (103, TTCQT); HOADON_OFFICIAL_KEY. */

@@ -10,14 +10,14 @@ import type { AuthorityKey } from "./xml/stamp.js";
 import { CredentialUseRecorder } from "./storage/credential-use.js";
 import { PgStore } from "./storage/pg-store.js";
 import { SqlSessionStore, type SessionStore } from "./storage/sessions.js";
-import type { Store } from "./storage/store.js";
+import type { ReadStore, Store } from "./storage/store.js";
 import type { TransparencyLog } from "./tlog/log.js";
 import { DEFAULT_LIMITS, type ParseLimits } from "./xml/parse.js";
 
 export interface ServiceOptions {
   store: Store;
   /** A read replica for reports and searches (default: `store`). */
-  readStore?: Store;
+  readStore?: ReadStore;
   trust: TrustStore;
   secrets: Pick<Secrets, "authority" | "codeSecret" | "adminTokenHash"> & { official?: AuthorityKey };
   issuerId: string;

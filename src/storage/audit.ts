@@ -3,7 +3,7 @@
  * transaction of the change it records (registry.ts: keys and tokens issued and revoked).
  */
 import { sql, type Db, type Sql } from "./db.js";
-import type { AuditEntry, AuditPage, AuditQuery, AuditRecord } from "./store.js";
+import type { AuditEntry, AuditPage, AuditPort, AuditQuery, AuditRecord } from "./store.js";
 
 export async function recordAudit(db: Db, e: AuditEntry): Promise<void> {
   await db.query(sql`
@@ -52,7 +52,7 @@ export async function listAudit(db: Db, q: AuditQuery): Promise<AuditPage> {
   return { items, next: rows.length > q.limit && last ? last.id : null };
 }
 
-export class PgAudit {
+export class PgAudit implements AuditPort {
   constructor(private readonly db: Db) {}
 
   recordAudit(e: AuditEntry): Promise<void> {

@@ -5,6 +5,7 @@
  * aggregates write invoices inside their own transaction (a T-VAN message, messages.ts).
  */
 import { countsInReports, LIFECYCLE, may, transition as lifecycleTransition, transitionOfRelation } from "../domain/lifecycle.js";
+import type { InvoicesPort } from "../domain/ports.js";
 import { jsonRows, sql, type Db } from "./db.js";
 import { BY_CODE, BY_KEY, INVOICE, INVOICE_I, toInvoice, type InvoiceRow } from "./invoice-rows.js";
 import { type Contribution } from "./rollups.js";
@@ -190,7 +191,7 @@ function replayOrConflict(inv: NewInvoice, winner: InvoiceRow | undefined): Issu
   return winner.digest === inv.digest ? { kind: "replay", invoice: toInvoice(winner) } : { kind: "conflict", existingCode: winner.code };
 }
 
-export class PgInvoices {
+export class PgInvoices implements InvoicesPort {
   constructor(private readonly db: Db) {}
 
   async reserveTransactionNumbers(size: number): Promise<bigint> {

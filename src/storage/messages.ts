@@ -10,9 +10,9 @@ import { first } from "./rows.js";
 import { summaryWork } from "./summary-store.js";
 import { writing } from "./transaction.js";
 import { registrationWork } from "./tvan-store.js";
-import type { MessageReply, MessageWork, ReceivedMessage } from "./store.js";
+import type { MessageReply, MessagesPort, MessageWork, ReceivedMessage } from "./store.js";
 
-export class PgMessages {
+export class PgMessages implements MessagesPort {
   constructor(private readonly db: Db) {}
 
   async nextNoticeNumber(): Promise<bigint> {

@@ -1,9 +1,15 @@
 /**
- * The Store over SQL, composed of one object per aggregate — registry.ts, invoices.ts,
- * messages.ts (with tvan-store.ts and summary-store.ts), search.ts, reports.ts, audit.ts — on
- * one database. Each runs the same SQL on PostgreSQL and on PGlite (db.ts). Transactions that
- * span aggregates (a T-VAN message with the invoices it carries) go through transaction.ts.
+ * The Store over SQL: one object per aggregate, each implementing its port of domain/ports.ts —
+ * registry.ts (RegistryPort), invoices.ts (InvoicesPort), messages.ts (MessagesPort, with
+ * tvan-store.ts and summary-store.ts), reports.ts (ReportsPort, with search.ts), audit.ts
+ * (AuditPort) — on one database, and the start-up, health and partition work of that database.
+ * Each runs the same SQL on PostgreSQL and on PGlite (db.ts). A transaction that spans
+ * aggregates (a T-VAN message with the invoices it carries) goes through transaction.ts.
+ *
+ * The domain asks for several ports on one object (submit.ts: InvoicesPort & RegistryPort &
+ * MessagesPort), so PgStore also answers every port's calls, each passed to its aggregate.
  */
+import type { AuditPort, InvoicesPort, MessagesPort, RegistryPort, ReportsPort } from "../domain/ports.js";
 import { PgAudit } from "./audit.js";
 import { sql, type Db } from "./db.js";
 import { PgInvoices } from "./invoices.js";
@@ -12,18 +18,15 @@ import { migrate } from "./migrate.js";
 import { ensureInvoicePartitions, partitionWindow, type PartitionRun } from "./partitions.js";
 import { PgRegistry } from "./registry.js";
 import { PgReports } from "./reports.js";
-import { PgSearch } from "./search.js";
 import type { Store } from "./store.js";
 import { PgTvanStore } from "./tvan-store.js";
 
 export { TXN_BLOCK_SIZE } from "./invoices.js";
 
-
 export class PgStore implements Store {
   readonly registry: PgRegistry;
   readonly invoices: PgInvoices;
   readonly messages: PgMessages;
-  readonly search: PgSearch;
   readonly reports: PgReports;
   readonly audit: PgAudit;
   /** T-VAN records beyond the message log: answers, registrations (storage/tvan-store.ts). */
@@ -33,7 +36,6 @@ export class PgStore implements Store {
     this.registry = new PgRegistry(db);
     this.invoices = new PgInvoices(db);
     this.messages = new PgMessages(db);
-    this.search = new PgSearch(db);
     this.reports = new PgReports(db);
     this.audit = new PgAudit(db);
     this.tvan = new PgTvanStore(db);
@@ -53,6 +55,7 @@ export class PgStore implements Store {
     await this.ensurePartitions(new Date());
   }
 
+  /** Monthly partitions of invoices around `now`, and for any month found in the default partition (storage/partitions.ts). */
   ensurePartitions(now: Date): Promise<PartitionRun> {
     return ensureInvoicePartitions(this.db, partitionWindow(now));
   }
@@ -81,53 +84,50 @@ export class PgStore implements Store {
 
   // Registry ----------------------------------------------------------------------------------
 
-  readonly createOfficer: Store["createOfficer"] = (...a) => this.registry.createOfficer(...a);
-  readonly createApiKey: Store["createApiKey"] = (...a) => this.registry.createApiKey(...a);
-  readonly listOfficers: Store["listOfficers"] = (...a) => this.registry.listOfficers(...a);
-  readonly revokeOfficer: Store["revokeOfficer"] = (...a) => this.registry.revokeOfficer(...a);
-  readonly listApiKeys: Store["listApiKeys"] = (...a) => this.registry.listApiKeys(...a);
-  readonly revokeApiKey: Store["revokeApiKey"] = (...a) => this.registry.revokeApiKey(...a);
-  readonly recordCredentialUses: Store["recordCredentialUses"] = (...a) => this.registry.recordCredentialUses(...a);
-  readonly findPrincipal: Store["findPrincipal"] = (...a) => this.registry.findPrincipal(...a);
-  readonly createSeller: Store["createSeller"] = (...a) => this.registry.createSeller(...a);
-  readonly getSeller: Store["getSeller"] = (...a) => this.registry.getSeller(...a);
-  readonly sellerRegistration: Store["sellerRegistration"] = (...a) => this.registry.sellerRegistration(...a);
-  readonly updateSeller: Store["updateSeller"] = (...a) => this.registry.updateSeller(...a);
-  readonly addCertificate: Store["addCertificate"] = (...a) => this.registry.addCertificate(...a);
-  readonly listCertificates: Store["listCertificates"] = (...a) => this.registry.listCertificates(...a);
-  readonly findCertificate: Store["findCertificate"] = (...a) => this.registry.findCertificate(...a);
-  readonly stopCertificate: Store["stopCertificate"] = (...a) => this.registry.stopCertificate(...a);
+  readonly createOfficer: RegistryPort["createOfficer"] = (...a) => this.registry.createOfficer(...a);
+  readonly createApiKey: RegistryPort["createApiKey"] = (...a) => this.registry.createApiKey(...a);
+  readonly listOfficers: RegistryPort["listOfficers"] = (...a) => this.registry.listOfficers(...a);
+  readonly revokeOfficer: RegistryPort["revokeOfficer"] = (...a) => this.registry.revokeOfficer(...a);
+  readonly listApiKeys: RegistryPort["listApiKeys"] = (...a) => this.registry.listApiKeys(...a);
+  readonly revokeApiKey: RegistryPort["revokeApiKey"] = (...a) => this.registry.revokeApiKey(...a);
+  readonly recordCredentialUses: RegistryPort["recordCredentialUses"] = (...a) => this.registry.recordCredentialUses(...a);
+  readonly findPrincipal: RegistryPort["findPrincipal"] = (...a) => this.registry.findPrincipal(...a);
+  readonly createSeller: RegistryPort["createSeller"] = (...a) => this.registry.createSeller(...a);
+  readonly getSeller: RegistryPort["getSeller"] = (...a) => this.registry.getSeller(...a);
+  readonly sellerRegistration: RegistryPort["sellerRegistration"] = (...a) => this.registry.sellerRegistration(...a);
+  readonly updateSeller: RegistryPort["updateSeller"] = (...a) => this.registry.updateSeller(...a);
+  readonly addCertificate: RegistryPort["addCertificate"] = (...a) => this.registry.addCertificate(...a);
+  readonly listCertificates: RegistryPort["listCertificates"] = (...a) => this.registry.listCertificates(...a);
+  readonly findCertificate: RegistryPort["findCertificate"] = (...a) => this.registry.findCertificate(...a);
+  readonly stopCertificate: RegistryPort["stopCertificate"] = (...a) => this.registry.stopCertificate(...a);
 
   // Invoices ----------------------------------------------------------------------------------
 
-  readonly reserveTransactionNumbers: Store["reserveTransactionNumbers"] = (...a) => this.invoices.reserveTransactionNumbers(...a);
-  readonly findInvoiceByKey: Store["findInvoiceByKey"] = (...a) => this.invoices.findInvoiceByKey(...a);
-  readonly findInvoicesByKeys: Store["findInvoicesByKeys"] = (...a) => this.invoices.findInvoicesByKeys(...a);
-  readonly issueInvoice: Store["issueInvoice"] = (...a) => this.invoices.issueInvoice(...a);
-  readonly issueInvoices: Store["issueInvoices"] = (...a) => this.invoices.issueInvoices(...a);
-  readonly cancelInvoice: Store["cancelInvoice"] = (...a) => this.invoices.cancelInvoice(...a);
-  readonly getInvoice: Store["getInvoice"] = (...a) => this.invoices.getInvoice(...a);
-  readonly getInvoiceByRegisterCode: Store["getInvoiceByRegisterCode"] = (...a) => this.invoices.getInvoiceByRegisterCode(...a);
-  readonly getInvoiceXml: Store["getInvoiceXml"] = (...a) => this.invoices.getInvoiceXml(...a);
-  readonly getInvoiceHistory: Store["getInvoiceHistory"] = (...a) => this.invoices.getInvoiceHistory(...a);
+  readonly reserveTransactionNumbers: InvoicesPort["reserveTransactionNumbers"] = (...a) => this.invoices.reserveTransactionNumbers(...a);
+  readonly findInvoiceByKey: InvoicesPort["findInvoiceByKey"] = (...a) => this.invoices.findInvoiceByKey(...a);
+  readonly findInvoicesByKeys: InvoicesPort["findInvoicesByKeys"] = (...a) => this.invoices.findInvoicesByKeys(...a);
+  readonly issueInvoice: InvoicesPort["issueInvoice"] = (...a) => this.invoices.issueInvoice(...a);
+  readonly issueInvoices: InvoicesPort["issueInvoices"] = (...a) => this.invoices.issueInvoices(...a);
+  readonly cancelInvoice: InvoicesPort["cancelInvoice"] = (...a) => this.invoices.cancelInvoice(...a);
+  readonly getInvoice: InvoicesPort["getInvoice"] = (...a) => this.invoices.getInvoice(...a);
+  readonly getInvoiceByRegisterCode: InvoicesPort["getInvoiceByRegisterCode"] = (...a) => this.invoices.getInvoiceByRegisterCode(...a);
+  readonly getInvoiceXml: InvoicesPort["getInvoiceXml"] = (...a) => this.invoices.getInvoiceXml(...a);
+  readonly getInvoiceHistory: InvoicesPort["getInvoiceHistory"] = (...a) => this.invoices.getInvoiceHistory(...a);
 
   // Messages ----------------------------------------------------------------------------------
 
-  readonly nextNoticeNumber: Store["nextNoticeNumber"] = (...a) => this.messages.nextNoticeNumber(...a);
-  readonly findMessageReply: Store["findMessageReply"] = (...a) => this.messages.findMessageReply(...a);
-  readonly recordMessage: Store["recordMessage"] = (...a) => this.messages.recordMessage(...a);
-
-  // Search ------------------------------------------------------------------------------------
-
-  readonly searchInvoices: Store["searchInvoices"] = (...a) => this.search.searchInvoices(...a);
+  readonly nextNoticeNumber: MessagesPort["nextNoticeNumber"] = (...a) => this.messages.nextNoticeNumber(...a);
+  readonly findMessageReply: MessagesPort["findMessageReply"] = (...a) => this.messages.findMessageReply(...a);
+  readonly recordMessage: MessagesPort["recordMessage"] = (...a) => this.messages.recordMessage(...a);
 
   // Reports -----------------------------------------------------------------------------------
 
-  readonly reportTotals: Store["reportTotals"] = (...a) => this.reports.reportTotals(...a);
-  readonly checkRollups: Store["checkRollups"] = (...a) => this.reports.checkRollups(...a);
+  readonly searchInvoices: ReportsPort["searchInvoices"] = (...a) => this.reports.searchInvoices(...a);
+  readonly reportTotals: ReportsPort["reportTotals"] = (...a) => this.reports.reportTotals(...a);
+  readonly checkRollups: ReportsPort["checkRollups"] = (...a) => this.reports.checkRollups(...a);
 
   // Audit -------------------------------------------------------------------------------------
 
-  readonly recordAudit: Store["recordAudit"] = (...a) => this.audit.recordAudit(...a);
-  readonly listAudit: Store["listAudit"] = (...a) => this.audit.listAudit(...a);
+  readonly recordAudit: AuditPort["recordAudit"] = (...a) => this.audit.recordAudit(...a);
+  readonly listAudit: AuditPort["listAudit"] = (...a) => this.audit.listAudit(...a);
 }

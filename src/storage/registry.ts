@@ -7,6 +7,7 @@ import { recordAudit } from "./audit.js";
 import { jsonRows, sql, type Db, type Sql } from "./db.js";
 import { RegistryCache } from "./registry-cache.js";
 import { first } from "./rows.js";
+import type { RegistryPort } from "../domain/ports.js";
 import type {
   ApiKeyRecord,
   AuditEntry,
@@ -102,7 +103,7 @@ const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
   revokedAt: r.revoked_at,
 });
 
-export class PgRegistry {
+export class PgRegistry implements RegistryPort {
   /** Keys, sellers and certificates in memory, once `startCache()` listens for their changes. */
   readonly cache = new RegistryCache();
   private unlisten: (() => Promise<void>) | null = null;

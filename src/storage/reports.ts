@@ -1,6 +1,6 @@
 /**
- * The reports aggregate: the officers' totals (from the rollups of storage/rollups.ts) and their
- * check against the raw invoices.
+ * The reports aggregate (ReportsPort): the officers' totals (from the rollups of
+ * storage/rollups.ts), their check against the raw invoices, and the invoice search (search.ts).
  *
  * Which rollup answers which report (bounded scans whatever the number of invoices):
  *   day, taxRate           totals_daily (days × rates × slots rows, summed), or with a seller
@@ -16,7 +16,8 @@
 import { sql, type Db, type Sql } from "./db.js";
 import { COUNTED_LIST as COUNTED } from "./lifecycle-sql.js";
 import { ALL_RATES, ALL_SOURCES } from "./rollups.js";
-import type { RollupDrift, ReportFigures, TotalsQuery, TotalsReport } from "./store.js";
+import { searchInvoices } from "./search.js";
+import type { InvoicePage, InvoiceSearch, ReportFigures, ReportsPort, RollupDrift, TotalsQuery, TotalsReport } from "./store.js";
 
 interface TotalsRow {
   key: string | null;
@@ -322,8 +323,13 @@ export async function checkRollups(db: Db): Promise<RollupDrift[]> {
   ];
 }
 
-export class PgReports {
+export class PgReports implements ReportsPort {
   constructor(private readonly db: Db) {}
+
+  /** One page of invoices, newest issue date first (search.ts). */
+  searchInvoices(q: InvoiceSearch): Promise<InvoicePage> {
+    return searchInvoices(this.db, q);
+  }
 
   /** Totals of the counted invoices (issued, adjusted) by issue date, from the rollups. */
   reportTotals(q: TotalsQuery): Promise<TotalsReport> {

@@ -1,6 +1,7 @@
 /**
- * The officers' invoice search (GET /v1/invoices): filters and keyset pages over the partitioned
- * invoices, with the filters written so that the partial indexes serve them.
+ * The invoice search (GET /v1/invoices, the officers' pages): filters and keyset pages over the
+ * partitioned invoices, with the filters written so that the partial indexes serve them. A read
+ * of the ReportsPort (reports.ts), served by a replica when there is one.
  */
 import { sql, type Db, type Sql } from "./db.js";
 import { INVOICE, toInvoice, type InvoiceRow } from "./invoice-rows.js";
@@ -25,38 +26,34 @@ const SOURCE_LITERAL: Record<InvoiceSource, Sql> = {
   cashRegister: sql`source <> 'coded' and source = 'cashRegister'`,
 };
 
-export class PgSearch {
-  constructor(private readonly db: Db) {}
-
-  /**
-   * Keyset pagination on (issue_date, code) descending: a page starts strictly after the last
-   * invoice of the previous one, so an invoice inserted meanwhile never shifts what comes next
-   * (no repeats, no gaps; one issued into an earlier date shows up on a later page, one into a
-   * later date does not). The bound on issue_date lets the planner prune partitions; the
-   * row comparison then runs on the index (seller, date, code), (buyer, date, code) or (date, code).
-   */
-  async searchInvoices(q: InvoiceSearch): Promise<InvoicePage> {
-    const where: Sql[] = [];
-    if (q.seller !== undefined) where.push(sql`seller_tax_code = ${q.seller}`);
-    if (q.buyer !== undefined) where.push(sql`buyer_tax_code = ${q.buyer}`);
-    if (q.from !== undefined) where.push(sql`issue_date >= ${q.from}::date`);
-    if (q.to !== undefined) where.push(sql`issue_date <= ${q.to}::date`);
-    // A literal, not a parameter: a generic plan of the prepared statement could not prove that
-    // status = $n implies the predicate of the partial index invoices_seller_status (0006).
-    if (q.status !== undefined) where.push(STATUS_IS[q.status]);
-    if (q.form !== undefined) where.push(sql`form = ${q.form}`);
-    if (q.symbol !== undefined) where.push(sql`symbol = ${q.symbol}`);
-    if (q.legacy !== undefined) where.push(LEGACY_LITERAL[q.legacy]);
-    if (q.source !== undefined) where.push(SOURCE_LITERAL[q.source]);
-    if (q.after !== undefined) {
-      where.push(sql`issue_date <= ${q.after.issueDate}::date`);
-      where.push(sql`(issue_date, code) < (${q.after.issueDate}::date, ${q.after.code}::char(34))`);
-    }
-    const rows = await this.db.query<InvoiceRow>(sql`
-      select ${INVOICE} from invoices ${where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``}
-      order by issue_date desc, code desc limit ${q.limit + 1}`);
-    const items = rows.slice(0, q.limit).map(toInvoice);
-    const last = items[items.length - 1];
-    return { items, next: rows.length > q.limit && last ? { issueDate: last.issueDate, code: last.code } : null };
+/**
+ * Keyset pagination on (issue_date, code) descending: a page starts strictly after the last
+ * invoice of the previous one, so an invoice inserted meanwhile never shifts what comes next
+ * (no repeats, no gaps; one issued into an earlier date shows up on a later page, one into a
+ * later date does not). The bound on issue_date lets the planner prune partitions; the
+ * row comparison then runs on the index (seller, date, code), (buyer, date, code) or (date, code).
+ */
+export async function searchInvoices(db: Db, q: InvoiceSearch): Promise<InvoicePage> {
+  const where: Sql[] = [];
+  if (q.seller !== undefined) where.push(sql`seller_tax_code = ${q.seller}`);
+  if (q.buyer !== undefined) where.push(sql`buyer_tax_code = ${q.buyer}`);
+  if (q.from !== undefined) where.push(sql`issue_date >= ${q.from}::date`);
+  if (q.to !== undefined) where.push(sql`issue_date <= ${q.to}::date`);
+  // A literal, not a parameter: a generic plan of the prepared statement could not prove that
+  // status = $n implies the predicate of the partial index invoices_seller_status (0006).
+  if (q.status !== undefined) where.push(STATUS_IS[q.status]);
+  if (q.form !== undefined) where.push(sql`form = ${q.form}`);
+  if (q.symbol !== undefined) where.push(sql`symbol = ${q.symbol}`);
+  if (q.legacy !== undefined) where.push(LEGACY_LITERAL[q.legacy]);
+  if (q.source !== undefined) where.push(SOURCE_LITERAL[q.source]);
+  if (q.after !== undefined) {
+    where.push(sql`issue_date <= ${q.after.issueDate}::date`);
+    where.push(sql`(issue_date, code) < (${q.after.issueDate}::date, ${q.after.code}::char(34))`);
   }
+  const rows = await db.query<InvoiceRow>(sql`
+    select ${INVOICE} from invoices ${where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``}
+    order by issue_date desc, code desc limit ${q.limit + 1}`);
+  const items = rows.slice(0, q.limit).map(toInvoice);
+  const last = items[items.length - 1];
+  return { items, next: rows.length > q.limit && last ? { issueDate: last.issueDate, code: last.code } : null };
 }

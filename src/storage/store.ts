@@ -10,6 +10,9 @@ import type { PgTvanStore } from "./tvan-store.js";
 export * from "../domain/model.js";
 export * from "../domain/ports.js";
 
+/** What a read replica serves (Services.readStore): the reports and searches, and a seller's name beside them. */
+export type ReadStore = ReportsPort & Pick<RegistryPort, "getSeller">;
+
 export interface Store extends RegistryPort, InvoicesPort, MessagesPort, ReportsPort, AuditPort {
   /** T-VAN records beyond the message log: answers, registrations (storage/tvan-store.ts). */
   readonly tvan: PgTvanStore;

@@ -136,7 +136,7 @@ describe("invoices", () => {
     const outcomes = await invoices.issueInvoices([both, rsa, plain]);
     expect(outcomes.map((o) => o.kind === "stored" && o.invoice.legacy)).toEqual([["sha1", "rsa1024"], ["rsa1024"], []]);
     expect((await invoices.getInvoice(both.code))?.legacy).toEqual(["sha1", "rsa1024"]);
-    const found = async (legacy: "any" | "none" | "sha1" | "rsa1024") => (await store.search.searchInvoices({ seller: seller.taxCode, legacy, limit: 10 })).items.map((i) => i.code).sort();
+    const found = async (legacy: "any" | "none" | "sha1" | "rsa1024") => (await store.reports.searchInvoices({ seller: seller.taxCode, legacy, limit: 10 })).items.map((i) => i.code).sort();
     expect(await found("any")).toEqual([both.code, rsa.code].sort());
     expect(await found("sha1")).toEqual([both.code]);
     expect(await found("rsa1024")).toEqual([both.code, rsa.code].sort());

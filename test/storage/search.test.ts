@@ -10,10 +10,10 @@ import { testStore } from "../helpers/db.js";
 import { newInvoice, newTaxCode, rate, readySeller, type ReadySeller } from "../helpers/ledger.js";
 
 let store: PgStore;
-let search: PgStore["search"];
+let search: PgStore["reports"];
 beforeAll(async () => {
   store = await testStore();
-  search = store.search;
+  search = store.reports;
 });
 afterAll(async () => {
   await store?.close();
