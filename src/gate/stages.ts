@@ -62,7 +62,7 @@ export const STAGES = [
   { name: "stamp", checks: "MCCQT and the authority's CQT signature added; the seller's bytes spliced unchanged.", codes: [] },
   {
     name: "store",
-    checks: "One transaction for the invoices of a group; the related invoice checked again under a row lock.",
+    checks: "One transaction for the invoices of a group: the insert decides the natural key (a key taken meanwhile, or not looked up before because no invoice of the group names a related one, gives the replay or DUPLICATE_INVOICE of the duplicates stage); the related invoice checked again under a row lock.",
     codes: ["DUPLICATE_INVOICE", "RELATED_INVOICE_NOT_FOUND", "RELATED_INVOICE_STATE"],
   },
 ] as const satisfies readonly StageRow[];

@@ -193,6 +193,28 @@ describe("replays and duplicates", () => {
     expect(body.error.message).toContain(first.code);
   });
 
+  it("reads nothing before the insert of a group without a related invoice, and answers replays and duplicates the same", async () => {
+    const store = h.services.submit.store;
+    const find = store.findInvoicesByKeys;
+    let reads = 0;
+    Object.defineProperty(store, "findInvoicesByKeys", { configurable: true, writable: true, value: (keys: Parameters<typeof find>[0]) => (reads++, find.call(store, keys)) });
+    try {
+      const number = nextNumber();
+      const xml = s.invoice({ number });
+      const first = await h.submit(xml, s.apiKey);
+      expect(first.status).toBe(201);
+      const issued = (await first.json()) as Issued;
+      const again = await h.submit(xml, s.apiKey);
+      expect(again.status).toBe(200);
+      expect(await again.json()).toEqual(issued);
+      const body = await expectRefused(s.invoice({ number, lines: [{ name: "Khác", quantity: 1, unitPrice: 999, taxRate: "10%" }] }), "DUPLICATE_INVOICE");
+      expect(body.error.details[0]!.path).toBe(issued.code);
+      expect(reads).toBe(0);
+    } finally {
+      Object.defineProperty(store, "findInvoicesByKeys", { configurable: true, writable: true, value: find });
+    }
+  });
+
   it("gives exactly one code when the same invoice arrives concurrently", async () => {
     const xml = s.invoice();
     const results = await Promise.all([1, 2, 3, 4].map(() => h.submit(xml, s.apiKey)));
