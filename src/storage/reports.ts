@@ -11,11 +11,13 @@
  *                          by month: months and days only
  * Tax office and province are the seller's current ones (a join on sellers at query time).
  * Every rollup row has a source (migration 0013): a report over all sources reads the '*' rows,
- * one for one source reads that source's, and groupBy source reads all but '*'.
+ * one for an uncoded, cash-register or summary source that source's. Invoices with a code have no
+ * rows of their own (migration 0014): 'coded' is '*' minus those three, for source=coded and for
+ * its row of groupBy source (attributed).
  */
 import { sql, type Db, type Sql } from "./db.js";
 import { COUNTED_LIST as COUNTED } from "./lifecycle-sql.js";
-import { ALL_RATES, ALL_SOURCES } from "./rollups.js";
+import { ALL_RATES, ALL_SOURCES, DERIVED_SOURCE, STORED_SOURCES } from "./rollups.js";
 import { searchInvoices } from "./search.js";
 import type { InvoicePage, InvoiceSearch, ReportFigures, ReportsPort, RollupDrift, TotalsQuery, TotalsReport } from "./store.js";
 
@@ -103,12 +105,14 @@ export async function reportTotals(db: Db, q: TotalsQuery): Promise<TotalsReport
   const rates = byRate ? sql`` : sql`and t.tax_rate = ${ALL_RATES}`;
   const bySeller = q.groupBy === "seller" || q.groupBy === "taxOffice" || q.groupBy === "province";
   // Every part gives (seller_tax_code, d: a day, month or year, tax_rate, source, invoices, revenue, tax).
-  // Without a source: the '*' rows, each counted figure once (migration 0013); by source: the others.
+  // Without a source: the '*' rows, each counted figure once (migration 0013); for a stored
+  // source, its rows; where 'coded' is asked for, every row, attributed (0014).
   const only = q.source ?? null;
+  const derived = only === DERIVED_SOURCE || (q.groupBy === "source" && only === null);
   const sources = (alias: string) => {
     const a = sql.ident(alias);
-    if (q.groupBy !== "source") return sql`and ${a}.source = ${only ?? ALL_SOURCES}`;
-    return only === null ? sql`and ${a}.source <> ${ALL_SOURCES}` : sql`and ${a}.source = ${only}`;
+    if (derived) return sql`and ${a}.source in (${sql.join([ALL_SOURCES, ...STORED_SOURCES].map((x) => sql`${x}`), sql`, `)})`;
+    return sql`and ${a}.source = ${only ?? ALL_SOURCES}`;
   };
   let source: Sql;
   if (q.groupBy === "day" || byRate || (q.seller === null && !bySeller)) {
@@ -124,7 +128,7 @@ export async function reportTotals(db: Db, q: TotalsQuery): Promise<TotalsReport
     const mine = (alias: string) => (q.seller === null ? sql`` : sql`and ${sql.ident(alias)}.seller_tax_code = ${q.seller}`);
     if (q.groupBy === "seller") {
       const one = onePeriodRow(cut);
-      if (one) return sellerRows(db, one, mine, sources);
+      if (one) return sellerRows(db, one, mine, sources, derived);
     }
     source = sql.join(
       [
@@ -175,7 +179,22 @@ export async function reportTotals(db: Db, q: TotalsQuery): Promise<TotalsReport
       key = sql`''`;
       break;
   }
+  if (derived) source = attributed(source, q.groupBy === "source" && only === null);
   return grouped(db, q, source, key, join);
+}
+
+/**
+ * The rows of a report that asks for 'coded' (migration 0014), each under the source it counts
+ * for: a '*' row is +coded, and a row of a stored source is −coded (so that coded = '*' minus the
+ * stored sources) and, when every source is reported (`all`), +itself. Amounts times ±1: exact.
+ */
+function attributed(source: Sql, all: boolean): Sql {
+  const rows = [
+    sql`(${ALL_SOURCES}::text, ${DERIVED_SOURCE}::text, 1)`,
+    ...STORED_SOURCES.flatMap((s) => [sql`(${s}::text, ${DERIVED_SOURCE}::text, -1)`, ...(all ? [sql`(${s}::text, ${s}::text, 1)`] : [])]),
+  ];
+  return sql`select x.seller_tax_code, x.d, x.tax_rate, m.counts_for as source, x.invoices * m.sign as invoices, x.revenue * m.sign as revenue, x.tax * m.sign as tax
+      from (${source}) x join (values ${sql.join(rows, sql`, `)}) as m (source, counts_for, sign) on m.source = x.source`;
 }
 
 /** The one rollup level and period unit a cut amounts to (a calendar year or month), if it is one. */
@@ -195,13 +214,26 @@ function onePeriodRow(cut: PeriodCut): { table: "totals_seller_yearly" | "totals
  * break in any of them): 10,000 rows of four fields cost the driver ≈ 20 ms to decode one by
  * one, and their garbage doubled the p95.
  */
-async function sellerRows(db: Db, one: { table: string; start: string }, mine: (alias: string) => Sql, sources: (alias: string) => Sql): Promise<TotalsReport> {
+async function sellerRows(
+  db: Db,
+  one: { table: string; start: string },
+  mine: (alias: string) => Sql,
+  sources: (alias: string) => Sql,
+  derived: boolean,
+): Promise<TotalsReport> {
   const column = sql.ident(one.table === "totals_seller_yearly" ? "year" : "month");
+  const where = sql`where r.${column} = ${one.start}::date ${mine("r")} ${sources("r")}`;
+  // 'coded' (migration 0014): a seller's '*' row minus its rows of the stored sources.
+  const signed = (c: string) => sql`sum(case when r.source = ${ALL_SOURCES} then r.${sql.ident(c)} else -r.${sql.ident(c)} end) as ${sql.ident(c)}`;
+  const from = derived
+    ? sql`(select r.seller_tax_code, ${signed("invoices")}, ${signed("revenue")}, ${signed("tax")}
+             from ${sql.ident(one.table)} r ${where} group by r.seller_tax_code) r`
+    : sql`${sql.ident(one.table)} r ${where}`;
   const [r] = await db.query<{ lines: string | null; invoices: bigint | null; revenue: string | null; tax: string | null }>(sql`
     select string_agg(r.seller_tax_code || ' ' || r.invoices || ' ' || trim_scale(r.revenue) || ' ' || trim_scale(r.tax), E'\n'
                       order by r.seller_tax_code collate "C") filter (where r.invoices <> 0) as lines,
            sum(r.invoices)::bigint as invoices, trim_scale(sum(r.revenue)) as revenue, trim_scale(sum(r.tax)) as tax
-      from ${sql.ident(one.table)} r where r.${column} = ${one.start}::date ${mine("r")} ${sources("r")}`);
+      from ${from}`);
   const rows = (r?.lines ? r.lines.split("\n") : []).map((line) => {
     const [key, invoices, revenue, tax] = line.split(" ");
     return { key: key!, invoices: BigInt(invoices!), revenue: revenue!, tax: tax! };
@@ -248,9 +280,9 @@ const CELLS = sql`
   select seller_tax_code, report_date, tax_rate, 'summary', count(*), coalesce(sum(amount_before_tax), 0), coalesce(sum(tax), 0)
     from summary_rows where counted and tax_rate is not null group by seller_tax_code, report_date, tax_rate`;
 
-/** The cells under their source and summed under '*' (all sources). */
+/** The cells of the stored sources under their source (none under 'coded': migration 0014), and every cell summed under '*' (all sources). */
 const RECOMPUTED = sql`
-  select seller_tax_code, issue_date, tax_rate, source, invoices, revenue, tax from (${CELLS}) c
+  select seller_tax_code, issue_date, tax_rate, source, invoices, revenue, tax from (${CELLS}) c where source <> ${DERIVED_SOURCE}
   union all
   select seller_tax_code, issue_date, tax_rate, ${ALL_SOURCES}::text, sum(invoices), sum(revenue), sum(tax) from (${CELLS}) c group by 1, 2, 3`;
 

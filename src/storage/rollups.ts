@@ -1,5 +1,5 @@
 /**
- * The report rollups (migrations/0003, 0005, 0013): what one transaction adds to them, gathered in memory
+ * The report rollups (migrations/0003, 0005, 0013, 0014): what one transaction adds to them, gathered in memory
  * while the transaction writes invoices and changes statuses, then written by the last
  * statement before it commits (with the transaction's rates and events: the Tail of transaction.ts). Each touched row is written once per transaction, however many
  * invoices the transaction carries (a batch of 1,000 touches a handful of rows), and rows are
@@ -11,8 +11,10 @@
  * LTSuat group +1 invoice and the group's amounts on that rate's rows. Leaving the counted
  * statuses (replaced, cancelled) takes the same contribution out. A counted row of a summary
  * table (T-VAN 400) contributes the same way under source 'summary' (1 under invoices, its
- * amounts, its rate) until a later row switches it off. Each cell is kept under its source and
- * under '*' (all sources). Amounts are exact decimals
+ * amounts, its rate) until a later row switches it off. Every contribution is kept under '*' (all
+ * sources), and an uncoded, cash-register or summary one under its source too; an invoice with a
+ * code (the bulk) is kept under '*' only, and 'coded' is read as '*' minus the other sources
+ * (migration 0014, reports.ts). Amounts are exact decimals
  * (BigInt millionths; the store keeps at most 6 decimals), never floats.
  */
 import type { TotalsSource } from "../domain/model.js";
@@ -22,13 +24,23 @@ import { sql, type Sql } from "./db.js";
 export const ALL_RATES = "*";
 
 /**
- * The source key of the rows that hold every source together (migration 0013). Each contribution
- * is written twice: under its own source and under '*', so that a report over all sources reads
- * exactly the rows it read before sources existed (no sum across sources on the hot paths).
+ * The source key of the rows that hold every source together (migration 0013): a report over all
+ * sources reads exactly the rows it read before sources existed (no sum across sources on the
+ * hot paths).
  */
 export const ALL_SOURCES = "*";
 
 export type { TotalsSource } from "../domain/model.js";
+
+/**
+ * The source that has no rows of its own (migration 0014): it is '*' minus the sources that do
+ * (STORED_SOURCES). Invoices with a code are nearly all of them; writing each of their cells once
+ * instead of twice (under 'coded' and under '*') is what 0014 saves on the submission path.
+ */
+export const DERIVED_SOURCE = "coded" satisfies TotalsSource;
+
+/** The sources kept in rows of their own besides '*': a few per cent of the figures. */
+export const STORED_SOURCES: readonly Exclude<TotalsSource, typeof DERIVED_SOURCE>[] = ["uncoded", "cashRegister", "summary"];
 
 /**
  * How many rows each day of totals_daily is striped over. Queries sum the slots and the check
@@ -106,7 +118,7 @@ export class RollupDelta {
     const year = c.issueDate.slice(0, 5) + "01-01";
     const whole = { invoices: s, revenue: s * toMicros(c.totalBeforeTax), tax: s * toMicros(c.totalTax) };
     const rates = c.taxRates.map((r) => ({ rate: r.taxRate, cell: { invoices: s, revenue: s * toMicros(r.amountBeforeTax), tax: s * toMicros(r.tax) } }));
-    for (const src of [ALL_SOURCES, c.source]) {
+    for (const src of c.source === DERIVED_SOURCE ? [ALL_SOURCES] : [ALL_SOURCES, c.source]) {
       bump(this.sellerDaily, `${c.sellerTaxCode}|${c.issueDate}|${ALL_RATES}|${src}`, whole);
       bump(this.sellerMonthly, `${c.sellerTaxCode}|${month}|${src}`, whole);
       bump(this.sellerYearly, `${c.sellerTaxCode}|${year}|${src}`, whole);
