@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import type { AppEnv, Services } from "./context.js";
-import { ApiError, ERRORS, type ErrorCode, type Fault } from "./errors.js";
+import { ApiError, ERRORS, RefusalError, type ErrorCode, type Fault } from "./errors.js";
 import { localizedMessage, localizeError } from "./error-i18n.js";
 import { consoleLogger, errorFields, type Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
@@ -174,6 +174,8 @@ function errorResponse(c: Context<AppEnv>, err: unknown, logError: (err: unknown
   const requestId = c.get("requestId") ?? randomUUID();
   let e: ApiError;
   if (err instanceof ApiError) e = err;
+  // A domain refusal that was thrown rather than returned (the gate's): answered by its code.
+  else if (err instanceof RefusalError) e = ApiError.of(err);
   else if (err instanceof DatabaseUnavailableError) {
     // The cause (refused, timed out, shut down) is for operators; the client gets 503 and a retry time.
     logger.warn({ requestId, cause: err.message }, "database unavailable");

@@ -1,6 +1,18 @@
 /**
- * The one error table (api.md "Errors"): every stable code names its HTTP status and a default
- * message once. The error handler, the OpenAPI responses and the README read it from here.
+ * Failure, one way in each layer:
+ * - The one error table (api.md "Errors"): every stable code names its HTTP status and a default
+ *   message once. The error handler, the OpenAPI responses, the batch's per-item statuses and the
+ *   docs read it from here (httpStatus).
+ * - Checks (the gate's stages, xml/, pki/, tvan/ readers) return a Result: a value, or the faults
+ *   they found.
+ * - Domain operations (domain/) return a tagged outcome, `{ ok: true, … } | { ok: false, error }`,
+ *   whose error is a Refusal: an api.md code, a message and the faults behind it, and no HTTP
+ *   status. The gate stops at its first failing stage by throwing its Refusal (GateRefusal, a
+ *   Refused); the domain's entry points catch it and return it as their outcome.
+ * - ApiError, which carries the HTTP status and headers, is the HTTP edge's only (routes/, app.ts,
+ *   the rate limiters and the body limits): a route turns a Refusal into one (ApiError.of), and
+ *   app.ts's error handler turns it into the response. test/unit/domain-imports.test.ts keeps
+ *   ApiError out of domain/.
  */
 export const ERRORS = {
   XML_MALFORMED: { status: 400, message: "The body is not well-formed UTF-8 XML with one HDon root." },
@@ -63,7 +75,10 @@ export interface Fault {
   path?: string;
 }
 
-/** A tagged result: domain functions return this rather than throw. */
+/** The HTTP status of a code: the one mapping, read at the edge (errors, batch items). */
+export const httpStatus = (code: ErrorCode): number => ERRORS[code].status;
+
+/** A check's tagged result: its value, or the faults it found (a stage refuses with all of them). */
 export type Result<T> = { ok: true; value: T } | { ok: false; faults: Fault[] };
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
@@ -72,7 +87,60 @@ export const fail = <T = never>(code: ErrorCode, message: string, path?: string)
   faults: [path === undefined ? { code, message } : { code, message, path }],
 });
 
-/** An error that maps to the API's error envelope. */
+/**
+ * Why the domain refuses a request: a stable code of api.md, a message, and the faults behind it
+ * (the response's `details`). No HTTP status: the edge maps the code (httpStatus).
+ */
+export interface Refusal {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details: readonly Fault[];
+}
+
+/** A domain operation's outcome: its fields with `ok: true`, or a refusal. */
+export type Outcome<T extends object> = ({ ok: true } & T) | Refused;
+export type Refused = { ok: false; error: Refusal };
+
+/** A refusal with `code`, its message (default: the table's) and faults. */
+export const refusal = (code: ErrorCode, message: string = ERRORS[code].message, details: readonly Fault[] = []): Refusal => ({ code, message, details });
+
+/** The refusal of a stage: the first fault names the code and message, all faults are the details. */
+export function refusalOf(faults: readonly Fault[]): Refusal {
+  const first = faults[0];
+  if (!first) throw new Error("refusalOf: a refusal without a fault");
+  return { code: first.code, message: first.message, details: faults };
+}
+
+/** A refusal as a list of faults (a T-VAN answer lists them): its details, or its code and message when it has none. */
+export const faultsOf = (r: Refusal): Fault[] => (r.details.length ? [...r.details] : [{ code: r.code, message: r.message }]);
+
+/** `{ ok: false, error }` for a refusal. */
+export const refused = (error: Refusal): Refused => ({ ok: false, error });
+
+/**
+ * A Refusal thrown: for code that stops at the first failure it finds (the gate's stages). The
+ * domain catches it and returns it as an outcome; one that reaches the edge still answers as an
+ * ApiError of its code would.
+ */
+export class RefusalError extends Error implements Refusal {
+  override readonly name: string = "RefusalError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: readonly Fault[] = [],
+  ) {
+    super(message);
+  }
+
+  static of(r: Refusal): RefusalError {
+    return new RefusalError(r.code, r.message, r.details);
+  }
+}
+
+/** The refusal a RefusalError carries (its code, message and details only). */
+export const refusalIn = (e: RefusalError): Refusal => ({ code: e.code, message: e.message, details: e.details });
+
+/** An error of the HTTP edge: maps to the API's error envelope, its status and headers. */
 export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
@@ -85,7 +153,12 @@ export class ApiError extends Error {
   }
 
   get status(): number {
-    return ERRORS[this.code].status;
+    return httpStatus(this.code);
+  }
+
+  /** The answer to a domain refusal. */
+  static of(r: Refusal, headers: Record<string, string> = {}): ApiError {
+    return new ApiError(r.code, r.message, [...r.details], headers);
   }
 
   /** The refusal of a stage: the first fault names the code, all faults go to details. */

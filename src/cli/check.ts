@@ -20,7 +20,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULT_TIME_WINDOW } from "../domain/rules.js";
-import { ApiError, type Fault } from "../errors.js";
+import { faultsOf, RefusalError, type Fault } from "../errors.js";
 import { runGate, signatureVerdicts, type GateDeps, type Registry, type SignatureRole } from "../gate/index.js";
 import { rulesStage } from "../gate/rules.js";
 import { schemaStage } from "../gate/schema.js";
@@ -79,7 +79,7 @@ async function gateFaults(run: () => Promise<unknown>): Promise<Fault[]> {
     await run();
     return [];
   } catch (e) {
-    if (e instanceof ApiError) return e.details.length ? e.details : [{ code: e.code, message: e.message }];
+    if (e instanceof RefusalError) return faultsOf(e);
     throw e;
   }
 }

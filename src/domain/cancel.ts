@@ -8,7 +8,7 @@
  * - A seller's own key may cancel only while the seller is active (SELLER_SUSPENDED otherwise,
  *   as for submissions); an officer may cancel whatever the seller's status.
  */
-import { ApiError } from "../errors.js";
+import { refusal, refused, type Outcome } from "../errors.js";
 import type { InvoiceSummary } from "./model.js";
 import type { InvoicesPort, RegistryPort } from "./ports.js";
 import { fromInWords } from "./lifecycle.js";
@@ -16,7 +16,7 @@ import { fromInWords } from "./lifecycle.js";
 /** Who cancels: an officer, or the owning seller's API key. */
 export type Actor = { role: "officer"; id: string } | { role: "seller"; id: string; sellerTaxCode: string };
 
-export type CancelResult = { ok: true; invoice: InvoiceSummary } | { ok: false; error: ApiError };
+export type CancelResult = Outcome<{ invoice: InvoiceSummary }>;
 
 /** What a cancellation reads and writes: the store itself, or the transaction of a T-VAN message. */
 export type CancelStore = Pick<InvoicesPort, "getInvoice" | "cancelInvoice">;
@@ -34,12 +34,12 @@ export async function cancelInvoice(
   at: Date,
 ): Promise<CancelResult> {
   const inv = await store.getInvoice(code);
-  if (!inv) return { ok: false, error: new ApiError("NOT_FOUND", `No invoice ${code}.`) };
+  if (!inv) return refused(refusal("NOT_FOUND", `No invoice ${code}.`));
   if (actor.role === "seller") {
-    if (actor.sellerTaxCode !== inv.sellerTaxCode) return { ok: false, error: new ApiError("FORBIDDEN", "This invoice belongs to another seller.") };
+    if (actor.sellerTaxCode !== inv.sellerTaxCode) return refused(refusal("FORBIDDEN", "This invoice belongs to another seller."));
     const seller = await sellers.getSeller(inv.sellerTaxCode);
     if (seller?.status !== "active") {
-      return { ok: false, error: new ApiError("SELLER_SUSPENDED", `Seller ${inv.sellerTaxCode} is ${seller?.status ?? "not registered"}.`) };
+      return refused(refusal("SELLER_SUSPENDED", `Seller ${inv.sellerTaxCode} is ${seller?.status ?? "not registered"}.`));
     }
   }
   const outcome = await store.cancelInvoice({ code, at, by: actor.id, reason });
@@ -47,10 +47,10 @@ export async function cancelInvoice(
     case "done":
       return { ok: true, invoice: outcome.invoice };
     case "not_found":
-      return { ok: false, error: new ApiError("NOT_FOUND", `No invoice ${code}.`) };
+      return refused(refusal("NOT_FOUND", `No invoice ${code}.`));
     case "state": {
       const message = `Invoice ${code} is ${outcome.invoice.status}; only an ${fromInWords("cancel")} invoice can be cancelled.`;
-      return { ok: false, error: new ApiError("RELATED_INVOICE_STATE", message, [{ code: "RELATED_INVOICE_STATE", message, path: code }]) };
+      return refused(refusal("RELATED_INVOICE_STATE", message, [{ code: "RELATED_INVOICE_STATE", message, path: code }]));
     }
   }
 }

@@ -28,6 +28,7 @@
  *   (`NDHDon/DSHHDVu/HHDVu[2]/ThTien`), attributes are `@Name`.
  */
 import { type Fault, type Result, ok } from "../errors.js";
+import type { RelationKind } from "./lifecycle.js";
 import { type Decimal, ONE, ZERO, parseAmount } from "./money.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -45,8 +46,8 @@ export interface OtherInfo {
 
 /** TTChung/TTHDLQuan: the invoice this one replaces (TCHDon 1) or adjusts (TCHDon 2). */
 export interface RelatedInvoice {
-  /** TCHDon */
-  kind: "replaces" | "adjusts";
+  /** TCHDon, as the lifecycle names the relation (lifecycle.ts RelationKind). */
+  kind: RelationKind;
   /** LHDCLQuan: 1 e-invoice under Decree 123, 2 under Decree 51, 3 paper, 4 other. */
   relatedType: 1 | 2 | 3 | 4;
   /** KHMSHDCLQuan */

@@ -30,7 +30,7 @@
  *   nothing is judged or recorded for it. A notice refused before its signature was trusted
  *   sets no precedent: it is judged again when sent again (as a refused invoice is).
  */
-import { ApiError, type Fault } from "../errors.js";
+import { faultsOf, type Fault } from "../errors.js";
 import type { RegisteredSeller } from "./model.js";
 import type { MessageReply, MessageWork } from "./ports.js";
 import { invoiceIdentity, readEnvelope, readErrorNotice, type Envelope, type EnvelopeHead, type ErrorNotice, type MessageType, type NoticeInvoice } from "../tvan/read.js";
@@ -79,13 +79,11 @@ function headOf(h: EnvelopeHead, submitter: Submitter): ReplyHead {
 /** 200 → the submission gate on the HDon in place → 202 or 204. */
 async function answerInvoice(deps: SubmitDeps, msg: Envelope, head: ReplyHead, submitter: Submitter, at: Date): Promise<MessageReply> {
   let reply: MessageReply;
-  try {
-    const out = await submitInvoice(deps, focus(msg.parsed, msg.content), submitter);
-    reply = { replyType: "202", reply: reply202(head, out.xml) };
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status >= 500) throw error;
+  const out = await submitInvoice(deps, focus(msg.parsed, msg.content), submitter);
+  if (out.ok) reply = { replyType: "202", reply: reply202(head, out.xml) };
+  else {
     const [seller, sequence] = await Promise.all([deps.store.getSeller(submitter.sellerTaxCode), deps.store.nextNoticeNumber()]);
-    const faults = error.details.length ? error.details : [{ code: error.code, message: error.message }];
+    const faults = faultsOf(out.error);
     const header = { messageType: "200", number: noticeNumber(at, sequence), sellerName: seller?.name ?? "", receivedAt: at };
     reply = { replyType: "204", reply: reply204(head, header, invoiceIdentity(msg.content), faults, at, deps.authority) };
   }

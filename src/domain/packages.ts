@@ -17,7 +17,7 @@
  * invoice is stored under a record id (34 random hex characters, no authority code).
  */
 import { randomBytes } from "node:crypto";
-import { ApiError, type Fault } from "../errors.js";
+import { faultsOf, type Fault } from "../errors.js";
 import { runGate, storeRegistry, trustSigner } from "../gate/index.js";
 import { LEGACY_ALLOWANCES, type LegacyAllowance, type NewInvoice, type RegisteredSeller } from "./model.js";
 import type { MessageReply, MessageWork, PackageOutcome } from "./ports.js";
@@ -30,7 +30,7 @@ import { childElements, focusAlone, hasNonWhitespaceText, textOf } from "../xml/
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { INITIAL_STATUS } from "./lifecycle.js";
 import { vndTotals } from "./rules.js";
-import { relatedKeyOf, relatedLinkOf, signedDataDigest, type SubmitDeps, type Submitter } from "./submit.js";
+import { gateOutcome, relatedKeyOf, relatedLinkOf, signedDataDigest, type SubmitDeps, type Submitter } from "./submit.js";
 
 type Kind = "uncoded" | "cashRegister";
 
@@ -122,52 +122,52 @@ async function judgeInvoices(deps: SubmitDeps, msg: Envelope, submitter: Submitt
   const registry = storeRegistry(deps.store);
   const out: Judged[] = [];
   for (const hdon of msg.items) {
-    try {
-      const g = await runGate(deps, focusAlone(msg.parsed, hdon), { receivedAt: at, registry, submitterTaxCode: submitter.sellerTaxCode, cashRegister: kind === "cashRegister", uncoded: kind === "uncoded" });
-      const doc = g.doc!;
-      const inv = g.invoice!;
-      const key = { sellerTaxCode: g.sellerTaxCode!, form: inv.form, symbol: inv.symbol, number: inv.number };
-      if (!SYMBOL[kind].pattern.test(inv.symbol)) {
-        out.push({ ok: false, faults: [{ code: "SCHEMA_INVALID", message: SYMBOL[kind].text, path: "TTChung/KHHDon" }] });
-        continue;
-      }
-      const relatedKey = relatedKeyOf({ invoice: inv, key });
-      if (inv.related && !relatedKey) {
-        const message = `LHDCLQuan ${inv.related.relatedType}: only an e-invoice (LHDCLQuan 1) of this seller can be replaced or adjusted here.`;
-        out.push({ ok: false, faults: [{ code: "RELATED_INVOICE_NOT_FOUND", message, path: "TTChung/TTHDLQuan" }] });
-        continue;
-      }
-      const fingerprint = g.certificateFingerprint ?? packageSigner?.fingerprint;
-      // Marked with every legacy allowance it needed: its own signature's, and the package's it came under.
-      const legacy = LEGACY_ALLOWANCES.filter((a) => g.legacy?.includes(a) || packageSigner?.legacy.includes(a));
-      if (!fingerprint) throw new Error("judgeInvoices: an invoice without a signer");
-      out.push({
-        ok: true,
-        inv: {
-          ...key,
-          code: recordId(),
-          status: INITIAL_STATUS,
-          buyerTaxCode: inv.buyer?.taxCode ?? null,
-          issueDate: inv.issueDate,
-          currency: inv.currency,
-          ...vndTotals(inv),
-          digest: g.verified ? signedDataDigest(g.verified, doc.dlhdon) : digestBase64("sha256", canonicalize(doc.dlhdon, C14N)),
-          // The HDon as sent: the envelope declares no namespace, so its bytes stand alone.
-          xml: msg.parsed.text.slice(hdon.start, hdon.end),
-          issuedAt: at,
-          certificateFingerprint: fingerprint,
-          submittedBy: submitter.keyId,
-          related: relatedLinkOf({ invoice: inv }, relatedKey),
-          source: kind,
-          messageId: msg.messageId,
-          legacy,
-          ...(kind === "cashRegister" ? { registerCode: textOf(doc.mccqt!) } : {}),
-        },
-      });
-    } catch (error) {
-      if (!(error instanceof ApiError) || error.status >= 500) throw error;
-      out.push({ ok: false, faults: error.details.length ? error.details : [{ code: error.code, message: error.message }] });
+    const run = await gateOutcome(() => runGate(deps, focusAlone(msg.parsed, hdon), { receivedAt: at, registry, submitterTaxCode: submitter.sellerTaxCode, cashRegister: kind === "cashRegister", uncoded: kind === "uncoded" }));
+    if (!run.ok) {
+      out.push({ ok: false, faults: faultsOf(run.error) });
+      continue;
     }
+    const g = run.state;
+    const doc = g.doc!;
+    const inv = g.invoice!;
+    const key = { sellerTaxCode: g.sellerTaxCode!, form: inv.form, symbol: inv.symbol, number: inv.number };
+    if (!SYMBOL[kind].pattern.test(inv.symbol)) {
+      out.push({ ok: false, faults: [{ code: "SCHEMA_INVALID", message: SYMBOL[kind].text, path: "TTChung/KHHDon" }] });
+      continue;
+    }
+    const relatedKey = relatedKeyOf({ invoice: inv, key });
+    if (inv.related && !relatedKey) {
+      const message = `LHDCLQuan ${inv.related.relatedType}: only an e-invoice (LHDCLQuan 1) of this seller can be replaced or adjusted here.`;
+      out.push({ ok: false, faults: [{ code: "RELATED_INVOICE_NOT_FOUND", message, path: "TTChung/TTHDLQuan" }] });
+      continue;
+    }
+    const fingerprint = g.certificateFingerprint ?? packageSigner?.fingerprint;
+    // Marked with every legacy allowance it needed: its own signature's, and the package's it came under.
+    const legacy = LEGACY_ALLOWANCES.filter((a) => g.legacy?.includes(a) || packageSigner?.legacy.includes(a));
+    if (!fingerprint) throw new Error("judgeInvoices: an invoice without a signer");
+    out.push({
+      ok: true,
+      inv: {
+        ...key,
+        code: recordId(),
+        status: INITIAL_STATUS,
+        buyerTaxCode: inv.buyer?.taxCode ?? null,
+        issueDate: inv.issueDate,
+        currency: inv.currency,
+        ...vndTotals(inv),
+        digest: g.verified ? signedDataDigest(g.verified, doc.dlhdon) : digestBase64("sha256", canonicalize(doc.dlhdon, C14N)),
+        // The HDon as sent: the envelope declares no namespace, so its bytes stand alone.
+        xml: msg.parsed.text.slice(hdon.start, hdon.end),
+        issuedAt: at,
+        certificateFingerprint: fingerprint,
+        submittedBy: submitter.keyId,
+        related: relatedLinkOf({ invoice: inv }, relatedKey),
+        source: kind,
+        messageId: msg.messageId,
+        legacy,
+        ...(kind === "cashRegister" ? { registerCode: textOf(doc.mccqt!) } : {}),
+      },
+    });
   }
   return out;
 }

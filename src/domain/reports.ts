@@ -30,7 +30,7 @@
  *   RFC 4180 quoting; a tax office or province name starting with = + - @ (a spreadsheet
  *   formula) is written with a leading apostrophe.
  */
-import { ApiError } from "../errors.js";
+import { refusal, refused, type Outcome, type Refusal } from "../errors.js";
 import type { InvoiceCursor, InvoicePage, InvoiceSearch, ReportsPort, TotalsQuery, TotalsReport } from "./ports.js";
 
 /** Who searches: the principal's role and, for a seller key, its tax code. */
@@ -69,21 +69,21 @@ export async function searchInvoices(
   store: Pick<ReportsPort, "searchInvoices">,
   viewer: Viewer,
   params: SearchParams,
-): Promise<{ ok: true; page: InvoicePage; nextCursor: string | null } | { ok: false; error: ApiError }> {
+): Promise<Outcome<{ page: InvoicePage; nextCursor: string | null }>> {
   const { cursor, ...filters } = params;
-  if (viewer.role === "admin") return { ok: false, error: new ApiError("FORBIDDEN", "Searching invoices is for officers and sellers.") };
+  if (viewer.role === "admin") return refused(refusal("FORBIDDEN", "Searching invoices is for officers and sellers."));
   if (viewer.role === "seller") {
     if (filters.seller !== undefined && filters.seller !== viewer.sellerTaxCode) {
-      return { ok: false, error: new ApiError("FORBIDDEN", "A seller's key searches only that seller's invoices.") };
+      return refused(refusal("FORBIDDEN", "A seller's key searches only that seller's invoices."));
     }
     filters.seller = viewer.sellerTaxCode;
   }
   const period = checkPeriod(filters.from, filters.to);
-  if (period) return { ok: false, error: period };
+  if (period) return refused(period);
   let after: InvoiceCursor | undefined;
   if (cursor !== undefined) {
     const c = decodeCursor(cursor);
-    if (!c) return { ok: false, error: invalid("cursor", "not a cursor of this search (use nextCursor as given)") };
+    if (!c) return refused(invalid("cursor", "not a cursor of this search (use nextCursor as given)"));
     after = c;
   }
   const page = await store.searchInvoices({ ...filters, ...(after ? { after } : {}) });
@@ -91,15 +91,15 @@ export async function searchInvoices(
 }
 
 /** Totals for officers; the period must be real dates with from ≤ to. */
-export async function totalsReport(store: Pick<ReportsPort, "reportTotals">, q: TotalsQuery): Promise<{ ok: true; report: TotalsReport } | { ok: false; error: ApiError }> {
+export async function totalsReport(store: Pick<ReportsPort, "reportTotals">, q: TotalsQuery): Promise<Outcome<{ report: TotalsReport }>> {
   const period = checkPeriod(q.from, q.to);
-  if (period) return { ok: false, error: period };
+  if (period) return refused(period);
   return { ok: true, report: await store.reportTotals(q) };
 }
 
-const invalid = (path: string, message: string): ApiError => new ApiError("SCHEMA_INVALID", `${path}: ${message}.`, [{ code: "SCHEMA_INVALID", message, path }]);
+const invalid = (path: string, message: string): Refusal => refusal("SCHEMA_INVALID", `${path}: ${message}.`, [{ code: "SCHEMA_INVALID", message, path }]);
 
-function checkPeriod(from: string | undefined, to: string | undefined): ApiError | null {
+function checkPeriod(from: string | undefined, to: string | undefined): Refusal | null {
   for (const [name, value] of [["from", from], ["to", to]] as const) {
     if (value !== undefined && !isCalendarDate(value)) return invalid(name, `not a date (YYYY-MM-DD): ${JSON.stringify(value)}`);
   }

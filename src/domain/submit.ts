@@ -7,8 +7,9 @@
  *   UID=MST binding, registration) → schema → business rules → duplicates → code →
  *   authority signature → store
  *
- * The first failing stage is reported with all of its faults. Nothing is written before the
- * last step, and the last step is one transaction.
+ * The first failing stage is reported with all of its faults, as the outcome's Refusal (an api.md
+ * code, no HTTP status: the route maps it). Nothing is written before the last step, and the last
+ * step is one transaction.
  *
  * Two halves, so that many invoices can share one transaction (POST /v1/invoices/batch, and
  * concurrent single submissions through the group commit, group-commit.ts): `verifyInvoice`
@@ -20,7 +21,7 @@
  * across the batch; the refusals and their order are the same either way.
  */
 import type { HeavyWork } from "../heavy-work.js";
-import { ApiError, type Fault } from "../errors.js";
+import { refusal, refused, refusalIn, RefusalError, type Outcome, type Refusal } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
 import { keyOf, type InvoiceSummary, type LegacyAllowance, type NaturalKey, type NewInvoice, type RelatedLink } from "./model.js";
 import type { InvoicesPort, IssueOutcome, MessagesPort, RegistryPort } from "./ports.js";
@@ -61,10 +62,6 @@ export interface Submitter {
 /** `fresh`: a code was issued now (201); `replay`: the same invoice was issued before (200). */
 export type SubmitOutcome = { status: "fresh" | "replay"; invoice: InvoiceSummary; xml: string };
 
-const refuse = (faults: Fault[]): never => {
-  throw ApiError.fromFaults(faults);
-};
-
 export { storeRegistry, type Registry } from "../gate/index.js";
 
 /** An invoice that passed every stage up to the business rules: what the commit half needs. */
@@ -86,20 +83,19 @@ export interface VerifiedInvoice {
 }
 
 /** What became of one verified invoice: issued now (fresh), a replay of one issued before, or refused. */
-export type Judgement =
-  | { ok: true; status: "fresh" | "replay"; invoice: InvoiceSummary; /** The stamped XML when at hand (fresh). */ xml: string | null }
-  | { ok: false; error: ApiError };
+export type Judgement = Outcome<{ status: "fresh" | "replay"; invoice: InvoiceSummary; /** The stamped XML when at hand (fresh). */ xml: string | null }>;
 
-/** Runs one invoice through the gate; throws ApiError with the first failing stage's faults. */
-export async function submitInvoice(deps: SubmitDeps, body: Uint8Array | ParsedXml, submitter: Submitter): Promise<SubmitOutcome> {
+/** Runs one invoice through the gate, the duplicates stage, the code, the stamp and the store; or the first failing stage's refusal. */
+export async function submitInvoice(deps: SubmitDeps, body: Uint8Array | ParsedXml, submitter: Submitter): Promise<Outcome<SubmitOutcome>> {
   const receivedAt = deps.clock();
   const verified = await verifyInvoice(deps, body, submitter, receivedAt, storeRegistry(deps.store));
+  if (!verified.ok) return verified;
   // Stages 8–11 in the next group transaction with the concurrent submissions (group-commit.ts).
-  const judged = await groupCommitOf(deps).submit(verified);
-  if (!judged.ok) throw judged.error;
+  const judged = await groupCommitOf(deps).submit(verified.invoice);
+  if (!judged.ok) return judged;
   const xml = judged.xml ?? (await deps.store.getInvoiceXml(judged.invoice.code));
-  if (xml === null) throw new ApiError("INTERNAL");
-  return { status: judged.status, invoice: judged.invoice, xml };
+  if (xml === null) throw new Error(`submitInvoice: invoice ${judged.invoice.code} was stored without its XML`);
+  return { ok: true, status: judged.status, invoice: judged.invoice, xml };
 }
 
 /** What a submission would do: issue a code, or answer with the invoice issued before (a replay). */
@@ -107,21 +103,23 @@ export type DryRunOutcome = { wouldIssue: true } | { wouldIssue: false; replayOf
 
 /**
  * A dry run (POST /v1/invoices?dryRun=true): the whole gate, the duplicates stage and the related
- * invoice included, as submitInvoice runs it; throws the same ApiError a submission would get.
+ * invoice included, as submitInvoice runs it; the same refusal a submission would get.
  * Nothing is issued or stored: no code is drawn, nothing is stamped, no transaction is opened.
  */
-export async function dryRunInvoice(deps: SubmitDeps, body: Uint8Array | ParsedXml, submitter: Submitter): Promise<DryRunOutcome> {
-  const v = await verifyInvoice(deps, body, submitter, deps.clock(), storeRegistry(deps.store));
+export async function dryRunInvoice(deps: SubmitDeps, body: Uint8Array | ParsedXml, submitter: Submitter): Promise<Outcome<{ dry: DryRunOutcome }>> {
+  const verified = await verifyInvoice(deps, body, submitter, deps.clock(), storeRegistry(deps.store));
+  if (!verified.ok) return verified;
+  const v = verified.invoice;
   const relatedKey = relatedKeyOf(v);
   const stored = new Map((await deps.store.findInvoicesByKeys([v.key, ...(relatedKey ? [relatedKey] : [])])).map((i) => [keyOf(i), i]));
   const existing = stored.get(keyOf(v.key));
   if (existing) {
-    if (existing.digest === v.digest) return { wouldIssue: false, replayOf: existing };
-    throw duplicate(existing.code, v.key);
+    if (existing.digest === v.digest) return { ok: true, dry: { wouldIssue: false, replayOf: existing } };
+    return refused(duplicate(existing.code, v.key));
   }
   const related = checkRelated(v, relatedKey, stored, new Map(), [v]);
-  if (related) throw related;
-  return { wouldIssue: true };
+  if (related) return refused(related);
+  return { ok: true, dry: { wouldIssue: true } };
 }
 
 const groups = new WeakMap<SubmitDeps, GroupCommit<VerifiedInvoice, Judgement>>();
@@ -136,13 +134,8 @@ export function groupCommitOf(deps: SubmitDeps): GroupCommit<VerifiedInvoice, Ju
   return g;
 }
 
-/** One item's result in a batch (api.md: POST /v1/invoices/batch). */
-export interface BatchItemResult {
-  index: number;
-  status: number;
-  code?: string;
-  error?: { code: string; message: string; details: Fault[] };
-}
+/** What became of one item of a batch (api.md: POST /v1/invoices/batch; the route gives each its HTTP status). */
+export type BatchItem = { index: number } & Outcome<{ status: "fresh" | "replay"; code: string }>;
 
 /**
  * Many invoices of one submitter, each judged on its own by the same gate (one refused item never
@@ -150,10 +143,10 @@ export interface BatchItemResult {
  * resolve as sequential submissions would: the first is issued, identical later ones are
  * replays, different ones DUPLICATE_INVOICE. Results come back in input order.
  */
-export async function submitBatch(deps: SubmitDeps, bodies: readonly string[], submitter: Submitter): Promise<BatchItemResult[]> {
+export async function submitBatch(deps: SubmitDeps, bodies: readonly string[], submitter: Submitter): Promise<BatchItem[]> {
   const receivedAt = deps.clock();
   const registry = storeRegistry(deps.store);
-  const results: BatchItemResult[] = new Array(bodies.length);
+  const results: BatchItem[] = new Array(bodies.length);
   const verified: { index: number; item: VerifiedInvoice }[] = [];
   let ranSince = performance.now();
   for (let index = 0; index < bodies.length; index++) {
@@ -163,19 +156,16 @@ export async function submitBatch(deps: SubmitDeps, bodies: readonly string[], s
       await new Promise((resolve) => setImmediate(resolve));
       ranSince = performance.now();
     }
-    try {
-      // Stamped at once so that its DOM (some 30 times the size of its text) is not kept
-      // for the whole batch; a code issued for an item that proves a replay is only a gap.
-      verified.push({ index, item: await stampNow(deps, await verifyInvoice(deps, bodies[index]!, submitter, receivedAt, registry)) });
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      results[index] = refusedItem(index, error);
-    }
+    const v = await verifyInvoice(deps, bodies[index]!, submitter, receivedAt, registry);
+    // Stamped at once so that its DOM (some 30 times the size of its text) is not kept
+    // for the whole batch; a code issued for an item that proves a replay is only a gap.
+    if (v.ok) verified.push({ index, item: await stampNow(deps, v.invoice) });
+    else results[index] = { index, ...v };
   }
   const judged = await commitInvoices(deps, verified.map((v) => v.item));
   judged.forEach((j, k) => {
     const index = verified[k]!.index;
-    results[index] = j.ok ? { index, status: j.status === "fresh" ? 201 : 200, code: j.invoice.code } : refusedItem(index, j.error);
+    results[index] = j.ok ? { index, ok: true, status: j.status, code: j.invoice.code } : { index, ...j };
   });
   return results;
 }
@@ -183,12 +173,10 @@ export async function submitBatch(deps: SubmitDeps, bodies: readonly string[], s
 /** How long a batch may hold the event loop before it lets other requests in. */
 const YIELD_AFTER_MS = 10;
 
-const refusedItem = (index: number, e: ApiError): BatchItemResult => ({ index, status: e.status, error: { code: e.code, message: e.message, details: e.details } });
-
 /**
  * Stages 1–7 for one invoice: everything up to and including the business rules. `body` is the
  * request body, or an HDon already parsed inside another document (`focus` of a T-VAN TDiep).
- * Throws ApiError with the first failing stage's faults.
+ * Refused with the first failing stage's faults.
  */
 export async function verifyInvoice(
   deps: SubmitDeps,
@@ -196,9 +184,24 @@ export async function verifyInvoice(
   submitter: Submitter,
   receivedAt: Date,
   registry: Registry,
-): Promise<VerifiedInvoice> {
+): Promise<Outcome<{ invoice: VerifiedInvoice }>> {
   // size → parse → frame → profile → signature → certificate → schema → rules (gate/index.ts).
-  const g = await runGate(deps, body, { receivedAt, registry, submitterTaxCode: submitter.sellerTaxCode });
+  const g = await gateOutcome(() => runGate(deps, body, { receivedAt, registry, submitterTaxCode: submitter.sellerTaxCode }));
+  if (!g.ok) return g;
+  return { ok: true, invoice: verifiedOf(g.state, submitter, receivedAt) };
+}
+
+/** The gate's run as an outcome: its state, or the refusal it stopped at (other errors are thrown on). */
+export async function gateOutcome<S>(run: () => Promise<S>): Promise<Outcome<{ state: S }>> {
+  try {
+    return { ok: true, state: await run() };
+  } catch (error) {
+    if (error instanceof RefusalError) return refused(refusalIn(error));
+    throw error;
+  }
+}
+
+function verifiedOf(g: Awaited<ReturnType<typeof runGate>>, submitter: Submitter, receivedAt: Date): VerifiedInvoice {
   const doc = g.doc!;
   const inv = g.invoice!;
   return {
@@ -261,7 +264,7 @@ export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[])
   items.forEach((v, i) => {
     const existing = stored.get(keyOf(v.key));
     if (existing) {
-      judged[i] = existing.digest === v.digest ? { ok: true, status: "replay", invoice: existing, xml: null } : { ok: false, error: duplicate(existing.code, v.key) };
+      judged[i] = existing.digest === v.digest ? { ok: true, status: "replay", invoice: existing, xml: null } : refused(duplicate(existing.code, v.key));
       return;
     }
     const leader = claimed.get(keyOf(v.key));
@@ -271,7 +274,7 @@ export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[])
     }
     const related = checkRelated(v, relatedKeys[i]!, stored, claimed, items);
     if (related) {
-      judged[i] = { ok: false, error: related };
+      judged[i] = refused(related);
       return;
     }
     claimed.set(keyOf(v.key), i);
@@ -313,9 +316,9 @@ export async function commitInvoices(deps: SubmitDeps, items: VerifiedInvoice[])
     const v = items[index]!;
     if (!first.ok) {
       const winner = first.error.code === "DUPLICATE_INVOICE" ? await deps.store.findInvoiceByKey(v.key) : null;
-      judged[index] = winner ? (winner.digest === v.digest ? { ok: true, status: "replay", invoice: winner, xml: null } : { ok: false, error: duplicate(winner.code, v.key) }) : first;
+      judged[index] = winner ? (winner.digest === v.digest ? { ok: true, status: "replay", invoice: winner, xml: null } : refused(duplicate(winner.code, v.key))) : first;
     } else if (first.invoice.digest === v.digest) judged[index] = { ok: true, status: "replay", invoice: first.invoice, xml: first.xml };
-    else judged[index] = { ok: false, error: duplicate(first.invoice.code, v.key) };
+    else judged[index] = refused(duplicate(first.invoice.code, v.key));
   }
   return judged;
 }
@@ -328,16 +331,16 @@ function judgementOf(o: IssueOutcome, inv: NewInvoice): Judgement {
       return { ok: true, status: "replay", invoice: o.invoice, xml: null };
     case "conflict":
       // Lost a race with a concurrent submission of the same key.
-      return { ok: false, error: duplicate(o.existingCode, inv) };
+      return refused(duplicate(o.existingCode, inv));
     case "related_not_found":
-      return { ok: false, error: relatedNotFound(inv.related!) };
+      return refused(relatedNotFound(inv.related!));
     case "related_state":
-      return { ok: false, error: relatedState(o.relatedCode, o.status, inv.related!.kind) };
+      return refused(relatedState(o.relatedCode, o.status, inv.related!.kind));
   }
 }
 
-function duplicate(existingCode: string, key: NaturalKey): ApiError {
-  return new ApiError("DUPLICATE_INVOICE", `Invoice ${key.form}/${key.symbol}/${key.number} was already issued with code ${existingCode}.`, [
+function duplicate(existingCode: string, key: NaturalKey): Refusal {
+  return refusal("DUPLICATE_INVOICE", `Invoice ${key.form}/${key.symbol}/${key.number} was already issued with code ${existingCode}.`, [
     { code: "DUPLICATE_INVOICE", message: `Existing code ${existingCode}.`, path: existingCode },
   ]);
 }
@@ -363,7 +366,7 @@ export function relatedLinkOf(v: Pick<VerifiedInvoice, "invoice">, key: NaturalK
  * earlier item of this call) with that issue date, not already replaced or cancelled. The store
  * checks again under a row lock when it writes (a concurrent replacement loses there).
  */
-function checkRelated(v: VerifiedInvoice, key: NaturalKey | null, stored: Map<string, InvoiceSummary>, claimed: Map<string, number>, items: VerifiedInvoice[]): ApiError | null {
+function checkRelated(v: VerifiedInvoice, key: NaturalKey | null, stored: Map<string, InvoiceSummary>, claimed: Map<string, number>, items: VerifiedInvoice[]): Refusal | null {
   const r = v.invoice.related;
   if (!r) return null;
   if (!key) return relatedNotFound({ kind: r.kind, key: { sellerTaxCode: v.key.sellerTaxCode, form: r.form, symbol: r.symbol, number: Number.NaN }, issueDate: r.issueDate, reason: r.note }, r.relatedType !== 1 ? `LHDCLQuan ${r.relatedType}: only an e-invoice with a code (LHDCLQuan 1) issued here can be replaced or adjusted here.` : undefined);
@@ -375,16 +378,16 @@ function checkRelated(v: VerifiedInvoice, key: NaturalKey | null, stored: Map<st
   return null;
 }
 
-function relatedNotFound(link: RelatedLink, why?: string): ApiError {
+function relatedNotFound(link: RelatedLink, why?: string): Refusal {
   const k = link.key;
   const named = `${k.form}/${k.symbol}/${Number.isNaN(k.number) ? "?" : k.number} of ${link.issueDate}`;
   const message = why ?? `TTHDLQuan names invoice ${named}, which seller ${k.sellerTaxCode} was not issued a code for.`;
-  return new ApiError("RELATED_INVOICE_NOT_FOUND", message, [{ code: "RELATED_INVOICE_NOT_FOUND", message, path: RELATED_PATH }]);
+  return refusal("RELATED_INVOICE_NOT_FOUND", message, [{ code: "RELATED_INVOICE_NOT_FOUND", message, path: RELATED_PATH }]);
 }
 
-function relatedState(code: string, status: string, kind: RelationKind): ApiError {
+function relatedState(code: string, status: string, kind: RelationKind): Refusal {
   const message = `The related invoice ${code} is ${status}; only an ${fromInWords(transitionOfRelation(kind))} invoice can be replaced or adjusted.`;
-  return new ApiError("RELATED_INVOICE_STATE", message, [{ code: "RELATED_INVOICE_STATE", message, path: code }]);
+  return refusal("RELATED_INVOICE_STATE", message, [{ code: "RELATED_INVOICE_STATE", message, path: code }]);
 }
 
 /** The invoice's digest: SHA-256 (base64) of DLHDon under C14N 1.0, reusing the seller's canonical octets when they are exactly that. */

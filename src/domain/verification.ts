@@ -7,14 +7,14 @@
  * counts. Public answers carry no buyer data (no name, tax code or address).
  */
 import { timingSafeEqual } from "node:crypto";
-import type { Fault } from "../errors.js";
+import { refused, refusalOf, type Fault, type Outcome } from "../errors.js";
 import type { HeavyWork } from "../heavy-work.js";
 import type { InvoiceSource, InvoiceStatus, InvoiceSummary, NaturalKey } from "./model.js";
 import type { InvoicesPort, RegistryPort } from "./ports.js";
 import { C14N, digestBase64 } from "../xml/algorithms.js";
 import { canonicalize } from "../xml/canonical.js";
 import { authorityRules, readInvoiceDocument, readSellerSignature, type InvoiceDocument } from "../xml/invoice-document.js";
-import { childElements, parseXml, textOf, type ParseLimits } from "../xml/parse.js";
+import { childElements, parseXml, textOf, type ParseLimits, type ParsedXml } from "../xml/parse.js";
 import type { AuthorityKey } from "../xml/stamp.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { CODE_PATTERN, isAuthenticCode } from "./code.js";
@@ -132,13 +132,6 @@ export interface DocumentVerification {
   invoice: PublicInvoice | null;
 }
 
-/** Thrown for a body that is not an XML invoice at all (too large, not well-formed, forbidden constructs). */
-export class UnreadableDocument extends Error {
-  constructor(readonly faults: Fault[]) {
-    super(faults[0]?.message ?? "unreadable");
-  }
-}
-
 const fail = (check: CheckName, f: Pick<Fault, "code" | "message">) => ({ check, code: f.code, message: f.message });
 
 /**
@@ -146,17 +139,22 @@ const fail = (check: CheckName, f: Pick<Fault, "code" | "message">) => ({ check,
  * DLHDon), the authority's signature (valid, and made with this authority's certificate), the
  * code (its MAC over the identity read from the verified DLHDon), and the record (the stored
  * invoice under this code has the same DLHDon digest). Parsed by the gate's hardened parser.
- * Throws UnreadableDocument when the body is not an XML HDon at all.
+ * Refused (XML_MALFORMED, XML_FORBIDDEN_CONSTRUCT, …) when the body is not an XML HDon at all.
  */
-export async function verifyDocument(deps: VerifyDeps, body: Uint8Array): Promise<DocumentVerification> {
+export async function verifyDocument(deps: VerifyDeps, body: Uint8Array): Promise<Outcome<{ verification: DocumentVerification }>> {
   const turn = deps.lane?.turn(body.byteLength);
   if (turn) await turn;
   const parsed = parseXml(body, "HDon", deps.limits);
-  if (!parsed.ok) throw new UnreadableDocument(parsed.faults);
+  if (!parsed.ok) return refused(refusalOf(parsed.faults));
+  return { ok: true, verification: await checkDocument(deps, parsed.value) };
+}
+
+/** The four checks of a parsed document. */
+async function checkDocument(deps: VerifyDeps, parsed: ParsedXml): Promise<DocumentVerification> {
   const failures: DocumentVerification["failures"] = [];
   const checks: DocumentVerification["checks"] = { sellerSignature: false, authoritySignature: false, codeAuthentic: false, matchesRecord: false, status: null };
 
-  const frame = readInvoiceDocument(parsed.value);
+  const frame = readInvoiceDocument(parsed);
   if (!frame.ok) {
     // Not an invoice's shape (a second DLHDon, a Signature out of place, …): nothing can be believed.
     const f = frame.faults[0]!;

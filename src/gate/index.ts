@@ -11,7 +11,7 @@
  * The stages after these (duplicates, code, stamp, store) judge verified invoices together:
  * domain/submit.ts commitInvoices.
  */
-import { ApiError, type Fault } from "../errors.js";
+import { RefusalError, type Fault } from "../errors.js";
 import type { HeavyWork } from "../heavy-work.js";
 import type { Invoice } from "../domain/invoice.js";
 import type { LegacyAllowance } from "../domain/model.js";
@@ -74,7 +74,7 @@ export interface RunOptions {
   uncoded?: boolean;
 }
 
-/** Runs the per-document stages on `body` up to `opts.until`; throws GateRefusal (an ApiError) at the first that fails. */
+/** Runs the per-document stages on `body` up to `opts.until`; throws GateRefusal (a RefusalError) at the first that fails. */
 export async function runGate(deps: GateDeps, body: Uint8Array | string | ParsedXml, opts: RunOptions): Promise<GateState> {
   const until = opts.until ?? "rules";
   const state: GateState = { passed: null };
@@ -98,7 +98,7 @@ export async function runGate(deps: GateDeps, body: Uint8Array | string | Parsed
   if (done("frame")) return state;
   const forbidden = (): void => {
     if (opts.submitterTaxCode !== undefined && state.sellerTaxCode !== opts.submitterTaxCode) {
-      throw new ApiError("FORBIDDEN", "This API key belongs to another seller than the invoice's (NBan/MST).");
+      throw new RefusalError("FORBIDDEN", "This API key belongs to another seller than the invoice's (NBan/MST).");
     }
   };
   if (opts.cashRegister && state.doc.sellerSignatures.length === 0) {

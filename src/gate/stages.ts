@@ -10,7 +10,7 @@
  * last four judge verified invoices together, in one store transaction (domain/submit.ts
  * commitInvoices: the batch and the group commit of single submissions).
  */
-import { ApiError, type ErrorCode, type Fault } from "../errors.js";
+import { RefusalError, type ErrorCode, type Fault } from "../errors.js";
 
 export interface StageRow {
   readonly name: string;
@@ -76,8 +76,9 @@ export function stageRow(name: StageName): StageRow {
   return STAGES.find((s) => s.name === name)!;
 }
 
-/** A refusal by a stage of the gate: an ApiError (the API's envelope) that knows its stage. */
-export class GateRefusal extends ApiError {
+/** A refusal by a stage of the gate (a RefusalError: a code, a message, all the stage's faults) that knows its stage. */
+export class GateRefusal extends RefusalError {
+  override readonly name: string = "GateRefusal";
   constructor(
     readonly stage: StageName,
     faults: Fault[],

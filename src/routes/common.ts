@@ -4,7 +4,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { authenticate, requireRole, type Principal, type Role } from "../auth.js";
 import type { AppEnv } from "../context.js";
-import { ApiError, ERRORS, type ErrorCode } from "../errors.js";
+import { ApiError, ERRORS, type ErrorCode, type Outcome } from "../errors.js";
 import { pickLanguage, type Lang } from "../error-i18n.js";
 
 /** Every stable error code (api.md "Errors"), as an enum for client generators. */
@@ -47,6 +47,12 @@ function errorExample(code: ErrorCode): { summary: string; value: unknown } {
 }
 
 export const bearer = [{ bearerAuth: [] }];
+
+/** A domain outcome's fields, or its refusal thrown as the API's error (status and envelope from the one table, errors.ts). */
+export function answered<T extends object>(out: Outcome<T>): { ok: true } & T {
+  if (!out.ok) throw ApiError.of(out.error);
+  return out;
+}
 
 /** The caller, authenticated from its bearer credential. */
 export async function principalOf(c: Context<AppEnv>): Promise<Principal> {

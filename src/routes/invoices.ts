@@ -6,11 +6,11 @@ import type { Principal } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import { cancelInvoice } from "../domain/cancel.js";
 import { INVOICE_EVENT_KINDS, INVOICE_STATUSES } from "../domain/lifecycle.js";
-import { dryRunInvoice, submitBatch, submitInvoice, type BatchItemResult } from "../domain/submit.js";
-import { ApiError, type ErrorCode } from "../errors.js";
+import { dryRunInvoice, submitBatch, submitInvoice, type BatchItem } from "../domain/submit.js";
+import { ApiError, httpStatus, type ErrorCode, type Fault } from "../errors.js";
 import type { InvoiceEvent, InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
-import { answerLanguage, auth, bearer, errorResponses, Money, readLimited, text } from "./common.js";
+import { answered, answerLanguage, auth, bearer, errorResponses, Money, readLimited, text } from "./common.js";
 import { TransparencySchema, transparencyOf } from "./log.js";
 import { localizeError } from "../error-i18n.js";
 
@@ -223,6 +223,20 @@ export const summaryJson = (i: InvoiceSummary) => ({
 
 const XML_TYPES = new Set(["application/xml", "text/xml"]);
 
+/** One item's answer in a batch (api.md): 201 issued now, 200 a replay, else its refusal with the status its code names. */
+interface BatchItemResult {
+  index: number;
+  status: number;
+  code?: string;
+  error?: { code: ErrorCode; message: string; details: Fault[] };
+}
+
+function batchResult(item: BatchItem): BatchItemResult {
+  if (item.ok) return { index: item.index, status: item.status === "fresh" ? 201 : 200, code: item.code };
+  const { code, message, details } = item.error;
+  return { index: item.index, status: httpStatus(code), error: { code, message, details: [...details] } };
+}
+
 export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
   app.openapi(submit, async (c) => {
     const principal = c.get("principal");
@@ -237,11 +251,11 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     return heavyWork.withBody(`key:${principal.id}`, c.req.header("content-length"), () => readLimited(c, deps.limits.maxBytes), async (body) => {
       if (c.req.valid("query").dryRun === "true") {
         // The same gate and the same refusals (the slow-down included); nothing issued or stored.
-        const dry = await rateLimiter.guardRefusals(principal.id, body, () => dryRunInvoice(deps, body, submitter));
+        const { dry } = await rateLimiter.guardRefusals(principal.id, body, async () => answered(await dryRunInvoice(deps, body, submitter)));
         return c.json(dry.wouldIssue ? { dryRun: true as const, wouldIssue: true } : { dryRun: true as const, wouldIssue: false, replayOf: summaryJson(dry.replayOf) }, 200);
       }
       // A key that keeps sending the same refused invoice gets 429 before the gate runs again.
-      const out = await rateLimiter.guardRefusals(principal.id, body, () => submitInvoice(deps, body, submitter));
+      const out = await rateLimiter.guardRefusals(principal.id, body, async () => answered(await submitInvoice(deps, body, submitter)));
       const status = out.status === "fresh" ? 201 : 200;
       if (status === 201) c.get("metrics").invoicesIssued.inc();
       c.header("Location", `/v1/invoices/${out.invoice.code}`);
@@ -261,18 +275,19 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     for (const x of invoices) bytes += x.length;
     // A large batch: at most a few large requests in flight per API key (429 past them).
     const release = c.get("services").heavyWork.admit(`key:${principal.id}`, bytes);
-    let results: BatchItemResult[];
+    let items: BatchItem[];
     try {
-      results = await submitBatch(c.get("services").submit, invoices, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode });
+      items = await submitBatch(c.get("services").submit, invoices, { keyId: principal.id, sellerTaxCode: principal.sellerTaxCode });
     } finally {
       release();
     }
+    const results = items.map(batchResult);
     const metrics = c.get("metrics");
     metrics.batchSize.observe({}, invoices.length);
     metrics.invoicesIssued.inc({}, results.filter((r) => r.status === 201).length);
     // Each refused item's messages in the caller's language, as a refusal of the whole request would be.
     const lang = answerLanguage(c);
-    return c.json({ results: results.map((r) => (r.error ? { ...r, error: localizeError({ ...r.error, code: r.error.code as ErrorCode }, lang) } : r)) }, 200);
+    return c.json({ results: results.map((r) => (r.error ? { ...r, error: localizeError(r.error, lang) } : r)) }, 200);
   });
 
   app.openapi(cancel, async (c) => {
@@ -281,8 +296,7 @@ export function registerInvoices(app: OpenAPIHono<AppEnv>): void {
     if (p.role === "admin") throw new ApiError("FORBIDDEN");
     const s = c.get("services");
     const actor = p.role === "seller" ? { role: p.role, id: p.id, sellerTaxCode: p.sellerTaxCode } : { role: p.role, id: p.id };
-    const done = await cancelInvoice(s.store, s.store, actor, code, c.req.valid("json").reason, s.clock());
-    if (!done.ok) throw done.error;
+    const done = answered(await cancelInvoice(s.store, s.store, actor, code, c.req.valid("json").reason, s.clock()));
     return c.json(invoiceJson(done.invoice, await s.store.getInvoiceHistory(code)), 200);
   });
 

@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 import { CODE_PATTERN } from "../domain/code.js";
 import { readPastedCode } from "../domain/qr.js";
-import { lookupByCode, lookupByKey, REGISTER_CODE_PATTERN, UnreadableDocument, verifyDocument } from "../domain/verification.js";
+import { lookupByCode, lookupByKey, REGISTER_CODE_PATTERN, verifyDocument } from "../domain/verification.js";
 import { ApiError } from "../errors.js";
 import { BuyerPage, type BuyerQuery, type BuyerResult } from "../web/buyer.js";
 import { pageHeaders, pageLang, publicBaseOf, switchHref } from "../web/http.js";
@@ -100,12 +100,8 @@ async function upload(c: Context<AppEnv>, lang: "vi" | "en"): Promise<BuyerResul
     return { kind: "inputError", form: "file", message: w.noFile };
   }
   if (!(file instanceof Blob) || file.size === 0) return { kind: "inputError", form: "file", message: w.noFile };
-  try {
-    return { kind: "document", verification: await verifyDocument(deps, new Uint8Array(await file.arrayBuffer())) };
-  } catch (e) {
-    if (e instanceof UnreadableDocument) return { kind: "unreadable", code: e.faults[0]?.code ?? "XML_MALFORMED", message: e.message };
-    throw e;
-  }
+  const out = await verifyDocument(deps, new Uint8Array(await file.arrayBuffer()));
+  return out.ok ? { kind: "document", verification: out.verification } : { kind: "unreadable", code: out.error.code, message: out.error.message };
 }
 
 export function registerPages(app: OpenAPIHono<AppEnv>): void {

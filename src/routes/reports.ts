@@ -5,7 +5,7 @@ import type { AppEnv } from "../context.js";
 import { totalsCsv, totalsReport } from "../domain/reports.js";
 import type { ReportFigures } from "../storage/store.js";
 import { audit } from "./audit.js";
-import { auth, bearer, errorResponses, Money } from "./common.js";
+import { answered, auth, bearer, errorResponses, Money } from "./common.js";
 import { DateParam } from "./search.js";
 
 const GroupBy = z.enum(["day", "month", "seller", "taxRate", "taxOffice", "province", "source"]);
@@ -79,8 +79,7 @@ export function registerReports(app: OpenAPIHono<AppEnv>): void {
   app.openapi(totals, async (c) => {
     const q = c.req.valid("query");
     const groupBy = q.groupBy ?? null;
-    const out = await totalsReport(c.get("services").readStore, { from: q.from, to: q.to, groupBy, seller: q.seller ?? null, source: q.source ?? null });
-    if (!out.ok) throw out.error;
+    const out = answered(await totalsReport(c.get("services").readStore, { from: q.from, to: q.to, groupBy, seller: q.seller ?? null, source: q.source ?? null }));
     await audit(c, "report.totals", null, q);
     if (/\btext\/csv\b/i.test(c.req.header("accept") ?? "")) {
       c.header("Content-Type", "text/csv; charset=utf-8");

@@ -6,7 +6,7 @@ import { INVOICE_STATUSES } from "../domain/lifecycle.js";
 import { isCalendarDate, LEGACY_FILTER, searchInvoices } from "../domain/reports.js";
 import { INVOICE_SOURCES, type InvoiceSource, type InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
-import { auth, bearer, errorResponses, Money } from "./common.js";
+import { answered, auth, bearer, errorResponses, Money } from "./common.js";
 import { LegacyMarks, summaryJson } from "./invoices.js";
 
 /** docs/lifecycle.md "Invoices without a code". */
@@ -91,8 +91,7 @@ export function registerSearch(app: OpenAPIHono<AppEnv>): void {
     const viewer = p.role === "seller" ? { role: p.role, sellerTaxCode: p.sellerTaxCode } : { role: p.role };
     const { legacy, ...rest } = q;
     const params = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as typeof rest;
-    const out = await searchInvoices(c.get("services").readStore, viewer, { ...params, ...(legacy ? { legacy: LEGACY_FILTER[legacy] } : {}) });
-    if (!out.ok) throw out.error;
+    const out = answered(await searchInvoices(c.get("services").readStore, viewer, { ...params, ...(legacy ? { legacy: LEGACY_FILTER[legacy] } : {}) }));
     await audit(c, "invoice.search", null, q);
     return c.json({ items: out.page.items.map(item), nextCursor: out.nextCursor }, 200);
   });

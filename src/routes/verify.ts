@@ -3,7 +3,7 @@ import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, Services } from "../context.js";
 import { INVOICE_STATUSES } from "../domain/lifecycle.js";
-import { lookupByCode, lookupByKey, UnreadableDocument, verifyDocument, type VerifyDeps } from "../domain/verification.js";
+import { lookupByCode, lookupByKey, verifyDocument, type VerifyDeps } from "../domain/verification.js";
 import { ApiError } from "../errors.js";
 import { clientAddress } from "../rate-limit-middleware.js";
 import { errorResponses, Money, readLimited } from "./common.js";
@@ -120,12 +120,9 @@ const XML_TYPES = new Set(["application/xml", "text/xml"]);
 
 /** Reads the verification body as the gate reads a submission: strictly XML, with a hard size limit. */
 export async function verifyBody(deps: VerifyDeps, body: Uint8Array) {
-  try {
-    return await verifyDocument(deps, body);
-  } catch (e) {
-    if (e instanceof UnreadableDocument) throw ApiError.fromFaults(e.faults);
-    throw e;
-  }
+  const out = await verifyDocument(deps, body);
+  if (!out.ok) throw ApiError.of(out.error);
+  return out.verification;
 }
 
 export function registerVerify(app: OpenAPIHono<AppEnv>): void {

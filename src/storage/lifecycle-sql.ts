@@ -9,5 +9,5 @@ import { sql, type Sql } from "./db.js";
 /** `status = '<status>'` for each status. */
 export const STATUS_IS = Object.fromEntries(INVOICE_STATUSES.map((s) => [s, sql`status = ${sql.literal(s)}`])) as Record<InvoiceStatus, Sql>;
 
-/** The statuses that count in reports as an SQL list: `('issued', 'adjusted')`. */
+/** The statuses that count in reports, as an SQL list of literals (COUNTED_STATUSES). */
 export const COUNTED_LIST: Sql = sql`(${sql.join(COUNTED_STATUSES.map((s) => sql.literal(s)))})`;

@@ -2,7 +2,8 @@
  * The domain owns its model and its rules (issue 13): no module in src/domain/ imports from
  * storage/ or routes/, nor the HTTP framework (hono, @hono/*) or a database driver (postgres,
  * PGlite). Storage implements the domain's ports (domain/ports.ts); the HTTP edge calls the
- * domain. Imports are read as text — `import … from`, `export … from`, bare `import "…"` and
+ * domain. And one way to fail: neither the domain nor the gate it runs uses ApiError (the edge's
+ * error with HTTP statuses) or an HTTP status; they refuse with a Refusal (errors.ts). Imports are read as text — `import … from`, `export … from`, bare `import "…"` and
  * `import("…")`, type-only ones included — and relative ones resolved against the file.
  */
 import { readFileSync, readdirSync } from "node:fs";
@@ -47,6 +48,19 @@ const domainFiles = () =>
     .filter((n) => /\.tsx?$/.test(n))
     .map((n) => ({ path: resolve(DOMAIN, n), text: readFileSync(resolve(DOMAIN, n), "utf8") }));
 
+/** Where a source names the edge's error or the code → HTTP status mapping (comments left out). */
+function edgeErrors(files: { path: string; text: string }[]): string[] {
+  return files.flatMap(({ path, text }) => {
+    const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "");
+    return [...code.matchAll(/\b(ApiError|httpStatus)\b/g)].map((m) => `${relative(SRC, path)} uses ${m[1]}`);
+  });
+}
+
+const gateFiles = () =>
+  readdirSync(resolve(SRC, "gate"), { encoding: "utf8" })
+    .filter((n) => /\.tsx?$/.test(n))
+    .map((n) => ({ path: resolve(SRC, "gate", n), text: readFileSync(resolve(SRC, "gate", n), "utf8") }));
+
 describe("the domain's imports", () => {
   it("reach neither storage/, routes/, hono nor a database driver", () => {
     const files = domainFiles();
@@ -76,5 +90,12 @@ describe("the domain's imports", () => {
       "domain/x.ts imports postgres (a database driver)",
       "domain/x.ts imports hono (the HTTP framework)",
     ]);
+  });
+
+  it("never use the edge's ApiError or its HTTP statuses, in domain/ and in the gate", () => {
+    expect(edgeErrors([...domainFiles(), ...gateFiles()])).toEqual([]);
+    // The check can fail: a domain file that builds an ApiError is found, one that only mentions it in a comment is not.
+    const at = resolve(DOMAIN, "x.ts");
+    expect(edgeErrors([{ path: at, text: '// not ApiError\nreturn new ApiError("FORBIDDEN");\nconst s = httpStatus(code);' }])).toEqual(["domain/x.ts uses ApiError", "domain/x.ts uses httpStatus"]);
   });
 });

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ApiError } from "../../src/errors.js";
+import { ApiError, RefusalError } from "../../src/errors.js";
 import { GateRefusal, STAGES, STAGE_NAMES, runGate, signatureVerdicts, stageRow, type GateDeps, type Registry } from "../../src/gate/index.js";
 import { loadTrust } from "../../src/pki/trust-files.js";
 import { TrustStore } from "../../src/pki/trust.js";
@@ -52,8 +52,10 @@ async function judge(body: string | Uint8Array, registry: Registry = registryOf(
     return null;
   } catch (e) {
     if (!(e instanceof GateRefusal)) {
-      expect(e).toBeInstanceOf(ApiError);
-      expect((e as ApiError).code).toBe("FORBIDDEN");
+      // A refusal of the domain (no HTTP status), never the edge's ApiError.
+      expect(e).toBeInstanceOf(RefusalError);
+      expect(e).not.toBeInstanceOf(ApiError);
+      expect((e as RefusalError).code).toBe("FORBIDDEN");
       return "certificate:FORBIDDEN";
     }
     for (const f of e.details) {
