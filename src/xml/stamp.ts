@@ -3,7 +3,7 @@
  * verified invoice. The seller's bytes are spliced, never re-serialized, so the seller's
  * signature verifies in the answer exactly as it did in the submission.
  */
-import { randomBytes, type KeyObject } from "node:crypto";
+import { randomFillSync, type KeyObject } from "node:crypto";
 import { C14N, DSIG_NS, ECDSA_SHA256, RSA_SHA256, SHA256, SIGNATURE_METHODS, digestBase64, signValue, type SignatureMethod } from "./algorithms.js";
 import { escapeAttr, escapeText, inScopeNamespaces, startTag } from "./canonical.js";
 import type { InvoiceDocument } from "./invoice-document.js";
@@ -32,7 +32,22 @@ export interface Stamped {
   dlhdonDigest: string;
 }
 
-const hex32 = (): string => randomBytes(16).toString("hex");
+/**
+ * The stamp's three element Ids: 16 random bytes each, in hex. Taken from a pool that the CSPRNG
+ * refills 4 KiB at a time: one call per 85 invoices instead of three per invoice (the calls,
+ * not the bytes, were ≈ 1 % of the service's CPU at full load). The Ids are public in the
+ * stamped XML; they only need to be unique.
+ */
+const idPool = Buffer.alloc(4096);
+let idAt = idPool.length;
+const hex32 = (): string => {
+  if (idAt + 16 > idPool.length) {
+    randomFillSync(idPool);
+    idAt = 0;
+  }
+  idAt += 16;
+  return idPool.toString("hex", idAt - 16, idAt);
+};
 
 import { gmt7 } from "../domain/gmt7.js";
 
