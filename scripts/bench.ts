@@ -22,11 +22,14 @@
  * --authority ec|rsa (default ec), --timeline file.csv, --base-url, --admin-token,
  * --log-level (the service's, default warn), --verify-lookups M (then M public lookups of the codes
  * issued, GET /v1/verify/{code}, with the service's public rate limit off), --profile DIR (the service writes a V8 CPU profile
- * there when it stops: `node --cpu-prof`), --node-options="…" (the service's Node flags; default
+ * there when it stops: `node --cpu-prof`), --heap-profile FILE (every allocation of the service sampled,
+ * garbage included, written to FILE when it stops: scripts/heap-sampler.mjs), --node-options="…" (the service's Node flags; default
  * --max-semi-space-size=128, as `npm start`).
  */
 import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { Pool } from "undici";
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
       "log-level": { type: "string", default: "warn" },
       port: { type: "string", default: "18080" },
       profile: { type: "string" },
+      "heap-profile": { type: "string" },
       "node-options": { type: "string" },
       "verify-lookups": { type: "string", default: "0" },
     },
@@ -103,7 +107,13 @@ async function main(): Promise<void> {
   if (!base) {
     const databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) throw new Error("DATABASE_URL is required (or --base-url of a running service)");
-    service = await startService({ databaseUrl, authority: authorityKind, logLevel: a["log-level"]!, port: Number(a.port), adminToken, profileDir: a.profile, nodeOptions: a["node-options"], ...(lookups > 0 ? { publicRateLimit: 0 } : {}) });
+    let nodeOptions = a["node-options"];
+    if (a["heap-profile"]) {
+      // The preload reads where to write from the environment the service inherits.
+      process.env.BENCH_HEAP_PROFILE = resolve(a["heap-profile"]);
+      nodeOptions = `${nodeOptions ?? "--max-semi-space-size=128"} --import ${fileURLToPath(new URL("./heap-sampler.mjs", import.meta.url))}`;
+    }
+    service = await startService({ databaseUrl, authority: authorityKind, logLevel: a["log-level"]!, port: Number(a.port), adminToken, profileDir: a.profile, nodeOptions, ...(lookups > 0 ? { publicRateLimit: 0 } : {}) });
     base = `http://127.0.0.1:${a.port}`;
   }
   const stop = () => {
