@@ -45,6 +45,25 @@ describe("parseAmount", () => {
     },
   );
 
+  it("reads every spelling exactly, with up to 9 integer digits (in doubles) as with more (in BigInt)", () => {
+    // The expected value is made from the digits alone: integer digits, then the decimals padded to six.
+    let seed = 7;
+    const digit = () => String((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 10);
+    const digits = (n: number) => Array.from({ length: n }, digit).join("");
+    for (let intDigits = 1; intDigits <= 15; intDigits++) {
+      for (let decimals = 0; decimals <= 6; decimals++) {
+        for (let k = 0; k < 20; k++) {
+          const int = k === 0 ? "9".repeat(intDigits) : k === 1 ? "0".repeat(intDigits) : digits(intDigits);
+          const frac = k === 0 ? "9".repeat(decimals) : digits(decimals);
+          const sign = k % 2 ? "-" : "";
+          const written = `${sign}${int}${decimals ? `.${frac}` : ""}`;
+          const units = BigInt(int + frac.padEnd(6, "0"));
+          expect(parseAmount(written), written).toBe(sign ? -units : units);
+        }
+      }
+    }
+  });
+
   it("refuses a 10,000-digit number without scanning it (by its length, before any regular expression runs)", () => {
     const huge = "9".repeat(10_000);
     const exec = vi.spyOn(RegExp.prototype, "exec");
