@@ -242,6 +242,7 @@ const join = (path: string, step: string): string => (path === "" ? step : `${pa
 
 /** Where an element stands below DLHDon (null: DLHDon itself); made into a path string only when a fault names it. */
 class Where {
+  private path: string | undefined = undefined;
   constructor(
     readonly up: Where | null,
     readonly name: string,
@@ -249,7 +250,7 @@ class Where {
     readonly index: number,
   ) {}
   toString(): string {
-    return join(pathOf(this.up), this.index === 0 ? this.name : `${this.name}[${this.index}]`);
+    return (this.path ??= join(pathOf(this.up), this.index === 0 ? this.name : `${this.name}[${this.index}]`));
   }
 }
 const pathOf = (w: Where | null): string => (w === null ? "" : w.toString());
