@@ -17,12 +17,48 @@
  *   namespace URI (none first) and local name. Text escapes & < > CR; attribute values
  *   & < " TAB LF CR. Empty elements get an end tag.
  *
- * Linear in the subtree: the exclusive renderer keeps what its output ancestors rendered in one
- * map with an undo log, and a PrefixList prefix is looked up only on the apex and where an
- * element declares it again.
+ *
+ * Linear in the subtree, and written from the scanner's records (scan.ts, XTree) straight into one
+ * growing byte buffer: names and namespaces are interned ids, attribute values and text are
+ * spans of the document decoded and escaped on the way (no string per node), each namespace
+ * URI's escaped bytes are made once; the exclusive renderer keeps what its output ancestors
+ * rendered in an array indexed by prefix with an undo log, and a PrefixList prefix is looked up
+ * only on the apex and where an element declares it again.
  */
 import { C14N, C14N_WITH_COMMENTS, EXC_C14N, EXC_C14N_WITH_COMMENTS } from "./algorithms.js";
-import { XML_NS, XMLNS_NS, type XAttr, type XElement } from "./scan.js";
+import {
+  ATTR,
+  A_CHANGED,
+  A_DECL_URI,
+  A_NAME,
+  A_NS,
+  A_VE,
+  A_VS,
+  KIND_MASK,
+  NODE,
+  N_ATTR,
+  N_FIRST,
+  N_KIND,
+  N_NAME,
+  N_NATTR,
+  N_NEXT,
+  N_NS,
+  N_OPEN_END,
+  N_PARENT,
+  N_START,
+  PREFIX_DEFAULT,
+  PREFIX_XML,
+  URI_NONE,
+  URI_XML,
+  URI_XMLNS,
+  XML_NS,
+  readReference,
+  refCodePoint,
+  refLength,
+  type XAttr,
+  type XElement,
+  type XTree,
+} from "./scan.js";
 
 const TEXT_SPECIAL = /[&<>\r]/;
 const ATTR_SPECIAL = /[&<"\t\n\r]/;
@@ -43,27 +79,32 @@ export interface CanonicalOptions {
   exclude?: XElement | null;
 }
 
+const utf8Decoder = new TextDecoder();
+
 /** The canonical octets (as a string) of `el` under `algorithm`, a C14N 1.0 or exclusive C14N URI. */
 export function canonicalize(el: XElement, algorithm: string, opts: CanonicalOptions = {}): string {
-  return renderer(algorithm, opts, new StringOutput()).render(el).s;
+  return utf8Decoder.decode(canonicalBytes(el, algorithm, opts));
 }
 
 /** The canonical octets of `el` under `algorithm` as UTF-8 bytes (what is digested), written without an intermediate string. */
 export function canonicalBytes(el: XElement, algorithm: string, opts: CanonicalOptions = {}): Uint8Array {
-  return renderer(algorithm, opts, new ByteOutput(Math.ceil((el.end - el.start) * 1.1))).render(el).bytes();
-}
-
-function renderer<O extends Output>(algorithm: string, opts: CanonicalOptions, out: O): Renderer<O> {
+  let exclusive: boolean;
   switch (algorithm) {
     case C14N:
     case C14N_WITH_COMMENTS:
-      return new Inclusive(opts.exclude ?? null, out);
+      exclusive = false;
+      break;
     case EXC_C14N:
     case EXC_C14N_WITH_COMMENTS:
-      return new Exclusive(opts.exclude ?? null, out, opts.prefixList ?? []);
+      exclusive = true;
+      break;
     default:
       throw new Error(`not a canonicalization: ${algorithm}`);
   }
+  const exclude = opts.exclude && opts.exclude.tree === el.tree ? opts.exclude.node : 0;
+  const r = new Renderer(el.tree, exclusive, exclude, exclusive ? (opts.prefixList ?? []) : [], Math.ceil((el.end - el.start) * 1.1));
+  r.element(el.node, true);
+  return r.out.bytes();
 }
 
 const byPrefix = (a: [string, string], b: [string, string]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
@@ -89,7 +130,8 @@ export function startTag(name: string, ns: [string, string][], attrs: XAttr[]): 
 export function inScopeNamespaces(el: XElement): Map<string, string> {
   const seen = new Map<string, string>();
   for (let e: XElement | null = el; e; e = e.parentNode) {
-    if (e.decls) for (const d of e.decls) if (!seen.has(d.prefix)) seen.set(d.prefix, d.uri);
+    const decls = e.decls;
+    if (decls) for (const d of decls) if (!seen.has(d.prefix)) seen.set(d.prefix, d.uri);
   }
   return seen;
 }
@@ -109,289 +151,461 @@ export function inheritedXmlAttributes(el: XElement): XAttr[] {
   return out;
 }
 
-/** The most characters a canonical form may have: exclusive C14N repeats namespace declarations on every element that uses them, so its output can outgrow its input many times over. */
-export const MAX_CANONICAL_CHARS = 16 * 1024 * 1024;
+/**
+ * The most bytes a canonical form may have: exclusive C14N repeats namespace declarations on
+ * every element that uses them, so its output can outgrow its input many times over.
+ */
+export const MAX_CANONICAL_BYTES = 16 * 1024 * 1024;
 
-/** Thrown when a canonical form would exceed MAX_CANONICAL_CHARS. */
+/** Thrown when a canonical form would exceed MAX_CANONICAL_BYTES. */
 export class CanonicalTooLarge extends Error {
   constructor() {
-    super(`The canonical form would exceed ${MAX_CANONICAL_CHARS} characters.`);
+    super(`The canonical form would exceed ${MAX_CANONICAL_BYTES} bytes.`);
   }
 }
 
-/** Where a renderer writes: plain pieces, character data and attribute values (escaped here). */
-interface Output {
-  /** Characters written so far (for the cap). */
-  readonly length: number;
-  push(piece: string): void;
-  text(s: string): void;
-  attr(s: string): void;
+const enum Mode {
+  /** Character data: references decoded; CR LF and CR → LF; & < > CR escaped (C14N 1.0 §5.2). */
+  Text = 0,
+  /** An attribute value: references decoded; TAB, LF, CR LF, CR → space; & < " TAB LF CR escaped. */
+  Attr = 1,
+  /** A CDATA section's content: no references; CR LF and CR → LF; & < > escaped. */
+  Cdata = 2,
+  /** A value already decoded (a namespace URI) written as an attribute value: & < " TAB LF CR escaped, nothing decoded or normalized. */
+  Decoded = 3,
 }
-
-/**
- * The canonical text as a string, appended piece by piece (V8 keeps it as a rope: cheaper than
- * collecting pieces and joining them, measured). For callers that want the text.
- */
-class StringOutput implements Output {
-  s = "";
-  get length(): number {
-    return this.s.length;
-  }
-  push(piece: string): void {
-    this.s += piece;
-  }
-  text(s: string): void {
-    this.s += escapeText(s);
-  }
-  attr(s: string): void {
-    this.s += escapeAttr(s);
-  }
-}
-
-const utf8Encoder = new TextEncoder();
-const AMP = [0x26, 0x61, 0x6d, 0x70, 0x3b];
-const LT = [0x26, 0x6c, 0x74, 0x3b];
-const GT = [0x26, 0x67, 0x74, 0x3b];
-const QUOT = [0x26, 0x71, 0x75, 0x6f, 0x74, 0x3b];
-const CR = [0x26, 0x23, 0x78, 0x44, 0x3b];
-const LF = [0x26, 0x23, 0x78, 0x41, 0x3b];
-const TAB = [0x26, 0x23, 0x78, 0x39, 0x3b];
+/** Characters written between two checks of the buffer's room. */
+const CHUNK = 8192;
 
 /**
  * The canonical octets written straight into one growing buffer, escaping as they go: no string
- * per piece, no rope of millions of nodes to flatten and encode before the digest. An adversarial
- * subtree of 2 MB renders to megabytes, and the garbage, not the characters, was its cost.
+ * per piece, no rope of millions of nodes to flatten and encode before the digest.
  */
-class ByteOutput implements Output {
+class ByteOutput {
   buf: Uint8Array;
   pos = 0;
-  length = 0;
   constructor(capacity: number) {
     this.buf = new Uint8Array(Math.max(1024, capacity));
   }
-  /** Room for `units` UTF-16 code units more, escaped (at most 6 bytes each). */
-  private room(units: number): void {
-    const need = this.pos + units * 6;
-    if (need <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(need, this.buf.length * 2));
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
+  /** Room for `bytes` more. */
+  room(bytes: number): Uint8Array {
+    const need = this.pos + bytes;
+    if (need > this.buf.length) {
+      const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+      next.set(this.buf.subarray(0, this.pos));
+      this.buf = next;
+    }
+    return this.buf;
   }
-  private seq(bytes: readonly number[]): void {
-    for (let k = 0; k < bytes.length; k++) this.buf[this.pos++] = bytes[k]!;
+  byte(c: number): void {
+    this.room(1)[this.pos++] = c;
   }
-  private utf8(s: string): void {
-    this.pos += utf8Encoder.encodeInto(s, this.buf.subarray(this.pos)).written;
-  }
-  push(s: string): void {
-    const n = s.length;
-    this.length += n;
-    this.room(n);
-    const b = this.buf;
+  /** `<` or `</` (`end`), then a name; `close`: and `>`. */
+  tag(s: string, end: boolean, close: boolean): void {
+    const b = this.room(s.length * 3 + 3);
     let p = this.pos;
-    for (let i = 0; i < n; i++) {
+    b[p++] = 0x3c;
+    if (end) b[p++] = 0x2f;
+    for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (c >= 0x80) {
-        this.pos = p;
-        this.utf8(s.slice(i));
-        return;
-      }
-      b[p++] = c;
+      if (c < 0x80) b[p++] = c;
+      else p = utf8(b, p, c, s, i) ? (i++, p + 4) : p + (c < 0x800 ? 2 : 3);
+    }
+    if (close) b[p++] = 0x3e;
+    this.pos = p;
+  }
+  /** ASCII markup. */
+  ascii(s: string): void {
+    const b = this.room(s.length);
+    let p = this.pos;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+  /** A name as UTF-8 (names need no escaping). */
+  name(s: string): void {
+    const b = this.room(s.length * 3);
+    let p = this.pos;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) b[p++] = c;
+      else p = utf8(b, p, c, s, i) ? (i++, p + 4) : p + (c < 0x800 ? 2 : 3);
     }
     this.pos = p;
   }
-  /** Character data: & < > CR escaped (C14N 1.0 §5.2). */
-  text(s: string): void {
-    this.escaped(s, false);
+  /** Bytes made before. */
+  copy(bytes: Uint8Array): void {
+    const b = this.room(bytes.length);
+    if (bytes.length > 64) b.set(bytes, this.pos);
+    else for (let i = 0; i < bytes.length; i++) b[this.pos + i] = bytes[i]!;
+    this.pos += bytes.length;
   }
-  /** An attribute value: & < " TAB LF CR escaped. */
-  attr(s: string): void {
-    this.escaped(s, true);
-  }
-  private escaped(s: string, attribute: boolean): void {
-    const n = s.length;
-    this.length += n;
-    this.room(n);
-    const b = this.buf;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
+  /** A span of the document in canonical form under `mode`. */
+  span(t: string, start: number, end: number, mode: Mode): void {
+    let b = this.buf;
+    let p = this.pos;
+    let check = start;
+    for (let k = start; k < end; k++) {
+      if (k >= check) {
+        // Room for the next chunk, escaped (at most 6 bytes per code unit).
+        this.pos = p;
+        b = this.room(Math.min(CHUNK, end - k) * 6 + 16);
+        check = k + CHUNK;
+      }
+      const c = t.charCodeAt(k);
       if (c >= 0x80) {
-        // Non-ASCII: this run through the encoder (a surrogate pair is never split: escapes are ASCII).
-        let j = i + 1;
-        while (j < n && s.charCodeAt(j) >= 0x80) j++;
-        this.utf8(s.slice(i, j));
-        i = j - 1;
+        if (utf8(b, p, c, t, k)) {
+          k++;
+          p += 4;
+        } else p += c < 0x800 ? 2 : 3;
         continue;
       }
-      let e: readonly number[] | null = null;
-      if (c === 0x26) e = AMP;
-      else if (c === 0x3c) e = LT;
-      else if (c === 0x0d) e = CR;
-      else if (attribute) {
-        if (c === 0x22) e = QUOT;
-        else if (c === 0x0a) e = LF;
-        else if (c === 0x09) e = TAB;
-      } else if (c === 0x3e) e = GT;
-      if (e) this.seq(e);
-      else b[this.pos++] = c;
+      if (mode === Mode.Decoded) p = codePoint(b, p, c, Mode.Attr);
+      else if (c === 0x26 /* & */) {
+        if (mode === Mode.Cdata) p = put(b, p, AMP);
+        else {
+          readReference(t, k, end);
+          k += refLength - 1;
+          p = codePoint(b, p, refCodePoint, mode);
+        }
+      } else if (c === 0x0d /* CR */) {
+        b[p++] = mode === Mode.Attr ? 0x20 : 0x0a;
+        if (t.charCodeAt(k + 1) === 0x0a) k++;
+      } else if (mode === Mode.Attr) {
+        if (c === 0x0a || c === 0x09) b[p++] = 0x20;
+        else if (c === 0x22) p = put(b, p, QUOT);
+        else if (c === 0x3c) p = put(b, p, LT);
+        else b[p++] = c;
+      } else if (c === 0x3e) p = put(b, p, GT);
+      else if (c === 0x3c) p = put(b, p, LT);
+      else b[p++] = c;
     }
+    this.pos = p;
   }
   bytes(): Uint8Array {
     return this.buf.subarray(0, this.pos);
   }
 }
 
-abstract class Renderer<O extends Output = Output> {
-  /** Scratch lists reused for every element: the namespace prefixes to render and the attributes. */
-  protected readonly nsList: string[] = [];
-  protected readonly attrList: XAttr[] = [];
+const bytesOf = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const AMP = bytesOf("&amp;");
+const LT = bytesOf("&lt;");
+const GT = bytesOf("&gt;");
+const QUOT = bytesOf("&quot;");
+const CR = bytesOf("&#xD;");
+const LF = bytesOf("&#xA;");
+const TAB = bytesOf("&#x9;");
+
+function put(b: Uint8Array, p: number, seq: Uint8Array): number {
+  for (let i = 0; i < seq.length; i++) b[p++] = seq[i]!;
+  return p;
+}
+
+/**
+ * UTF-8 of the non-ASCII code unit `c` at s[i] written at b[p]: true when it was a surrogate
+ * pair (4 bytes, two code units); else 2 or 3 bytes. The text holds no lone surrogate (the
+ * scanner refuses them).
+ */
+function utf8(b: Uint8Array, p: number, c: number, s: string, i: number): boolean {
+  if (c < 0x800) {
+    b[p] = 0xc0 | (c >> 6);
+    b[p + 1] = 0x80 | (c & 0x3f);
+    return false;
+  }
+  if (c >= 0xd800 && c <= 0xdbff) {
+    const cp = ((c - 0xd800) << 10) + (s.charCodeAt(i + 1) - 0xdc00) + 0x10000;
+    b[p] = 0xf0 | (cp >> 18);
+    b[p + 1] = 0x80 | ((cp >> 12) & 0x3f);
+    b[p + 2] = 0x80 | ((cp >> 6) & 0x3f);
+    b[p + 3] = 0x80 | (cp & 0x3f);
+    return true;
+  }
+  b[p] = 0xe0 | (c >> 12);
+  b[p + 1] = 0x80 | ((c >> 6) & 0x3f);
+  b[p + 2] = 0x80 | (c & 0x3f);
+  return false;
+}
+
+/** The character a reference names, escaped as `mode` asks. */
+function codePoint(b: Uint8Array, p: number, cp: number, mode: Mode): number {
+  switch (cp) {
+    case 0x26:
+      return put(b, p, AMP);
+    case 0x3c:
+      return put(b, p, LT);
+    case 0x0d:
+      return put(b, p, CR);
+    case 0x3e:
+      if (mode === Mode.Attr) break;
+      return put(b, p, GT);
+    case 0x22:
+      if (mode !== Mode.Attr) break;
+      return put(b, p, QUOT);
+    case 0x0a:
+      if (mode !== Mode.Attr) break;
+      return put(b, p, LF);
+    case 0x09:
+      if (mode !== Mode.Attr) break;
+      return put(b, p, TAB);
+  }
+  if (cp < 0x80) b[p++] = cp;
+  else if (cp < 0x800) {
+    b[p++] = 0xc0 | (cp >> 6);
+    b[p++] = 0x80 | (cp & 0x3f);
+  } else if (cp < 0x10000) {
+    b[p++] = 0xe0 | (cp >> 12);
+    b[p++] = 0x80 | ((cp >> 6) & 0x3f);
+    b[p++] = 0x80 | (cp & 0x3f);
+  } else {
+    b[p++] = 0xf0 | (cp >> 18);
+    b[p++] = 0x80 | ((cp >> 12) & 0x3f);
+    b[p++] = 0x80 | ((cp >> 6) & 0x3f);
+    b[p++] = 0x80 | (cp & 0x3f);
+  }
+  return p;
+}
+
+/** Sorts ids[0, count) in place by `less` (insertion sort: a handful of entries per element, often in order already). */
+function sortIds(ids: number[], count: number, less: (a: number, b: number) => boolean): void {
+  for (let i = 1; i < count; i++) {
+    const x = ids[i]!;
+    let j = i - 1;
+    if (!less(x, ids[j]!)) continue;
+    while (j >= 0 && less(x, ids[j]!)) {
+      ids[j + 1] = ids[j]!;
+      j--;
+    }
+    ids[j + 1] = x;
+  }
+}
+
+/** C14N 1.0 (inclusive) or exclusive C14N of one element of an XTree, into a ByteOutput. */
+class Renderer {
+  readonly out: ByteOutput;
+  private readonly n: Int32Array;
+  private readonly a: Int32Array;
+  private readonly text: string;
+  /** Per element: the namespace nodes to render (prefix id, URI id) and the attributes (attribute ids). */
+  private readonly nsPrefix: number[] = [];
+  private readonly nsUri: number[] = [];
+  private nsCount = 0;
+  private readonly attrs: number[] = [];
+  private attrCount = 0;
+  /** Each URI's escaped bytes, made once. */
+  private readonly uriBytes: (Uint8Array | undefined)[] = [];
+  /** Exclusive: what the output ancestors (and this element, so far) rendered, prefix id → URI id, with an undo log. */
+  private readonly rendered: Int32Array;
+  private readonly undo: number[] = [];
+  private readonly listed: Set<number>;
+
   constructor(
-    protected readonly exclude: XElement | null,
-    protected readonly out: O,
-  ) {}
-
-  /** Fills nsList (prefixes) and attrList for `el`; the URIs come from uriOf. */
-  protected abstract open(el: XElement, apex: boolean): void;
-  protected abstract uriOf(prefix: string): string;
-  protected close(_el: XElement): void {}
-
-  render(el: XElement): O {
-    this.element(el, true);
-    return this.out;
+    private readonly tree: XTree,
+    private readonly exclusive: boolean,
+    private readonly exclude: number,
+    prefixList: readonly string[],
+    capacity: number,
+  ) {
+    this.out = new ByteOutput(capacity);
+    this.n = tree.n;
+    this.a = tree.a;
+    this.text = tree.text;
+    this.rendered = new Int32Array(exclusive ? tree.prefixes.length : 0);
+    this.listed = new Set();
+    for (const p of prefixList) {
+      const id = tree.prefixes.indexOf(p === "#default" ? "" : p);
+      if (id >= 0 && id !== PREFIX_XML) this.listed.add(id);
+    }
   }
 
-  private element(el: XElement, apex: boolean): void {
+  private readonly prefixLess = (x: number, y: number): boolean => this.tree.prefixes[this.nsPrefix[x]!]! < this.tree.prefixes[this.nsPrefix[y]!]!;
+  private readonly attrLess = (x: number, y: number): boolean => {
+    const a = this.a;
+    const ux = a[x * ATTR + A_NS]!;
+    const uy = a[y * ATTR + A_NS]!;
+    if (ux !== uy) return this.tree.uris[ux]! < this.tree.uris[uy]!;
+    return this.tree.qLocal[a[x * ATTR + A_NAME]!]! < this.tree.qLocal[a[y * ATTR + A_NAME]!]!;
+  };
+
+  private ns(prefix: number, uri: number): void {
+    this.nsPrefix[this.nsCount] = prefix;
+    this.nsUri[this.nsCount] = uri;
+    this.nsCount++;
+  }
+
+  element(id: number, apex: boolean): void {
+    const n = this.n;
+    const a = this.a;
+    const tree = this.tree;
     const out = this.out;
-    // Emptied only when used: setting an array's length is a call into the runtime.
-    if (this.nsList.length) this.nsList.length = 0;
-    if (this.attrList.length) this.attrList.length = 0;
-    this.open(el, apex);
-    out.push("<");
-    out.push(el.tagName);
-    const ns = this.nsList;
-    if (ns.length > 1) ns.sort();
-    for (let k = 0; k < ns.length; k++) {
-      const p = ns[k]!;
-      if (p === "") out.push(' xmlns="');
-      else {
-        out.push(" xmlns:");
-        out.push(p);
-        out.push('="');
-      }
-      out.attr(this.uriOf(p));
-      out.push('"');
-    }
-    const attrs = this.attrList;
-    if (attrs.length > 1) attrs.sort(attrOrder);
-    for (let k = 0; k < attrs.length; k++) {
-      const a = attrs[k]!;
-      out.push(" ");
-      out.push(a.name);
-      out.push('="');
-      out.attr(a.value);
-      out.push('"');
-    }
-    out.push(">");
-    if (out.length > MAX_CANONICAL_CHARS) throw new CanonicalTooLarge();
-    const kids = el.childNodes;
-    for (let k = 0; k < kids.length; k++) {
-      const c = kids[k]!;
-      if (c.nodeType === 1) {
+    const o = id * NODE;
+    this.nsCount = 0;
+    this.attrCount = 0;
+    const mark = this.undo.length;
+    const first = n[o + N_ATTR]!;
+    const end = first + n[o + N_NATTR]!;
+    for (let k = first; k < end; k++) if (a[k * ATTR + A_NS] !== URI_XMLNS) this.attrs[this.attrCount++] = k;
+    if (this.exclusive) this.openExclusive(id, apex, first, end);
+    else this.openInclusive(id, apex, first, end);
+
+    const name = tree.qName[n[o + N_NAME]!]!;
+    const bare = this.nsCount === 0 && this.attrCount === 0;
+    out.tag(name, false, bare);
+    if (!bare) this.rest();
+    if (out.pos > MAX_CANONICAL_BYTES) throw new CanonicalTooLarge();
+    for (let c = n[o + N_FIRST]!; c !== 0; c = n[c * NODE + N_NEXT]!) {
+      const co = c * NODE;
+      const kind = n[co + N_KIND]! & KIND_MASK;
+      if (kind === 1) {
         if (c !== this.exclude) this.element(c, false);
-      } else out.text(c.nodeValue);
+      } else out.span(this.text, n[co + N_START]!, n[co + N_OPEN_END]!, kind === 4 ? Mode.Cdata : Mode.Text);
     }
-    out.push("</");
-    out.push(el.tagName);
-    out.push(">");
-    this.close(el);
+    out.tag(name, true, true);
+    if (this.exclusive && this.undo.length > mark) this.close(mark);
   }
 
-  protected plainAttributes(el: XElement): void {
-    const list = el.attributes;
-    for (let k = 0; k < list.length; k++) if (list[k]!.namespaceURI !== XMLNS_NS) this.attrList.push(list[k]!);
+  /** The rest of a start tag: its namespace nodes and attributes, and '>'. */
+  private rest(): void {
+    const out = this.out;
+    const tree = this.tree;
+    const a = this.a;
+    // Namespace nodes, by prefix (the default first); an index list sorted, then written.
+    const order = this.order;
+    for (let k = 0; k < this.nsCount; k++) order[k] = k;
+    if (this.nsCount > 1) sortIds(order, this.nsCount, this.prefixLess);
+    for (let k = 0; k < this.nsCount; k++) {
+      const i = order[k]!;
+      const p = this.nsPrefix[i]!;
+      if (p === PREFIX_DEFAULT) out.ascii(' xmlns="');
+      else {
+        out.ascii(" xmlns:");
+        out.name(tree.prefixes[p]!);
+        out.ascii('="');
+      }
+      out.copy(this.uri(this.nsUri[i]!));
+      out.byte(0x22);
+    }
+    // Attributes, by namespace URI (none first), then local name.
+    const attrs = this.attrs;
+    if (this.attrCount > 1) sortIds(attrs, this.attrCount, this.attrLess);
+    for (let k = 0; k < this.attrCount; k++) {
+      const r = attrs[k]! * ATTR;
+      out.byte(0x20);
+      out.name(tree.qName[a[r + A_NAME]!]!);
+      out.ascii('="');
+      out.span(this.text, a[r + A_VS]!, a[r + A_VE]!, Mode.Attr);
+      out.byte(0x22);
+    }
+    out.byte(0x3e);
   }
-}
 
-class Inclusive<O extends Output> extends Renderer<O> {
-  private readonly uris = new Map<string, string>();
-  protected uriOf(prefix: string): string {
-    return this.uris.get(prefix)!;
+  private readonly order: number[] = [];
+
+  /** The escaped bytes of URI `u`, made once. */
+  private uri(u: number): Uint8Array {
+    let b = this.uriBytes[u];
+    if (b === undefined) {
+      const s = this.tree.uris[u]!;
+      const w = new ByteOutput(s.length * 6 + 16);
+      w.span(s, 0, s.length, Mode.Decoded);
+      b = w.bytes().slice();
+      this.uriBytes[u] = b;
+    }
+    return b;
   }
-  protected open(el: XElement, apex: boolean): void {
-    this.plainAttributes(el);
+
+  private openInclusive(id: number, apex: boolean, first: number, end: number): void {
+    const n = this.n;
+    const a = this.a;
     if (apex) {
-      for (const [p, uri] of inScopeNamespaces(el)) {
-        if (p === "xml" || (p === "" && uri === "")) continue;
-        this.nsList.push(p);
-        this.uris.set(p, uri);
-      }
-      for (const a of inheritedXmlAttributes(el)) this.attrList.push(a);
-    } else if (el.decls) {
-      for (const d of el.decls) {
-        if (!d.changed || d.prefix === "xml") continue;
-        this.nsList.push(d.prefix);
-        this.uris.set(d.prefix, d.uri);
-      }
-    }
-  }
-}
-
-class Exclusive<O extends Output> extends Renderer<O> {
-  /** What the output ancestors (and this element, so far) rendered: prefix → URI, with an undo log per element. */
-  private readonly rendered = new Map<string, string>();
-  private readonly undoPrefix: string[] = [];
-  private readonly undoPrev: (string | undefined)[] = [];
-  private readonly marks: number[] = [];
-  private readonly listed: ReadonlySet<string>;
-
-  constructor(exclude: XElement | null, out: O, prefixList: readonly string[]) {
-    super(exclude, out);
-    this.listed = new Set(prefixList.map((p) => (p === "#default" ? "" : p)));
-  }
-
-  protected uriOf(prefix: string): string {
-    return this.rendered.get(prefix)!;
-  }
-
-  /** Renders `prefix` → `uri` here unless the nearest output ancestor (or this element already) rendered the same. */
-  private want(prefix: string, uri: string): void {
-    const prev = this.rendered.get(prefix);
-    if ((prev ?? "") === uri) return;
-    this.nsList.push(prefix);
-    this.undoPrefix.push(prefix);
-    this.undoPrev.push(prev);
-    this.rendered.set(prefix, uri);
-  }
-
-  protected open(el: XElement, apex: boolean): void {
-    this.marks.push(this.undoPrefix.length);
-    this.want(el.prefix ?? "", el.namespaceURI ?? "");
-    this.plainAttributes(el);
-    const attrs = this.attrList;
-    for (let k = 0; k < attrs.length; k++) {
-      const a = attrs[k]!;
-      if (a.prefix !== null && a.prefix !== "xml") this.want(a.prefix, a.namespaceURI ?? "");
-    }
-    if (this.listed.size) {
-      if (apex) {
-        const scope = inScopeNamespaces(el);
-        for (const p of this.listed) {
-          const uri = scope.get(p);
-          if (uri !== undefined && p !== "xml") this.want(p, uri);
+      // Every namespace in scope (nearest declaration first), and the xml:* attributes inherited.
+      const seen = new Set<number>();
+      const seenXml = new Set<string>();
+      for (let k = first; k < end; k++) if (a[k * ATTR + A_NS] === URI_XML) seenXml.add(this.tree.qLocal[a[k * ATTR + A_NAME]!]!);
+      for (let e = id; e !== 0; e = n[e * NODE + N_PARENT]!) {
+        const f = n[e * NODE + N_ATTR]!;
+        const l = f + n[e * NODE + N_NATTR]!;
+        for (let k = f; k < l; k++) {
+          const r = k * ATTR;
+          const u = a[r + A_NS]!;
+          if (u === URI_XMLNS) {
+            const p = this.tree.qDecl[a[r + A_NAME]!]!;
+            if (seen.has(p)) continue;
+            seen.add(p);
+            const uri = a[r + A_DECL_URI]!;
+            if (p === PREFIX_XML || (p === PREFIX_DEFAULT && uri === URI_NONE)) continue;
+            this.ns(p, uri);
+          } else if (u === URI_XML && e !== id) {
+            const local = this.tree.qLocal[a[r + A_NAME]!]!;
+            if (seenXml.has(local)) continue;
+            seenXml.add(local);
+            this.attrs[this.attrCount++] = k;
+          }
         }
-      } else if (el.decls) {
-        for (const d of el.decls) if (this.listed.has(d.prefix) && d.prefix !== "xml") this.want(d.prefix, d.uri);
+      }
+      return;
+    }
+    for (let k = first; k < end; k++) {
+      const r = k * ATTR;
+      if (a[r + A_NS] !== URI_XMLNS || a[r + A_CHANGED] !== 1) continue;
+      const p = this.tree.qDecl[a[r + A_NAME]!]!;
+      if (p !== PREFIX_XML) this.ns(p, a[r + A_DECL_URI]!);
+    }
+  }
+
+  /** Exclusive: renders `prefix` → `uri` here unless the nearest output ancestor (or this element already) rendered the same. */
+  private want(prefix: number, uri: number): void {
+    const prev = this.rendered[prefix]!;
+    if (prev === uri) return;
+    this.ns(prefix, uri);
+    this.undo.push(prefix, prev);
+    this.rendered[prefix] = uri;
+  }
+
+  private openExclusive(id: number, apex: boolean, first: number, end: number): void {
+    const n = this.n;
+    const a = this.a;
+    const tree = this.tree;
+    const q = n[id * NODE + N_NAME]!;
+    this.want(tree.qPrefixId[q]!, n[id * NODE + N_NS]!);
+    for (let i = 0; i < this.attrCount; i++) {
+      const r = this.attrs[i]! * ATTR;
+      const aq = a[r + A_NAME]!;
+      if (tree.qPrefix[aq] !== null && tree.qPrefixId[aq] !== PREFIX_XML) this.want(tree.qPrefixId[aq]!, a[r + A_NS]!);
+    }
+    if (this.listed.size === 0) return;
+    if (apex) {
+      // The listed prefixes in scope here: nearest declaration of each.
+      const scope = new Map<number, number>();
+      for (let e = id; e !== 0; e = n[e * NODE + N_PARENT]!) {
+        const f = n[e * NODE + N_ATTR]!;
+        const l = f + n[e * NODE + N_NATTR]!;
+        for (let k = f; k < l; k++) {
+          const r = k * ATTR;
+          if (a[r + A_NS] !== URI_XMLNS) continue;
+          const p = tree.qDecl[a[r + A_NAME]!]!;
+          if (!scope.has(p)) scope.set(p, a[r + A_DECL_URI]!);
+        }
+      }
+      for (const p of this.listed) {
+        const uri = scope.get(p);
+        if (uri !== undefined) this.want(p, uri);
+      }
+    } else {
+      for (let k = first; k < end; k++) {
+        const r = k * ATTR;
+        if (a[r + A_NS] !== URI_XMLNS) continue;
+        const p = tree.qDecl[a[r + A_NAME]!]!;
+        if (this.listed.has(p)) this.want(p, a[r + A_DECL_URI]!);
       }
     }
   }
 
-  protected override close(_el: XElement): void {
-    const mark = this.marks.pop()!;
-    while (this.undoPrefix.length > mark) {
-      const p = this.undoPrefix.pop()!;
-      const prev = this.undoPrev.pop();
-      if (prev === undefined) this.rendered.delete(p);
-      else this.rendered.set(p, prev);
+  /** Exclusive: back to what the output ancestors rendered. */
+  private close(mark: number): void {
+    const undo = this.undo;
+    while (undo.length > mark) {
+      const prev = undo.pop()!;
+      const p = undo.pop()!;
+      this.rendered[p] = prev;
     }
   }
 }

@@ -14,7 +14,7 @@ export interface ParsedXml {
   frame: Frame;
   root: XElement;
   /** Every Id-like attribute value (Id, ID, id, xml:id, and those names under any prefix) → its element. */
-  ids: Map<string, XElement>;
+  ids: ReadonlyMap<string, XElement>;
   /** Id values that occur more than once (reported by the signature profile, not here). */
   duplicateIds: string[];
   /** Every ds:Signature element in document order. */

@@ -2,34 +2,46 @@
  * Documents within every parser limit built from constructs whose cost is super-linear in naive
  * implementations (test/unit/scan.test.ts counts the scanner's steps on them; scripts/bench-scan.ts
  * measures their CPU). Each is an HDon of about `bytes` bytes, or smaller where the node limit
- * (elements, text, attributes and namespace declarations: 200,000) is reached first.
+ * (elements, text, attributes and namespace declarations: 200,000) is reached first. Where a
+ * construct meets a per-document limit first (attributes and namespace declarations: 20,000; Id
+ * attributes: 10,000), the rest of the node limit is spent on empty elements: each document is
+ * the costliest of its kind that the limits let in.
  */
-const MAX_NODES = 200_000;
-const pad = (n: number) => String(n).padStart(4, "0");
+import { DEFAULT_LIMITS } from "../../src/xml/scan.js";
 
-/** Namespace declarations nested inside DLHDon: every level declares 31 prefixes again, 60 levels deep, repeated. */
+const MAX_NODES = DEFAULT_LIMITS.maxNodes;
+const MAX_ATTRIBUTES = DEFAULT_LIMITS.maxDocumentAttributes;
+const MAX_IDS = DEFAULT_LIMITS.maxIds;
+const pad = (n: number) => String(n).padStart(4, "0");
+/** HDon around DLHDon's content (its own nodes: HDon, DLHDon, its Id, DSCKS, NBan, and the signature added later). */
+const hdon = (content: string, rootDecls = "") => `<HDon${rootDecls}><DLHDon Id="data">${content}</DLHDon><DSCKS><NBan/></DSCKS></HDon>`;
+/** Nodes kept aside for the frame and the seller's signature added by signAdversarial. */
+const RESERVE = 200;
+/** Empty elements filling what is left of the node limit and of the size. */
+function fill(nodesUsed: number, bytesUsed: number, bytes: number): string {
+  const n = Math.max(0, Math.min(MAX_NODES - RESERVE - nodesUsed, Math.floor((bytes - bytesUsed - 2000) / 4)));
+  return "<E/>".repeat(n);
+}
+
+/** Namespace declarations nested inside DLHDon: every level declares 31 prefixes again, 60 levels deep, repeated; then empty elements. */
 export function nestedNamespaces(bytes: number): string {
   const decls = (level: number) => Array.from({ length: 31 }, (_, k) => ` xmlns:p${k}="urn:x:${level}:${k}"`).join("");
   let block = "";
   for (let d = 0; d < 60; d++) block += `<p${d % 31}:E${d}${decls(d)}>`;
   block += "x";
   for (let d = 59; d >= 0; d--) block += `</p${d % 31}:E${d}>`;
-  const parts: string[] = [];
-  let size = 0;
-  while (size + block.length < bytes - 200) {
-    parts.push(block);
-    size += block.length;
-  }
-  return `<HDon><DLHDon Id="data">${parts.join("")}</DLHDon><DSCKS><NBan/></DSCKS></HDon>`;
+  const blockNodes = 60 * 32 + 1;
+  const n = Math.min(Math.floor((bytes - 2000) / block.length), Math.floor((MAX_ATTRIBUTES - RESERVE) / (60 * 31)), Math.floor((MAX_NODES - RESERVE) / blockNodes));
+  return hdon(block.repeat(n) + fill(n * blockNodes, n * block.length, bytes));
 }
 
-/** Many prefixed attributes on many elements, each in its own namespace (expanded-name duplicate checks). */
+/** Many prefixed attributes on many elements, each in its own namespace (expanded-name duplicate checks); then empty elements. */
 export function manyAttributes(bytes: number): string {
   const attrs = Array.from({ length: 31 }, (_, k) => ` a${k}:v="${k}"`).join("");
   const decls = Array.from({ length: 31 }, (_, k) => ` xmlns:a${k}="urn:a:${k}"`).join("");
   const el = `<E${attrs}/>`;
-  const n = Math.min(Math.floor((bytes - 2000) / el.length), Math.floor((MAX_NODES - 200) / 32));
-  return `<HDon${decls}><DLHDon Id="data">${el.repeat(n)}</DLHDon><DSCKS><NBan/></DSCKS></HDon>`;
+  const n = Math.min(Math.floor((bytes - 4000) / el.length), Math.floor((MAX_ATTRIBUTES - RESERVE - 31) / 31), Math.floor((MAX_NODES - RESERVE) / 32));
+  return hdon(el.repeat(n) + fill(n * 32 + 31, n * el.length + decls.length, bytes), decls);
 }
 
 /** Deep nesting, wide: 63 levels repeated (end-tag matching, depth tracking). */
@@ -38,25 +50,34 @@ export function deepNesting(bytes: number): string {
   for (let d = 0; d < 62; d++) block += `<D${pad(d)}>`;
   for (let d = 61; d >= 0; d--) block += `</D${pad(d)}>`;
   const n = Math.floor((bytes - 200) / block.length);
-  return `<HDon><DLHDon Id="data">${block.repeat(n)}</DLHDon><DSCKS><NBan/></DSCKS></HDon>`;
+  return hdon(block.repeat(n));
 }
 
 /** Text full of references, CRs and ']]' (decoding, line ends, the ']]>' check). */
 export function referenceText(bytes: number): string {
   const chunk = "a&amp;b&#x1F600;\r\nc]]&gt;&lt;d\r";
   const n = Math.floor((bytes - 200) / chunk.length);
-  return `<HDon><DLHDon Id="data"><T>${chunk.repeat(n)}</T></DLHDon><DSCKS><NBan/></DSCKS></HDon>`;
+  return hdon(`<T>${chunk.repeat(n)}</T>`);
 }
 
-/** Many small elements with Ids (the Id map). */
+/** Many small elements with Ids (the Id map); then empty elements. */
 export function manyIds(bytes: number): string {
-  const n = Math.floor((bytes - 200) / 22);
   const els: string[] = [];
-  for (let i = 0; i < Math.min(n, (MAX_NODES - 200) / 2); i++) els.push(`<I Id="i${i}"/>`);
-  return `<HDon><DLHDon Id="data">${els.join("")}</DLHDon><DSCKS><NBan/></DSCKS></HDon>`;
+  let size = 0;
+  for (let i = 0; i < Math.min(Math.floor((bytes - 2000) / 22), MAX_IDS - RESERVE, (MAX_NODES - RESERVE) / 2); i++) {
+    const el = `<I Id="i${i}"/>`;
+    els.push(el);
+    size += el.length;
+  }
+  return hdon(els.join("") + fill(els.length * 2, size, bytes));
 }
 
-export const ADVERSARIAL = { nestedNamespaces, manyAttributes, deepNesting, referenceText, manyIds } as const;
+/** Empty elements up to the node limit (the cost of an element, and of an element's reading, alone). */
+export function manyElements(bytes: number): string {
+  return hdon(fill(0, 0, bytes));
+}
+
+export const ADVERSARIAL = { nestedNamespaces, manyAttributes, deepNesting, referenceText, manyIds, manyElements } as const;
 
 /**
  * The adversarial document as a seller would send it: a seller Signature in DSCKS/NBan whose
@@ -71,7 +92,7 @@ export async function signAdversarial(xml: string, key: { keyPem: string; certPe
   const { scanXml, DEFAULT_LIMITS } = await import("../../src/xml/scan.js");
   const { C14N, DSIG_NS, ENVELOPED, SHA256 } = await import("../../src/xml/algorithms.js");
   const scan = (text: string) => {
-    const s = scanXml(text, { ...DEFAULT_LIMITS, maxBytes: Number.MAX_SAFE_INTEGER });
+    const s = scanXml(text, { ...DEFAULT_LIMITS, maxBytes: Number.MAX_SAFE_INTEGER, maxDocumentAttributes: Number.MAX_SAFE_INTEGER, maxIds: Number.MAX_SAFE_INTEGER });
     if (!s.ok) throw new Error(`signAdversarial: ${JSON.stringify(s.faults)}`);
     return s.value;
   };

@@ -207,6 +207,28 @@ describe("forbidden constructs (XML_FORBIDDEN_CONSTRUCT)", () => {
     refused(doc(10_000), FORBIDDEN, limits({ maxNodes: 1000 }));
   });
 
+  it("refuses more attributes and namespace declarations in the document than its limit (20,000), and accepts exactly the limit", () => {
+    expect(DEFAULT_LIMITS.maxDocumentAttributes).toBe(20_000);
+    // 625 elements of 32 attributes: 20,000 exactly; one declaration more is one too many.
+    const el = `<a${Array.from({ length: 32 }, (_, i) => ` a${i}="${i}"`).join("")}/>`;
+    expect(parsed(`<HDon>${el.repeat(625)}</HDon>`).root.childNodes.length).toBe(625);
+    refusedBoth(`<HDon xmlns:p="urn:p">${el.repeat(625)}</HDon>`, FORBIDDEN);
+    expect(refused(`<HDon><b x="1"/>${el.repeat(625)}</HDon>`, FORBIDDEN)).toMatch(/20000 attributes and namespace declarations/);
+    refused('<HDon a="1"><b b="2" xmlns:c="urn:c"/></HDon>', FORBIDDEN, limits({ maxDocumentAttributes: 2 }));
+    expect(parsed('<HDon a="1"><b b="2"/></HDon>', limits({ maxDocumentAttributes: 2 })).root.localName).toBe("HDon");
+  });
+
+  it("refuses more Id attributes in the document than its limit (10,000: Id, ID, id under any prefix, xml:id), and accepts exactly the limit", () => {
+    expect(DEFAULT_LIMITS.maxIds).toBe(10_000);
+    const ids = (n: number, name = "Id") => Array.from({ length: n }, (_, i) => `<a ${name}="i${i}"/>`).join("");
+    expect(parsed(`<HDon>${ids(10_000)}</HDon>`).ids.size).toBe(10_000);
+    expect(refused(`<HDon>${ids(10_001)}</HDon>`, FORBIDDEN)).toMatch(/10000 Id attributes/);
+    for (const name of ["ID", "id", "xml:id"]) refused(`<HDon Id="x">${ids(10_000, name)}</HDon>`, FORBIDDEN);
+    refused('<HDon xmlns:w="urn:w"><a w:Id="1"/><b id="2"/></HDon>', FORBIDDEN, limits({ maxIds: 1 }));
+    // Other attributes are not Ids, whatever their value.
+    expect(parsed('<HDon><a Id="1"/><b Ref="2" Idx="3"/></HDon>', limits({ maxIds: 1 })).ids.size).toBe(1);
+  });
+
   it("refuses a namespace URI that is not absolute", () => {
     refused('<HDon xmlns:a="foo"><a:x/></HDon>', FORBIDDEN);
     refused('<HDon><x xmlns="relative/path"/></HDon>', FORBIDDEN);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { C14N, EXC_C14N } from "../../src/xml/algorithms.js";
-import { CanonicalTooLarge, MAX_CANONICAL_CHARS, canonicalBytes, canonicalize } from "../../src/xml/canonical.js";
+import { CanonicalTooLarge, MAX_CANONICAL_BYTES, canonicalBytes, canonicalize } from "../../src/xml/canonical.js";
 import { canonicalize as oracleCanonicalize } from "../../src/xml/c14n.js";
 import { DOMParser } from "@xmldom/xmldom";
 import { DEFAULT_LIMITS, scanXml } from "../../src/xml/scan.js";
@@ -22,32 +22,39 @@ function scanned(xml: string) {
 
 describe("the scanner's cost is linear in its input", () => {
   for (const [name, make] of Object.entries(ADVERSARIAL)) {
-    it(`${name}: ~2 MB within the limits is refused or scanned in at most one step per 4 characters, and canonicalized to at most a bounded multiple of its size`, () => {
+    it(`${name}: ~2 MB within the limits is scanned in at most one step per 2 characters, and canonicalized to at most a bounded multiple of its size`, () => {
       const xml = make(TWO_MB);
       expect(Buffer.byteLength(xml)).toBeLessThanOrEqual(DEFAULT_LIMITS.maxBytes);
       const s = scanXml(xml, DEFAULT_LIMITS);
-      if (!s.ok) {
-        expect(["XML_FORBIDDEN_CONSTRUCT", "XML_MALFORMED"]).toContain(s.faults[0]!.code);
-        return;
-      }
-      expect(s.value.steps).toBeLessThanOrEqual(xml.length / 4);
+      if (!s.ok) throw new Error(`${name} is not within the limits: ${JSON.stringify(s.faults)}`);
+      // A step is a tag, an attribute, a declaration or a reference: each spans two characters at least (`<E/>`: two steps).
+      expect(s.value.steps).toBeLessThanOrEqual(xml.length / 2);
       const dlhdon = s.value.root.elements[0]!;
       // Inclusive C14N renders, below the apex, only the declarations that change a value: the output
       // never exceeds the input by more than the apex's in-scope namespaces and the added end tags.
       expect(canonicalize(dlhdon, C14N).length).toBeLessThanOrEqual(2 * xml.length);
       // Exclusive C14N repeats the declarations each element uses: bounded by the cap, or refused.
       try {
-        expect(canonicalize(dlhdon, EXC_C14N).length).toBeLessThanOrEqual(MAX_CANONICAL_CHARS);
+        expect(canonicalize(dlhdon, EXC_C14N).length).toBeLessThanOrEqual(MAX_CANONICAL_BYTES);
       } catch (e) {
         expect(e).toBeInstanceOf(CanonicalTooLarge);
       }
     });
   }
 
-  it("counts a step per tag and attribute: steps per character stay the same from 200 KB to 2 MB", () => {
+  it("counts a step per tag and attribute: steps per character stay the same from 200 KB to 2 MB of nested namespace declarations (past the per-document limit)", () => {
+    // 60 levels, each declaring 31 prefixes again, repeated: scanned with the per-document limit on
+    // declarations lifted, so that the scope's undo log is shown linear beyond what the limit lets in.
+    const decls = (level: number) => Array.from({ length: 31 }, (_, k) => ` xmlns:p${k}="urn:x:${level}:${k}"`).join("");
+    let block = "";
+    for (let d = 0; d < 60; d++) block += `<p${d % 31}:E${d}${decls(d)}>`;
+    block += "x";
+    for (let d = 59; d >= 0; d--) block += `</p${d % 31}:E${d}>`;
     const perChar = (bytes: number) => {
-      const s = scanned(ADVERSARIAL.nestedNamespaces(bytes));
-      return s.steps / s.text.length;
+      const xml = `<HDon><DLHDon Id="data">${block.repeat(Math.floor(bytes / block.length))}</DLHDon></HDon>`;
+      const s = scanXml(xml, { ...DEFAULT_LIMITS, maxDocumentAttributes: Number.MAX_SAFE_INTEGER });
+      if (!s.ok) throw new Error(JSON.stringify(s.faults));
+      return s.value.steps / s.value.text.length;
     };
     const ratio = perChar(TWO_MB) / perChar(200_000);
     expect(ratio).toBeGreaterThan(0.9);
@@ -75,17 +82,33 @@ describe("canonical form over the scanned tree", () => {
     }
   });
 
-  it("writes the same octets as bytes (what is digested) as it does as text: escapes, non-ASCII runs, surrogate pairs, every adversarial document", () => {
+  it("writes the octets the (corrected) xml-crypto oracle writes: escapes, references, line ends, CDATA, non-ASCII runs, surrogate pairs, every adversarial document", () => {
     const xml =
-      `<HDon xmlns:a="urn:a" xml:lang="vi"><DLHDon Id="d" a:t="tab&#9;nl&#10;cr&#13;q&quot;lt&lt;amp&amp;gt>é😀">` +
-      `Hóa đơn &amp; &lt;x&gt; &#13; 😀 ]]&gt; <a:X a:y="Điện thoại 😀&#9;">Ư&#x1F600;ư</a:X><![CDATA[<raw> & é]]></DLHDon></HDon>`;
-    const docs = [xml, ...Object.values(ADVERSARIAL).map((make) => make(200_000))];
+      `<HDon xmlns:a="urn:a" xml:lang="vi"><DLHDon Id="d" a:t="tab&#9;nl&#10;cr&#13;q&quot;lt&lt;amp&amp;gt>é😀" b='sq"x&#x22;\t\r\ny'>` +
+      `Hóa đơn &amp; &lt;x&gt; &#13; 😀 ]]&gt; \r\n\r<a:X a:y="Điện thoại 😀&#9;&#x1F600;">Ư&#x1F600;ư&#65;&#x41;</a:X><![CDATA[<raw> & é\r\n]]></DLHDon></HDon>`;
+    // manyAttributes is left to the next test: xml-crypto orders attributes by namespace URI and local
+    // name concatenated ("urn:a:10" + "v" before "urn:a:1" + "v"), not by URI first as C14N says.
+    const docs = [xml, ...Object.entries(ADVERSARIAL).flatMap(([name, make]) => (name === "manyAttributes" ? [] : [make(20_000)]))];
     for (const doc of docs) {
       const d = scanned(doc).root.elements[0]!;
+      const dom = new DOMParser().parseFromString(doc, "application/xml") as unknown as Document;
+      const domD = dom.documentElement.getElementsByTagName("DLHDon")[0]!;
       for (const [alg, prefixList] of [[C14N, []], [EXC_C14N, []], [EXC_C14N, ["a", "#default"]]] as const) {
-        const opts = { prefixList };
-        expect(Buffer.from(canonicalBytes(d, alg, opts)).equals(Buffer.from(canonicalize(d, alg, opts), "utf8")), `${alg} ${doc.slice(0, 40)}`).toBe(true);
+        const bytes = canonicalBytes(d, alg, { prefixList });
+        expect(Buffer.from(bytes).toString("utf8"), `${alg} ${doc.slice(0, 40)}`).toBe(oracleCanonicalize(domD, alg, { prefixList: [...prefixList] }));
       }
     }
+  });
+
+
+  it("orders attributes by namespace URI, then local name (C14N 1.0 §2.2), where one URI is a prefix of another too", () => {
+    const d = scanned(ADVERSARIAL.manyAttributes(20_000)).root.elements[0]!;
+    const first = d.elements[0]!;
+    const expected = [...first.attributes]
+      .sort((x, y) => (x.namespaceURI! < y.namespaceURI! ? -1 : x.namespaceURI! > y.namespaceURI! ? 1 : 0))
+      .map((a) => ` ${a.name}="${a.value}"`)
+      .join("");
+    expect(expected).toMatch(/^ a0:v="0" a1:v="1" a10:v="10"/);
+    for (const alg of [C14N, EXC_C14N]) expect(canonicalize(d, alg)).toContain(`${expected}></E>`);
   });
 });
