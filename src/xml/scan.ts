@@ -141,10 +141,10 @@ export class XTree {
   /** Decoded attribute values, made when a reader asks (after the scan). */
   private values: (string | undefined)[] | null = null;
   /** The reader's objects, one per node at most, made when asked; the lists they answered, kept. */
-  private nodes: ((XNode | undefined)[] | undefined)[] | null = null;
-  private kids: (readonly XNode[] | undefined)[] | null = null;
-  private els: (readonly XElement[] | undefined)[] | null = null;
-  private attrs: (readonly XAttr[] | undefined)[] | null = null;
+  private readonly nodes = new Sparse<XNode>();
+  private readonly kids = new Sparse<readonly XNode[]>();
+  private readonly els = new Sparse<readonly XElement[]>();
+  private readonly attrs = new Sparse<readonly XAttr[]>();
   private texts: Map<number, string> | null = null;
 
   constructor(
@@ -157,14 +157,8 @@ export class XTree {
 
   /** The element or character data of node `id`, the same object each time. */
   node(id: number): XNode {
-    const nodes = (this.nodes ??= []);
-    let chunk = nodes[id >> 10];
-    if (chunk === undefined) nodes[id >> 10] = chunk = new Array(1024);
-    let x = chunk[id & 1023];
-    if (x === undefined) {
-      x = (this.n[id * NODE + N_KIND]! & KIND_MASK) === 1 ? new XElement(this, id) : new XText(this, id);
-      chunk[id & 1023] = x;
-    }
+    let x = this.nodes.get(id);
+    if (x === undefined) this.nodes.set(id, (x = (this.n[id * NODE + N_KIND]! & KIND_MASK) === 1 ? new XElement(this, id) : new XText(this, id)));
     return x;
   }
 
@@ -174,8 +168,7 @@ export class XTree {
 
   /** The children of element `id` (it has some). */
   childNodes(id: number): readonly XNode[] {
-    const cache = (this.kids ??= new Array(this.nodeCount + 1));
-    let kids = cache[id];
+    let kids = this.kids.get(id);
     if (kids === undefined) {
       const n = this.n;
       let count = 0;
@@ -183,34 +176,32 @@ export class XTree {
       const out: XNode[] = new Array(count);
       count = 0;
       for (let c = n[id * NODE + N_FIRST]!; c !== 0; c = n[c * NODE + N_NEXT]!) out[count++] = this.node(c);
-      cache[id] = kids = out;
+      this.kids.set(id, (kids = out));
     }
     return kids;
   }
 
   /** The element children of element `id` (it has children). */
   elements(id: number): readonly XElement[] {
-    const cache = (this.els ??= new Array(this.nodeCount + 1));
-    let els = cache[id];
+    let els = this.els.get(id);
     if (els === undefined) {
       const n = this.n;
       const out: XElement[] = [];
       for (let c = n[id * NODE + N_FIRST]!; c !== 0; c = n[c * NODE + N_NEXT]!) if ((n[c * NODE + N_KIND]! & KIND_MASK) === 1) out.push(this.node(c) as XElement);
-      cache[id] = els = out.length ? out : NO_ELEMENTS;
+      this.els.set(id, (els = out.length ? out : NO_ELEMENTS));
     }
     return els;
   }
 
   /** The attributes of element `id` (it has some). */
   attributes(id: number): readonly XAttr[] {
-    const cache = (this.attrs ??= new Array(this.nodeCount + 1));
-    let attrs = cache[id];
+    let attrs = this.attrs.get(id);
     if (attrs === undefined) {
       const first = this.n[id * NODE + N_ATTR]!;
       const count = this.n[id * NODE + N_NATTR]!;
       const out: XAttr[] = new Array(count);
       for (let k = 0; k < count; k++) out[k] = this.attr(first + k);
-      cache[id] = attrs = out;
+      this.attrs.set(id, (attrs = out));
     }
     return attrs;
   }
@@ -256,6 +247,23 @@ export class XTree {
   attr(k: number): XAttr {
     const q = this.a[k * ATTR + A_NAME]!;
     return { name: this.qName[q]!, prefix: this.qPrefix[q]!, localName: this.qLocal[q]!, namespaceURI: this.attrNamespace(k), value: this.value(k) };
+  }
+}
+
+/** Values by node id, in chunks made when first written (most ids are never asked for). */
+class Sparse<T> {
+  private readonly chunks: (T | undefined)[][] = [];
+  get(id: number): T | undefined {
+    const c = this.chunks[id >> 10];
+    return c === undefined ? undefined : c[id & 1023];
+  }
+  set(id: number, value: T): void {
+    let c = this.chunks[id >> 10];
+    if (c === undefined) {
+      // Chunks below this one stay holes in `chunks` until written.
+      c = this.chunks[id >> 10] = new Array(1024);
+    }
+    c[id & 1023] = value;
   }
 }
 
