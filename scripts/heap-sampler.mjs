@@ -2,7 +2,7 @@
  * Preload of `npm run bench -- --heap-profile FILE` (node --import): samples every allocation of
  * the service from its start, garbage included (the sampling heap profiler with the flags that
  * keep what the young and the old generation collected), and writes FILE when the process exits.
- * Summarize with `npx tsx scripts/profile-summary.ts FILE --per-invoice-ms <invoices>`: KiB
+ * Summarize with `npx tsx scripts/profile-summary.ts FILE --invoices <invoices of the run>`: KiB
  * allocated per invoice by stage, module and function.
  */
 import { Session } from "node:inspector";

@@ -5,6 +5,7 @@
  * module on its stack).
  *
  *   npx tsx scripts/profile-summary.ts DIR/CPU.….cpuprofile [--top 40] [--per-invoice-ms 2.35] [--from 6]
+ *   npx tsx scripts/profile-summary.ts FILE.heapprofile [--invoices 3000]
  *
  * --from S leaves out the samples of the first S seconds (the service's start-up: module loading
  * and compilation, which the bench's CPU per invoice does not count); the busy time per 2-second
@@ -14,7 +15,7 @@
  * With --per-invoice-ms (the service's CPU per invoice of the same run) each share is also shown
  * as milliseconds per invoice. A .heapprofile (a sampling heap profile taken with the flags that
  * keep collected objects: every allocation, garbage included) is summarized the same way in
- * bytes; then --per-invoice-ms is the number of invoices, and shares are KiB per invoice. Idle samples are left out of the shares' base (the base is the
+ * bytes; with --invoices N (the invoices of the run) shares are also shown as KiB per invoice. Idle samples are left out of the shares' base (the base is the
  * busy samples; "(program)" is native work V8 attributes to no function, and counts as busy).
  */
 import { readFileSync } from "node:fs";
@@ -31,9 +32,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values: a, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "40" }, "per-invoice-ms": { type: "string" }, from: { type: "string", default: "0" }, detail: { type: "string" } } });
+const { values: a, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "40" }, "per-invoice-ms": { type: "string" }, from: { type: "string", default: "0" }, detail: { type: "string" }, invoices: { type: "string" } } });
 const top = Number(a.top);
 const perInvoice = a["per-invoice-ms"] ? Number(a["per-invoice-ms"]) : null;
+const invoices = a.invoices ? Number(a.invoices) : null;
 const fromUs = Number(a.from) * 1e6;
 
 /** A frame's module: a package, a src/ or scripts/ file, node's own code, or V8's pseudo-frames. */
@@ -173,12 +175,12 @@ for (const file of positionals) {
   const busy = total - idle;
   const pct = (us: number) => ((100 * us) / busy).toFixed(1).padStart(5) + " %";
   const ms = (us: number) =>
-    heap ? (perInvoice === null ? `  ${(us / 1024).toFixed(0)} KiB` : `  ${(us / 1024 / perInvoice).toFixed(1)} KiB/invoice`) : perInvoice === null ? "" : `  ${((perInvoice * us) / busy).toFixed(3)} ms`;
+    heap ? (invoices === null ? `  ${(us / 1024).toFixed(0)} KiB` : `  ${(us / 1024 / invoices).toFixed(1)} KiB/invoice`) : perInvoice === null ? "" : `  ${((perInvoice * us) / busy).toFixed(3)} ms`;
   const show = (title: string, m: Map<string, number>) => {
     console.log(`\n${title}`);
     for (const [k, us] of [...m].sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`${pct(us)}${ms(us)}  ${k}`);
   };
-  if (heap) console.log(`${file}: ${(total / 1048576).toFixed(1)} MiB allocated (sampled)${perInvoice === null ? "" : `, ${(total / 1024 / perInvoice).toFixed(0)} KiB per invoice`}`);
+  if (heap) console.log(`${file}: ${(total / 1048576).toFixed(1)} MiB allocated (sampled)${invoices === null ? "" : `, ${(total / 1024 / invoices).toFixed(0)} KiB per invoice`}`);
   else console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, busy ${(busy / 1e6).toFixed(1)} s (${((100 * busy) / total).toFixed(1)} %); shares of the busy time`);
   show("by stage of the submission path (the nearest stage on the stack)", stage);
   show("self time per module", modSelf);
