@@ -32,6 +32,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
+import postgres from "postgres";
 import { Pool } from "undici";
 import { LOAD_SELLERS, runSymbol } from "../load-tests/lib/invoice.js";
 import { PostgresMeter, readCert, register, rssMiB, startService, treeCpu } from "./load-harness.js";
@@ -129,6 +130,17 @@ async function main(): Promise<void> {
     });
   }
   const database = new URL(process.env.DATABASE_URL ?? "postgres://x/postgres").pathname.slice(1);
+  /** Transactions committed in the database so far (pg_stat_database; the statistics lag by up to a second). */
+  const commits = async (): Promise<number> => {
+    const db = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    try {
+      await db`select pg_stat_clear_snapshot()`;
+      const [row] = await db<{ n: string }[]>`select xact_commit::text as n from pg_stat_database where datname = current_database()`;
+      return Number(row?.n ?? 0);
+    } finally {
+      await db.end({ timeout: 1 });
+    }
+  };
 
   try {
     const keys = await register(base, adminToken);
@@ -206,6 +218,7 @@ async function main(): Promise<void> {
     let inFlight = 0;
     const serverPid = service?.child.pid ?? 0;
     const pgMeter = new PostgresMeter(database);
+    const commits0 = serverPid ? await commits() : 0;
     const cpu0 = { service: serverPid ? treeCpu(serverPid) : 0, pg: 0 };
     const rss: number[] = [serverPid ? rssMiB(serverPid) : 0];
     const timeline: string[] = ["second,issued_per_s,p99_ms,in_flight,service_rss_mib"];
@@ -288,6 +301,7 @@ async function main(): Promise<void> {
     }
     const elapsed = (performance.now() - t0) / 1000;
     const cpu1 = { service: serverPid ? treeCpu(serverPid) : 0, pg: pgMeter.sample() };
+    const pgSplit = pgMeter.split();
     rss.push(serverPid ? rssMiB(serverPid) : 0);
     process.stderr.write("\n");
     for (const w of workers) await w.terminate();
@@ -302,6 +316,10 @@ async function main(): Promise<void> {
     console.log(`latency ms: p50 ${f(percentile(sorted, 50), 1)}  p90 ${f(percentile(sorted, 90), 1)}  p99 ${f(percentile(sorted, 99), 1)}  max ${f(sorted[sorted.length - 1] ?? Number.NaN, 1)}`);
     if (serverPid) {
       console.log(`CPU per issued invoice: service ${f(serviceMs)} ms + PostgreSQL ${f(pgMs)} ms = ${f(serviceMs + pgMs)} ms → capacity ${Math.round(2000 / (serviceMs + pgMs))} invoices/s on 2 cores`);
+      // The writers serve every database of the server: on a shared server, part of theirs is others'.
+      const perInvoice = (ms: number) => f(ms / Math.max(1, issued));
+      const committed = (await commits()) - commits0;
+      console.log(`PostgreSQL per issued invoice: this database's backends ${perInvoice(pgSplit.backends)} ms + the server's WAL writer, checkpointer and background writer ${perInvoice(pgSplit.writers)} ms; ${f(committed / Math.max(1, issued), 2)} transactions committed per issued invoice (${f(issued / Math.max(1, committed), 1)} invoices per transaction)`);
       console.log(`crypto floor per invoice: ${f(floor.ms)} ms (RSA-2048 verify ${f(floor.verify)} + authority ${authorityKind} sign ${f(floor.sign)} + SHA-256 ${f(floor.sha)}); service+PostgreSQL CPU / floor = ${f((serviceMs + pgMs) / floor.ms, 1)}×`);
       console.log(`service RSS MiB over the run: ${rss.join(" → ")}`);
     } else console.log("CPU accounting needs the service started by the bench (no --base-url)");

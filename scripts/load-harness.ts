@@ -48,8 +48,8 @@ export function processes(): { pid: number; ppid: number; comm: string }[] {
 }
 
 /** The PostgreSQL processes that count for `database`: its backends and the server-wide writers. */
-function postgresProcesses(database: string): { pid: number; started: string }[] {
-  const out: { pid: number; started: string }[] = [];
+function postgresProcesses(database: string): { pid: number; started: string; writer: boolean }[] {
+  const out: { pid: number; started: string; writer: boolean }[] = [];
   const backend = new RegExp(`^postgres: \\S+: \\S+ ${database} `);
   for (const p of processes()) {
     if (p.comm !== "postgres") continue;
@@ -58,7 +58,8 @@ function postgresProcesses(database: string): { pid: number; started: string }[]
       const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
       // starttime (field 22) tells a reused pid from the process that had it.
       const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "";
-      if (/(walwriter|checkpointer|background writer)/.test(title) || backend.test(title)) out.push({ pid: p.pid, started });
+      const writer = /(walwriter|checkpointer|background writer)/.test(title);
+      if (writer || backend.test(title)) out.push({ pid: p.pid, started, writer });
     } catch {
       // gone meanwhile
     }
@@ -76,7 +77,7 @@ function postgresProcesses(database: string): { pid: number; started: string }[]
  * backend spends between its last sample and its exit is lost.
  */
 export class PostgresMeter {
-  private readonly seen = new Map<string, { first: number; last: number }>();
+  private readonly seen = new Map<string, { first: number; last: number; writer: boolean }>();
   private started = false;
   constructor(private readonly database: string) {
     this.sample();
@@ -90,11 +91,20 @@ export class PostgresMeter {
       const known = this.seen.get(key);
       // A process born after the meter counts from 0; one alive at its creation from then.
       if (known) known.last = Math.max(known.last, cpu);
-      else this.seen.set(key, { first: this.started ? 0 : cpu, last: cpu });
+      else this.seen.set(key, { first: this.started ? 0 : cpu, last: cpu, writer: p.writer });
     }
     let total = 0;
     for (const { first, last } of this.seen.values()) total += last - first;
     return total;
+  }
+  /**
+   * The CPU ms of the last sample, split: the database's own backends, and the server-wide writers,
+   * which every database's load on the server feeds (on a shared server, an upper bound of this one's).
+   */
+  split(): { backends: number; writers: number } {
+    const out = { backends: 0, writers: 0 };
+    for (const { first, last, writer } of this.seen.values()) out[writer ? "writers" : "backends"] += last - first;
+    return out;
   }
 }
 
