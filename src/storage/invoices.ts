@@ -10,7 +10,7 @@ import { jsonRows, sql, type Db } from "./db.js";
 import { BY_CODE, BY_KEY, INVOICE, INVOICE_I, toInvoice, type InvoiceRow } from "./invoice-rows.js";
 import { type Contribution } from "./rollups.js";
 import { first } from "./rows.js";
-import { writing, type Tail } from "./transaction.js";
+import { Tail, writing } from "./transaction.js";
 import { encodeEntry, type EntryType } from "../tlog/entry.js";
 import type {
   CancelOutcome,
@@ -81,9 +81,11 @@ const invoiceRecord = (inv: NewInvoice) => ({
  * key decides, as a unique index of invoices did before partitioning), then the code's route
  * and the invoice itself, for the rows that won the key only. One statement; returns the
  * inserted invoices. A row whose key was taken writes nothing at all. Rows are inserted in the
- * order given (the caller's lock order).
+ * order given (the caller's lock order). `carried`: the tail of these invoices, written by the
+ * same statement if every one of them won its key, else not at all (PgInvoices.issueInvoices);
+ * its CTEs read `won` to know, so they run after every key is decided.
  */
-const insertInvoices = (invs: NewInvoice[]) => sql`
+const insertInvoices = (invs: NewInvoice[], carried?: Tail) => sql`
   with v as (select * from rows from (json_to_recordset(${jsonRows(invs.map(invoiceRecord))}::text::json) as ${INVOICE_RECORD}) with ordinality as v (${INVOICE_COLUMNS}, ord)),
   won as (
     insert into invoice_keys (seller_tax_code, form, symbol, number, code, issue_date)
@@ -92,7 +94,8 @@ const insertInvoices = (invs: NewInvoice[]) => sql`
     returning code),
   routed as (
     insert into invoice_codes (code, seller_tax_code, issue_date)
-    select v.code, v.seller_tax_code, v.issue_date from v join won on won.code = v.code)
+    select v.code, v.seller_tax_code, v.issue_date from v join won on won.code = v.code)${carried ? sql`,
+  ${carried.ctes(sql`(select count(*) from won) = ${invs.length}`)}` : sql``}
   insert into invoices (${INVOICE_COLUMNS})
   select ${INVOICE_COLUMNS} from v join won using (code) order by v.ord
   returning ${INVOICE}`;
@@ -179,6 +182,9 @@ function compareKeys(a: NaturalKey, b: NaturalKey): number {
   return a.number - b.number;
 }
 
+/** Invoices per insert statement (json_to_recordset's rows): the group commit's largest group. */
+const INSERT_CHUNK = 500;
+
 function chunks<T>(xs: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
@@ -226,7 +232,8 @@ export class PgInvoices implements InvoicesPort {
   async issueInvoices(invs: NewInvoice[]): Promise<IssueOutcome[]> {
     for (const inv of invs) checkAmounts(inv);
     if (invs.length === 0) return [];
-    return writing(this.db, (tx, tail) => issueIn(tx, tail, invs));
+    if (invs.length > INSERT_CHUNK || invs.some((inv) => inv.related)) return writing(this.db, (tx, tail) => issueIn(tx, tail, invs));
+    return writing(this.db, (tx, tail) => issuePlain(tx, tail, invs));
   }
 
   async cancelInvoice(c: Cancellation): Promise<CancelOutcome> {
@@ -279,7 +286,7 @@ export async function issueIn(tx: Db, tail: Tail, invs: NewInvoice[]): Promise<I
     // overlapping keys take their locks in the same order and cannot deadlock.
     const plain = items.filter((x) => !x.inv.related).sort((a, b) => compareKeys(a.inv, b.inv));
     const inserted = new Map<string, InvoiceRow>();
-    for (const part of chunks(plain, 500)) {
+    for (const part of chunks(plain, INSERT_CHUNK)) {
       const rows = await tx.query<InvoiceRow>(insertInvoices(part.map((x) => x.inv)));
       for (const r of rows) inserted.set(r.code, r);
     }
@@ -303,6 +310,42 @@ export async function issueIn(tx: Db, tail: Tail, invs: NewInvoice[]): Promise<I
     for (const x of items) if (x.inv.related) outcomes[x.index] = await issueRelated(tx, tail, x.inv, x.inv.related);
     return outcomes;
   }
+}
+
+/**
+ * New invoices none of which replaces or adjusts another, at most INSERT_CHUNK (a group of the
+ * group commit, a batch): one statement writes them and their rates, events, leaves and rollups,
+ * then the commit. That statement writes the rollups only once every key is won, so its row locks
+ * are taken, in key order, after any wait for a concurrent insert of the same key, as when the
+ * tail was a statement of its own; and no other statement of the transaction writes rollups,
+ * so two transactions still take them in one order. If a key was taken (a replay, a duplicate,
+ * a concurrent insert), the statement wrote the winners only, and their tail is written apart,
+ * as issueIn does.
+ */
+async function issuePlain(tx: Db, tail: Tail, invs: NewInvoice[]): Promise<IssueOutcome[]> {
+  const sorted = invs.map((inv, index) => ({ inv, index })).sort((a, b) => compareKeys(a.inv, b.inv));
+  const carried = new Tail();
+  writeIssued(
+    carried,
+    sorted.map((x) => x.inv),
+  );
+  const inserted = new Map((await tx.query<InvoiceRow>(insertInvoices(sorted.map((x) => x.inv), carried))).map((r) => [r.code, r]));
+  const outcomes: IssueOutcome[] = new Array(invs.length);
+  const issued: NewInvoice[] = [];
+  const lost: { inv: NewInvoice; index: number }[] = [];
+  for (const x of sorted) {
+    const row = inserted.get(x.inv.code);
+    if (row) {
+      outcomes[x.index] = { kind: "stored", invoice: toInvoice(row) };
+      issued.push(x.inv);
+    } else lost.push(x);
+  }
+  if (lost.length > 0) {
+    writeIssued(tail, issued);
+    const winners = new Map((await keysIn(tx, lost.map((x) => x.inv))).map((w) => [rowKeyString(w), w]));
+    for (const x of lost) outcomes[x.index] = replayOrConflict(x.inv, winners.get(keyOf(x.inv)));
+  }
+  return outcomes;
 }
 
 /**

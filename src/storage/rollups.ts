@@ -164,9 +164,10 @@ const rows = (cs: [string[], Cell][], key: (k: string[]) => object) => JSON.stri
  * A transaction's rollup changes as four upserts, CTEs of the statement that ends the
  * transaction (always all four, so the statement is one prepared text and takes its locks table
  * by table in one order), each row once, in key order. Names: r_seller_daily, r_seller_monthly,
- * r_seller_yearly, r_daily.
+ * r_seller_yearly, r_daily. `onlyIf`: a condition of the statement (Tail.ctes) without which no
+ * row is written.
  */
-export function rollupUpserts(delta: RollupDelta): Sql {
+export function rollupUpserts(delta: RollupDelta, onlyIf: Sql = sql`true`): Sql {
   const sd = cells(delta.sellerDaily);
   const sm = cells(delta.sellerMonthly);
   const sy = cells(delta.sellerYearly);
@@ -178,6 +179,7 @@ export function rollupUpserts(delta: RollupDelta): Sql {
       select seller_tax_code, issue_date, tax_rate, source, invoices, revenue, tax
         from rows from (json_to_recordset(${rows(sd, ([seller, date, rate, source]) => ({ seller_tax_code: seller, issue_date: date, tax_rate: rate, source }))}::text::json)
              as (seller_tax_code text, issue_date date, tax_rate text, source text, ${AMOUNTS})) with ordinality as r (seller_tax_code, issue_date, tax_rate, source, ${AMOUNT_NAMES})
+       where ${onlyIf}
        order by ord
       on conflict (seller_tax_code, issue_date, tax_rate, source) do update set ${ADD}),
     r_seller_monthly as (
@@ -185,6 +187,7 @@ export function rollupUpserts(delta: RollupDelta): Sql {
       select seller_tax_code, month, source, invoices, revenue, tax
         from rows from (json_to_recordset(${rows(sm, ([seller, month, source]) => ({ seller_tax_code: seller, month, source }))}::text::json)
              as (seller_tax_code text, month date, source text, ${AMOUNTS})) with ordinality as r (seller_tax_code, month, source, ${AMOUNT_NAMES})
+       where ${onlyIf}
        order by ord
       on conflict (seller_tax_code, month, source) do update set ${ADD}),
     r_seller_yearly as (
@@ -192,6 +195,7 @@ export function rollupUpserts(delta: RollupDelta): Sql {
       select seller_tax_code, year, source, invoices, revenue, tax
         from rows from (json_to_recordset(${rows(sy, ([seller, year, source]) => ({ seller_tax_code: seller, year, source }))}::text::json)
              as (seller_tax_code text, year date, source text, ${AMOUNTS})) with ordinality as r (seller_tax_code, year, source, ${AMOUNT_NAMES})
+       where ${onlyIf}
        order by ord
       on conflict (seller_tax_code, year, source) do update set ${ADD}),
     r_daily as (
@@ -199,6 +203,7 @@ export function rollupUpserts(delta: RollupDelta): Sql {
       select issue_date, tax_rate, slot, source, invoices, revenue, tax
         from rows from (json_to_recordset(${rows(d, ([date, rate, slot, source]) => ({ issue_date: date, tax_rate: rate, slot: Number(slot), source }))}::text::json)
              as (issue_date date, tax_rate text, slot smallint, source text, ${AMOUNTS})) with ordinality as r (issue_date, tax_rate, slot, source, ${AMOUNT_NAMES})
+       where ${onlyIf}
        order by ord
       on conflict (issue_date, tax_rate, slot, source) do update set ${ADD})`;
 }

@@ -5,13 +5,14 @@
  */
 import { jsonRows, sql, type Db, type Sql } from "./db.js";
 
-/** `tlog as (insert …)`: appends entries (in order) to tlog_pending, inside the event's statement. */
-export function tlogPendingCte(entries: readonly Uint8Array[]): Sql {
+/** `tlog as (insert …)`: appends entries (in order) to tlog_pending, inside the event's statement (if `onlyIf` holds: Tail.ctes). */
+export function tlogPendingCte(entries: readonly Uint8Array[], onlyIf: Sql = sql`true`): Sql {
   // base64: a third of the text that hex would be.
   const rows = entries.map((e) => ({ e: Buffer.from(e.buffer, e.byteOffset, e.byteLength).toString("base64") }));
   return sql`tlog as (
     insert into tlog_pending (entry)
     select decode(p.e, 'base64') from rows from (json_to_recordset(${jsonRows(rows)}::text::json) as (e text)) with ordinality as p (e, ord)
+     where ${onlyIf}
      order by p.ord)`;
 }
 

@@ -2,9 +2,10 @@
  * A writing transaction that spans aggregates: the invoices it issues and the status changes it
  * makes (invoices.ts), the summary tables of a T-VAN 400 (summary-store.ts), the message that
  * carries them (messages.ts) — all commit together or not at all. What they gather on the way
- * (rates, events, rollup changes, transparency-log leaves) is written by one last statement.
+ * (rates, events, rollup changes, transparency-log leaves) is written by one last statement, or
+ * carried by the statement that inserts a group of new invoices (invoices.ts, issuePlain).
  */
-import { jsonRows, sql, type Db } from "./db.js";
+import { jsonRows, sql, type Db, type Sql } from "./db.js";
 import { RollupDelta, rollupUpserts } from "./rollups.js";
 import type { InvoiceEventKind } from "./store.js";
 import { tlogPendingCte } from "./tlog-sql.js";
@@ -34,23 +35,37 @@ export class Tail {
     this.events.push({ seller_tax_code: sellerTaxCode, invoice_code: code, event, at: at.toISOString(), by_principal: by, reason, related_code: relatedCode });
   }
 
-  async write(tx: Db): Promise<void> {
-    if (this.rates.length === 0 && this.events.length === 0 && this.rollups.empty && this.leaves.length === 0) return;
-    await tx.query(sql`
-      with rates as (
+  get empty(): boolean {
+    return this.rates.length === 0 && this.events.length === 0 && this.rollups.empty && this.leaves.length === 0;
+  }
+
+  /**
+   * What this tail writes, as CTEs of a statement (named rates, events, tlog when there are
+   * leaves, and rollupUpserts'), each writing its rows only if `onlyIf` holds: another statement's
+   * writes can carry the tail they make (PgInvoices.issueInvoices), all or nothing.
+   */
+  ctes(onlyIf: Sql = sql`true`): Sql {
+    return sql`
+      rates as (
         insert into invoice_tax_rates (seller_tax_code, invoice_code, tax_rate, amount_before_tax, tax)
         select * from json_to_recordset(${jsonRows(this.rates)}::text::json)
-          as r (seller_tax_code text, invoice_code char(34), tax_rate text, amount_before_tax numeric, tax numeric)),
+          as r (seller_tax_code text, invoice_code char(34), tax_rate text, amount_before_tax numeric, tax numeric)
+         where ${onlyIf}),
       events as (
         insert into invoice_events (seller_tax_code, invoice_code, event, at, by_principal, reason, related_code)
         select seller_tax_code, invoice_code, event, at, by_principal, reason, related_code
           from rows from (json_to_recordset(${jsonRows(this.events)}::text::json)
             as (seller_tax_code text, invoice_code char(34), event text, at timestamptz, by_principal text, reason text, related_code char(34)))
             with ordinality as e (seller_tax_code, invoice_code, event, at, by_principal, reason, related_code, ord)
+         where ${onlyIf}
          order by ord),
-      ${this.leaves.length > 0 ? sql`${tlogPendingCte(this.leaves)},` : sql``}
-      ${rollupUpserts(this.rollups)}
-      select 1`);
+      ${this.leaves.length > 0 ? sql`${tlogPendingCte(this.leaves, onlyIf)},` : sql``}
+      ${rollupUpserts(this.rollups, onlyIf)}`;
+  }
+
+  async write(tx: Db): Promise<void> {
+    if (this.empty) return;
+    await tx.query(sql`with ${this.ctes()} select 1`);
   }
 }
 

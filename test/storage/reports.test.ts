@@ -4,6 +4,7 @@
  * DATABASE_URL). Each test works in a period of its own, so that the
  * cross-seller reports of one test never see another test's invoices.
  */
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql, UniqueViolationError, type Db, type SqlQuery } from "../../src/storage/db.js";
 import { PgStore } from "../../src/storage/pg-store.js";
@@ -194,7 +195,7 @@ describe("reports after every kind of transition", () => {
     expect(rollupStatements[0]!.values.map((v) => (JSON.parse(v as string) as unknown[]).length)).toEqual([1334, 1000, 1000, 6, 1, 1, 6]);
     // And the statements' texts do not depend on the number of rows: one prepared statement each.
     const again = statements.length;
-    await counting.issueInvoices([newInvoice(s, "2021-03-12", [rate("5%", "10", "0.5")])].map((inv) => (ledger.issued(s, inv), inv)));
+    await counting.issueInvoices(Array.from({ length: 600 }, () => newInvoice(s, "2021-03-12", [rate("5%", "10", "0.5")])).map((inv) => (ledger.issued(s, inv), inv)));
     expect(statements.slice(again).every((q) => statements.slice(0, again).some((p) => p.text === q.text))).toBe(true);
     await expectReports(ledger, "2021-02-01", "2021-02-28", [s]);
     expect((await reports.reportTotals({ from: "2021-02-01", to: "2021-02-28", groupBy: null, seller: s.taxCode })).total).toEqual({
@@ -202,6 +203,41 @@ describe("reports after every kind of transition", () => {
       revenue: String(1000 * 1000 + 334 * 500),
       tax: String(80 * 1000),
     });
+  });
+
+  it("writes a group of new invoices with their rates, events, leaves and rollups in one statement, and only the winners' when a key was taken", async () => {
+    const ledger = new Ledger();
+    const s = await readySeller(store.registry);
+    const statements: SqlQuery[] = [];
+    const counting = new PgStore(countingDb(store.db, statements));
+    const day = "2021-05-03";
+    const group = (n: number) => Array.from({ length: n }, (_, i) => newInvoice(s, day, i % 2 ? [rate("8%", "1000", "80")] : [rate("8%", "100", "8"), rate("10%", "50", "5")]));
+    const first = group(3);
+    expect((await counting.issueInvoices(first)).map((o) => o.kind)).toEqual(["stored", "stored", "stored"]);
+    for (const inv of first) ledger.issued(s, inv);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.text).toMatch(/insert into invoice_keys[\s\S]*insert into invoice_tax_rates[\s\S]*insert into invoice_events[\s\S]*insert into tlog_pending[\s\S]*insert into totals_daily/);
+    // The same text for another count: one prepared statement.
+    const second = group(5);
+    expect((await counting.issueInvoices(second)).every((o) => o.kind === "stored")).toBe(true);
+    for (const inv of second) ledger.issued(s, inv);
+    expect(statements).toHaveLength(2);
+    expect(statements[1]!.text).toBe(statements[0]!.text);
+
+    // A replay and a duplicate among new invoices: the statement writes no tail at all, and the
+    // winners' is written apart (after the read of the keys taken).
+    const fresh = group(2);
+    const replay = { ...first[0]!, code: newCode() };
+    const duplicate = { ...first[1]!, code: newCode(), digest: randomBytes(32).toString("base64") };
+    const outcomes = await counting.issueInvoices([fresh[0]!, replay, duplicate, fresh[1]!]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["stored", "replay", "conflict", "stored"]);
+    for (const inv of fresh) ledger.issued(s, inv);
+    expect(statements.slice(2).map((q) => (/insert into invoice_keys/.test(q.text) ? "insert" : /insert into totals_daily/.test(q.text) ? "tail" : "read"))).toEqual(["insert", "read", "tail"]);
+    for (const inv of [...fresh, ...first]) expect(await store.invoices.getInvoiceHistory(inv.code)).toHaveLength(1);
+    expect(await store.invoices.getInvoiceHistory(replay.code)).toEqual([]);
+    const [rates] = await store.db.query<{ n: bigint }>(sql`select count(*) as n from invoice_tax_rates where seller_tax_code = ${s.taxCode}`);
+    expect(Number(rates!.n)).toBe([...first, ...second, ...fresh].reduce((n, inv) => n + inv.taxRates.length, 0));
+    await expectReports(ledger, "2021-05-01", "2021-05-31", [s]);
   });
 
   it("takes out an invoice replaced by a later item of the same batch, with its rates", async () => {
