@@ -9,8 +9,8 @@
  *
  * RATE is the submission rate; verifications run at 4 × RATE, searches at RATE / 20, reports at 1/s.
  */
-import http from "k6/http";
 import { check } from "k6";
+import http from "k6/http";
 import { Counter } from "k6/metrics";
 import { runSymbol, todayGmt7 } from "./lib/invoice.js";
 import { durationSeconds, invoiceSource, iterationInTest, registerSellers, sellerFiles } from "./lib/k6-setup.js";
@@ -62,7 +62,11 @@ export async function setup() {
   const keys = registerSellers(BASE_URL, ADMIN_TOKEN, sellers);
   // A few invoices to look up from the first second on (their own symbol); the submissions then add theirs.
   const codes = await issueSome(keys, 100);
-  const officer = http.post(`${BASE_URL}/v1/officers`, JSON.stringify({ name: "Thử tải" }), { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, responseType: "text", tags: { name: "setup" } });
+  const officer = http.post(`${BASE_URL}/v1/officers`, JSON.stringify({ name: "Thử tải" }), {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    responseType: "text",
+    tags: { name: "setup" },
+  });
   if (officer.status !== 201) throw new Error(`setup: POST /v1/officers ${officer.status} ${officer.body}`);
   return { keys, symbol: runSymbol(Math.random()), codes, officer: /** @type {string} */ (officer.json("token")) };
 }

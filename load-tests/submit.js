@@ -18,9 +18,9 @@
  * more iterations dropped than DROPPED (an iteration is dropped when every VU is busy: the
  * service or the generator fell behind).
  */
-import http from "k6/http";
 import { check } from "k6";
 import exec from "k6/execution";
+import http from "k6/http";
 import { Counter } from "k6/metrics";
 import { runSymbol } from "./lib/invoice.js";
 import { durationSeconds, invoiceSource, iterationInTest, registerSellers, sellerFiles } from "./lib/k6-setup.js";

@@ -8,8 +8,8 @@
  *   k6 run -e BASE_URL=… -e ADMIN_TOKEN=… -e RATE=10000 -e DURATION=2m load-tests/verify.js
  *   DATABASE_URL=… npm run load -- --script load-tests/verify.js --public-rate-limit 0 -- -e RATE=2000
  */
-import http from "k6/http";
 import { check } from "k6";
+import http from "k6/http";
 import { Counter } from "k6/metrics";
 import { runSymbol } from "./lib/invoice.js";
 import { durationSeconds, invoiceSource, registerSellers, sellerFiles } from "./lib/k6-setup.js";

@@ -3,11 +3,11 @@
  * profile, digests and signature value, certificate, schema and rules, stamp. Prints the median
  * and p95 per stage over N pre-signed invoices (default 2,000). `npm run bench:gate [N]`.
  */
-import { performance } from "node:perf_hooks";
 import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { gmt7Date } from "../src/domain/gmt7.js";
 import { readInvoice } from "../src/domain/invoice.js";
 import { checkRules, DEFAULT_TIME_WINDOW } from "../src/domain/rules.js";
-import { gmt7Date } from "../src/domain/gmt7.js";
 import { TrustStore } from "../src/pki/trust.js";
 import { loadTrust } from "../src/pki/trust-files.js";
 import { authorityKeyFromPem, generateDevAuthority } from "../src/secrets.js";
@@ -28,7 +28,13 @@ const trust = new TrustStore(loadTrust({ anchorsPath: new URL("trust-anchors.pem
 const dev = await generateDevAuthority("rsa");
 const authority = authorityKeyFromPem(dev.keyPem, dev.certPem);
 
-const lines = Array.from({ length: 12 }, (_, i) => ({ name: `Mặt hàng số ${i + 1} — linh kiện điện tử`, unit: "Cái", quantity: i + 1, unitPrice: 125_000 + i * 1000, taxRate: (i % 3 === 0 ? "8%" : "10%") as "8%" | "10%" }));
+const lines = Array.from({ length: 12 }, (_, i) => ({
+  name: `Mặt hàng số ${i + 1} — linh kiện điện tử`,
+  unit: "Cái",
+  quantity: i + 1,
+  unitPrice: 125_000 + i * 1000,
+  taxRate: (i % 3 === 0 ? "8%" : "10%") as "8%" | "10%",
+}));
 const invoices = Array.from({ length: N }, (_, i) => Buffer.from(signInvoice(buildInvoice({ sellerTaxCode: "0100000010", number: i + 1, lines }), key)));
 console.log(`${N} invoices, ${invoices[0]!.byteLength} bytes each`);
 

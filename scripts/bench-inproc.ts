@@ -4,8 +4,9 @@
  * with DATABASE_URL. `npx tsx scripts/bench-inproc.ts`; with `node --cpu-prof --import tsx` for a profile.
  */
 import { webcrypto } from "node:crypto";
-import { startHarness, cert } from "../test/helpers/app.js";
-import { LOAD_SELLERS, importSellerKey, runSymbol, signedInvoice } from "../load-tests/lib/invoice.js";
+import { importSellerKey, LOAD_SELLERS, runSymbol, signedInvoice } from "../load-tests/lib/invoice.js";
+import { cert, startHarness } from "../test/helpers/app.js";
+
 const h = await startHarness({ authorityKeyType: "ec" });
 const s = LOAD_SELLERS[0]!;
 await h.call("POST", "/v1/sellers", { taxCode: s.taxCode, name: "X", address: "1 Tràng Tiền, Hà Nội", taxOffice: "Cục Thuế TP Hà Nội", province: "Hà Nội" });

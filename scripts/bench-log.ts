@@ -28,10 +28,10 @@
  * its last statement); the difference of the medians per invoice is the log's share.
  */
 import { randomBytes } from "node:crypto";
-import { generateDevAuthority, authorityKeyFromPem } from "../src/secrets.js";
+import { authorityKeyFromPem, generateDevAuthority } from "../src/secrets.js";
+import { sql } from "../src/storage/db.js";
 import { openDb } from "../src/storage/index.js";
 import { PgStore } from "../src/storage/pg-store.js";
-import { sql } from "../src/storage/db.js";
 import { appendPending } from "../src/storage/tlog-sql.js";
 import { encodeEntry, type LogEntry } from "../src/tlog/entry.js";
 import { TransparencyLog } from "../src/tlog/log.js";
@@ -264,9 +264,14 @@ async function main(): Promise<void> {
        where c.relnamespace = current_schema()::regnamespace and c.relkind = 'r' and c.relname like 'tlog%' order by 1`);
     // tlog_pending is empty now: what it occupies is dead rows until autovacuum, not the log.
     const total = sizes.filter((r) => r.name !== "tlog_pending").reduce((a, r) => a + Number(r.bytes), 0);
-    for (const r of sizes) log(`${r.name}: ${(Number(r.bytes) / 2 ** 20).toFixed(0)} MiB, ${(Number(r.bytes) / head.size).toFixed(1)} bytes per leaf${r.name === "tlog_pending" ? " (dead rows until vacuum: not counted)" : ""}`);
+    for (const r of sizes) {
+      const dead = r.name === "tlog_pending" ? " (dead rows until vacuum: not counted)" : "";
+      log(`${r.name}: ${(Number(r.bytes) / 2 ** 20).toFixed(0)} MiB, ${(Number(r.bytes) / head.size).toFixed(1)} bytes per leaf${dead}`);
+    }
     log(`the sequenced log: ${(total / 2 ** 30).toFixed(2)} GiB, ${(total / head.size).toFixed(1)} bytes per leaf`);
-    console.log(JSON.stringify({ leaves: head.size, appendS, appendPerS: LEAVES / appendS, sequenceS: seqS, sequencePerS: tlog.stats.leaves / seqS, cold, warm, bytesPerLeaf: total / head.size, tables: Object.fromEntries(sizes.map((r) => [r.name, Number(r.bytes)])) }));
+    const tables = Object.fromEntries(sizes.map((r) => [r.name, Number(r.bytes)]));
+    const perLeaf = total / head.size;
+    console.log(JSON.stringify({ leaves: head.size, appendS, appendPerS: LEAVES / appendS, sequenceS: seqS, sequencePerS: tlog.stats.leaves / seqS, cold, warm, bytesPerLeaf: perLeaf, tables }));
     timer = setInterval(() => {}, 1000);
     clearInterval(timer);
   } finally {

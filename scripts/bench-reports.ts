@@ -32,7 +32,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import postgres from "postgres";
-import { openDb, sql, type Db } from "../src/storage/index.js";
+import { type Db, openDb, sql } from "../src/storage/index.js";
 import { ensureInvoicePartitions } from "../src/storage/partitions.js";
 import { PgStore } from "../src/storage/pg-store.js";
 import type { InvoiceCursor, InvoiceSearch, NewInvoice, TaxRateAmount, TotalsGroupBy } from "../src/storage/store.js";

@@ -4,10 +4,10 @@
  * load-tests/lib/invoice.js (WebCrypto), as much as the main thread grants it credit for, and
  * posts them in chunks. Plain JavaScript so that a worker thread runs it without a TypeScript loader.
  */
-import { readFileSync } from "node:fs";
 import { webcrypto } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { LOAD_SELLERS, importSellerKey, signedInvoice } from "../load-tests/lib/invoice.js";
+import { importSellerKey, LOAD_SELLERS, signedInvoice } from "../load-tests/lib/invoice.js";
 
 /** @type {{ from: number, to: number, step: number, symbol: string, lines: number }} */
 const job = workerData;

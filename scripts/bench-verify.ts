@@ -8,7 +8,7 @@
  * `verify: <µs> µs/invoice (<N> files)`. scripts/bench-verify-xmlsec.py does the same with
  * libxmlsec1 in process, for comparison.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { readInvoiceDocument, readSellerSignature } from "../src/xml/invoice-document.js";
@@ -61,5 +61,8 @@ for (let p = 0; p < passes || performance.now() - t0 < 2000; p++) {
 }
 const wall = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
-console.log(`${done} verifications in ${wall.toFixed(0)} ms (mean ${((wall * 1000) / done).toFixed(1)} µs); CPU ${((cpu.user + cpu.system) / done).toFixed(1)} µs/invoice; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+console.log(
+  `${done} verifications in ${wall.toFixed(0)} ms (mean ${((wall * 1000) / done).toFixed(1)} µs); ` +
+    `CPU ${((cpu.user + cpu.system) / done).toFixed(1)} µs/invoice; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`,
+);
 console.log(`verify: ${((best * 1000) / bodies.length).toFixed(1)} µs/invoice (${files.length} files)`);

@@ -114,7 +114,16 @@ async function main(): Promise<void> {
       process.env.BENCH_HEAP_PROFILE = resolve(a["heap-profile"]);
       nodeOptions = `${nodeOptions ?? "--max-semi-space-size=128"} --import ${fileURLToPath(new URL("./heap-sampler.mjs", import.meta.url))}`;
     }
-    service = await startService({ databaseUrl, authority: authorityKind, logLevel: a["log-level"]!, port: Number(a.port), adminToken, profileDir: a.profile, nodeOptions, ...(lookups > 0 ? { publicRateLimit: 0 } : {}) });
+    service = await startService({
+      databaseUrl,
+      authority: authorityKind,
+      logLevel: a["log-level"]!,
+      port: Number(a.port),
+      adminToken,
+      profileDir: a.profile,
+      nodeOptions,
+      ...(lookups > 0 ? { publicRateLimit: 0 } : {}),
+    });
     base = `http://127.0.0.1:${a.port}`;
   }
   const stop = () => {
@@ -263,7 +272,8 @@ async function main(): Promise<void> {
       const width = 30;
       const filled = Math.round((completed / N) * width);
       process.stderr.write(
-        `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${completed}/${N}  ${Math.round((windowIssued * 1000) / (now - lastTick))}/s  p99 ${percentile(sorted, 99).toFixed(0)} ms  in flight ${inFlight}  rss ${mem} MiB   `,
+        `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${completed}/${N}  ${Math.round((windowIssued * 1000) / (now - lastTick))}/s  ` +
+          `p99 ${percentile(sorted, 99).toFixed(0)} ms  in flight ${inFlight}  rss ${mem} MiB   `,
       );
       windowLat = [];
       windowIssued = 0;
@@ -319,8 +329,15 @@ async function main(): Promise<void> {
       // The writers serve every database of the server: on a shared server, part of theirs is others'.
       const perInvoice = (ms: number) => f(ms / Math.max(1, issued));
       const committed = (await commits()) - commits0;
-      console.log(`PostgreSQL per issued invoice: this database's backends ${perInvoice(pgSplit.backends)} ms + the server's WAL writer, checkpointer and background writer ${perInvoice(pgSplit.writers)} ms; ${f(committed / Math.max(1, issued), 2)} transactions committed per issued invoice (${f(issued / Math.max(1, committed), 1)} invoices per transaction)`);
-      console.log(`crypto floor per invoice: ${f(floor.ms)} ms (RSA-2048 verify ${f(floor.verify)} + authority ${authorityKind} sign ${f(floor.sign)} + SHA-256 ${f(floor.sha)}); service+PostgreSQL CPU / floor = ${f((serviceMs + pgMs) / floor.ms, 1)}×`);
+      console.log(
+        `PostgreSQL per issued invoice: this database's backends ${perInvoice(pgSplit.backends)} ms + the server's WAL writer, checkpointer ` +
+          `and background writer ${perInvoice(pgSplit.writers)} ms; ${f(committed / Math.max(1, issued), 2)} transactions committed per issued invoice ` +
+          `(${f(issued / Math.max(1, committed), 1)} invoices per transaction)`,
+      );
+      console.log(
+        `crypto floor per invoice: ${f(floor.ms)} ms (RSA-2048 verify ${f(floor.verify)} + authority ${authorityKind} sign ${f(floor.sign)} + ` +
+          `SHA-256 ${f(floor.sha)}); service+PostgreSQL CPU / floor = ${f((serviceMs + pgMs) / floor.ms, 1)}×`,
+      );
       console.log(`service RSS MiB over the run: ${rss.join(" → ")}`);
     } else console.log("CPU accounting needs the service started by the bench (no --base-url)");
     if (a.timeline) writeFileSync(a.timeline, timeline.join("\n") + "\n");

@@ -5,8 +5,8 @@
  * Summarize with `npx tsx scripts/profile-summary.ts FILE --invoices <invoices of the run>`: KiB
  * allocated per invoice by stage, module and function.
  */
-import { Session } from "node:inspector";
 import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 
 const out = process.env.BENCH_HEAP_PROFILE;
 if (out) {

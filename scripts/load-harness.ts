@@ -5,8 +5,8 @@
  * API, and the CPU accounting from /proc (the service's process tree, PostgreSQL's backends of one
  * database plus its server-wide writers, any other process by pid).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LOAD_SELLERS } from "../load-tests/lib/invoice.js";
@@ -132,7 +132,16 @@ export function rssMiB(pid: number): number {
 
 // ------------------------------------------------------------------ the service
 
-export async function startService(opts: { databaseUrl: string; authority: "ec" | "rsa"; logLevel: string; port: number; adminToken: string; profileDir?: string; nodeOptions?: string; publicRateLimit?: number }): Promise<{ child: ChildProcess; dir: string; keyPem: string }> {
+export async function startService(opts: {
+  databaseUrl: string;
+  authority: "ec" | "rsa";
+  logLevel: string;
+  port: number;
+  adminToken: string;
+  profileDir?: string;
+  nodeOptions?: string;
+  publicRateLimit?: number;
+}): Promise<{ child: ChildProcess; dir: string; keyPem: string }> {
   const { generateDevAuthority } = await import("../src/secrets.js");
   const dev = await generateDevAuthority(opts.authority);
   const dir = mkdtempSync(join(tmpdir(), "hoadon-bench-"));

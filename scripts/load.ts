@@ -26,13 +26,13 @@
  * lookups_found).
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { type AddressInfo, createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { randomBytes } from "node:crypto";
-import { createServer as createHttpServer } from "node:http";
-import { createServer, type AddressInfo } from "node:net";
 import postgres from "postgres";
 import { PostgresMeter, rssMiB, startService, treeCpu } from "./load-harness.js";
 
@@ -123,7 +123,10 @@ const summaryFile = join(work, "summary.json");
 
 // k6 reads every K6_* variable as an option of its own: pass ours as -e only.
 // --address: k6's REST API on a free port (the default 6565 is taken when two k6 run at once).
-const args = ["run", "--address", "127.0.0.1:0", "--summary-export", summaryFile, "--summary-trend-stats", "avg,min,med,max,p(90),p(95),p(99)", "-e", `BASE_URL=http://127.0.0.1:${a.port}`, "-e", `ADMIN_TOKEN=${adminToken}`, ...positionals, a.script!];
+const args = [
+  "run", "--address", "127.0.0.1:0", "--summary-export", summaryFile, "--summary-trend-stats", "avg,min,med,max,p(90),p(95),p(99)",
+  "-e", `BASE_URL=http://127.0.0.1:${a.port}`, "-e", `ADMIN_TOKEN=${adminToken}`, ...positionals, a.script!,
+];
 console.log(`load: ${a.k6} ${args.join(" ").replace(adminToken, "…")}`);
 // k6's output is passed on; its progress lines ("… 1234 complete and 0 interrupted iterations")
 // tell how many iterations were done at each sample.
@@ -158,7 +161,15 @@ const sampler = setInterval(() => {
   loads.push(loadavg()[0]!);
   rss.push(servicePid ? rssMiB(servicePid) : 0);
   timeline.push(
-    [Math.round((now.at - start.at) / 1000), loadavg()[0]!.toFixed(2), iterations, ((now.service - start.service) / 1000).toFixed(1), ((now.pg - start.pg) / 1000).toFixed(1), ((last.k6 - start.k6) / 1000).toFixed(1), rss.at(-1)].join(","),
+    [
+      Math.round((now.at - start.at) / 1000),
+      loadavg()[0]!.toFixed(2),
+      iterations,
+      ((now.service - start.service) / 1000).toFixed(1),
+      ((now.pg - start.pg) / 1000).toFixed(1),
+      ((last.k6 - start.k6) / 1000).toFixed(1),
+      rss.at(-1),
+    ].join(","),
   );
 }, Number(a.sample) * 1000);
 
@@ -198,8 +209,10 @@ if (summary) {
   const named = ["http_req_duration{scenario:submit,name:submit}", "http_req_duration{name:submit}", "http_req_duration{name:verify}"].find((k) => m[k]);
   const d = (named ? m[named] : m.http_req_duration) ?? {};
   const seconds = (end.at - start.at) / 1000;
-  console.log(`load: ${issued} ${a.per}, ${requests} requests, ${m.checks?.fails ?? 0} failed checks, http_req_failed ${f(m.http_req_failed?.value ?? m.http_req_failed?.rate ?? 0, 4)}, ${f(seconds, 1)} s (${Math.round(issued / seconds)}/s)`);
-  console.log(`load: latency ms (${named ?? "http_req_duration"}): p50 ${f(d.med ?? Number.NaN, 1)}  p90 ${f(d["p(90)"] ?? Number.NaN, 1)}  p95 ${f(d["p(95)"] ?? Number.NaN, 1)}  p99 ${f(d["p(99)"] ?? Number.NaN, 1)}  max ${f(d.max ?? Number.NaN, 1)}`);
+  const failedShare = f(m.http_req_failed?.value ?? m.http_req_failed?.rate ?? 0, 4);
+  console.log(`load: ${issued} ${a.per}, ${requests} requests, ${m.checks?.fails ?? 0} failed checks, http_req_failed ${failedShare}, ${f(seconds, 1)} s (${Math.round(issued / seconds)}/s)`);
+  const ms = (v: number | undefined) => f(v ?? Number.NaN, 1);
+  console.log(`load: latency ms (${named ?? "http_req_duration"}): p50 ${ms(d.med)}  p90 ${ms(d["p(90)"])}  p95 ${ms(d["p(95)"])}  p99 ${ms(d["p(99)"])}  max ${ms(d.max)}`);
   if (issued > 0 && !a.sink) {
     console.log(`load: CPU per ${a.per}: service ${f(svc)} ms + PostgreSQL ${f(pg)} ms = ${f(svc + pg)} ms → capacity ${Math.round(2000 / (svc + pg))}/s on 2 cores`);
   }

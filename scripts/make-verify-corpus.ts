@@ -27,7 +27,13 @@ mkdirSync(dir, { recursive: true });
 for (let i = 0; i < count; i++) {
   const k = keys[i % 2]!;
   const lines: InvoiceLine[] = Array.from({ length: nLines }, (_, j) => ({ name: `Hàng hóa số ${j + 1} — lô ${i}`, unit: "Cái", quantity: 1 + ((i + j) % 7), unitPrice: 10_000 * (1 + (j % 9)), taxRate: "10%" }));
-  const xml = signInvoice(buildInvoice({ sellerTaxCode: k.taxCode, number: i + 1, lines }), { keyPem: k.keyPem, certPem: k.certPem, algorithm: k.algorithm, c14n: "inclusive", signingTime: "2026-11-20T09:30:00" } as never);
+  const xml = signInvoice(buildInvoice({ sellerTaxCode: k.taxCode, number: i + 1, lines }), {
+    keyPem: k.keyPem,
+    certPem: k.certPem,
+    algorithm: k.algorithm,
+    c14n: "inclusive",
+    signingTime: "2026-11-20T09:30:00",
+  } as never);
   writeFileSync(join(dir, `${String(i).padStart(4, "0")}.xml`), xml);
 }
 console.log(`wrote ${count} invoices of ${nLines} lines to ${dir}`);

@@ -32,7 +32,16 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values: a, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "40" }, "per-invoice-ms": { type: "string" }, from: { type: "string", default: "0" }, detail: { type: "string" }, invoices: { type: "string" } } });
+const { values: a, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    top: { type: "string", default: "40" },
+    "per-invoice-ms": { type: "string" },
+    from: { type: "string", default: "0" },
+    detail: { type: "string" },
+    invoices: { type: "string" },
+  },
+});
 const top = Number(a.top);
 const perInvoice = a["per-invoice-ms"] ? Number(a["per-invoice-ms"]) : null;
 const invoices = a.invoices ? Number(a.invoices) : null;

@@ -11,10 +11,10 @@
  * Read-only; it runs the three comparisons as plain queries (on a large database, point it at a
  * replica: it reads every counted invoice once per table).
  */
-import { openDb } from "../src/storage/index.js";
 import { sql } from "../src/storage/db.js";
+import { openDb } from "../src/storage/index.js";
 import { PgStore } from "../src/storage/pg-store.js";
-import type { RollupDrift, ReportFigures } from "../src/storage/store.js";
+import type { ReportFigures, RollupDrift } from "../src/storage/store.js";
 
 const url = process.env.DATABASE_URL;
 const schema = process.env.HOADON_DB_SCHEMA || undefined;

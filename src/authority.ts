@@ -2,7 +2,7 @@
 import "reflect-metadata";
 import { createPrivateKey, createPublicKey, X509Certificate as NodeX509 } from "node:crypto";
 import * as x509 from "@peculiar/x509";
-import { authorityMethod, type AuthorityKey } from "./xml/stamp.js";
+import { type AuthorityKey, authorityMethod } from "./xml/stamp.js";
 
 /** Builds the authority's key from PEM text: the method follows the key type (rsa-sha256 or ecdsa-sha256). */
 export function authorityKeyFromPem(keyPem: string, certPem: string): AuthorityKey {

@@ -50,7 +50,10 @@ const PATTERNS: Array<[RegExp, (...m: string[]) => string]> = [
   [/^Seller (\S+) is already registered\.$/, (t) => `Người bán ${t} đã được đăng ký.`],
   [/^Invoice ([^/\s]+)\/([^/\s]+)\/(\S+) was already issued with code (\S+)\.$/, (f, s, n, c) => `Hóa đơn mẫu số ${f}, ký hiệu ${s}, số ${n} đã được cấp mã ${c}.`],
   [/^Invoice (\S+) is (\w+); only an issued or adjusted invoice can be cancelled\.$/, (c, st) => `Hóa đơn ${c} ${vi(STATUS_VI, st)}; chỉ hủy được hóa đơn đã cấp mã hoặc đã bị điều chỉnh.`],
-  [/^The related invoice (\S+) is (\w+); only an issued or adjusted invoice can be replaced or adjusted\.$/, (c, st) => `Hóa đơn liên quan ${c} ${vi(STATUS_VI, st)}; chỉ thay thế hoặc điều chỉnh được hóa đơn đã cấp mã hoặc đã bị điều chỉnh.`],
+  [
+    /^The related invoice (\S+) is (\w+); only an issued or adjusted invoice can be replaced or adjusted\.$/,
+    (c, st) => `Hóa đơn liên quan ${c} ${vi(STATUS_VI, st)}; chỉ thay thế hoặc điều chỉnh được hóa đơn đã cấp mã hoặc đã bị điều chỉnh.`,
+  ],
   [/^TTHDLQuan names invoice (.+), which seller (\S+) was not issued a code for\.$/, (inv, t) => `TTHDLQuan nêu hóa đơn ${inv}, không phải hóa đơn đã được cấp mã của người bán ${t}.`],
   [/^A seller's key searches only that seller's invoices\.$/, () => "Khóa truy cập của người bán chỉ tra cứu được hóa đơn của chính người bán đó."],
   [/^Searching invoices is for officers and sellers\.$/, () => "Chỉ cán bộ thuế và người bán được tra cứu hóa đơn."],

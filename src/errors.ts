@@ -82,10 +82,6 @@ export const httpStatus = (code: ErrorCode): number => ERRORS[code].status;
 export type Result<T> = { ok: true; value: T } | { ok: false; faults: Fault[] };
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T = never>(code: ErrorCode, message: string, path?: string): Result<T> => ({
-  ok: false,
-  faults: [path === undefined ? { code, message } : { code, message, path }],
-});
 
 /**
  * Why the domain refuses a request: a stable code of api.md, a message, and the faults behind it

@@ -5,7 +5,7 @@
  * import node:perf_hooks.
  */
 import { readdirSync } from "node:fs";
-import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization } from "node:perf_hooks";
+import { constants, type EventLoopUtilization, monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import { Histogram, type Metric, type Metrics } from "./metrics.js";
 

@@ -17,7 +17,18 @@ import { ERRORS } from "./errors.js";
 import { PUBLIC_PATHS } from "./rate-limit-middleware.js";
 
 type Json = Record<string, unknown>;
-type Schema = Json & { $ref?: string; type?: string | string[]; properties?: Record<string, Schema>; items?: Schema; enum?: unknown[]; example?: unknown; format?: string; anyOf?: Schema[]; oneOf?: Schema[]; allOf?: Schema[] };
+type Schema = Json & {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  enum?: unknown[];
+  example?: unknown;
+  format?: string;
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  allOf?: Schema[];
+};
 
 /** "METHOD /path" (OpenAPI path) → operationId. */
 export const OPERATIONS: Record<string, string> = {
@@ -117,7 +128,13 @@ export function finishDocument(doc: Json, roles: Map<string, readonly Role[]>): 
   };
   components.parameters = {
     ...(components.parameters as Json),
-    RequestId: { name: "X-Request-Id", in: "header", required: false, description: "Your id for this request (1–64 of `A-Za-z0-9_.-`), echoed in the answer and the logs.", schema: { type: "string", pattern: "^[\\w.-]{1,64}$" } },
+    RequestId: {
+      name: "X-Request-Id",
+      in: "header",
+      required: false,
+      description: "Your id for this request (1–64 of `A-Za-z0-9_.-`), echoed in the answer and the logs.",
+      schema: { type: "string", pattern: "^[\\w.-]{1,64}$" },
+    },
   };
   components.securitySchemes = Object.fromEntries(Object.values(SCHEMES).map((s) => [s.scheme, { type: "http", scheme: "bearer", description: s.description }]));
 

@@ -8,10 +8,10 @@ import { createHash, randomBytes, webcrypto } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as x509 from "@peculiar/x509";
-import { newSecret, hashSecret } from "./auth.js";
+import { hashSecret, newSecret } from "./auth.js";
 import { authorityKeyFromPem } from "./authority.js";
+import { type NoteSigner, parseSignerKey, signerFromSeed } from "./tlog/note.js";
 import type { AuthorityKey } from "./xml/stamp.js";
-import { parseSignerKey, signerFromSeed, type NoteSigner } from "./tlog/note.js";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

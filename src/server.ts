@@ -8,18 +8,18 @@ import cluster, { type Worker } from "node:cluster";
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { buildApp } from "./app.js";
-import { ConfigError, intermediatesPath, loadConfig, type Config } from "./config.js";
-import { TrustStore } from "./pki/trust.js";
-import { loadTrust, readCrls } from "./pki/trust-files.js";
-import { loadSecrets } from "./secrets.js";
 import { readPublicAsset } from "./assets-node.js";
 import { hashSecret } from "./auth.js";
+import { type Config, ConfigError, intermediatesPath, loadConfig } from "./config.js";
 import { errorFields } from "./log.js";
 import { exitAfterLogs, nodeLogger, stdoutLog } from "./log-node.js";
-import { Metrics, registerExpiryMetrics, registerTransparencyLogMetrics, type Metric } from "./metrics.js";
+import { type Metric, Metrics, registerExpiryMetrics, registerTransparencyLogMetrics } from "./metrics.js";
 import { serveClusterMetrics, workerMetrics } from "./metrics-cluster.js";
 import { registerNodeMetrics } from "./metrics-node.js";
 import { parseCertificate } from "./pki/certificate.js";
+import { TrustStore } from "./pki/trust.js";
+import { loadTrust, readCrls } from "./pki/trust-files.js";
+import { loadSecrets } from "./secrets.js";
 import { createServices } from "./services.js";
 import { openDb, openStore, PgStore } from "./storage/index.js";
 import { instrumentDb } from "./storage/instrument.js";
@@ -72,7 +72,11 @@ async function main(): Promise<void> {
   registerExpiryMetrics(metrics, { authorityCertificate: parseCertificate(secrets.authority.certDer), crls: () => trust.crls() });
   metrics.register({
     render: (out) =>
-      out.push("# HELP hoadon_log_lines_dropped_total Log lines dropped because the reader of stdout was too slow or gone.", "# TYPE hoadon_log_lines_dropped_total counter", `hoadon_log_lines_dropped_total ${stdoutLog.dropped}`),
+      out.push(
+        "# HELP hoadon_log_lines_dropped_total Log lines dropped because the reader of stdout was too slow or gone.",
+        "# TYPE hoadon_log_lines_dropped_total counter",
+        `hoadon_log_lines_dropped_total ${stdoutLog.dropped}`,
+      ),
   });
   const services = createServices({
     log,
@@ -208,7 +212,10 @@ async function supervise(config: Config): Promise<void> {
   cluster.on("listening", (_worker, address) => {
     if (announced) return;
     announced = true;
-    logger.info({ host: config.HOST, port: address.port, workers: config.HOADON_WORKERS, database: "postgres", issuer: config.HOADON_ISSUER_ID }, `listening on http://${config.HOST}:${address.port} (PostgreSQL, ${config.HOADON_WORKERS} workers)`);
+    logger.info(
+      { host: config.HOST, port: address.port, workers: config.HOADON_WORKERS, database: "postgres", issuer: config.HOADON_ISSUER_ID },
+      `listening on http://${config.HOST}:${address.port} (PostgreSQL, ${config.HOADON_WORKERS} workers)`,
+    );
     if (secrets.newAdminToken) printAdminToken(config, secrets.newAdminToken);
   });
   cluster.on("exit", (worker, code, signal) => {

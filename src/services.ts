@@ -2,17 +2,17 @@
 import type { Services } from "./context.js";
 import { CodeIssuer } from "./domain/code.js";
 import { DEFAULT_TIME_WINDOW } from "./domain/rules.js";
-import type { TrustStore } from "./pki/trust.js";
-import { DEFAULT_RATE_LIMITS, MemoryCounterStore, RateLimiter, type CounterStore, type RateLimitSettings } from "./rate-limit.js";
-import type { Secrets } from "./secrets.js";
 import { DEFAULT_HEAVY_WORK, HeavyWork, type HeavyWorkSettings } from "./heavy-work.js";
-import type { AuthorityKey } from "./xml/stamp.js";
+import type { TrustStore } from "./pki/trust.js";
+import { type CounterStore, DEFAULT_RATE_LIMITS, MemoryCounterStore, RateLimiter, type RateLimitSettings } from "./rate-limit.js";
+import type { Secrets } from "./secrets.js";
 import { CredentialUseRecorder } from "./storage/credential-use.js";
 import { PgStore } from "./storage/pg-store.js";
-import { SqlSessionStore, type SessionStore } from "./storage/sessions.js";
+import { type SessionStore, SqlSessionStore } from "./storage/sessions.js";
 import type { ReadStore, Store } from "./storage/store.js";
 import type { TransparencyLog } from "./tlog/log.js";
 import { DEFAULT_LIMITS, type ParseLimits } from "./xml/parse.js";
+import type { AuthorityKey } from "./xml/stamp.js";
 
 export interface ServiceOptions {
   store: Store;

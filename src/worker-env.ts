@@ -15,16 +15,16 @@ import { buildApp } from "./app.js";
 import { hashSecret } from "./auth.js";
 import { authorityKeyFromPem } from "./authority.js";
 import type { AppEnv, Services } from "./context.js";
+import { publicBase } from "./domain/qr.js";
 import { consoleLogger } from "./log.js";
 import { Metrics } from "./metrics.js";
 import { parsePemBundle } from "./pki/certificate.js";
 import { TrustStore } from "./pki/trust.js";
-import { createServices } from "./services.js";
-import { publicBase } from "./domain/qr.js";
-import { openPostgresDb, type Db } from "./storage/db.js";
-import { instrumentDb } from "./storage/instrument.js";
 import { MemoryCounterStore } from "./rate-limit.js";
+import { createServices } from "./services.js";
 import { CredentialUseRecorder } from "./storage/credential-use.js";
+import { type Db, openPostgresDb } from "./storage/db.js";
+import { instrumentDb } from "./storage/instrument.js";
 import { PgStore } from "./storage/pg-store.js";
 
 /** The bindings of wrangler.toml and the secrets set with `wrangler secret put`. */

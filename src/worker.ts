@@ -1,7 +1,7 @@
 /** Cloudflare Workers entry point: the same app as on Node, over PostgreSQL through Hyperdrive (see worker-env.ts). */
 import "reflect-metadata"; // before @peculiar/x509 is evaluated: its decorators need it on Workers
 import type { ExecutionContext } from "hono";
-import { buildIsolate, requestServices, workerConfig, type Isolate, type WorkerBindings } from "./worker-env.js";
+import { buildIsolate, type Isolate, requestServices, type WorkerBindings, workerConfig } from "./worker-env.js";
 
 // Built on the first request of an isolate and kept while the bindings are the same object.
 let isolate: { env: WorkerBindings; iso: Isolate } | { env: WorkerBindings; error: string } | undefined;

@@ -5,12 +5,12 @@
  * certificates that exist already (a second run against the same database) are kept; a new API
  * key is issued on every run. Each VU then builds its invoices with invoiceFactory.
  */
-import http from "k6/http";
 import { fail } from "k6";
-import exec from "k6/execution";
-import encoding from "k6/encoding";
 import { sha256 } from "k6/crypto";
-import { K6_SELLERS, importSellerKey, invoiceFactory } from "./invoice.js";
+import encoding from "k6/encoding";
+import exec from "k6/execution";
+import http from "k6/http";
+import { importSellerKey, invoiceFactory, K6_SELLERS } from "./invoice.js";
 
 /**
  * @typedef {(typeof K6_SELLERS)[number] & { keyPem: string, certPem: string }} SellerFiles
@@ -73,7 +73,14 @@ export const K6_NATIVES = { encode: nativeUtf8, sha256Base64: (b) => /** @type {
  */
 export async function invoiceSource(sellers, apiKeys, o) {
   const factories = await Promise.all(
-    sellers.map(async (s) => invoiceFactory(crypto.subtle, await importSellerKey(crypto.subtle, s.keyPem, s.certPem, s.kind), { sellerTaxCode: s.taxCode, buyerTaxCode: s.buyer, symbol: o.symbol, lines: o.lines }, K6_NATIVES)),
+    sellers.map(async (s) =>
+      invoiceFactory(
+        crypto.subtle,
+        await importSellerKey(crypto.subtle, s.keyPem, s.certPem, s.kind),
+        { sellerTaxCode: s.taxCode, buyerTaxCode: s.buyer, symbol: o.symbol, lines: o.lines },
+        K6_NATIVES,
+      ),
+    ),
   );
   const headers = sellers.map((s) => ({ authorization: `Bearer ${apiKeys[s.taxCode]}`, "content-type": "application/xml" }));
   const n = sellers.length;

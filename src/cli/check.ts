@@ -20,13 +20,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DEFAULT_TIME_WINDOW } from "../domain/rules.js";
-import { faultsOf, RefusalError, type Fault } from "../errors.js";
-import { runGate, signatureVerdicts, type GateDeps, type Registry, type SignatureRole } from "../gate/index.js";
+import { type Fault, faultsOf, RefusalError } from "../errors.js";
+import { type GateDeps, type Registry, runGate, type SignatureRole, signatureVerdicts } from "../gate/index.js";
 import { rulesStage } from "../gate/rules.js";
 import { schemaStage } from "../gate/schema.js";
 import { TrustStore } from "../pki/trust.js";
 import { loadTrust } from "../pki/trust-files.js";
-import { DEFAULT_LIMITS, focus, parseAnyRoot, type ParsedXml } from "../xml/parse.js";
+import { DEFAULT_LIMITS, focus, type ParsedXml, parseAnyRoot } from "../xml/parse.js";
 import type { CliIo } from "./io.js";
 
 export type Role = SignatureRole;

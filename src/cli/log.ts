@@ -16,15 +16,15 @@
  * is), recomputes the tree and requires the signed root. Exit 0: verified; 1: a check failed
  * (the reason on stderr); 2: bad usage.
  */
-import { X509Certificate, verify as cryptoVerify } from "node:crypto";
+import { verify as cryptoVerify, X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import type { CliIo } from "./io.js";
 import { decodeBundle, decodeEntry, encodeBundle, tilePath } from "../tlog/entry.js";
-import { HASH_SIZE, TILE_WIDTH, TileFrontier, leafHash, treeRoot, verifyConsistency, verifyInclusion } from "../tlog/merkle.js";
-import { openCheckpoint, parseVerifierKey, type Checkpoint, type NoteVerifier } from "../tlog/note.js";
+import { HASH_SIZE, leafHash, TILE_WIDTH, TileFrontier, treeRoot, verifyConsistency, verifyInclusion } from "../tlog/merkle.js";
+import { type Checkpoint, type NoteVerifier, openCheckpoint, parseVerifierKey } from "../tlog/note.js";
+import type { CliIo } from "./io.js";
 
 class Failed extends Error {}
 

@@ -8,10 +8,10 @@
  * - A seller's own key may cancel only while the seller is active (SELLER_SUSPENDED otherwise,
  *   as for submissions); an officer may cancel whatever the seller's status.
  */
-import { refusal, refused, type Outcome } from "../errors.js";
+import { type Outcome, refusal, refused } from "../errors.js";
+import { fromInWords } from "./lifecycle.js";
 import type { InvoiceSummary } from "./model.js";
 import type { InvoicesPort, RegistryPort } from "./ports.js";
-import { fromInWords } from "./lifecycle.js";
 
 /** Who cancels: an officer, or the owning seller's API key. */
 export type Actor = { role: "officer"; id: string } | { role: "seller"; id: string; sellerTaxCode: string };

@@ -27,9 +27,9 @@
  * - Fault paths are relative to DLHDon, repeated elements carry a 1-based index
  *   (`NDHDon/DSHHDVu/HHDVu[2]/ThTien`), attributes are `@Name`.
  */
-import { type Fault, type Result, ok } from "../errors.js";
+import { type Fault, ok, type Result } from "../errors.js";
 import type { RelationKind } from "./lifecycle.js";
-import { type Decimal, ONE, ZERO, parseAmount } from "./money.js";
+import { type Decimal, ONE, parseAmount, ZERO } from "./money.js";
 
 // ---------------------------------------------------------------------------------------------
 // The model

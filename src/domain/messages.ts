@@ -30,21 +30,21 @@
  *   nothing is judged or recorded for it. A notice refused before its signature was trusted
  *   sets no precedent: it is judged again when sent again (as a refused invoice is).
  */
-import { faultsOf, type Fault } from "../errors.js";
-import type { RegisteredSeller } from "./model.js";
-import type { MessageReply, MessageWork } from "./ports.js";
-import { invoiceIdentity, readEnvelope, readErrorNotice, type Envelope, type EnvelopeHead, type ErrorNotice, type MessageType, type NoticeInvoice } from "../tvan/read.js";
-import { noticeNumber, reply202, reply204, reply301, reply999, type NoticeResult, type ReplyHead } from "../tvan/reply.js";
+import { type Fault, faultsOf } from "../errors.js";
+import { storeRegistry, trustSigner } from "../gate/index.js";
+import { type Envelope, type EnvelopeHead, type ErrorNotice, invoiceIdentity, type MessageType, type NoticeInvoice, readEnvelope, readErrorNotice } from "../tvan/read.js";
+import { type NoticeResult, noticeNumber, type ReplyHead, reply202, reply204, reply301, reply999 } from "../tvan/reply.js";
 import { DSIG_NS } from "../xml/algorithms.js";
 import { focus } from "../xml/parse.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { cancelInvoice } from "./cancel.js";
 import { may, type Transition } from "./lifecycle.js";
+import type { RegisteredSeller } from "./model.js";
 import { answerCashRegister, answerUncoded } from "./packages.js";
+import type { MessageReply, MessageWork } from "./ports.js";
 import { answerRegistration, type RegistrationDeps } from "./registration.js";
+import { type SubmitDeps, type Submitter, signedDataDigest, submitInvoice } from "./submit.js";
 import { answerSummary } from "./summary.js";
-import { storeRegistry, trustSigner } from "../gate/index.js";
-import { signedDataDigest, submitInvoice, type SubmitDeps, type Submitter } from "./submit.js";
 
 /** Answers one T-VAN message with the reply's XML. */
 export async function receiveMessage(deps: RegistrationDeps, body: Uint8Array, submitter: Submitter): Promise<string> {

@@ -17,20 +17,20 @@
  * invoice is stored under a record id (34 random hex characters, no authority code).
  */
 import { randomBytes } from "node:crypto";
-import { faultsOf, type Fault } from "../errors.js";
+import { type Fault, faultsOf } from "../errors.js";
 import { runGate, storeRegistry, trustSigner } from "../gate/index.js";
-import { LEGACY_ALLOWANCES, type LegacyAllowance, type NewInvoice, type RegisteredSeller } from "./model.js";
-import type { MessageReply, MessageWork, PackageOutcome } from "./ports.js";
-import { invoiceIdentity, type Envelope } from "../tvan/read.js";
-import { noticeNumber, replyMinus1, reply204Package, type NoticeHeader, type RefusedItem, type ReplyHead } from "../tvan/reply.js";
 import { tvanError } from "../tvan/errors.js";
+import { type Envelope, invoiceIdentity } from "../tvan/read.js";
+import { type NoticeHeader, noticeNumber, type RefusedItem, type ReplyHead, reply204Package, replyMinus1 } from "../tvan/reply.js";
 import { C14N, DSIG_NS, digestBase64 } from "../xml/algorithms.js";
 import { canonicalize } from "../xml/canonical.js";
 import { childElements, focusAlone, hasNonWhitespaceText, textOf } from "../xml/parse.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { INITIAL_STATUS } from "./lifecycle.js";
+import { LEGACY_ALLOWANCES, type LegacyAllowance, type NewInvoice, type RegisteredSeller } from "./model.js";
+import type { MessageReply, MessageWork, PackageOutcome } from "./ports.js";
 import { vndTotals } from "./rules.js";
-import { gateOutcome, relatedKeyOf, relatedLinkOf, signedDataDigest, type SubmitDeps, type Submitter } from "./submit.js";
+import { gateOutcome, relatedKeyOf, relatedLinkOf, type SubmitDeps, type Submitter, signedDataDigest } from "./submit.js";
 
 type Kind = "uncoded" | "cashRegister";
 
@@ -122,7 +122,8 @@ async function judgeInvoices(deps: SubmitDeps, msg: Envelope, submitter: Submitt
   const registry = storeRegistry(deps.store);
   const out: Judged[] = [];
   for (const hdon of msg.items) {
-    const run = await gateOutcome(() => runGate(deps, focusAlone(msg.parsed, hdon), { receivedAt: at, registry, submitterTaxCode: submitter.sellerTaxCode, cashRegister: kind === "cashRegister", uncoded: kind === "uncoded" }));
+    const options = { receivedAt: at, registry, submitterTaxCode: submitter.sellerTaxCode, cashRegister: kind === "cashRegister", uncoded: kind === "uncoded" };
+    const run = await gateOutcome(() => runGate(deps, focusAlone(msg.parsed, hdon), options));
     if (!run.ok) {
       out.push({ ok: false, faults: faultsOf(run.error) });
       continue;
@@ -197,7 +198,9 @@ async function store(work: MessageWork, msg: Envelope, judged: Judged[], kind: K
     const keys = [`${j.inv.form}|${j.inv.symbol}|${j.inv.number}`, ...(j.inv.registerCode ? [`code|${j.inv.registerCode}`] : [])];
     const earlier = keys.map((k) => seen.get(k)).find((x) => x !== undefined);
     if (earlier !== undefined) {
-      faults[i] = [{ code: "DUPLICATE_INVOICE", message: `The same invoice ${j.inv.form}/${j.inv.symbol}/${j.inv.number}${j.inv.registerCode ? ` or code ${j.inv.registerCode}` : ""} is item ${earlier + 1} of this message.`, path: `DLieu/HDon[${earlier + 1}]` }];
+      const orCode = j.inv.registerCode ? ` or code ${j.inv.registerCode}` : "";
+      const message = `The same invoice ${j.inv.form}/${j.inv.symbol}/${j.inv.number}${orCode} is item ${earlier + 1} of this message.`;
+      faults[i] = [{ code: "DUPLICATE_INVOICE", message, path: `DLieu/HDon[${earlier + 1}]` }];
       return;
     }
     for (const k of keys) seen.set(k, i);
@@ -231,7 +234,8 @@ async function outcomeFault(work: MessageWork, o: PackageOutcome, inv: NewInvoic
       const holder = o.holderSellerTaxCode === inv.sellerTaxCode ? await work.getInvoice(o.holderCode) : null;
       // The same cash-register invoice sent again: its code is its own.
       if (holder && holder.digest === inv.digest && holder.form === inv.form && holder.symbol === inv.symbol && holder.number === inv.number) return null;
-      return { code: "DUPLICATE_INVOICE", message: `The cash-register code ${inv.registerCode} is already used by another invoice${o.holderSellerTaxCode === inv.sellerTaxCode ? ` (record ${o.holderCode})` : ""}.`, path: "MCCQT" };
+      const record = o.holderSellerTaxCode === inv.sellerTaxCode ? ` (record ${o.holderCode})` : "";
+      return { code: "DUPLICATE_INVOICE", message: `The cash-register code ${inv.registerCode} is already used by another invoice${record}.`, path: "MCCQT" };
     }
     case "related_not_found":
       return { code: "RELATED_INVOICE_NOT_FOUND", message: `TTHDLQuan names an invoice seller ${inv.sellerTaxCode} did not send with that issue date.`, path: "TTChung/TTHDLQuan" };

@@ -12,19 +12,19 @@
  * the transaction that records its first answer.
  */
 import { randomUUID } from "node:crypto";
-import { parseCertificate, type ParsedCertificate } from "../pki/certificate.js";
-import type { RegisteredSeller } from "./model.js";
-import type { MessageReply, Reason, RegistrationContent, RegistrationRecord, RegistrationWork } from "./ports.js";
+import { type ParsedCertificate, parseCertificate } from "../pki/certificate.js";
 import type { Envelope } from "../tvan/read.js";
-import { normalizeSerial, readRegistrationForm, type FormReason, type RegistrationForm } from "../tvan/registration-form.js";
-import { reply102, reply103, type Receipt } from "../tvan/registration-reply.js";
+import { type FormReason, normalizeSerial, type RegistrationForm, readRegistrationForm } from "../tvan/registration-form.js";
+import { type Receipt, reply102, reply103 } from "../tvan/registration-reply.js";
 import { noticeNumber, type ReplyHead } from "../tvan/reply.js";
 import { DSIG_NS } from "../xml/algorithms.js";
 import type { AuthorityKey } from "../xml/stamp.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { gmt7Date } from "./gmt7.js";
-import { checkTaxCode } from "./taxcode.js";
+import type { RegisteredSeller } from "./model.js";
+import type { MessageReply, Reason, RegistrationContent, RegistrationRecord, RegistrationWork } from "./ports.js";
 import type { SubmitDeps, Submitter } from "./submit.js";
+import { checkTaxCode } from "./taxcode.js";
 
 /** What a 100 needs beyond the gate's dependencies: the head of office's key that co-signs a 103. */
 export type RegistrationDeps = SubmitDeps & { official?: AuthorityKey };

@@ -30,7 +30,7 @@
  *   RFC 4180 quoting; a tax office or province name starting with = + - @ (a spreadsheet
  *   formula) is written with a leading apostrophe.
  */
-import { refusal, refused, type Outcome, type Refusal } from "../errors.js";
+import { type Outcome, type Refusal, refusal, refused } from "../errors.js";
 import type { InvoiceCursor, InvoicePage, InvoiceSearch, ReportsPort, TotalsQuery, TotalsReport } from "./ports.js";
 
 /** Who searches: the principal's role and, for a seller key, its tax code. */

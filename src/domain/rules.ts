@@ -26,7 +26,7 @@ import type { Fault } from "../errors.js";
 import { gmt7Date, gmt7DayStart } from "./gmt7.js";
 import type { Invoice } from "./invoice.js";
 import { LIFECYCLE } from "./lifecycle.js";
-import { type Decimal, ONE, ZERO, abs, add, cmp, isWhole, mul, sub, toString } from "./money.js";
+import { abs, add, cmp, type Decimal, isWhole, mul, ONE, sub, toString, ZERO } from "./money.js";
 import { checkTaxCode, taxRateOf } from "./taxcode.js";
 
 /** What the rules need besides the invoice: the day of receipt in GMT+7, and for the time window the receipt itself. */

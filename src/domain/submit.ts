@@ -20,24 +20,24 @@
  * A batch stamps each item as soon as it is verified (`stampNow`), to keep no parsed document
  * across the batch; the refusals and their order are the same either way.
  */
+import { type Outcome, type Refusal, RefusalError, refusal, refusalIn, refused } from "../errors.js";
+import { type Registry, runGate, storeRegistry } from "../gate/index.js";
 import type { HeavyWork } from "../heavy-work.js";
-import { refusal, refused, refusalIn, RefusalError, type Outcome, type Refusal } from "../errors.js";
 import type { TrustStore } from "../pki/trust.js";
-import { keyOf, type InvoiceSummary, type LegacyAllowance, type NaturalKey, type NewInvoice, type RelatedLink } from "./model.js";
-import type { InvoicesPort, IssueOutcome, MessagesPort, RegistryPort } from "./ports.js";
 import { C14N, digestBase64 } from "../xml/algorithms.js";
-import { canonicalBytes, canonicalize } from "../xml/canonical.js";
+import { canonicalBytes } from "../xml/canonical.js";
 import type { InvoiceDocument } from "../xml/invoice-document.js";
-import type { ParseLimits, ParsedXml, XElement } from "../xml/parse.js";
-import { runGate, storeRegistry, type Registry } from "../gate/index.js";
-import { stamp, type AuthorityKey } from "../xml/stamp.js";
+import type { ParsedXml, ParseLimits, XElement } from "../xml/parse.js";
+import { type AuthorityKey, stamp } from "../xml/stamp.js";
 import type { VerifiedSignature } from "../xml/verify.js";
 import type { CodeIdentity, CodeIssuer } from "./code.js";
 import { GroupCommit } from "./group-commit.js";
-import { fromInWords, INITIAL_STATUS, may, transitionOfRelation, type RelationKind } from "./lifecycle.js";
 import type { Invoice } from "./invoice.js";
+import { fromInWords, INITIAL_STATUS, may, type RelationKind, transitionOfRelation } from "./lifecycle.js";
+import { type InvoiceSummary, keyOf, type LegacyAllowance, type NaturalKey, type NewInvoice, type RelatedLink } from "./model.js";
+import type { InvoicesPort, IssueOutcome, MessagesPort, RegistryPort } from "./ports.js";
 import { buildQrPayload } from "./qr.js";
-import { vndTotals, type TimeWindow } from "./rules.js";
+import { type TimeWindow, vndTotals } from "./rules.js";
 
 /** Everything the pipeline needs, built once at start; with the bounds on NLap and SigningTime (TimeWindow). */
 export interface SubmitDeps extends TimeWindow {
@@ -62,7 +62,7 @@ export interface Submitter {
 /** `fresh`: a code was issued now (201); `replay`: the same invoice was issued before (200). */
 export type SubmitOutcome = { status: "fresh" | "replay"; invoice: InvoiceSummary; xml: string };
 
-export { storeRegistry, type Registry } from "../gate/index.js";
+export type { Registry } from "../gate/index.js";
 
 /** An invoice that passed every stage up to the business rules: what the commit half needs. */
 export interface VerifiedInvoice {
@@ -369,7 +369,11 @@ export function relatedLinkOf(v: Pick<VerifiedInvoice, "invoice">, key: NaturalK
 function checkRelated(v: VerifiedInvoice, key: NaturalKey | null, stored: Map<string, InvoiceSummary>, claimed: Map<string, number>, items: VerifiedInvoice[]): Refusal | null {
   const r = v.invoice.related;
   if (!r) return null;
-  if (!key) return relatedNotFound({ kind: r.kind, key: { sellerTaxCode: v.key.sellerTaxCode, form: r.form, symbol: r.symbol, number: Number.NaN }, issueDate: r.issueDate, reason: r.note }, r.relatedType !== 1 ? `LHDCLQuan ${r.relatedType}: only an e-invoice with a code (LHDCLQuan 1) issued here can be replaced or adjusted here.` : undefined);
+  if (!key) {
+    const named = { kind: r.kind, key: { sellerTaxCode: v.key.sellerTaxCode, form: r.form, symbol: r.symbol, number: Number.NaN }, issueDate: r.issueDate, reason: r.note };
+    const why = `LHDCLQuan ${r.relatedType}: only an e-invoice with a code (LHDCLQuan 1) issued here can be replaced or adjusted here.`;
+    return relatedNotFound(named, r.relatedType !== 1 ? why : undefined);
+  }
   const original = stored.get(keyOf(key));
   const earlier = claimed.get(keyOf(key));
   const issueDate = original?.issueDate ?? (earlier !== undefined ? items[earlier]!.invoice.issueDate : null);

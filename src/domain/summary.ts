@@ -17,17 +17,17 @@
  */
 import type { Fault } from "../errors.js";
 import { storeRegistry, trustSigner } from "../gate/index.js";
-import type { RegisteredSeller } from "./model.js";
-import { WriteConflictError, type MessageReply, type MessageWork, type NamedInvoice, type NewSummaryRow } from "./ports.js";
 import type { Envelope } from "../tvan/read.js";
-import { noticeNumber, reply204Package, type PackageVerdict, type RefusedRow, type RefusedTable, type ReplyHead } from "../tvan/reply.js";
+import { noticeNumber, type PackageVerdict, type RefusedRow, type RefusedTable, type ReplyHead, reply204Package } from "../tvan/reply.js";
 import { readSummaryTables, type SummaryRow, type SummaryTable } from "../tvan/summary.js";
 import { DSIG_NS } from "../xml/algorithms.js";
 import { focusAlone } from "../xml/parse.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { gmt7Date } from "./gmt7.js";
 import { isIsoDate } from "./invoice.js";
-import { abs, add, cmp, mul, parseAmount, sub, toString, type Decimal } from "./money.js";
+import type { RegisteredSeller } from "./model.js";
+import { abs, add, cmp, type Decimal, mul, parseAmount, sub, toString } from "./money.js";
+import { type MessageReply, type MessageWork, type NamedInvoice, type NewSummaryRow, WriteConflictError } from "./ports.js";
 import type { SubmitDeps, Submitter } from "./submit.js";
 import { taxRateOf } from "./taxcode.js";
 
@@ -242,7 +242,9 @@ function rowFaults(r: SummaryRow, fuel: boolean, printed: boolean, period: Perio
     if (!printed) {
       if (f("KHMSHDon") !== undefined && !/^[1-9]$/.test(f("KHMSHDon")!)) out.push(schema("KHMSHDon of an e-invoice is one digit 1–9.", path("KHMSHDon")));
       if (f("KHHDon") !== undefined && !/^K\d{2}[TDLMNBGHX][A-Z]{2}$/.test(f("KHHDon")!)) out.push(schema("KHHDon of an invoice without a code: K + YY + one of TDLMNBGHX + two letters.", path("KHHDon")));
-      else if (f("KHHDon") !== undefined && f("NLap") !== undefined && f("KHHDon")!.slice(1, 3) !== f("NLap")!.slice(2, 4)) out.push({ code: "SYMBOL_YEAR_MISMATCH", message: "The year in KHHDon is not NLap's.", path: path("KHHDon") });
+      else if (f("KHHDon") !== undefined && f("NLap") !== undefined && f("KHHDon")!.slice(1, 3) !== f("NLap")!.slice(2, 4)) {
+        out.push({ code: "SYMBOL_YEAR_MISMATCH", message: "The year in KHHDon is not NLap's.", path: path("KHHDon") });
+      }
       if (f("SHDon") !== undefined && !/^\d{1,8}$/.test(f("SHDon")!)) out.push(schema("SHDon is 1–8 digits.", path("SHDon")));
     }
   }
@@ -336,5 +338,16 @@ function refusedTable(t: SummaryTable, headerFaults: Fault[], rows: RefusedRow[]
 
 function refusedRow(r: SummaryRow, faults: Fault[]): RefusedRow {
   const f = (k: string) => r.fields.get(k) ?? "";
-  return { stt: f("STT") || String(r.position), form: f("KHMSHDon"), symbol: f("KHHDon"), number: f("SHDon"), issueDate: f("NLap"), buyer: f("TNMua"), product: f("MHHDVu"), productName: f("THHDVu"), period: f("KDLDChinh"), faults };
+  return {
+    stt: f("STT") || String(r.position),
+    form: f("KHMSHDon"),
+    symbol: f("KHHDon"),
+    number: f("SHDon"),
+    issueDate: f("NLap"),
+    buyer: f("TNMua"),
+    product: f("MHHDVu"),
+    productName: f("THHDVu"),
+    period: f("KDLDChinh"),
+    faults,
+  };
 }

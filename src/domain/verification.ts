@@ -7,19 +7,19 @@
  * counts. Public answers carry no buyer data (no name, tax code or address).
  */
 import { timingSafeEqual } from "node:crypto";
-import { refused, refusalOf, type Fault, type Outcome } from "../errors.js";
+import { type Fault, type Outcome, refusalOf, refused } from "../errors.js";
 import type { HeavyWork } from "../heavy-work.js";
-import type { InvoiceSource, InvoiceStatus, InvoiceSummary, NaturalKey } from "./model.js";
-import type { InvoicesPort, RegistryPort } from "./ports.js";
 import { C14N, digestBase64 } from "../xml/algorithms.js";
 import { canonicalize } from "../xml/canonical.js";
-import { authorityRules, readInvoiceDocument, readSellerSignature, type InvoiceDocument } from "../xml/invoice-document.js";
-import { childElements, parseXml, textOf, type ParseLimits, type ParsedXml } from "../xml/parse.js";
+import { authorityRules, type InvoiceDocument, readInvoiceDocument, readSellerSignature } from "../xml/invoice-document.js";
+import { childElements, type ParsedXml, type ParseLimits, parseXml, textOf } from "../xml/parse.js";
 import type { AuthorityKey } from "../xml/stamp.js";
 import { readSignature, verifyProfile } from "../xml/verify.js";
 import { CODE_PATTERN, isAuthenticCode } from "./code.js";
 import { readInvoice } from "./invoice.js";
+import type { InvoiceSource, InvoiceStatus, InvoiceSummary, NaturalKey } from "./model.js";
 import { cmp, parseAmount } from "./money.js";
+import type { InvoicesPort, RegistryPort } from "./ports.js";
 import { codeIdentity, signedDataDigest } from "./submit.js";
 
 /** What a public lookup tells about an invoice (api.md GET /v1/verify/{code}). */
@@ -59,7 +59,8 @@ export interface VerifyDeps {
 
 /** The record's own code checked against its stored identity: a row edited behind the service's back is not genuine. */
 function recordIsAuthentic(deps: VerifyDeps, inv: InvoiceSummary): boolean {
-  return isAuthenticCode(deps.codeSecret, inv.code, { sellerTaxCode: inv.sellerTaxCode, form: inv.form, symbol: inv.symbol, number: inv.number, issueDate: inv.issueDate, totalPayable: inv.totalPayable, digest: inv.digest });
+  const { sellerTaxCode, form, symbol, number, issueDate, totalPayable, digest } = inv;
+  return isAuthenticCode(deps.codeSecret, inv.code, { sellerTaxCode, form, symbol, number, issueDate, totalPayable, digest });
 }
 
 async function publicOf(deps: VerifyDeps, inv: InvoiceSummary): Promise<PublicInvoice> {
@@ -189,7 +190,8 @@ async function checkDocument(deps: VerifyDeps, parsed: ParsedXml): Promise<Docum
 
   // 4. The record: the invoice stored under this code has exactly this signed data.
   const record = code ? await deps.store.getInvoice(code) : null;
-  return verdict(deps, code, checks, failures, record, digest, code ? "No invoice was issued with this code." : "The document carries no code to look up.", "The invoice data differs from the invoice issued with this code.");
+  const notFound = code ? "No invoice was issued with this code." : "The document carries no code to look up.";
+  return verdict(deps, code, checks, failures, record, digest, notFound, "The invoice data differs from the invoice issued with this code.");
 }
 
 /** Check 1: the seller's signature verifies (noted in `checks`, else in `failures`); the digest of the data it signed, or null. */
@@ -268,7 +270,9 @@ function sameText(a: string, b: string): boolean {
 function verifyAuthority(deps: VerifyDeps, doc: InvoiceDocument): Pick<Fault, "code" | "message"> | null {
   if (!doc.mccqt) return { code: "SIGNATURE_MISSING", message: "The document carries no MCCQT for the authority's signature to cover." };
   if (doc.authoritySignatures.length !== 1) {
-    return { code: doc.authoritySignatures.length ? "SIGNATURE_PROFILE" : "SIGNATURE_MISSING", message: doc.authoritySignatures.length ? "More than one Signature under DSCKS/CQT." : "No tax authority signature under DSCKS/CQT." };
+    return doc.authoritySignatures.length
+      ? { code: "SIGNATURE_PROFILE", message: "More than one Signature under DSCKS/CQT." }
+      : { code: "SIGNATURE_MISSING", message: "No tax authority signature under DSCKS/CQT." };
   }
   if (doc.parsed.duplicateIds.length) return { code: "SIGNATURE_PROFILE", message: `Duplicate Id values: ${doc.parsed.duplicateIds.slice(0, 5).join(", ")}.` };
   const profile = readSignature(doc.authoritySignatures[0]!, doc.parsed, authorityRules(doc, false));

@@ -5,11 +5,11 @@
  * seller), then registration (the seller registered and active, the certificate registered to it
  * and not stopped), read from the registry (the cached one on the hot path).
  */
-import type { Fault } from "../errors.js";
-import type { TrustStore } from "../pki/trust.js";
-import type { ParsedCertificate } from "../pki/certificate.js";
-import { LEGACY_ALLOWANCES, type CertificateRecord, type LegacyAllowance, type RegisteredSeller } from "../domain/model.js";
+import { type CertificateRecord, LEGACY_ALLOWANCES, type LegacyAllowance, type RegisteredSeller } from "../domain/model.js";
 import type { RegistryPort } from "../domain/ports.js";
+import type { Fault } from "../errors.js";
+import type { ParsedCertificate } from "../pki/certificate.js";
+import type { TrustStore } from "../pki/trust.js";
 import type { VerifiedSignature } from "../xml/verify.js";
 
 /** Registration data the gate reads: a seller and its certificates. */

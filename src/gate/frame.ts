@@ -1,7 +1,7 @@
 /** Stage "frame": where DLHDon and the signatures stand in HDon; nothing of the authority's yet. */
-import { readInvoiceDocument, refuseAuthorityParts, type InvoiceDocument } from "../xml/invoice-document.js";
-import { childElements } from "../xml/parse.js";
+import { type InvoiceDocument, readInvoiceDocument, refuseAuthorityParts } from "../xml/invoice-document.js";
 import type { ParsedXml } from "../xml/parse.js";
+import { childElements } from "../xml/parse.js";
 import { refuse } from "./stages.js";
 
 export function frameStage(parsed: ParsedXml): InvoiceDocument {

@@ -11,17 +11,17 @@
  * The stages after these (duplicates, code, stamp, store) judge verified invoices together:
  * domain/submit.ts commitInvoices.
  */
-import { RefusalError, type Fault } from "../errors.js";
-import type { HeavyWork } from "../heavy-work.js";
 import type { Invoice } from "../domain/invoice.js";
 import type { LegacyAllowance } from "../domain/model.js";
 import type { TimeWindow } from "../domain/rules.js";
+import { type Fault, RefusalError } from "../errors.js";
+import type { HeavyWork } from "../heavy-work.js";
 import { DSIG_NS } from "../xml/algorithms.js";
-import { authorityRules, readInvoiceDocument, sellerRules, type InvoiceDocument } from "../xml/invoice-document.js";
-import { childElements, focus, hasNonWhitespaceText, textOf, type ParsedXml } from "../xml/parse.js";
+import { authorityRules, type InvoiceDocument, readInvoiceDocument, sellerRules } from "../xml/invoice-document.js";
+import { childElements, focus, hasNonWhitespaceText, type ParsedXml, textOf } from "../xml/parse.js";
 import type { ParseLimits, XElement } from "../xml/scan.js";
-import { readSignature, verifyProfile, type ProfileRules, type SignatureProfile, type VerifiedSignature } from "../xml/verify.js";
-import { trustSigner, type Registry, type SignerTrustDeps } from "./certificate.js";
+import { type ProfileRules, readSignature, type SignatureProfile, type VerifiedSignature, verifyProfile } from "../xml/verify.js";
+import { type Registry, type SignerTrustDeps, trustSigner } from "./certificate.js";
 import { cashRegisterFrameStage, frameStage } from "./frame.js";
 import { parseStage } from "./parse.js";
 import { profileStage } from "./profile.js";
@@ -29,10 +29,10 @@ import { rulesStage } from "./rules.js";
 import { schemaStage } from "./schema.js";
 import { signatureStage } from "./signature.js";
 import { sizeStage } from "./size.js";
-import { atOrBefore, refuse, type StageName } from "./stages.js";
+import { refuse, type StageName } from "./stages.js";
 
-export { STAGES, STAGE_NAMES, GateRefusal, stageRow, type StageName, type StageRow } from "./stages.js";
-export { legacyAllowances, storeRegistry, trustSigner, type Registry, type SignerTrustDeps, type SignerVerdict } from "./certificate.js";
+export { type Registry, type SignerTrustDeps, storeRegistry, trustSigner } from "./certificate.js";
+export { GateRefusal, STAGE_NAMES, STAGES, type StageName, stageRow } from "./stages.js";
 
 export interface GateDeps extends SignerTrustDeps, TimeWindow {
   allowSha1: boolean;
@@ -190,7 +190,8 @@ export function signatureVerdicts(doc: InvoiceDocument | ParsedXml, allowSha1: b
       if (!frame.ok) rules = frame.faults;
       else if (role === "seller") {
         // As the gate's profile stage: the one Signature under NBan, nothing else there.
-        rules = group!.elements.length !== 1 || hasNonWhitespaceText(group!) ? [{ code: "SIGNATURE_PROFILE", message: "DSCKS/NBan may hold only the seller's one Signature.", path: "DSCKS/NBan" }] : sellerRules(frame.doc, allowSha1);
+        const alone = group!.elements.length === 1 && !hasNonWhitespaceText(group!);
+        rules = alone ? sellerRules(frame.doc, allowSha1) : [{ code: "SIGNATURE_PROFILE", message: "DSCKS/NBan may hold only the seller's one Signature.", path: "DSCKS/NBan" }];
       } else if (role === "authority" && frame.doc.mccqt) rules = authorityRules(frame.doc, allowSha1);
       else rules = otherRules(sig, allowSha1, null);
     } else {

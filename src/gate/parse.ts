@@ -2,7 +2,7 @@
  * Stage "parse": the one-pass scan of the body (xml/scan.ts) with every hardening rule; the
  * tree it records is the only reading of the document that later stages use.
  */
-import { parseXml, type ParsedXml } from "../xml/parse.js";
+import { type ParsedXml, parseXml } from "../xml/parse.js";
 import type { ParseLimits } from "../xml/scan.js";
 import { refuse } from "./stages.js";
 

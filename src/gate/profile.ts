@@ -1,5 +1,5 @@
 /** Stage "profile": the seller's one Signature read against the profile and the algorithm allow-list (no cryptography yet). */
-import { readSellerSignature, type InvoiceDocument } from "../xml/invoice-document.js";
+import { type InvoiceDocument, readSellerSignature } from "../xml/invoice-document.js";
 import type { SignatureProfile } from "../xml/verify.js";
 import { refuse } from "./stages.js";
 

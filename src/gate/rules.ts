@@ -1,7 +1,7 @@
 /** Stage "rules": the business rules of invoice-format.md §3.2–3.3; the refusal names the first rule's code with its faults. */
+import { gmt7Date } from "../domain/gmt7.js";
 import type { Invoice } from "../domain/invoice.js";
 import { checkRules, type TimeWindow } from "../domain/rules.js";
-import { gmt7Date } from "../domain/gmt7.js";
 import { refuse } from "./stages.js";
 
 /**

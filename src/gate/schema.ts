@@ -1,5 +1,5 @@
 /** Stage "schema": the verified DLHDon — the element whose canonical octets were digested — read into a typed Invoice. */
-import { readInvoice, type Invoice } from "../domain/invoice.js";
+import { type Invoice, readInvoice } from "../domain/invoice.js";
 import type { XElement } from "../xml/scan.js";
 import { refuse } from "./stages.js";
 

@@ -1,5 +1,5 @@
 /** Stage "signature": the digests over the canonical octets and the SignatureValue: the signature is mathematically valid (not yet trusted). */
-import { verifyProfile, type SignatureProfile, type VerifiedSignature } from "../xml/verify.js";
+import { type SignatureProfile, type VerifiedSignature, verifyProfile } from "../xml/verify.js";
 import { refuse } from "./stages.js";
 
 export function signatureStage(profile: SignatureProfile): VerifiedSignature {

@@ -10,7 +10,7 @@
  * last four judge verified invoices together, in one store transaction (domain/submit.ts
  * commitInvoices: the batch and the group commit of single submissions).
  */
-import { RefusalError, type ErrorCode, type Fault } from "../errors.js";
+import { type ErrorCode, type Fault, RefusalError } from "../errors.js";
 
 export interface StageRow {
   readonly name: string;
@@ -44,7 +44,9 @@ export const STAGES = [
   },
   {
     name: "certificate",
-    checks: "The API key's seller is the invoice's; the chain to a trust anchor, validity at the signing time, revocation, UID=MST: binding; the seller registered and active, the certificate registered to it and not stopped.",
+    checks:
+      "The API key's seller is the invoice's; the chain to a trust anchor, validity at the signing time, revocation, UID=MST: binding; " +
+      "the seller registered and active, the certificate registered to it and not stopped.",
     codes: ["FORBIDDEN", "CERT_UNTRUSTED", "CERT_EXPIRED", "CERT_REVOKED", "CERT_TAX_CODE_MISMATCH", "SELLER_NOT_REGISTERED", "SELLER_SUSPENDED", "CERT_NOT_REGISTERED"],
   },
   { name: "schema", checks: "The verified DLHDon against the invoice schema (field paths such as NDHDon/TToan/TgTTTBSo).", codes: ["SCHEMA_INVALID"] },
@@ -62,7 +64,10 @@ export const STAGES = [
   { name: "stamp", checks: "MCCQT and the authority's CQT signature added; the seller's bytes spliced unchanged.", codes: [] },
   {
     name: "store",
-    checks: "One transaction for the invoices of a group: the insert decides the natural key (a key taken meanwhile, or not looked up before because no invoice of the group names a related one, gives the replay or DUPLICATE_INVOICE of the duplicates stage); the related invoice checked again under a row lock.",
+    checks:
+      "One transaction for the invoices of a group: the insert decides the natural key (a key taken meanwhile, or not looked up before " +
+      "because no invoice of the group names a related one, gives the replay or DUPLICATE_INVOICE of the duplicates stage); " +
+      "the related invoice checked again under a row lock.",
     codes: ["DUPLICATE_INVOICE", "RELATED_INVOICE_NOT_FOUND", "RELATED_INVOICE_STATE"],
   },
 ] as const satisfies readonly StageRow[];
@@ -92,6 +97,3 @@ export class GateRefusal extends RefusalError {
 export function refuse(stage: StageName, faults: Fault[]): never {
   throw new GateRefusal(stage, faults);
 }
-
-/** True when stage `a` comes before or is stage `b`. */
-export const atOrBefore = (a: StageName, b: StageName): boolean => STAGE_NAMES.indexOf(a) <= STAGE_NAMES.indexOf(b);

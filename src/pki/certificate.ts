@@ -5,8 +5,8 @@
  */
 import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import "reflect-metadata";
-import { BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, Name, X509Certificate as AsnCertificate } from "@peculiar/x509";
-import { createHash, X509Certificate, type KeyObject } from "node:crypto";
+import { createHash, type KeyObject, X509Certificate } from "node:crypto";
+import { X509Certificate as AsnCertificate, BasicConstraintsExtension, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, Name } from "@peculiar/x509";
 import { Lru } from "./lru.js";
 
 /** userID (RFC 4519 "UID"), where Vietnamese seller certificates carry `MST:<tax code>`. */

@@ -3,8 +3,8 @@
  * checked synchronously with node:crypto against the key of the issuer found in a chain.
  */
 import "reflect-metadata";
-import { X509Crl, X509CrlReason } from "@peculiar/x509";
 import { createHash, verify as cryptoVerify, type KeyObject } from "node:crypto";
+import { X509Crl, X509CrlReason } from "@peculiar/x509";
 import { describeName, looksLikePem, normalizeSerial, parsePemBundle } from "./certificate.js";
 
 export interface RevokedEntry {

@@ -7,9 +7,9 @@
  * parsed at load, and results that depend only on bytes are cached by fingerprint.
  */
 import "reflect-metadata";
-import { ok, type Fault, type Result } from "../errors.js";
-import { pemOrDerToDer, tryParseCertificate, parseCertificate, type KeyUsage, type ParsedCertificate } from "./certificate.js";
-import { crlSignatureVerifies, crlsFromBytes, parseCrl, type ParsedCrl } from "./crl.js";
+import { type Fault, ok, type Result } from "../errors.js";
+import { type KeyUsage, type ParsedCertificate, parseCertificate, pemOrDerToDer, tryParseCertificate } from "./certificate.js";
+import { crlSignatureVerifies, crlsFromBytes, type ParsedCrl, parseCrl } from "./crl.js";
 import { Lru } from "./lru.js";
 
 /** The configured trust material: certificates as DER; CRLs as DER or PEM bytes. */

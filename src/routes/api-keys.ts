@@ -4,7 +4,7 @@
  * refused (401) at once by every instance: the revocation is announced by the database to every
  * instance's registry cache (storage/registry-cache.ts). Issue and revocation are audited.
  */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { hashSecret, newId, newSecret } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";

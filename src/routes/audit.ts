@@ -3,7 +3,7 @@
  * API keys and officer tokens: written by those routes (`audit`, `auditEntry`), read by admins
  * (GET /v1/audit).
  */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 import { gmt7DayStart } from "../domain/gmt7.js";
@@ -132,7 +132,9 @@ export function registerAudit(app: OpenAPIHono<AppEnv>): void {
     let before: bigint | undefined;
     if (q.cursor !== undefined) {
       const text = Buffer.from(q.cursor, "base64url").toString("utf8");
-      if (!/^[1-9]\d{0,18}$/.test(text) || BigInt(text) > MAX_ID) throw new ApiError("SCHEMA_INVALID", "cursor: not a cursor of this list.", [{ code: "SCHEMA_INVALID", message: "not a cursor of this list", path: "cursor" }]);
+      if (!/^[1-9]\d{0,18}$/.test(text) || BigInt(text) > MAX_ID) {
+        throw new ApiError("SCHEMA_INVALID", "cursor: not a cursor of this list.", [{ code: "SCHEMA_INVALID", message: "not a cursor of this list", path: "cursor" }]);
+      }
       before = BigInt(text);
     }
     const page = await c.get("services").store.listAudit({

@@ -2,7 +2,7 @@
  * A seller's signing certificates: register one (only after its chain and its UID=MST: tax code
  * check out) or stop one from now on (invoices it signed earlier stay valid).
  */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";
 import { pemOrDerToDer } from "../pki/certificate.js";

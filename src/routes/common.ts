@@ -1,11 +1,11 @@
 /** Pieces every route file shares: the error envelope schema, error responses from the one error table, authentication. */
-import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { authenticate, requireRole, type Principal, type Role } from "../auth.js";
+import { authenticate, type Principal, type Role, requireRole } from "../auth.js";
 import type { AppEnv } from "../context.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
+import { type Lang, pickLanguage } from "../error-i18n.js";
 import { ApiError, ERRORS, type ErrorCode, type Outcome } from "../errors.js";
-import { pickLanguage, type Lang } from "../error-i18n.js";
 
 /** Every stable error code (api.md "Errors"), as an enum for client generators. */
 export const ErrorCodeSchema = z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]).openapi("ErrorCode", { example: "SIGNATURE_INVALID" });

@@ -1,5 +1,5 @@
 /** Liveness, readiness and the authority's certificate: public. */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";
 import { errorResponses } from "./common.js";

@@ -1,18 +1,18 @@
 /** Submitting and reading invoices. */
-import { STAGES } from "../gate/stages.js";
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Principal } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import { cancelInvoice } from "../domain/cancel.js";
 import { INVOICE_EVENT_KINDS, INVOICE_STATUSES } from "../domain/lifecycle.js";
-import { dryRunInvoice, submitBatch, submitInvoice, type BatchItem } from "../domain/submit.js";
-import { ApiError, httpStatus, type ErrorCode, type Fault } from "../errors.js";
+import { type BatchItem, dryRunInvoice, submitBatch, submitInvoice } from "../domain/submit.js";
+import { localizeError } from "../error-i18n.js";
+import { ApiError, type ErrorCode, type Fault, httpStatus } from "../errors.js";
+import { STAGES } from "../gate/stages.js";
 import type { InvoiceEvent, InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { answered, answerLanguage, auth, bearer, errorResponses, Money, readLimited, text } from "./common.js";
 import { TransparencySchema, transparencyOf } from "./log.js";
-import { localizeError } from "../error-i18n.js";
 
 const InvoiceStatus = z.enum(INVOICE_STATUSES);
 
@@ -85,7 +85,13 @@ const submit = createRoute({
     gateStages(),
   security: bearer,
   middleware: [auth("seller")] as const,
-  request: { query: z.object({ dryRun: z.enum(["true", "false"]).optional().openapi({ description: "true: judge the invoice, issue and store nothing." }) }), body: { required: true, content: { "application/xml": { schema: z.string().openapi({ example: "<HDon><DLHDon Id=\"SigningData\">…</DLHDon><DSCKS><NBan><Signature …/></NBan></DSCKS></HDon>" }) } } } },
+  request: {
+    query: z.object({ dryRun: z.enum(["true", "false"]).optional().openapi({ description: "true: judge the invoice, issue and store nothing." }) }),
+    body: {
+      required: true,
+      content: { "application/xml": { schema: z.string().openapi({ example: "<HDon><DLHDon Id=\"SigningData\">…</DLHDon><DSCKS><NBan><Signature …/></NBan></DSCKS></HDon>" }) } },
+    },
+  },
   responses: {
     201: { description: "Issued.", headers: { Location: { schema: { type: "string" } } }, content: { "application/json": { schema: IssuedSchema }, "application/xml": { schema: z.string() } } },
     200: {

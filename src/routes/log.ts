@@ -4,10 +4,10 @@
  * consistency proofs, and the log's key vouched for by the authority. Rate limited per client
  * address like every public endpoint (rate-limit-middleware.ts PUBLIC_PATHS).
  */
-import { REGISTER_CODE } from "../domain/packages.js";
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
+import { REGISTER_CODE } from "../domain/packages.js";
 import { ApiError } from "../errors.js";
 import { parseTilePath } from "../tlog/entry.js";
 import { LogNotReady, type TransparencyLog } from "../tlog/log.js";
@@ -112,7 +112,10 @@ const checkpoint = createRoute({
   summary: "The latest signed tree head: a C2SP tlog-checkpoint in a C2SP signed note (Ed25519) (public).",
   description: "Verify it with the log's key from GET /v1/authority/log-key. Cached for 2 seconds at most.",
   responses: {
-    200: { description: "The checkpoint.", content: { "text/plain": { schema: z.string().openapi({ example: "hoadon-dev.invalid/v1/log\n1000\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n— hoadon-dev.invalid/v1/log Az3g…\n" }) } } },
+    200: {
+      description: "The checkpoint.",
+      content: { "text/plain": { schema: z.string().openapi({ example: "hoadon-dev.invalid/v1/log\n1000\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n— hoadon-dev.invalid/v1/log Az3g…\n" }) } },
+    },
     ...errorResponses("RATE_LIMITED"),
   },
 });

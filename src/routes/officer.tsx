@@ -8,25 +8,25 @@
  * never stored or echoed. Every form that changes something (sign-out) also carries a CSRF token
  * derived from the session id, on top of SameSite=Strict.
  */
-import { INVOICE_STATUSES } from "../domain/lifecycle.js";
-import { cmp, parseSum, ZERO } from "../domain/money.js";
-import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { hashSecret } from "../auth.js";
 import type { AppEnv } from "../context.js";
-import { gmt7Date } from "../domain/gmt7.js";
 import { CODE_PATTERN } from "../domain/code.js";
+import { gmt7Date } from "../domain/gmt7.js";
+import { INVOICE_STATUSES } from "../domain/lifecycle.js";
+import { cmp, parseSum, ZERO } from "../domain/money.js";
+import { isLegacyFilterParam, LEGACY_FILTER, searchInvoices, totalsReport } from "../domain/reports.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { ApiError } from "../errors.js";
 import { publicRateLimit } from "../rate-limit-middleware.js";
-import { isHttps, pageHeaders, pageLang, publicBaseOf, switchHref } from "../web/http.js";
-import { WORDS, type Lang } from "../web/i18n.js";
-import { DetailPage, LoginPage, MessagePage, SearchPage, type OfficerView, type SearchForm } from "../web/officer.js";
-import { DashboardPage, type DashboardData, type TotalsRow } from "../web/dashboard.js";
-import { isLegacyFilterParam, LEGACY_FILTER, searchInvoices, totalsReport } from "../domain/reports.js";
 import type { InvoiceStatus, TotalsSource } from "../storage/store.js";
+import { type DashboardData, DashboardPage, type TotalsRow } from "../web/dashboard.js";
+import { isHttps, pageHeaders, pageLang, publicBaseOf, switchHref } from "../web/http.js";
+import { type Lang, WORDS } from "../web/i18n.js";
+import { DetailPage, LoginPage, MessagePage, type OfficerView, type SearchForm, SearchPage } from "../web/officer.js";
 import { audit } from "./audit.js";
 import { errorResponses, readLimited } from "./common.js";
 

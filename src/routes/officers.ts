@@ -4,7 +4,7 @@
  * revoked token is refused (401) at once by every instance, and the officer's dashboard sessions
  * end with it. Issue and revocation are audited.
  */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { hashSecret, newId, newSecret } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";

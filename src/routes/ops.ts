@@ -1,6 +1,6 @@
 /** Operations: Prometheus metrics, the interactive documentation (Scalar, served offline) and its scripts. */
 import { timingSafeEqual } from "node:crypto";
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { hashSecret } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import { ApiError } from "../errors.js";
@@ -73,7 +73,10 @@ const DOCS_ASSETS: Record<string, string> = {
 };
 
 const XSD_PATH = "/schemas/invoice.xsd";
-/** public/schemas/invoice.xsd is a copy of schemas/invoice.xsd (test/unit/spec-copy.test.ts keeps them equal; a copy, not a link, so that every asset uploader takes it); on Workers the platform serves it from public/. */
+/**
+ * public/schemas/invoice.xsd is a copy of schemas/invoice.xsd (test/unit/spec-copy.test.ts keeps them equal; a copy, not a link,
+ * so that every asset uploader takes it); on Workers the platform serves it from public/.
+ */
 const xsd = createRoute({
   method: "get",
   path: XSD_PATH,

@@ -1,10 +1,10 @@
 /** GET / and POST / (api.md): the buyer's lookup page, server-rendered, and the pages' style sheet. */
-import { TAX_CODE_FORM } from "../domain/taxcode.js";
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.js";
 import { CODE_PATTERN } from "../domain/code.js";
 import { readPastedCode } from "../domain/qr.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { lookupByCode, lookupByKey, REGISTER_CODE_PATTERN, verifyDocument } from "../domain/verification.js";
 import { ApiError } from "../errors.js";
 import { BuyerPage, type BuyerQuery, type BuyerResult } from "../web/buyer.js";
@@ -12,8 +12,8 @@ import { pageHeaders, pageLang, publicBaseOf, switchHref } from "../web/http.js"
 import { WORDS } from "../web/i18n.js";
 import { CSS } from "../web/style.js";
 import { errorResponses, readLimited } from "./common.js";
-import { verifyDeps } from "./verify.js";
 import { transparencyOf } from "./log.js";
+import { verifyDeps } from "./verify.js";
 
 const buyerPage = createRoute({
   method: "get",
@@ -21,7 +21,8 @@ const buyerPage = createRoute({
   tags: ["Pages"],
   summary: "The buyer's lookup page (HTML): by code, or by seller, form, symbol, number and total, or by uploading the XML.",
   description:
-    "Query `code` (the code, the URL of the pages' QR, or the DLQRCode data of the XML), or `seller`, `form`, `symbol` (or form and symbol together as printed, `1C26TAA`), `number` and `total`, shows the answer on the page; `lang=en` switches to English (remembered in a cookie). " +
+    "Query `code` (the code, the URL of the pages' QR, or the DLQRCode data of the XML), or `seller`, `form`, `symbol` (or form and symbol " +
+    "together as printed, `1C26TAA`), `number` and `total`, shows the answer on the page; `lang=en` switches to English (remembered in a cookie). " +
     "The file upload posts `multipart/form-data` (field `invoice`) to `/`. No script; Content-Security-Policy without inline code.",
   responses: { 200: { description: "An HTML page.", content: { "text/html": { schema: z.string() } } }, ...errorResponses("RATE_LIMITED") },
 });

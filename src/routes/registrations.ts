@@ -3,11 +3,11 @@
  * /v1/registrations and POST /v1/registrations/{id}/decision: the registrations (T-VAN 100)
  * officers see and decide, audited.
  */
-import { TAX_CODE_FORM } from "../domain/taxcode.js";
-import { gmt7NextWorkingDayEnd } from "../domain/gmt7.js";
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
+import { gmt7NextWorkingDayEnd } from "../domain/gmt7.js";
 import { applyAcceptance, DECISION_REASONS, decisionNotice, headOfRegistration } from "../domain/registration.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { ApiError } from "../errors.js";
 import type { RegistrationRecord } from "../storage/tvan-store.js";
 import { audit } from "./audit.js";
@@ -140,7 +140,8 @@ export function registerRegistrations(app: OpenAPIHono<AppEnv>): void {
     const m = await s.store.tvan.message(sellerTaxCode, messageId);
     if (!m) throw new ApiError("NOT_FOUND", `No answered message ${messageId}.`);
     if (p.role === "officer") await audit(c, "message.read", messageId);
-    return c.json({ messageId: m.messageId, type: m.type, sellerTaxCode: m.sellerTaxCode, receivedAt: m.receivedAt.toISOString(), answers: m.answers.map((a) => ({ type: a.type, messageId: a.messageId, at: a.at.toISOString(), xml: a.xml })) }, 200);
+    const answers = m.answers.map((a) => ({ type: a.type, messageId: a.messageId, at: a.at.toISOString(), xml: a.xml }));
+    return c.json({ messageId: m.messageId, type: m.type, sellerTaxCode: m.sellerTaxCode, receivedAt: m.receivedAt.toISOString(), answers }, 200);
   });
 
   app.openapi(listRoute, async (c) => {

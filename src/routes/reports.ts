@@ -1,8 +1,8 @@
 /** GET /v1/reports/totals: invoices, revenue and tax by period, seller, rate, tax office, province or source (officers), JSON or CSV. */
-import { TAX_CODE_FORM } from "../domain/taxcode.js";
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { totalsCsv, totalsReport } from "../domain/reports.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import type { ReportFigures } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { answered, auth, bearer, errorResponses, Money } from "./common.js";

@@ -1,9 +1,9 @@
 /** GET /v1/invoices: officers search every invoice, a seller's key its own; keyset pages. Recorded in the audit log. */
-import { TAX_CODE_FORM } from "../domain/taxcode.js";
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context.js";
 import { INVOICE_STATUSES } from "../domain/lifecycle.js";
 import { isCalendarDate, LEGACY_FILTER, searchInvoices } from "../domain/reports.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
 import { INVOICE_SOURCES, type InvoiceSource, type InvoiceSummary } from "../storage/store.js";
 import { audit } from "./audit.js";
 import { answered, auth, bearer, errorResponses, Money } from "./common.js";

@@ -1,5 +1,5 @@
 /** Sellers: register (admin, officer), read (admin, officer, that seller), change status or details (admin, officer). */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireSellerAccess } from "../auth.js";
 import type { AppEnv } from "../context.js";

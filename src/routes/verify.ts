@@ -1,9 +1,9 @@
 /** Public verification (api.md /v1/verify…): by code, by natural key and total, by the invoice file. Rate limited per client address (app.ts). */
-import { TAX_CODE_FORM } from "../domain/taxcode.js";
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv, Services } from "../context.js";
 import { INVOICE_STATUSES } from "../domain/lifecycle.js";
-import { lookupByCode, lookupByKey, verifyDocument, type VerifyDeps } from "../domain/verification.js";
+import { TAX_CODE_FORM } from "../domain/taxcode.js";
+import { lookupByCode, lookupByKey, type VerifyDeps, verifyDocument } from "../domain/verification.js";
 import { ApiError } from "../errors.js";
 import { clientAddress } from "../rate-limit-middleware.js";
 import { errorResponses, Money, readLimited } from "./common.js";

@@ -2,7 +2,7 @@
  * The audit log: who read or changed what, when, from where. `recordAudit` also runs inside the
  * transaction of the change it records (registry.ts: keys and tokens issued and revoked).
  */
-import { sql, type Db, type Sql } from "./db.js";
+import { type Db, type Sql, sql } from "./db.js";
 import type { AuditEntry, AuditPage, AuditPort, AuditQuery, AuditRecord } from "./store.js";
 
 export async function recordAudit(db: Db, e: AuditEntry): Promise<void> {

@@ -3,9 +3,9 @@
  * under the data directory. Either way the migrations have run when the promise resolves.
  */
 import { join } from "node:path";
-import { openPostgresDb, type Db } from "./db.js";
-import { openPgliteDb } from "./pglite.js";
+import { type Db, openPostgresDb } from "./db.js";
 import { PgStore } from "./pg-store.js";
+import { openPgliteDb } from "./pglite.js";
 import type { Store } from "./store.js";
 
 export interface StoreOptions {
@@ -55,6 +55,6 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   return store;
 }
 
-export { PgStore, TXN_BLOCK_SIZE } from "./pg-store.js";
-export { DatabaseUnavailableError, UniqueViolationError, sql, sqlState, type Db, type SqlQuery } from "./db.js";
+export { type Db, sql } from "./db.js";
+export { PgStore } from "./pg-store.js";
 export type * from "./store.js";

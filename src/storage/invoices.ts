@@ -4,17 +4,16 @@
  * writing transaction (transaction.ts); the functions that take `(tx, tail)` are the way other
  * aggregates write invoices inside their own transaction (a T-VAN message, messages.ts).
  */
-import { countsInReports, LIFECYCLE, may, transition as lifecycleTransition, transitionOfRelation } from "../domain/lifecycle.js";
+import { countsInReports, LIFECYCLE, transition as lifecycleTransition, may, transitionOfRelation } from "../domain/lifecycle.js";
 import type { InvoicesPort } from "../domain/ports.js";
-import { jsonRows, sql, type Db } from "./db.js";
-import { BY_CODE, BY_KEY, INVOICE, INVOICE_I, toInvoice, type InvoiceRow } from "./invoice-rows.js";
+import { type EntryType, encodeEntry } from "../tlog/entry.js";
+import { type Db, jsonRows, sql } from "./db.js";
+import { BY_CODE, BY_KEY, INVOICE, INVOICE_I, type InvoiceRow, toInvoice } from "./invoice-rows.js";
 import { type Contribution } from "./rollups.js";
 import { first } from "./rows.js";
-import { Tail, writing } from "./transaction.js";
-import { encodeEntry, type EntryType } from "../tlog/entry.js";
 import type {
-  CancelOutcome,
   Cancellation,
+  CancelOutcome,
   InvoiceEvent,
   InvoiceEventKind,
   InvoiceSource,
@@ -27,6 +26,7 @@ import type {
   RelatedLink,
 } from "./store.js";
 import { keyOf, LEGACY_ALLOWANCES } from "./store.js";
+import { Tail, writing } from "./transaction.js";
 
 /**
  * Numbers one `reserveTransactionNumbers` call can get: the INCREMENT of invoice_txn_seq

@@ -4,7 +4,7 @@
  * sees the predicates of the partial indexes on status (invoices_seller_status, 0006).
  */
 import { COUNTED_STATUSES, INVOICE_STATUSES, type InvoiceStatus } from "../domain/lifecycle.js";
-import { sql, type Sql } from "./db.js";
+import { type Sql, sql } from "./db.js";
 
 /** `status = '<status>'` for each status. */
 export const STATUS_IS = Object.fromEntries(INVOICE_STATUSES.map((s) => [s, sql`status = ${sql.literal(s)}`])) as Record<InvoiceStatus, Sql>;

@@ -4,13 +4,13 @@
  * (invoices.ts), registrations (tvan-store.ts), summary tables (summary-store.ts) — so that all
  * of it commits with the reply or none of it does. The notices' numbers come from here too.
  */
-import { sql, type Db } from "./db.js";
+import { type Db, sql } from "./db.js";
 import { cancelIn, invoiceIn, issuePackage } from "./invoices.js";
 import { first } from "./rows.js";
+import type { MessageReply, MessagesPort, MessageWork, ReceivedMessage } from "./store.js";
 import { summaryWork } from "./summary-store.js";
 import { writing } from "./transaction.js";
 import { registrationWork } from "./tvan-store.js";
-import type { MessageReply, MessagesPort, MessageWork, ReceivedMessage } from "./store.js";
 
 export class PgMessages implements MessagesPort {
   constructor(private readonly db: Db) {}

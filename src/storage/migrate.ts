@@ -6,7 +6,7 @@
  * refused (the checksum differs): schema changes go in a new file.
  */
 import { createHash } from "node:crypto";
-import { sql, type Db } from "./db.js";
+import { type Db, sql } from "./db.js";
 
 export interface Migration {
   /** The file name, e.g. "0001_init.sql"; order is by name. */

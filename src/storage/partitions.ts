@@ -11,7 +11,7 @@
  * (a long report holding invoices) is given up and tried again on the next run: nothing
  * depends on it but the size of the default partition.
  */
-import { sql, sqlState, type Db } from "./db.js";
+import { type Db, sql, sqlState } from "./db.js";
 
 /** The months (first days, YYYY-MM-01) to have ahead: last month through three months ahead of `now`. */
 export function partitionWindow(now: Date, before = 1, after = 3): string[] {

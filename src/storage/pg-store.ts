@@ -11,17 +11,15 @@
  */
 import type { AuditPort, InvoicesPort, MessagesPort, RegistryPort, ReportsPort } from "../domain/ports.js";
 import { PgAudit } from "./audit.js";
-import { sql, type Db } from "./db.js";
+import { type Db, sql } from "./db.js";
 import { PgInvoices } from "./invoices.js";
 import { PgMessages } from "./messages.js";
 import { migrate } from "./migrate.js";
-import { ensureInvoicePartitions, partitionWindow, type PartitionRun } from "./partitions.js";
+import { ensureInvoicePartitions, type PartitionRun, partitionWindow } from "./partitions.js";
 import { PgRegistry } from "./registry.js";
 import { PgReports } from "./reports.js";
 import type { Store } from "./store.js";
 import { PgTvanStore } from "./tvan-store.js";
-
-export { TXN_BLOCK_SIZE } from "./invoices.js";
 
 export class PgStore implements Store {
   readonly registry: PgRegistry;

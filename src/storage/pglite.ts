@@ -4,7 +4,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import type { PGlite, Transaction as PgliteTransaction } from "@electric-sql/pglite";
-import { checkSchema, DatabaseUnavailableError, mapped, OID, SESSION, toQuery, type Db, type SqlQuery } from "./db.js";
+import { checkSchema, DatabaseUnavailableError, type Db, mapped, OID, SESSION, type SqlQuery, toQuery } from "./db.js";
 
 export interface PgliteDbOptions {
   /** A directory (created when missing) or "memory://" for a throw-away database. */

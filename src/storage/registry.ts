@@ -3,11 +3,11 @@
  * and the last use of keys and tokens. What the gate reads on every request is kept in memory
  * while the database's announcements of changes can be heard (registry-cache.ts).
  */
+import type { RegistryPort } from "../domain/ports.js";
 import { recordAudit } from "./audit.js";
-import { jsonRows, sql, type Db, type Sql } from "./db.js";
+import { type Db, jsonRows, type Sql, sql } from "./db.js";
 import { RegistryCache } from "./registry-cache.js";
 import { first } from "./rows.js";
-import type { RegistryPort } from "../domain/ports.js";
 import type {
   ApiKeyRecord,
   AuditEntry,

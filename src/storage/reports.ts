@@ -15,7 +15,7 @@
  * rows of their own (migration 0014): 'coded' is '*' minus those three, for source=coded and for
  * its row of groupBy source (attributed).
  */
-import { sql, type Db, type Sql } from "./db.js";
+import { type Db, type Sql, sql } from "./db.js";
 import { COUNTED_LIST as COUNTED } from "./lifecycle-sql.js";
 import { ALL_RATES, ALL_SOURCES, DERIVED_SOURCE, STORED_SOURCES } from "./rollups.js";
 import { searchInvoices } from "./search.js";

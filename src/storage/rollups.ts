@@ -18,7 +18,7 @@
  * (BigInt millionths; the store keeps at most 6 decimals), never floats.
  */
 import type { TotalsSource } from "../domain/model.js";
-import { sql, type Sql } from "./db.js";
+import { type Sql, sql } from "./db.js";
 
 /** The rate key of the rows that hold an invoice as a whole. */
 export const ALL_RATES = "*";

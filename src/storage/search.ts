@@ -3,10 +3,10 @@
  * partitioned invoices, with the filters written so that the partial indexes serve them. A read
  * of the ReportsPort (reports.ts), served by a replica when there is one.
  */
-import { sql, type Db, type Sql } from "./db.js";
-import { INVOICE, toInvoice, type InvoiceRow } from "./invoice-rows.js";
+import { type Db, type Sql, sql } from "./db.js";
+import { INVOICE, type InvoiceRow, toInvoice } from "./invoice-rows.js";
 import { STATUS_IS } from "./lifecycle-sql.js";
-import type { InvoicePage, InvoiceSearch, InvoiceSource, InvoiceStatus } from "./store.js";
+import type { InvoicePage, InvoiceSearch, InvoiceSource } from "./store.js";
 
 /**
  * The legacy filter of a search, as literals (like STATUS_IS, lifecycle-sql.ts): the marked ones imply the

@@ -2,7 +2,7 @@
  * Officer sign-in sessions (migrations/0004_officer_sessions.sql): the session id's SHA-256 →
  * officer, until it expires. Beside the Store rather than in it: pages need it, the API does not.
  */
-import { sql, type Db } from "./db.js";
+import { type Db, sql } from "./db.js";
 
 export interface OfficerSession {
   officerId: string;

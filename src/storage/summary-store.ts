@@ -3,11 +3,11 @@
  * records the message: the period's sequence, the rows reported before, what the accepted tables
  * and rows add, and the rows a later row takes out of the totals.
  */
-import { jsonRows, sql, type Db } from "./db.js";
-import type { NamedInvoice, NewSummaryRow, NewSummaryTable, SummaryPeriod, SummaryWork } from "../domain/ports.js";
+import type { SummaryWork } from "../domain/ports.js";
+import { type Db, jsonRows, sql } from "./db.js";
 import type { RollupDelta } from "./rollups.js";
 
-export type { NamedInvoice, NewSummaryRow, NewSummaryTable, SummaryPeriod, SummaryWork } from "../domain/ports.js";
+export type { NamedInvoice, NewSummaryRow, SummaryWork } from "../domain/ports.js";
 
 /** A counted row's amounts as the database keeps them (canonical decimals): what it adds to the rollups. */
 interface CountedRow {

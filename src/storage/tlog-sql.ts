@@ -3,7 +3,7 @@
  * only `tlogPendingCte`, a piece of the statement its transaction ends with (Tail in transaction.ts);
  * the rest is the sequencer's and the readers'.
  */
-import { jsonRows, sql, type Db, type Sql } from "./db.js";
+import { type Db, jsonRows, type Sql, sql } from "./db.js";
 
 /** `tlog as (insert …)`: appends entries (in order) to tlog_pending, inside the event's statement (if `onlyIf` holds: Tail.ctes). */
 export function tlogPendingCte(entries: readonly Uint8Array[], onlyIf: Sql = sql`true`): Sql {
@@ -71,11 +71,6 @@ export async function observeLog(db: Db): Promise<{ size: number; signedAt: Date
       from tlog_state s where s.id = 1`);
   if (!row) throw new Error("tlog_state has no row (migration 0009)");
   return { size: Number(row.size), signedAt: row.signed_at, pending: Number(row.pending), oldest: row.oldest };
-}
-
-export async function countPending(db: Db): Promise<number> {
-  const [row] = await db.query<{ n: bigint }>(sql`select count(*) as n from tlog_pending`);
-  return Number(row?.n ?? 0n);
 }
 
 export async function readTiles(db: Db, tiles: readonly { level: number; n: number }[]): Promise<{ level: number; n: number; hashes: Uint8Array }[]> {

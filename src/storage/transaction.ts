@@ -5,7 +5,7 @@
  * (rates, events, rollup changes, transparency-log leaves) is written by one last statement, or
  * carried by the statement that inserts a group of new invoices (invoices.ts, issuePlain).
  */
-import { jsonRows, sql, type Db, type Sql } from "./db.js";
+import { type Db, jsonRows, type Sql, sql } from "./db.js";
 import { RollupDelta, rollupUpserts } from "./rollups.js";
 import type { InvoiceEventKind } from "./store.js";
 import { tlogPendingCte } from "./tlog-sql.js";

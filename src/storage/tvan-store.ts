@@ -5,10 +5,10 @@
  * and the officer's decision.
  */
 import { randomBytes } from "node:crypto";
-import type { MessageAnswer, Reason, RecordedMessage, RegistrationContent, RegistrationQuery, RegistrationRecord, RegistrationStatus, RegistrationWork } from "../domain/ports.js";
-import { sql, type Db } from "./db.js";
+import type { Reason, RecordedMessage, RegistrationContent, RegistrationQuery, RegistrationRecord, RegistrationStatus, RegistrationWork } from "../domain/ports.js";
+import { type Db, sql } from "./db.js";
 
-export type { MessageAnswer, Reason, RecordedMessage, RegistrationContent, RegistrationQuery, RegistrationRecord, RegistrationStatus, RegistrationWork } from "../domain/ports.js";
+export type { Reason, RecordedMessage, RegistrationQuery, RegistrationRecord, RegistrationWork } from "../domain/ports.js";
 
 interface RegistrationRow {
   id: string;
@@ -164,7 +164,10 @@ export class PgTvanStore {
   }
 
   /** Runs `fn` on the registration `id`, locked, in one transaction with the work it does; null when there is none. */
-  async withRegistration<T>(id: string, fn: (r: RegistrationRecord, work: RegistrationWork & { decide(status: "accepted" | "refused", at: Date, by: string, reasons: Reason[] | null): Promise<void> }) => Promise<T>): Promise<T | null> {
+  async withRegistration<T>(
+    id: string,
+    fn: (r: RegistrationRecord, work: RegistrationWork & { decide(status: "accepted" | "refused", at: Date, by: string, reasons: Reason[] | null): Promise<void> }) => Promise<T>,
+  ): Promise<T | null> {
     return this.db.transaction(async (tx) => {
       const rows = await tx.query<RegistrationRow>(sql`select ${COLUMNS} from registrations where id = ${id}::uuid for update`);
       if (!rows[0]) return null;

@@ -8,20 +8,19 @@ import { Lru } from "../pki/lru.js";
 import type { Db } from "../storage/db.js";
 import * as q from "../storage/tlog-sql.js";
 import type { AuthorityKey } from "../xml/stamp.js";
-import { bundlePrefix, encodeBundle, decodeBundle, decodeEntry } from "./entry.js";
+import { bundlePrefix, decodeBundle, decodeEntry, encodeBundle } from "./entry.js";
 import {
-  EMPTY_ROOT,
-  HASH_SIZE,
-  TILE_WIDTH,
-  TileFrontier,
   consistencyProof,
+  HASH_SIZE,
   inclusionProof,
   leafHash,
+  TILE_WIDTH,
+  TileFrontier,
+  type TileSource,
   tileKey,
   treeRoot,
-  type TileSource,
 } from "./merkle.js";
-import { checkpointText, signNote, type NoteSigner } from "./note.js";
+import { checkpointText, type NoteSigner, signNote } from "./note.js";
 
 export interface SignedHead {
   size: number;
@@ -349,4 +348,3 @@ function entryCode(entry: Uint8Array): string {
   return Buffer.from(entry.buffer, entry.byteOffset + 3, n).toString("latin1");
 }
 
-export { EMPTY_ROOT };

@@ -8,7 +8,7 @@
  *   signed note  = text (ending in \n) || \n || "— <name> <base64(key ID || signature)>\n"…
  *   checkpoint   = origin \n size \n base64(root) \n [extension lines]
  */
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";
 import { sha256 } from "./merkle.js";
 
 const ED25519 = 0x01;

@@ -20,10 +20,10 @@
  * - An error notice lists at most 1,000 invoices.
  */
 import { TAX_CODE_FORM } from "../domain/taxcode.js";
-import type { XElement } from "../xml/parse.js";
 import type { Fault, Result } from "../errors.js";
 import { ok } from "../errors.js";
-import { childElements, hasNonWhitespaceText, parseXml, textOf, type ParseLimits, type ParsedXml } from "../xml/parse.js";
+import type { XElement } from "../xml/parse.js";
+import { childElements, hasNonWhitespaceText, type ParsedXml, type ParseLimits, parseXml, textOf } from "../xml/parse.js";
 import { NCNAME } from "../xml/scan.js";
 
 export interface Envelope {

@@ -11,7 +11,7 @@
 import { gmt7 } from "../domain/gmt7.js";
 import type { AuthorityKey } from "../xml/stamp.js";
 import type { FormReason } from "./registration-form.js";
-import { DECLARATION, el, hex32, newMessageId, signLayout, signParts, ttChung, type ReplyHead } from "./reply.js";
+import { DECLARATION, el, hex32, newMessageId, type ReplyHead, signLayout, signParts, ttChung } from "./reply.js";
 
 const FORM_TITLE = "Tờ khai đăng ký/thay đổi thông tin sử dụng hóa đơn điện tử";
 

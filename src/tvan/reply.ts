@@ -17,10 +17,10 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { DOMParser } from "@xmldom/xmldom";
-import type { ErrorCode, Fault } from "../errors.js";
-import { C14N, DSIG_NS, SHA256, digestBase64, signValue } from "../xml/algorithms.js";
-import { canonicalize } from "../xml/c14n.js";
 import { gmt7, gmt7Date } from "../domain/gmt7.js";
+import type { Fault } from "../errors.js";
+import { C14N, DSIG_NS, digestBase64, SHA256, signValue } from "../xml/algorithms.js";
+import { canonicalize } from "../xml/c14n.js";
 import type { AuthorityKey } from "../xml/stamp.js";
 import { tvanError } from "./errors.js";
 
@@ -260,7 +260,15 @@ function packageBlock(v: PackageVerdict): string {
       const row = (r: RefusedRow) =>
         fuel
           ? "<MHang>" + el("STT", cut(r.stt, 4)) + el("MHHDVu", cut(r.product, 50)) + el("THHDVu", cut(r.productName, 500)) + el("KDChinh", cut(r.period, 10)) + reasons(r.faults) + "</MHang>"
-          : "<HDon>" + el("STT", cut(r.stt, 4)) + el("KHMSHDon", cut(r.form, 11)) + el("KHHDon", cut(r.symbol, 8)) + el("SHDon", cut(r.number, 8)) + el("NLap", cut(r.issueDate, 10)) + el("TNMua", cut(r.buyer, 400)) + reasons(r.faults) + "</HDon>";
+          : "<HDon>" +
+            el("STT", cut(r.stt, 4)) +
+            el("KHMSHDon", cut(r.form, 11)) +
+            el("KHHDon", cut(r.symbol, 8)) +
+            el("SHDon", cut(r.number, 8)) +
+            el("NLap", cut(r.issueDate, 10)) +
+            el("TNMua", cut(r.buyer, 400)) +
+            reasons(r.faults) +
+            "</HDon>";
       const table = (t: RefusedTable) =>
         "<BTHop>" +
         el("STT", String(t.position)) +
@@ -373,11 +381,6 @@ export function reply999(head: ReplyHead, faults: Fault[], at: Date, key: Author
     "</DSLDo></TBao>";
   const before = DECLARATION + "<TDiep>" + ttChung("999", head, newMessageId()) + "<DLieu>" + tbao + "<DSCKS><CQT>";
   return signParts(before, "</CQT></DSCKS></DLieu></TDiep>", [id], at, key);
-}
-
-/** The fault an error code stands for when only the code is known. */
-export function faultOf(code: ErrorCode, message: string, path?: string): Fault {
-  return path === undefined ? { code, message } : { code, message, path };
 }
 
 // ---------------------------------------------------------------------------------------------

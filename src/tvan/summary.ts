@@ -5,7 +5,7 @@
  * text belongs). The rules are the domain's (domain/summary.ts); nothing here is trusted yet.
  */
 import type { Fault } from "../errors.js";
-import { childElements, hasNonWhitespaceText, textOf, type ParsedXml, type XElement } from "../xml/parse.js";
+import { childElements, hasNonWhitespaceText, type ParsedXml, textOf, type XElement } from "../xml/parse.js";
 
 export const HEADER_FIELDS = ["PBan", "MSo", "Ten", "SBTHDLieu", "LKDLieu", "KDLieu", "LDau", "BSLThu", "NLap", "TNNT", "MST", "HDDIn", "LHHoa"] as const;
 export const ROW_FIELDS = [
@@ -77,7 +77,9 @@ export function readSummaryTables(items: readonly XElement[], parsed: ParsedXml)
     const tt = kids(dlbthop, "TTChung");
     const nd = kids(dlbthop, "NDBTHDLieu");
     if (dlbthop) {
-      for (const c of childElements(dlbthop)) if (!((c.localName === "TTChung" || c.localName === "NDBTHDLieu") && c.namespaceURI === null)) faults.push(schema(`Unexpected element ${c.tagName} in DLBTHop.`, `${P}/DLBTHop/${c.tagName}`));
+      for (const c of childElements(dlbthop)) {
+        if (!((c.localName === "TTChung" || c.localName === "NDBTHDLieu") && c.namespaceURI === null)) faults.push(schema(`Unexpected element ${c.tagName} in DLBTHop.`, `${P}/DLBTHop/${c.tagName}`));
+      }
       if (tt.length !== 1) faults.push(schema("DLBTHop holds exactly one TTChung.", `${P}/DLBTHop/TTChung`));
       if (nd.length !== 1) faults.push(schema("DLBTHop holds exactly one NDBTHDLieu.", `${P}/DLBTHop/NDBTHDLieu`));
       if (hasNonWhitespaceText(dlbthop)) faults.push(schema("Text directly inside DLBTHop.", `${P}/DLBTHop`));

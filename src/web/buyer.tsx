@@ -4,12 +4,12 @@
  * and the QR, drawn from the verified record.
  */
 import type { Child, FC } from "hono/jsx";
+import { countsInReports, type InvoiceStatus } from "../domain/lifecycle.js";
 import { buyerCheckUrl } from "../domain/qr.js";
 import type { DocumentVerification, PublicInvoice } from "../domain/verification.js";
 import type { ErrorCode } from "../errors.js";
-import { countsInReports, type InvoiceStatus } from "../domain/lifecycle.js";
 import { tvanError } from "../tvan/errors.js";
-import { formatDate, formatMoney, WORDS, type Lang, type Words } from "./i18n.js";
+import { formatDate, formatMoney, type Lang, WORDS, type Words } from "./i18n.js";
 import { Layout } from "./layout.js";
 import { qrDataUrl } from "./qr-image.js";
 

@@ -5,9 +5,9 @@
  */
 import type { FC } from "hono/jsx";
 import type { TotalsSource } from "../storage/store.js";
-import { formatMoney, WORDS, type Lang } from "./i18n.js";
+import { formatMoney, type Lang, WORDS } from "./i18n.js";
 import { ScrollRegion } from "./layout.js";
-import { OfficerLayout, OpenByCode, type OfficerView } from "./officer.js";
+import { OfficerLayout, type OfficerView, OpenByCode } from "./officer.js";
 
 export interface TotalsRow {
   key: string;

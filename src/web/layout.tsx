@@ -1,6 +1,6 @@
 /** The frame of every page: language, header with the language switch, main landmark, footer. No script anywhere. */
 import type { Child, FC } from "hono/jsx";
-import { WORDS, type Lang } from "./i18n.js";
+import { type Lang, WORDS } from "./i18n.js";
 
 export interface PageProps {
   lang: Lang;

@@ -6,7 +6,7 @@ import type { Child, FC } from "hono/jsx";
 import { STATUSES_FOR_DISPLAY } from "../domain/lifecycle.js";
 import { buyerCheckUrl } from "../domain/qr.js";
 import type { InvoiceEvent, InvoiceStatus, InvoiceSummary, RegisteredSeller } from "../storage/store.js";
-import { formatDate, formatInstant, formatMoney, WORDS, type Lang } from "./i18n.js";
+import { formatDate, formatInstant, formatMoney, type Lang, WORDS } from "./i18n.js";
 import { Layout, ScrollRegion } from "./layout.js";
 import { qrDataUrl } from "./qr-image.js";
 

@@ -13,7 +13,6 @@ export const EXC_C14N_WITH_COMMENTS = "http://www.w3.org/2001/10/xml-exc-c14n#Wi
 export const ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 export const DSIG_NS = "http://www.w3.org/2000/09/xmldsig#";
 
-export type CanonicalizationUri = typeof C14N | typeof C14N_WITH_COMMENTS | typeof EXC_C14N | typeof EXC_C14N_WITH_COMMENTS;
 export const CANONICALIZATIONS: ReadonlySet<string> = new Set([C14N, C14N_WITH_COMMENTS, EXC_C14N, EXC_C14N_WITH_COMMENTS]);
 /** Transforms allowed inside a Reference: enveloped-signature and the canonicalizations. */
 export const TRANSFORMS: ReadonlySet<string> = new Set([ENVELOPED, ...CANONICALIZATIONS]);

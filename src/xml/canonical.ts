@@ -27,15 +27,14 @@
  */
 import { C14N, C14N_WITH_COMMENTS, EXC_C14N, EXC_C14N_WITH_COMMENTS } from "./algorithms.js";
 import {
-  ATTR,
   A_CHANGED,
   A_DECL_URI,
   A_NAME,
   A_NS,
   A_VE,
   A_VS,
+  ATTR,
   KIND_MASK,
-  NODE,
   N_ATTR,
   N_FIRST,
   N_KIND,
@@ -46,15 +45,15 @@ import {
   N_OPEN_END,
   N_PARENT,
   N_START,
+  NODE,
   PREFIX_DEFAULT,
   PREFIX_XML,
-  URI_NONE,
-  URI_XML,
-  URI_XMLNS,
-  XML_NS,
   readReference,
   refCodePoint,
   refLength,
+  URI_NONE,
+  URI_XML,
+  URI_XMLNS,
   type XAttr,
   type XElement,
   type XTree,
@@ -134,21 +133,6 @@ export function inScopeNamespaces(el: XElement): Map<string, string> {
     if (decls) for (const d of decls) if (!seen.has(d.prefix)) seen.set(d.prefix, d.uri);
   }
   return seen;
-}
-
-/** The xml:* attributes `el` inherits from its ancestors (those it does not carry itself; nearest wins). */
-export function inheritedXmlAttributes(el: XElement): XAttr[] {
-  const seen = new Set<string>();
-  for (const a of el.attributes) if (a.namespaceURI === XML_NS) seen.add(a.localName);
-  const out: XAttr[] = [];
-  for (let e = el.parentNode; e; e = e.parentNode) {
-    for (const a of e.attributes) {
-      if (a.namespaceURI !== XML_NS || seen.has(a.localName)) continue;
-      seen.add(a.localName);
-      out.push(a);
-    }
-  }
-  return out;
 }
 
 /**

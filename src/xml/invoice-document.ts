@@ -7,7 +7,7 @@ import { ok } from "../errors.js";
 import { DSIG_NS } from "./algorithms.js";
 import { childElements, hasNonWhitespaceText, type ParsedXml, type XElement } from "./parse.js";
 import { NCNAME } from "./scan.js";
-import { readSignature, type ProfileRules, type SignatureProfile } from "./verify.js";
+import { type ProfileRules, readSignature, type SignatureProfile } from "./verify.js";
 
 export interface InvoiceDocument {
   parsed: ParsedXml;

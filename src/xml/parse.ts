@@ -2,11 +2,11 @@
  * Hardened XML parsing for the gate: the one-pass scanner (scan.ts) and the few readers the
  * stages use over its tree. No DOM is built: the scanned tree is the only reading of a body.
  */
-import { type Result, ok } from "../errors.js";
-import { DEFAULT_LIMITS, ID_LOCAL_NAMES, XMLNS_NS, type Frame, type ParseLimits, type XElement, decodeUtf8, frameOf, scanXml } from "./scan.js";
+import { ok, type Result } from "../errors.js";
+import { DEFAULT_LIMITS, type Frame, frameOf, ID_LOCAL_NAMES, type ParseLimits, scanXml, type XElement, XMLNS_NS } from "./scan.js";
 
-export { DEFAULT_LIMITS, decodeUtf8, type Frame, type ParseLimits };
-export type { XElement, XText, XNode, XAttr } from "./scan.js";
+export type { XElement, XNode } from "./scan.js";
+export { DEFAULT_LIMITS, type Frame, type ParseLimits };
 
 export interface ParsedXml {
   /** The decoded text (without a byte-order mark). */

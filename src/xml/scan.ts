@@ -22,7 +22,7 @@
  * test/bench: `npm run bench:scan` measures adversarial documents; test/unit/scan.test.ts counts
  * the scanner's steps.
  */
-import { type Result, ok } from "../errors.js";
+import { ok, type Result } from "../errors.js";
 
 export const XML_NS = "http://www.w3.org/XML/1998/namespace";
 export const XMLNS_NS = "http://www.w3.org/2000/xmlns/";

@@ -3,11 +3,11 @@
  * verified invoice. The seller's bytes are spliced, never re-serialized, so the seller's
  * signature verifies in the answer exactly as it did in the submission.
  */
-import { randomFillSync, type KeyObject } from "node:crypto";
-import { C14N, DSIG_NS, ECDSA_SHA256, RSA_SHA256, SHA256, SIGNATURE_METHODS, digestBase64, signValue, type SignatureMethod } from "./algorithms.js";
+import { type KeyObject, randomFillSync } from "node:crypto";
+import { C14N, DSIG_NS, digestBase64, ECDSA_SHA256, RSA_SHA256, SHA256, SIGNATURE_METHODS, type SignatureMethod, signValue } from "./algorithms.js";
 import { escapeAttr, escapeText, inScopeNamespaces, startTag } from "./canonical.js";
 import type { InvoiceDocument } from "./invoice-document.js";
-import { XML_NS, type XAttr, type XElement } from "./scan.js";
+import { type XAttr, type XElement, XML_NS } from "./scan.js";
 
 /** The authority's signing identity, built once at start. */
 export interface AuthorityKey {
@@ -77,7 +77,8 @@ function cqtXml(v: CqtValues): string {
     ref(v.mccqtId, v.digests[2]) +
     `</SignedInfo><SignatureValue>${v.signatureValue}</SignatureValue>` +
     `<KeyInfo><X509Data><X509SubjectName>${escapeText(v.subjectName)}</X509SubjectName><X509Certificate>${escapeText(v.certBase64)}</X509Certificate></X509Data></KeyInfo>` +
-    `<Object Id="${escapeAttr(v.objId)}"><SignatureProperties><SignatureProperty Target="#${escapeAttr(v.sigId)}"><SigningTime>${escapeText(v.signingTime)}</SigningTime></SignatureProperty></SignatureProperties></Object>` +
+    `<Object Id="${escapeAttr(v.objId)}"><SignatureProperties><SignatureProperty Target="#${escapeAttr(v.sigId)}">` +
+    `<SigningTime>${escapeText(v.signingTime)}</SigningTime></SignatureProperty></SignatureProperties></Object>` +
     `</Signature></CQT>`
   );
 }

@@ -5,26 +5,26 @@
  * This module answers "is the signature mathematically valid"; whether the signer is trusted is
  * pki/'s question.
  */
-import { X509Certificate, timingSafeEqual, type KeyObject } from "node:crypto";
+import { type KeyObject, timingSafeEqual, X509Certificate } from "node:crypto";
 import { GMT7_ISO_OFFSET } from "../domain/gmt7.js";
-import { type Fault, type Result, ok } from "../errors.js";
+import { type Fault, ok, type Result } from "../errors.js";
 import {
-  CANONICALIZATIONS,
+  allowedDigest,
+  allowedSignatureMethod,
   C14N,
+  CANONICALIZATIONS,
   DSIG_NS,
+  digestBase64,
   ENVELOPED,
   EXC_C14N,
   EXC_C14N_WITH_COMMENTS,
-  TRANSFORMS,
-  allowedDigest,
-  allowedSignatureMethod,
-  digestBase64,
-  verifySignatureValue,
   type HashName,
   type SignatureMethod,
+  TRANSFORMS,
+  verifySignatureValue,
 } from "./algorithms.js";
-import { CanonicalTooLarge, canonicalBytes, canonicalize } from "./canonical.js";
-import { childElements, hasNonWhitespaceText, textOf, type ParsedXml, type XElement } from "./parse.js";
+import { CanonicalTooLarge, canonicalBytes } from "./canonical.js";
+import { childElements, hasNonWhitespaceText, type ParsedXml, textOf, type XElement } from "./parse.js";
 
 export interface ReferenceProfile {
   uri: string;

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PgStore } from "../../src/storage/pg-store.js";
-import { ADMIN_TOKEN as ADMIN, cert, startHarness, type Harness } from "../helpers/app.js";
+import { ADMIN_TOKEN as ADMIN, cert, type Harness, startHarness } from "../helpers/app.js";
 import { randomTaxCode } from "../helpers/invoice.js";
 import { issueSellerCert, makeTestCa } from "../helpers/pki.js";
 

@@ -7,9 +7,9 @@
  * attacker's key, so that only the check under test stands between it and a code. Each expects
  * its stable code and that nothing was stored.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
-import { SIGNATURE_ATTACKS, type AttackContext } from "../helpers/attack-corpus.js";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
+import { type AttackContext, SIGNATURE_ATTACKS } from "../helpers/attack-corpus.js";
 import { resign } from "../helpers/attacks.js";
 import { expectIssued, expectRefused } from "../helpers/refusal.js";
 

@@ -7,11 +7,11 @@
  * Each expects its stable code and that nothing was stored.
  */
 import "reflect-metadata";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as x509 from "@peculiar/x509";
 import { readFileSync } from "node:fs";
-import { CERTS, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
-import { all, ds, dsElement, kids, one, resign, rewrite, sellerSignature, serialize, parseDoc } from "../helpers/attacks.js";
+import * as x509 from "@peculiar/x509";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CERTS, type Harness, startHarness, type TestSeller } from "../helpers/app.js";
+import { all, ds, dsElement, kids, one, parseDoc, resign, rewrite, sellerSignature, serialize } from "../helpers/attacks.js";
 import { buildInvoice, randomTaxCode, todayGmt7 } from "../helpers/invoice.js";
 import { issueCertificate as issueAnyCertificate, issueSellerCert as issueAnySellerCert, makeCrl, makeTestCa, pemToDer, type TestCa } from "../helpers/pki.js";
 import { expectIssued, expectRefused } from "../helpers/refusal.js";

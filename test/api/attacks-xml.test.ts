@@ -7,8 +7,8 @@
  * Each refusal is fast (well under the 2 s a request may take) and leaves nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
-import { XML_ATTACKS, type AttackContext } from "../helpers/attack-corpus.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
+import { type AttackContext, XML_ATTACKS } from "../helpers/attack-corpus.js";
 import { all, one, resign, rewrite } from "../helpers/attacks.js";
 import { buildInvoice } from "../helpers/invoice.js";
 import { expectIssued, expectRefused } from "../helpers/refusal.js";

@@ -4,7 +4,7 @@
  * the limits of the body.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { nextNumber } from "../helpers/invoice.js";
 
 let h: Harness;

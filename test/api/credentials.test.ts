@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { hashSecret } from "../../src/auth.js";
-import { ADMIN_TOKEN, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { ADMIN_TOKEN, type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { secondStore } from "../helpers/db.js";
 import { randomTaxCode } from "../helpers/invoice.js";
 

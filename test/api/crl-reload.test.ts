@@ -5,16 +5,15 @@
  * force and logs one line; DER works as well as PEM. On PGlite in a temporary data dir, or on a
  * database of its own when DATABASE_URL is set.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase } from "../faults/common.js";
 import { CERTS } from "../helpers/app.js";
 import { buildInvoice, randomTaxCode } from "../helpers/invoice.js";
-import { issueSellerCert, makeCrl, pemToDer, type IssuedCert } from "../helpers/pki.js";
-import { childEnv, freePort, startChild, waitUntil, type Child } from "../helpers/process.js";
+import { type IssuedCert, issueSellerCert, makeCrl, pemToDer } from "../helpers/pki.js";
+import { type Child, childEnv, freePort, startChild, waitUntil } from "../helpers/process.js";
 import { signInvoice } from "../helpers/sign.js";
 
 const ADMIN = "hda_crl-reload-admin-token-0123456789";

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCode } from "../../src/domain/code.js";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 
 const SECRET = Buffer.alloc(32, 7); // the harness's code secret
 let h: Harness;

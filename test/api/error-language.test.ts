@@ -4,11 +4,11 @@
  * the MTLoi texts of the T-VAN table where no specific translation exists, and keeps the
  * parameters (codes, numbers) of a specific message.
  */
-import { beforeAll, afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pickLanguage, vietnamese } from "../../src/error-i18n.js";
 import { ERRORS, type ErrorCode } from "../../src/errors.js";
 import { TVAN_ERRORS } from "../../src/tvan/errors.js";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 
 /** Letters only Vietnamese uses (with their diacritics): a message carrying none is not Vietnamese. */
 const VIETNAMESE = /[ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]/i;
@@ -104,7 +104,11 @@ describe("error answers in both languages", () => {
 
 describe("the business rules' messages in Vietnamese keep their figures", () => {
   it.each([
-    ["TOTALS_MISMATCH", "TgTTTBSo is 4384001 but TgTCThue + TgTThue + Σ TPhi − TTCKTMai − TGTKhac is 4384000 (±1 allowed)", "TgTTTBSo là 4384001 nhưng TgTCThue + TgTThue + Σ TPhi − TTCKTMai − TGTKhac là 4384000 (cho phép chênh lệch ±1)"],
+    [
+      "TOTALS_MISMATCH",
+      "TgTTTBSo is 4384001 but TgTCThue + TgTThue + Σ TPhi − TTCKTMai − TGTKhac is 4384000 (±1 allowed)",
+      "TgTTTBSo là 4384001 nhưng TgTCThue + TgTThue + Σ TPhi − TTCKTMai − TGTKhac là 4384000 (cho phép chênh lệch ±1)",
+    ],
     ["TOTALS_MISMATCH", "TThue of 10% is 320002 but 3200000 × 10% is 320000 (±1 allowed)", "TThue của thuế suất 10% là 320002 nhưng 3200000 × 10% là 320000 (cho phép chênh lệch ±1)"],
     ["TAX_CODE_INVALID", 'seller tax code "0310000025": wrong check digit', 'mã số thuế người bán "0310000025": sai chữ số kiểm tra'],
     ["SYMBOL_YEAR_MISMATCH", "symbol C25TAA names year 25 but NLap 2026-03-15 is in year 26", "ký hiệu C25TAA ghi năm 25 nhưng ngày lập 2026-03-15 thuộc năm 26"],

@@ -5,7 +5,7 @@
  * SCHEMA_INVALID naming the field, nothing stored.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { randomTaxCode } from "../helpers/invoice.js";
 import type { ErrorBody } from "../helpers/refusal.js";
 

@@ -7,7 +7,7 @@
  * carries no mark, whichever switches are on. Through POST /v1/invoices, the batch and T-VAN 200.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { expectIssued } from "../helpers/refusal.js";
 import { tdiep } from "../helpers/tvan.js";
 

@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "../../src/storage/db.js";
 import type { PgStore } from "../../src/storage/pg-store.js";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
-import { buildInvoice, nextNumber, type BuildInvoiceOptions, type RelatedInvoice } from "../helpers/invoice.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
+import { type BuildInvoiceOptions, buildInvoice, nextNumber, type RelatedInvoice } from "../helpers/invoice.js";
 import { issueSellerCert } from "../helpers/pki.js";
 import { signInvoice } from "../helpers/sign.js";
 

@@ -7,17 +7,17 @@
  */
 import { spawnSync } from "node:child_process";
 import { webcrypto } from "node:crypto";
-import { writeFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { base64, buildDlhdon, fromBase64, importSellerKey, invoiceFactory, K6_SELLERS, LOAD_SELLERS, runSymbol, signedInvoice, utf8 } from "../../load-tests/lib/invoice.js";
 import { C14N } from "../../src/xml/algorithms.js";
 import { canonicalize } from "../../src/xml/canonical.js";
 import { childElements, parseXml } from "../../src/xml/parse.js";
-import { K6_SELLERS, LOAD_SELLERS, base64, buildDlhdon, fromBase64, importSellerKey, invoiceFactory, runSymbol, signedInvoice, utf8 } from "../../load-tests/lib/invoice.js";
 import { fuzzParams } from "../fuzz/arbitraries.js";
-import { CERTS, cert, startHarness, type Harness } from "../helpers/app.js";
+import { CERTS, cert, type Harness, startHarness } from "../helpers/app.js";
 import { SELLER_SIGNATURE_XPATH, verifyWithXmlsec1, xmlsec1Available } from "../helpers/sign.js";
 
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;

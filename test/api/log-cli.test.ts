@@ -11,10 +11,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/index.js";
 import type { CliIo } from "../../src/cli/io.js";
-import { decodeBundle, encodeBundle, encodeEntry, decodeEntry } from "../../src/tlog/entry.js";
-import { TileFrontier, consistencyProof, inclusionProof, leafHash, tileKey, treeRoot, type TileSource } from "../../src/tlog/merkle.js";
-import { checkpointText, signNote, signerFromSeed } from "../../src/tlog/note.js";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { decodeBundle, decodeEntry, encodeBundle, encodeEntry } from "../../src/tlog/entry.js";
+import { consistencyProof, inclusionProof, leafHash, TileFrontier, type TileSource, tileKey, treeRoot } from "../../src/tlog/merkle.js";
+import { checkpointText, signerFromSeed, signNote } from "../../src/tlog/note.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 
 let h: Harness;
 let s: TestSeller;

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorityRules, readInvoiceDocument, readSellerSignature } from "../../src/xml/invoice-document.js";
 import { focus, parseXml } from "../../src/xml/parse.js";
 import { readSignature, verifyProfile } from "../../src/xml/verify.js";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { todayGmt7 } from "../helpers/invoice.js";
 import { issueSellerCert } from "../helpers/pki.js";
-import { errorNotice, messageId, readReply, signNotice, tdiep, verifyNoticeSignature, type NoticeEntry } from "../helpers/tvan.js";
+import { errorNotice, messageId, type NoticeEntry, readReply, signNotice, tdiep, verifyNoticeSignature } from "../helpers/tvan.js";
 
 let h: Harness;
 let s: TestSeller;

@@ -4,12 +4,12 @@
  * through the web Request that app.request builds), so the limits, the refusals and a client
  * that goes away mid-body are checked here, where that path runs.
  */
+import type { Server } from "node:http";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { nextNumber } from "../helpers/invoice.js";
 
 let h: Harness;

@@ -8,9 +8,9 @@
  * the signer is registered, it is judged (as a refused invoice is).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { issueSellerCert } from "../helpers/pki.js";
-import { errorNotice, readReply, signNotice, tdiep, type NoticeEntry } from "../helpers/tvan.js";
+import { errorNotice, type NoticeEntry, readReply, signNotice, tdiep } from "../helpers/tvan.js";
 
 let h: Harness;
 let s: TestSeller;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret } from "../../src/auth.js";
 import { PAGE_CSP } from "../../src/web/http.js";
 import { formatMoney, WORDS } from "../../src/web/i18n.js";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { todayGmt7 } from "../helpers/invoice.js";
 import { readPageQr } from "../helpers/qr-read.js";
 import { expectIssued } from "../helpers/refusal.js";
@@ -210,7 +210,9 @@ describe("search and dashboard", () => {
       expect(section).toContain(`<caption>${w.bySource}</caption>`);
       for (const key of ["coded", "uncoded", "cashRegister", "summary"] as const) {
         const r = report.rows.find((x) => x.key === key) ?? { invoices: 0n, revenue: "0", tax: "0" };
-        const cells = `<th scope="row">${w.sourceName[key].replaceAll("'", "&#39;")}</th><td class="num">${formatMoney(String(r.invoices), lang)}</td><td class="num">${formatMoney(r.revenue, lang)}</td><td class="num">${formatMoney(r.tax, lang)}</td>`;
+        const cells =
+          `<th scope="row">${w.sourceName[key].replaceAll("'", "&#39;")}</th><td class="num">${formatMoney(String(r.invoices), lang)}</td>` +
+          `<td class="num">${formatMoney(r.revenue, lang)}</td><td class="num">${formatMoney(r.tax, lang)}</td>`;
         expect(section, `${lang} ${key}`).toContain(cells);
       }
       expect(report.rows.find((x) => x.key === "coded")!.invoices).toBeGreaterThan(0n);

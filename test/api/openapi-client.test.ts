@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import openapiTS from "openapi-typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { ROOT } from "../helpers/process.js";
 
 const CLIENT = `
@@ -73,7 +73,8 @@ describe("a client generated from /openapi.json (openapi-typescript)", () => {
     writeFileSync(join(dir, "api.ts"), types);
     writeFileSync(join(dir, "client.ts"), CLIENT);
 
-    const tsc = spawnSync(join(ROOT, "node_modules/.bin/tsc"), ["--ignoreConfig", "--noEmit", "--strict", "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler", "--lib", "es2022,dom", "--types", "", "client.ts", "api.ts"], { cwd: dir, encoding: "utf8" });
+    const options = ["--ignoreConfig", "--noEmit", "--strict", "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler"];
+    const tsc = spawnSync(join(ROOT, "node_modules/.bin/tsc"), [...options, "--lib", "es2022,dom", "--types", "", "client.ts", "api.ts"], { cwd: dir, encoding: "utf8" });
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
 
     const { HoadonClient } = (await import(join(dir, "client.ts"))) as { HoadonClient: new (base: string, key: string, f: (u: string, i?: RequestInit) => Promise<Response>) => any };

@@ -10,12 +10,12 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
-import { silentLogger } from "../../src/log.js";
-import { createServices, type ServiceOptions } from "../../src/services.js";
 import { readPublicAsset } from "../../src/assets-node.js";
 import { ERRORS } from "../../src/errors.js";
-import { HIDDEN_PATHS, OPERATIONS, TAGS } from "../../src/openapi.js";
 import { STAGES } from "../../src/gate/stages.js";
+import { silentLogger } from "../../src/log.js";
+import { HIDDEN_PATHS, OPERATIONS, TAGS } from "../../src/openapi.js";
+import { createServices, type ServiceOptions } from "../../src/services.js";
 
 const API_MD = new URL("../../../shared/spec/api.md", import.meta.url);
 

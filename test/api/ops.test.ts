@@ -2,6 +2,7 @@
  * Operations through the routes: Prometheus metrics, request ids, structured logs that never
  * carry a secret or an invoice, and the offline interactive documentation.
  */
+import { X509Certificate } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,14 +10,13 @@ import { buildApp } from "../../src/app.js";
 import { readPublicAsset } from "../../src/assets-node.js";
 import { hashSecret } from "../../src/auth.js";
 import type { Logger } from "../../src/log.js";
-import { X509Certificate } from "node:crypto";
 import { Metrics, registerExpiryMetrics } from "../../src/metrics.js";
+import { registerNodeMetrics } from "../../src/metrics-node.js";
 import { parseCertificate } from "../../src/pki/certificate.js";
 import { TrustStore } from "../../src/pki/trust.js";
-import { registerNodeMetrics } from "../../src/metrics-node.js";
 import { instrumentDb } from "../../src/storage/instrument.js";
 import { PgStore } from "../../src/storage/pg-store.js";
-import { ADMIN_TOKEN, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { ADMIN_TOKEN, type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { nextNumber } from "../helpers/invoice.js";
 import { makeCrl, makeTestCa, pemToDer } from "../helpers/pki.js";
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAGE_CSP } from "../../src/web/http.js";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { nextNumber, todayGmt7 } from "../helpers/invoice.js";
 import { readPageQr } from "../helpers/qr-read.js";
 import { expectIssued } from "../helpers/refusal.js";

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { ApiError } from "../../src/errors.js";
 import { DEFAULT_RATE_LIMITS, MemoryCounterStore, RateLimiter } from "../../src/rate-limit.js";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
-import { expectIssued, expectRefused, type ErrorBody } from "../helpers/refusal.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
+import { type ErrorBody, expectIssued, expectRefused } from "../helpers/refusal.js";
 
 let now = Date.now();
 const clock = () => new Date(now);

@@ -4,16 +4,15 @@
  * authority (and the 103 by the head of office too); what an acceptance registers; the officer's
  * pending list and decision; GET /v1/messages/{MTDiep}.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
-import { buildInvoice, randomTaxCode } from "../helpers/invoice.js";
-import { issueSellerCert } from "../helpers/pki.js";
-import { signInvoice } from "../helpers/sign.js";
-import { readReply, registrationForm, signForm, signFormWithXmlsec1, tdiep, verifyNoticeSignature, type FormOptions, type Reply } from "../helpers/tvan.js";
-import { verifyWithXmlsec1 } from "../helpers/sign.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
+import { buildInvoice, randomTaxCode } from "../helpers/invoice.js";
+import { issueSellerCert } from "../helpers/pki.js";
+import { signInvoice, verifyWithXmlsec1 } from "../helpers/sign.js";
+import { type FormOptions, type Reply, readReply, registrationForm, signForm, signFormWithXmlsec1, tdiep, verifyNoticeSignature } from "../helpers/tvan.js";
 
 let h: Harness;
 let officer: string;
@@ -178,7 +177,8 @@ describe("pending for an officer", () => {
     expect((await answers(s, id)).map((a) => a.type)).toEqual(["102"]);
     // A second form meanwhile: 9991.
     expect((await send(s)).r.all("TBao/DLTBao/DSLDKCNhan/LDo/MLoi")).toEqual(["9991"]);
-    const list = (await (await h.call("GET", `/v1/registrations?status=pending&seller=${s.taxCode}`, undefined, officer)).json()) as { items: { id: string; holdReasons: { mloi: string }[]; overdue: boolean; kind: string }[] };
+    type Pending = { items: { id: string; holdReasons: { mloi: string }[]; overdue: boolean; kind: string }[] };
+    const list = (await (await h.call("GET", `/v1/registrations?status=pending&seller=${s.taxCode}`, undefined, officer)).json()) as Pending;
     expect(list.items).toHaveLength(1);
     expect(list.items[0]).toMatchObject({ kind: "new", overdue: false });
     expect(list.items[0]!.holdReasons.map((x) => x.mloi)).toEqual(["2004"]);

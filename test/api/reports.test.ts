@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret } from "../../src/auth.js";
 import type { NewInvoice } from "../../src/storage/store.js";
-import { ADMIN_TOKEN, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
-import { newInvoice, rate, type ReadySeller } from "../helpers/ledger.js";
+import { ADMIN_TOKEN, type Harness, startHarness, type TestSeller } from "../helpers/app.js";
+import { newInvoice, type ReadySeller, rate } from "../helpers/ledger.js";
 
 let h: Harness;
 let officer: string;
@@ -267,7 +267,8 @@ describe("GET /v1/reports/totals", () => {
     expect((await json<ErrorBody>(await get(q, s.apiKey), 403)).error.code).toBe("FORBIDDEN");
     expect((await json<ErrorBody>(await get(`${q}&seller=${s.taxCode}`, s.apiKey), 403)).error.code).toBe("FORBIDDEN");
     expect((await json<ErrorBody>(await get(q, ADMIN_TOKEN), 403)).error.code).toBe("FORBIDDEN");
-    for (const bad of ["from=2025-01-01", "from=2025-12-31&to=2025-01-01", "from=2025-01-01&to=2025-13-01", "from=2025-01-01&to=2025-01-31&groupBy=week", "from=2025-01-01&to=2025-01-31&source=all", "from=2025-01-01&to=2025-01-31&source=Coded"]) {
+    const range = "from=2025-01-01&to=2025-01-31";
+    for (const bad of ["from=2025-01-01", "from=2025-12-31&to=2025-01-01", "from=2025-01-01&to=2025-13-01", `${range}&groupBy=week`, `${range}&source=all`, `${range}&source=Coded`]) {
       expect((await json<ErrorBody>(await get(`/v1/reports/totals?${bad}`), 422)).error.code, bad).toBe("SCHEMA_INVALID");
     }
   });
@@ -287,7 +288,8 @@ describe("the audit log", () => {
     expect((await get(`/v1/invoices/${issued.code}`, s.apiKey)).status).toBe(200); // the seller: not recorded
     expect((await get(`/v1/invoices/00000000000000000000000000000000AA`, other.token)).status).toBe(404); // refused: not recorded
 
-    const page = await json<{ items: { id: string; at: string; role: string; actor: string; actorName: string | null; action: string; target: string | null; query: Record<string, unknown>; clientAddress: string; requestId: string }[]; nextCursor: string | null }>(
+    type AuditItem = { id: string; at: string; role: string; actor: string; actorName: string | null; action: string; target: string | null };
+    const page = await json<{ items: (AuditItem & { query: Record<string, unknown>; clientAddress: string; requestId: string })[]; nextCursor: string | null }>(
       await get(`/v1/audit?actor=${other.id}&from=${encodeURIComponent(since)}`, ADMIN_TOKEN),
     );
     expect(page.items.map((i) => i.action)).toEqual(["report.totals", "invoice.search", "invoice.xml", "invoice.read"]);

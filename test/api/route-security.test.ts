@@ -10,10 +10,10 @@
  * (In the manner of Unkey's runCommonRouteTests: one table of routes and roles, the same
  * checks for every row.)
  */
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { randomUUID } from "node:crypto";
-import { ADMIN_TOKEN, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { ADMIN_TOKEN, type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { tdiep } from "../helpers/tvan.js";
 
 const API_MD = new URL("../../docs/spec/api.md", import.meta.url);

@@ -5,7 +5,7 @@
  * nothing stored; the batch and the T-VAN 200 run the same gate.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness } from "../helpers/app.js";
+import { type Harness, startHarness } from "../helpers/app.js";
 import { buildInvoice, randomTaxCode } from "../helpers/invoice.js";
 import { issueSellerCert } from "../helpers/pki.js";
 import { expectIssued, expectRefused } from "../helpers/refusal.js";

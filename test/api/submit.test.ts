@@ -2,21 +2,21 @@
  * POST /v1/invoices through the routes: what a seller's accounting software sees, accepted and
  * refused, and that a refusal stores nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { DOMParser } from "@xmldom/xmldom";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SignedXml } from "xml-crypto";
-import { XML_CRYPTO_ECDSA } from "../../src/xml/algorithms.js";
-import { parseXml } from "../../src/xml/parse.js";
-import { authorityRules, readInvoiceDocument, readSellerSignature } from "../../src/xml/invoice-document.js";
-import { readSignature, verifyProfile } from "../../src/xml/verify.js";
-import { cert, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
-import { buildInvoice, nextNumber, randomTaxCode, todayGmt7 } from "../helpers/invoice.js";
 import { groupCommitOf, submitInvoice } from "../../src/domain/submit.js";
 import type { ErrorCode } from "../../src/errors.js";
+import { XML_CRYPTO_ECDSA } from "../../src/xml/algorithms.js";
+import { authorityRules, readInvoiceDocument, readSellerSignature } from "../../src/xml/invoice-document.js";
+import { parseXml } from "../../src/xml/parse.js";
+import { readSignature, verifyProfile } from "../../src/xml/verify.js";
+import { cert, type Harness, startHarness, type TestSeller } from "../helpers/app.js";
+import { buildInvoice, nextNumber, randomTaxCode, todayGmt7 } from "../helpers/invoice.js";
 import { issueSellerCert } from "../helpers/pki.js";
+import { type ErrorBody, expectRefused as expectRefusedBy } from "../helpers/refusal.js";
 import { signInvoice } from "../helpers/sign.js";
-import { expectRefused as expectRefusedBy, type ErrorBody } from "../helpers/refusal.js";
 
 let h: Harness;
 let s: TestSeller;
@@ -444,7 +444,8 @@ describe("refusals, in the gate's order", () => {
 
 describe("xmlsec1-signed fixtures (independent signer, committed bytes)", () => {
   const dir = new URL("../fixtures/xmlsec1/", import.meta.url);
-  const manifest = JSON.parse(readFileSync(new URL("manifest.json", dir), "utf8")) as { files: { file: string; seller: string; cert: string; key?: string; issueDate: string }[] } | { file: string; seller: string; cert: string; issueDate: string }[];
+  type Entry = { file: string; seller: string; cert: string; key?: string; issueDate: string };
+  const manifest = JSON.parse(readFileSync(new URL("manifest.json", dir), "utf8")) as { files: Entry[] } | Omit<Entry, "key">[];
   const files = Array.isArray(manifest) ? manifest : manifest.files;
 
   it("accepts every xmlsec1-signed fixture (RSA and EC, inclusive and exclusive C14N)", async () => {

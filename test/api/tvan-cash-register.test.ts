@@ -7,19 +7,19 @@
  * answered as the authority would under the tests' trust (its CA is not trusted here: −1, 2101).
  * PGlite, and PostgreSQL when DATABASE_URL is set.
  */
-import { decodeEntry } from "../../src/tlog/entry.js";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { decodeEntry } from "../../src/tlog/entry.js";
+import { DSIG_NS } from "../../src/xml/algorithms.js";
+import { parseXml } from "../../src/xml/parse.js";
+import { readSignature, verifyProfile } from "../../src/xml/verify.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { buildInvoice, todayGmt7 } from "../helpers/invoice.js";
 import { issueSellerCert } from "../helpers/pki.js";
 import { signInvoice, verifyWithXmlsec1, xmlsec1Available } from "../helpers/sign.js";
 import { packageTdiep, readReply, registrationForm, signForm, signPackage, signPackageWithXmlsec1, tdiep, verifyNoticeSignature } from "../helpers/tvan.js";
-import { DSIG_NS } from "../../src/xml/algorithms.js";
-import { parseXml } from "../../src/xml/parse.js";
-import { readSignature, verifyProfile } from "../../src/xml/verify.js";
 
 let h: Harness;
 let officer: string;
@@ -56,7 +56,8 @@ async function cashSeller(): Promise<TestSeller & { range: string }> {
 /** A cash-register HDon: its own MCCQT, `DSCKS` with empty NBan and NMua (signed by the seller when asked). */
 function cashInvoice(s: TestSeller & { range: string }, number: number, o: { code?: string; symbol?: string; signed?: boolean; form?: string } = {}): string {
   const code = o.code ?? `M${o.form ?? "1"}-${YY}-${s.range}-${String(900_000 + number).padStart(11, "0")}`;
-  const xml = buildInvoice({ sellerTaxCode: s.taxCode, symbol: o.symbol ?? SYMBOL, number, buyer: null, ...(o.form ? { form: o.form } : {}) }).replace("<DSCKS><NBan/></DSCKS>", `<MCCQT>${code}</MCCQT><DSCKS><NBan/><NMua/></DSCKS>`);
+  const built = buildInvoice({ sellerTaxCode: s.taxCode, symbol: o.symbol ?? SYMBOL, number, buyer: null, ...(o.form ? { form: o.form } : {}) });
+  const xml = built.replace("<DSCKS><NBan/></DSCKS>", `<MCCQT>${code}</MCCQT><DSCKS><NBan/><NMua/></DSCKS>`);
   return o.signed ? signInvoice(xml, s) : xml;
 }
 
@@ -131,7 +132,8 @@ describe("206 → 204", () => {
     expect((await search(`seller=${s.taxCode}`)).map((i) => i.number).sort()).toEqual([7, 8]);
   });
 
-  it("answers LTBao 7 listing each invalid invoice (another seller's range, another year, a code used before, a coded symbol, a changed signed invoice, a code twice in the package) in production's layout, and stores the rest", async () => {
+  it("answers LTBao 7 listing each invalid invoice (another seller's range, another year, a code used before, a coded symbol, " +
+    "a changed signed invoice, a code twice in the package) in production's layout, and stores the rest", async () => {
     const s = await cashSeller();
     const other = await cashSeller();
     const first = readReply(await post(s, signPackage(packageTdiep("206", [cashInvoice(s, 9)], { mst: s.taxCode }).xml, s)));
@@ -156,7 +158,8 @@ describe("206 → 204", () => {
     expect((await search(`seller=${s.taxCode}`)).map((i) => i.number).sort((a, b) => a - b)).toEqual([9, 12, 16]);
   });
 
-  it("answers −1 (unsigned, production's layout) and stores nothing when the package signature fails: changed after signing (2005), a certificate of another MST (2013), one not registered (2105), none (2002)", async () => {
+  it("answers −1 (unsigned, production's layout) and stores nothing when the package signature fails: changed after signing (2005), " +
+    "a certificate of another MST (2013), one not registered (2105), none (2002)", async () => {
     const s = await cashSeller();
     const stranger = await h.seller();
     const unregistered = await issueSellerCert({ taxCode: s.taxCode });
@@ -209,7 +212,12 @@ describe("206 → 204", () => {
     };
     for (const [k, n] of [[0, 40], [1, 41]] as const) {
       const v = await verify(items[k]!);
-      expect(v, JSON.stringify(v)).toMatchObject({ valid: true, code: codeOf(s, n), checks: { sellerSignature: true, authoritySignature: true, codeAuthentic: true, matchesRecord: true, status: "issued" }, invoice: { source: "cashRegister" } });
+      expect(v, JSON.stringify(v)).toMatchObject({
+        valid: true,
+        code: codeOf(s, n),
+        checks: { sellerSignature: true, authoritySignature: true, codeAuthentic: true, matchesRecord: true, status: "issued" },
+        invoice: { source: "cashRegister" },
+      });
     }
     const changed = await verify(items[0]!.replace("<TgTTTBSo>", "<TgTTTBSo>1"));
     expect(changed.valid).toBe(false);
@@ -236,7 +244,9 @@ describe("206 → 204", () => {
 
 describe("the real 206 (sample 09)", () => {
   const sample = () => readFileSync(new URL("09_msg206_cash_register_invoice_CKSNNT_signed.xml", INTEROP), "utf8");
-  const TTCHUNG = "<TTChung><PBan>2.1.0</PBan><MNGui>V0103930279</MNGui><MNNhan>TCT</MNNhan><MLTDiep>206</MLTDiep><MTDiep>V01039302791D254B50A93D47A0999B752793A138E8</MTDiep><MTDTChieu></MTDTChieu><MST>0301127602</MST><SLuong>1</SLuong></TTChung>";
+  const TTCHUNG =
+    "<TTChung><PBan>2.1.0</PBan><MNGui>V0103930279</MNGui><MNNhan>TCT</MNNhan><MLTDiep>206</MLTDiep>" +
+    "<MTDiep>V01039302791D254B50A93D47A0999B752793A138E8</MTDiep><MTDTChieu></MTDTChieu><MST>0301127602</MST><SLuong>1</SLuong></TTChung>";
   const readdressed = () => sample().replace(/<TTChung>[\s\S]*?<\/TTChung>/, TTCHUNG);
 
   it("is read and its CKSNNT verifies (our verifier; xmlsec1 too), as sent and re-addressed (TTChung is not signed); a changed digit does not", () => {
@@ -258,7 +268,9 @@ describe("the real 206 (sample 09)", () => {
       if (xmlsec1Available()) {
         const v = verifyWithXmlsec1(xml, { nodeXpath: "//*[local-name()='CKSNNT']/*[local-name()='Signature']", insecure: true, trustedPem: [], idAttrs: ["DLieu"] });
         expect(v.ok, v.output).toBe(true);
-        expect(verifyWithXmlsec1(xml.replace("<SHDon>122</SHDon>", "<SHDon>123</SHDon>"), { nodeXpath: "//*[local-name()='CKSNNT']/*[local-name()='Signature']", insecure: true, trustedPem: [], idAttrs: ["DLieu"] }).ok).toBe(false);
+        const changed = xml.replace("<SHDon>122</SHDon>", "<SHDon>123</SHDon>");
+        const nodeXpath = "//*[local-name()='CKSNNT']/*[local-name()='Signature']";
+        expect(verifyWithXmlsec1(changed, { nodeXpath, insecure: true, trustedPem: [], idAttrs: ["DLieu"] }).ok).toBe(false);
       }
     }
   });

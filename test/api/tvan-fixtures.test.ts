@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "../../src/storage/db.js";
 import type { PgStore } from "../../src/storage/pg-store.js";
-import { cert, CERTS, startHarness, type Harness } from "../helpers/app.js";
+import { CERTS, cert, type Harness, startHarness } from "../helpers/app.js";
 import { readReply, registrationForm, signForm, tdiep } from "../helpers/tvan.js";
 
 const DIR = new URL("../fixtures/xmlsec1/tvan/", import.meta.url);

@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "../../src/storage/db.js";
 import type { PgStore } from "../../src/storage/pg-store.js";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { todayGmt7 } from "../helpers/invoice.js";
 import { verifyWithXmlsec1, xmlsec1Available } from "../helpers/sign.js";
-import { packageTdiep, readReply, registrationForm, signForm, signSummary, signSummaryWithXmlsec1, summaryTable, tdiep, verifyNoticeSignature, type SummaryRowFields } from "../helpers/tvan.js";
+import { packageTdiep, readReply, registrationForm, type SummaryRowFields, signForm, signSummary, signSummaryWithXmlsec1, summaryTable, tdiep, verifyNoticeSignature } from "../helpers/tvan.js";
 
 let h: Harness;
 let officer: string;
@@ -77,7 +77,8 @@ async function totals(s: TestSeller, query: string): Promise<{ rows: { key: stri
 }
 
 describe("400 → 204", () => {
-  it("accepts a first table and then a supplement (signed by the tests' signer, then xmlsec1): LTBao 2, signed; rows kept; a cancellation and a correction take earlier rows out of the totals; a replay answers byte for byte", async () => {
+  it("accepts a first table and then a supplement (signed by the tests' signer, then xmlsec1): LTBao 2, signed; rows kept; " +
+    "a cancellation and a correction take earlier rows out of the totals; a replay answers byte for byte", async () => {
     const s = await summarySeller();
     const first = signSummary(summaryTable({ mst: s.taxCode }, [row(1), row(1, { TSuat: "8%", TgTThue: "80000", TgTTToan: "1080000" }), row(2)]), s);
     const { r, text, sent } = await send(s, [first]);
@@ -101,7 +102,10 @@ describe("400 → 204", () => {
     expect(await post(s, sent.xml)).toBe(text);
     expect(await h.store.countRows()).toEqual(before);
 
-    const supplementRows = [row(1, { TThai: "1", LHDCLQuan: "1", TTCThue: undefined, TgTThue: undefined, TgTTToan: undefined, TSuat: undefined }), row(2, { TThai: "5", TTCThue: "2000000", TgTThue: "200000", TgTTToan: "2200000" })];
+    const supplementRows = [
+      row(1, { TThai: "1", LHDCLQuan: "1", TTCThue: undefined, TgTThue: undefined, TgTTToan: undefined, TSuat: undefined }),
+      row(2, { TThai: "5", TTCThue: "2000000", TgTThue: "200000", TgTTToan: "2200000" }),
+    ];
     const supplement = summaryTable({ mst: s.taxCode, number: 2, supplement: 1 }, supplementRows);
     const signed = xmlsec1Available() ? signSummaryWithXmlsec1(supplement, s) : signSummary(supplement, s);
     const second = await send(s, [signed]);
@@ -128,7 +132,8 @@ describe("400 → 204", () => {
     expect((await rows(s.taxCode)).length).toBe(1);
   });
 
-  it("answers LTBao 4 listing a table refused by its header (out of sequence 4009, its signature broken 2005) and the rows refused alone (totals 3005, reported before 4003, an unknown invoice cancelled 4004), and keeps the rest", async () => {
+  it("answers LTBao 4 listing a table refused by its header (out of sequence 4009, its signature broken 2005) and the rows refused alone " +
+    "(totals 3005, reported before 4003, an unknown invoice cancelled 4004), and keeps the rest", async () => {
     const s = await summarySeller();
     expect((await send(s, [signSummary(summaryTable({ mst: s.taxCode }, [row(1)]), s)])).r.one("TBao/DLTBao/LTBao")).toBe("2");
     const again = signSummary(summaryTable({ mst: s.taxCode }, [row(5)]), s);
@@ -154,7 +159,10 @@ describe("400 → 204", () => {
 
   it("answers LTBao 5 for a fuel table (daily) with a row missing its product, and LTBao 9 for mixed fuel and other tables (3001) or a seller not registered for summary tables (4008)", async () => {
     const s = await summarySeller();
-    const fuelRow = (o: SummaryRowFields = {}): SummaryRowFields => ({ MHHDVu: "RON95", THHDVu: "Xăng RON 95-III", DVTinh: "lít", SLuong: "1000", TTCThue: "20000000", TSuat: "10%", TgTThue: "2000000", TgTTToan: "22000000", TThai: "0", ...o });
+    const fuelRow = (o: SummaryRowFields = {}): SummaryRowFields => ({
+      MHHDVu: "RON95", THHDVu: "Xăng RON 95-III", DVTinh: "lít", SLuong: "1000", TTCThue: "20000000", TSuat: "10%",
+      TgTThue: "2000000", TgTTToan: "22000000", TThai: "0", ...o,
+    });
     const fuel = signSummary(summaryTable({ mst: s.taxCode, periodKind: "N", lhhoa: 1 }, [fuelRow(), fuelRow({ MHHDVu: undefined, STT: "2" })]), s);
     const r5 = (await send(s, [fuel])).r;
     expect(r5.one("TBao/DLTBao/LTBao")).toBe("5");

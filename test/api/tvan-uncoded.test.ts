@@ -4,15 +4,15 @@
  * stored as uncoded invoices (found by officer search), the answer signed by the authority and
  * replayed byte for byte; on PGlite, and on PostgreSQL when DATABASE_URL is set.
  */
-import { decodeEntry } from "../../src/tlog/entry.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { decodeEntry } from "../../src/tlog/entry.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { buildInvoice, todayGmt7 } from "../helpers/invoice.js";
 import { signWithXmlsec1, verifyWithXmlsec1, xmlsec1Available } from "../helpers/sign.js";
-import { messageId, packageTdiep, readReply, registrationForm, signForm, tdiep, verifyNoticeSignature, type Reply } from "../helpers/tvan.js";
+import { messageId, packageTdiep, type Reply, readReply, registrationForm, signForm, tdiep, verifyNoticeSignature } from "../helpers/tvan.js";
 
 let h: Harness;
 let officer: string;

@@ -4,13 +4,13 @@
  * out with the failing check named.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeClearCode, makeCode, openCode, type CodeIdentity } from "../../src/domain/code.js";
+import { type CodeIdentity, makeClearCode, makeCode, openCode } from "../../src/domain/code.js";
 import { parseQrPayload } from "../../src/domain/qr.js";
 import { authorityKeyFromPem, generateDevAuthority } from "../../src/secrets.js";
 import { readInvoiceDocument } from "../../src/xml/invoice-document.js";
 import { parseXml } from "../../src/xml/parse.js";
 import { stamp } from "../../src/xml/stamp.js";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { nextNumber, todayGmt7 } from "../helpers/invoice.js";
 import { expectIssued } from "../helpers/refusal.js";
 

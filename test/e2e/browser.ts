@@ -4,12 +4,12 @@
  * downloaded browser). Screenshots go to test-results/e2e/; axe-core runs in the page.
  */
 import { mkdirSync, readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
-import { serve, type ServerType } from "@hono/node-server";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { AddressInfo } from "node:net";
+import { type ServerType, serve } from "@hono/node-server";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { expect } from "vitest";
-import { startHarness, type Harness, type HarnessOptions } from "../helpers/app.js";
+import { type Harness, type HarnessOptions, startHarness } from "../helpers/app.js";
 import { ROOT } from "../helpers/process.js";
 
 export const CHROMIUM = process.env.HOADON_CHROMIUM ?? "/usr/bin/chromium";

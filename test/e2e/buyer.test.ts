@@ -11,7 +11,7 @@ import type { TestSeller } from "../helpers/app.js";
 import { nextNumber, todayGmt7 } from "../helpers/invoice.js";
 import { readSvgQr } from "../helpers/qr-read.js";
 import { expectIssued } from "../helpers/refusal.js";
-import { expectAccessible, newPage, shot, startRig, type Rig } from "./browser.js";
+import { expectAccessible, newPage, type Rig, shot, startRig } from "./browser.js";
 
 let rig: Rig;
 let s: TestSeller;

@@ -6,7 +6,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestSeller } from "../helpers/app.js";
 import { expectIssued } from "../helpers/refusal.js";
-import { expectAccessible, newPage, PHONE, shot, startRig, type Rig } from "./browser.js";
+import { expectAccessible, newPage, PHONE, type Rig, shot, startRig } from "./browser.js";
 
 const DESKTOP = { width: 1280, height: 900 };
 

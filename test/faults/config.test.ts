@@ -1,9 +1,9 @@
 /** Bad configuration: start-up exits non-zero with one line naming the setting, before touching any database. */
-import { describe, expect, it } from "vitest";
-import { childEnv, ROOT, startChild } from "../helpers/process.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { childEnv, ROOT, startChild } from "../helpers/process.js";
 
 const CASES: { name: string; env: Record<string, string> }[] = [
   { name: "PORT", env: { PORT: "80a" } },

@@ -4,8 +4,8 @@
  * never 409; no invoice ever gets two codes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep, startService, type NodeService } from "../helpers/process.js";
-import { freshDatabase, NEEDS_POSTGRES, numberOf, registerSeller, removeDataDirs, serviceEnv, SERVER_URL, submit } from "./common.js";
+import { type NodeService, sleep, startService } from "../helpers/process.js";
+import { freshDatabase, NEEDS_POSTGRES, numberOf, registerSeller, removeDataDirs, SERVER_URL, serviceEnv, submit } from "./common.js";
 
 const INVOICES = 240;
 const SUBMITTERS = 12;

@@ -15,9 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXC_C14N } from "../../src/xml/algorithms.js";
 import { ADVERSARIAL, signAdversarial } from "../helpers/adversarial.js";
 import { buildInvoice, nextNumber } from "../helpers/invoice.js";
-import { ROOT, sleep, startService, waitUntil, type NodeService } from "../helpers/process.js";
+import { type NodeService, ROOT, sleep, startService, waitUntil } from "../helpers/process.js";
 import { signInvoice } from "../helpers/sign.js";
-import { freshDatabase, NEEDS_POSTGRES, removeDataDirs, serviceEnv, SERVER_URL } from "./common.js";
+import { freshDatabase, NEEDS_POSTGRES, removeDataDirs, SERVER_URL, serviceEnv } from "./common.js";
 
 const STREAMS = 10;
 const MORE_JUDGED = 6;

@@ -7,8 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alive, childEnv, freePort, sleep, startChild, waitUntil, type Child } from "../helpers/process.js";
-import { freshDatabase, NEEDS_POSTGRES, removeDataDirs, serviceEnv, SERVER_URL } from "./common.js";
+import { alive, type Child, childEnv, freePort, sleep, startChild, waitUntil } from "../helpers/process.js";
+import { freshDatabase, NEEDS_POSTGRES, removeDataDirs, SERVER_URL, serviceEnv } from "./common.js";
 
 describe.skipIf(!SERVER_URL)(`npm start (${SERVER_URL ? "PostgreSQL" : NEEDS_POSTGRES})`, () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;

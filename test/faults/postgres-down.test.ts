@@ -7,8 +7,8 @@
  * PostgreSQL is never stopped.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, postgresBinaries, startService, waitUntil, throwawayPostgres, type NodeService, type ThrowawayPostgres } from "../helpers/process.js";
-import { registerSeller, removeDataDirs, serviceEnv, submit, ADMIN, type RemoteSeller } from "./common.js";
+import { freePort, type NodeService, postgresBinaries, startService, type ThrowawayPostgres, throwawayPostgres, waitUntil } from "../helpers/process.js";
+import { ADMIN, type RemoteSeller, registerSeller, removeDataDirs, serviceEnv, submit } from "./common.js";
 
 const BIN = postgresBinaries();
 

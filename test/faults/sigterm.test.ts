@@ -5,8 +5,8 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret } from "../../src/auth.js";
-import { sleep, startService, type NodeService } from "../helpers/process.js";
-import { freshDatabase, NEEDS_POSTGRES, registerSeller, removeDataDirs, serviceEnv, SERVER_URL, type RemoteSeller } from "./common.js";
+import { type NodeService, sleep, startService } from "../helpers/process.js";
+import { freshDatabase, NEEDS_POSTGRES, type RemoteSeller, registerSeller, removeDataDirs, SERVER_URL, serviceEnv } from "./common.js";
 
 describe.skipIf(!SERVER_URL)(`SIGTERM (${SERVER_URL ? "PostgreSQL" : NEEDS_POSTGRES})`, () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;

@@ -5,8 +5,8 @@
  * exit and retried EPIPE there forever: the drained service never exited.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childEnv, freePort, sleep, startChild, waitUntil, type Child } from "../helpers/process.js";
-import { freshDatabase, NEEDS_POSTGRES, removeDataDirs, serviceEnv, SERVER_URL } from "./common.js";
+import { type Child, childEnv, freePort, sleep, startChild, waitUntil } from "../helpers/process.js";
+import { freshDatabase, NEEDS_POSTGRES, removeDataDirs, SERVER_URL, serviceEnv } from "./common.js";
 
 describe.skipIf(!SERVER_URL)(`stdout closed under the service (${SERVER_URL ? "PostgreSQL" : NEEDS_POSTGRES})`, () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;

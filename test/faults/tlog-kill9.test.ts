@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/index.js";
 import { decodeBundle, decodeEntry } from "../../src/tlog/entry.js";
-import { sleep, startService, waitUntil, type NodeService } from "../helpers/process.js";
+import { type NodeService, sleep, startService, waitUntil } from "../helpers/process.js";
 import { readCheckpoint, rfcVerifyConsistency } from "../helpers/rfc9162.js";
-import { freshDatabase, NEEDS_POSTGRES, registerSeller, removeDataDirs, serviceEnv, SERVER_URL, submit } from "./common.js";
+import { freshDatabase, NEEDS_POSTGRES, registerSeller, removeDataDirs, SERVER_URL, serviceEnv, submit } from "./common.js";
 
 const INVOICES = 200;
 const SUBMITTERS = 10;

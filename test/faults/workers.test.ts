@@ -5,8 +5,8 @@
  */
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { alive, sleep, startService, waitUntil, type NodeService } from "../helpers/process.js";
-import { freshDatabase, NEEDS_POSTGRES, registerSeller, removeDataDirs, serviceEnv, SERVER_URL, submit, type RemoteSeller } from "./common.js";
+import { alive, type NodeService, sleep, startService, waitUntil } from "../helpers/process.js";
+import { freshDatabase, NEEDS_POSTGRES, type RemoteSeller, registerSeller, removeDataDirs, SERVER_URL, serviceEnv, submit } from "./common.js";
 
 interface LogEntry {
   pid?: number;

@@ -5,16 +5,16 @@
  * parse stage's codes, and when it accepts, the tree it built honours every limit the pre-scan
  * promises (no comment, processing instruction or DOCTYPE node; depth, attribute counts).
  */
-import fc from "fast-check";
-import { performance } from "node:perf_hooks";
 import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS, parseXml, type ParsedXml, type XNode } from "../../src/xml/parse.js";
 import { readInvoiceDocument, readSellerSignature } from "../../src/xml/invoice-document.js";
+import { DEFAULT_LIMITS, type ParsedXml, parseXml, type XNode } from "../../src/xml/parse.js";
 import { verifyProfile } from "../../src/xml/verify.js";
 import { buildInvoice } from "../helpers/invoice.js";
 import { signInvoice } from "../helpers/sign.js";
-import { FUZZ_RUNS, byteMutation, fuzzParams, mutate, serializeTree, xmlTree } from "./arbitraries.js";
+import { byteMutation, FUZZ_RUNS, fuzzParams, mutate, serializeTree, xmlTree } from "./arbitraries.js";
 
 const certs = new URL("../../certs/", import.meta.url);
 const read = (f: string) => readFileSync(new URL(f, certs), "utf8");

@@ -5,17 +5,17 @@
  * verify with xml-crypto's SignedXml against the seller's certificate and carry exactly the
  * signed DLHDon (same canonical digest) the seller signed.
  */
-import fc from "fast-check";
 import { performance } from "node:perf_hooks";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { C14N, digestBase64 } from "../../src/xml/algorithms.js";
 import { canonicalize } from "../../src/xml/canonical.js";
 import { readInvoiceDocument } from "../../src/xml/invoice-document.js";
 import { parseXml } from "../../src/xml/parse.js";
-import { startHarness, type Harness, type TestSeller } from "../helpers/app.js";
-import { signedXmlVerifies } from "../helpers/oracle.js";
+import { type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { MUTATIONS, prng } from "../helpers/generate.js";
-import { FUZZ_RUNS, byteMutation, fuzzParams, mutate, serializeTree, xmlTree } from "./arbitraries.js";
+import { signedXmlVerifies } from "../helpers/oracle.js";
+import { byteMutation, FUZZ_RUNS, fuzzParams, mutate, serializeTree, xmlTree } from "./arbitraries.js";
 
 let h: Harness;
 interface Seed {

@@ -10,10 +10,10 @@ import { C14N, digestBase64 } from "../../src/xml/algorithms.js";
 import { canonicalize } from "../../src/xml/canonical.js";
 import { readInvoiceDocument } from "../../src/xml/invoice-document.js";
 import { parseXml, textOf } from "../../src/xml/parse.js";
-import { startHarness, type Harness } from "../helpers/app.js";
+import { type Harness, startHarness } from "../helpers/app.js";
 import { MUTATIONS, prng } from "../helpers/generate.js";
 import { expectIssued } from "../helpers/refusal.js";
-import { FUZZ_RUNS, byteMutation, fuzzParams, mutate, serializeTree, xmlTree } from "./arbitraries.js";
+import { byteMutation, FUZZ_RUNS, fuzzParams, mutate, serializeTree, xmlTree } from "./arbitraries.js";
 
 let h: Harness;
 const seeds: { bytes: Buffer; code: string; digest: string }[] = [];

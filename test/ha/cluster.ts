@@ -22,7 +22,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { freePort, sleep, startChild, waitUntil, type Child } from "../helpers/process.js";
+import { type Child, freePort, sleep, startChild, waitUntil } from "../helpers/process.js";
 
 export const PG_BIN = "/usr/lib/postgresql/15/bin";
 const AUTOCTL = [join(PG_BIN, "pg_autoctl"), "/usr/bin/pg_autoctl"].find((p) => existsSync(p));
@@ -242,7 +242,10 @@ export async function startCluster(opts: { timeouts?: "fast" | "default" } = {})
 
     // The primary: an existing PGDATA, registered as "single".
     const create = (node: HaNode) => {
-      autoctl(["create", "postgres", "--pgdata", node.pgdata, "--pgport", String(node.port), "--hostname", "127.0.0.1", "--listen", "127.0.0.1", "--name", node.name, "--dbname", "hoadon", "--monitor", monitorUri, ...ssl]);
+      autoctl([
+        "create", "postgres", "--pgdata", node.pgdata, "--pgport", String(node.port), "--hostname", "127.0.0.1", "--listen", "127.0.0.1",
+        "--name", node.name, "--dbname", "hoadon", "--monitor", monitorUri, ...ssl,
+      ]);
       if (opts.timeouts !== "default") for (const [k, v] of Object.entries(FAST_KEEPER_TIMEOUTS)) autoctl(["config", "set", "--pgdata", node.pgdata, k, String(v)]);
     };
     initdb(nodes[0].pgdata);

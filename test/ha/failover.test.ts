@@ -20,11 +20,11 @@
  */
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep, startService, waitUntil, type NodeService } from "../helpers/process.js";
-import { ADMIN, numberOf, registerSeller, removeDataDirs, serviceEnv, submit, type RemoteSeller } from "../faults/common.js";
 import { decodeBundle, decodeEntry, type LogEntry } from "../../src/tlog/entry.js";
+import { ADMIN, numberOf, type RemoteSeller, registerSeller, removeDataDirs, serviceEnv, submit } from "../faults/common.js";
+import { type NodeService, sleep, startService, waitUntil } from "../helpers/process.js";
 import { MTH, readCheckpoint, rfcVerifyConsistency } from "../helpers/rfc9162.js";
-import { destroyClusters, haUnavailable, startCluster, type HaCluster } from "./cluster.js";
+import { destroyClusters, type HaCluster, haUnavailable, startCluster } from "./cluster.js";
 
 const WHY_NOT = haUnavailable();
 /** `HA_TIMEOUTS=default npm run test:ha` measures the outage with pg_auto_failover's own timeouts (≈ 50 s). */
@@ -123,7 +123,8 @@ describe.skipIf(WHY_NOT)(`PostgreSQL fails over (${WHY_NOT ?? "pg_auto_failover:
         const end = performance.now();
         inFlight.delete(number);
         const error = (r.body as { error?: { code?: string } }).error;
-        outcomes.push({ xml: xml!, number, status: r.status, code: r.body.code as string | undefined, error: error?.code ?? (r.status ? undefined : String(r.body.error)), retryAfter: r.headers?.get("retry-after"), start, end });
+        const failure = error?.code ?? (r.status ? undefined : String(r.body.error));
+        outcomes.push({ xml: xml!, number, status: r.status, code: r.body.code as string | undefined, error: failure, retryAfter: r.headers?.get("retry-after"), start, end });
         if (r.status === 201) {
           acks++;
           if (killedAt && start > killedAt && !resumedAt) resumedAt = end;

@@ -2,25 +2,25 @@
  * An in-process Hoadon for route tests: the real app, store (PGlite, or PostgreSQL when
  * DATABASE_URL is set), trust store over certs/, a generated authority key. One per test file.
  */
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { buildApp, type AppOptions } from "../../src/app.js";
+import { type AppOptions, buildApp } from "../../src/app.js";
 import { hashSecret } from "../../src/auth.js";
 import type { Services } from "../../src/context.js";
 import { silentLogger } from "../../src/log.js";
-import { TrustStore, type TrustMaterial } from "../../src/pki/trust.js";
+import { type TrustMaterial, TrustStore } from "../../src/pki/trust.js";
 import { loadTrust } from "../../src/pki/trust-files.js";
+import type { RateLimitSettings } from "../../src/rate-limit.js";
 import { authorityKeyFromPem, DEV_OFFICIAL_NAME, generateDevAuthority } from "../../src/secrets.js";
 import { createServices } from "../../src/services.js";
-import { signerFromSeed } from "../../src/tlog/note.js";
-import { TransparencyLog } from "../../src/tlog/log.js";
-import { randomBytes } from "node:crypto";
-import type { RateLimitSettings } from "../../src/rate-limit.js";
 import type { PgStore } from "../../src/storage/pg-store.js";
+import { TransparencyLog } from "../../src/tlog/log.js";
+import { signerFromSeed } from "../../src/tlog/note.js";
 import { testStore } from "./db.js";
-import { buildInvoice, randomTaxCode, type BuildInvoiceOptions } from "./invoice.js";
+import { type BuildInvoiceOptions, buildInvoice, randomTaxCode } from "./invoice.js";
 import { issueSellerCert, type KeyType, type NodeKeySpec } from "./pki.js";
-import { signInvoice, type SignOptions } from "./sign.js";
+import { type SignOptions, signInvoice } from "./sign.js";
 
 export const CERTS = fileURLToPath(new URL("../../certs/", import.meta.url));
 export const ADMIN_TOKEN = "hda_test-admin-token-0123456789";

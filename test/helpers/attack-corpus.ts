@@ -12,26 +12,26 @@
 import { createHash } from "node:crypto";
 import type { ErrorCode } from "../../src/errors.js";
 import {
-  BASE64,
-  ENVELOPED,
-  HMAC_SHA1,
-  HMAC_SHA256,
-  MD5,
-  RSA_MD5,
-  XPATH,
-  XPATH2,
-  XSLT,
   all,
+  BASE64,
   certDer,
   ds,
   dsElement,
+  ENVELOPED,
+  HMAC_SHA1,
+  HMAC_SHA256,
   kids,
+  MD5,
   one,
+  RSA_MD5,
   reference,
   resign,
   rewrite,
   sellerSignature,
   transformsOf,
+  XPATH,
+  XPATH2,
+  XSLT,
 } from "./attacks.js";
 import type { SignOptions } from "./sign.js";
 

@@ -209,4 +209,4 @@ export function certDer(pem: string): Buffer {
   return Buffer.from(m[1]!.replace(/\s+/g, ""), "base64");
 }
 
-export { C14N, EXC_C14N, ENVELOPED };
+export { C14N, ENVELOPED, EXC_C14N };

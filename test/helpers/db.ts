@@ -5,8 +5,8 @@
  * other's way by using their own sellers and invoice numbers.
  */
 import { randomBytes } from "node:crypto";
-import { openDb } from "../../src/storage/index.js";
 import { sql } from "../../src/storage/db.js";
+import { openDb } from "../../src/storage/index.js";
 import { PgStore } from "../../src/storage/pg-store.js";
 
 /** A PgStore that drops its schema when closed. */

@@ -12,7 +12,7 @@
  * data, CRLF), so every verifier must still accept them; the others change signed octets, so
  * every verifier must refuse them.
  */
-import { buildInvoice, escapeXml, type InvoiceLine, type TaxRate } from "./invoice.js";
+import { buildInvoice, type InvoiceLine, type TaxRate } from "./invoice.js";
 import type { SignOptions } from "./sign.js";
 
 /** A small, fast, seedable PRNG (mulberry32). */
@@ -202,7 +202,11 @@ const flipBase64 = (c: string) => (c === "A" ? "B" : "A");
 export const MUTATIONS: readonly Mutation[] = [
   // Canonical form unchanged: every verifier must still accept.
   { name: "single quotes around the DLHDon Id", keepsSignature: true, apply: (x) => x.replace(/<DLHDon Id="([^"]*)"/, "<DLHDon Id='$1'") },
-  { name: "an empty SignedInfo element written as a start-end pair", keepsSignature: true, apply: (x, r) => replaceOne(x, /<((?:ds:)?(?:CanonicalizationMethod|SignatureMethod|DigestMethod|Transform)) ([^>]*)\/>/, r, (m) => `<${m[1]} ${m[2]}></${m[1]}>`) },
+  {
+    name: "an empty SignedInfo element written as a start-end pair",
+    keepsSignature: true,
+    apply: (x, r) => replaceOne(x, /<((?:ds:)?(?:CanonicalizationMethod|SignatureMethod|DigestMethod|Transform)) ([^>]*)\/>/, r, (m) => `<${m[1]} ${m[2]}></${m[1]}>`),
+  },
   {
     name: "a character of signed text written as a character reference",
     keepsSignature: true,
@@ -239,7 +243,11 @@ export const MUTATIONS: readonly Mutation[] = [
   { name: "a letter of a signed name changed", keepsSignature: false, apply: (x, r) => { const [a, b] = inside(x); return replaceOne(x, /<Ten>(.)/, r, (m) => `<Ten>${m[1] === "X" ? "Y" : "X"}`, a, b); } },
   { name: "a DigestValue character flipped", keepsSignature: false, apply: (x, r) => replaceOne(x, /<((?:ds:)?DigestValue)>(.)/, r, (m) => `<${m[1]}>${flipBase64(m[2]!)}`) },
   { name: "a SignatureValue character flipped", keepsSignature: false, apply: (x, r) => replaceOne(x, /<((?:ds:)?SignatureValue)>(\s*)(.)/, r, (m) => `<${m[1]}>${m[2]}${flipBase64(m[3]!)}`) },
-  { name: "the SigningTime changed", keepsSignature: false, apply: (x) => (/<(?:ds:)?SigningTime>/.test(x) ? x.replace(/(<(?:ds:)?SigningTime>\d{4}-\d{2}-\d)(\d)/, (_m, p: string, d: string) => `${p}${(Number(d) + 1) % 10}`) : null) },
+  {
+    name: "the SigningTime changed",
+    keepsSignature: false,
+    apply: (x) => (/<(?:ds:)?SigningTime>/.test(x) ? x.replace(/(<(?:ds:)?SigningTime>\d{4}-\d{2}-\d)(\d)/, (_m, p: string, d: string) => `${p}${(Number(d) + 1) % 10}`) : null),
+  },
   {
     name: "xml:space added to HDon after signing (inclusive C14N carries it into the signed data)",
     keepsSignature: false,
@@ -247,8 +255,23 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   { name: "an attribute added to DLHDon", keepsSignature: false, apply: (x) => x.replace(/<DLHDon /, '<DLHDon a="1" ') },
   { name: "whitespace added between elements inside DLHDon", keepsSignature: false, apply: (x, r) => { const [a, b] = inside(x); return replaceOne(x, /<\/(Ten|MST|DChi|SHDon)></, r, (m) => `</${m[1]}> <`, a, b); } },
-  { name: "the DLHDon Id and the Reference URI renamed together", keepsSignature: false, apply: (x) => { const m = /<DLHDon Id="([^"]*)"/.exec(x); return m ? x.replace(`Id="${m[1]}"`, `Id="${m[1]}2"`).replace(`URI="#${m[1]}"`, `URI="#${m[1]}2"`) : null; } },
-  { name: "an escaped character in signed text unescaped differently (&amp; → &#38;amp;)", keepsSignature: false, apply: (x) => { const [a, b] = inside(x); const i = x.indexOf("&amp;", a); return i === -1 || i > b ? null : x.slice(0, i) + "&#38;amp;" + x.slice(i + 5); } },
+  {
+    name: "the DLHDon Id and the Reference URI renamed together",
+    keepsSignature: false,
+    apply: (x) => {
+      const m = /<DLHDon Id="([^"]*)"/.exec(x);
+      return m ? x.replace(`Id="${m[1]}"`, `Id="${m[1]}2"`).replace(`URI="#${m[1]}"`, `URI="#${m[1]}2"`) : null;
+    },
+  },
+  {
+    name: "an escaped character in signed text unescaped differently (&amp; → &#38;amp;)",
+    keepsSignature: false,
+    apply: (x) => {
+      const [a, b] = inside(x);
+      const i = x.indexOf("&amp;", a);
+      return i === -1 || i > b ? null : x.slice(0, i) + "&#38;amp;" + x.slice(i + 5);
+    },
+  },
 ];
 
 /**
@@ -264,4 +287,3 @@ export function mutationsFor(r: Rand, n: number, keepFirst = true): Mutation[] {
   return [...chosen];
 }
 
-export { escapeXml };

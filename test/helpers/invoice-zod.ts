@@ -6,9 +6,9 @@
  * same faults in the same order, for every document it generates. Not used by the service.
  */
 import { z } from "zod";
-import { type Fault, type Result, ok } from "../../src/errors.js";
 import type { Invoice, LineKind, OtherInfo, RelatedInvoice, XmlNodeLike } from "../../src/domain/invoice.js";
-import { type Decimal, ONE, ZERO, parseAmount } from "../../src/domain/money.js";
+import { type Decimal, ONE, parseAmount, ZERO } from "../../src/domain/money.js";
+import { type Fault, ok, type Result } from "../../src/errors.js";
 
 /** The content of a TTKhac, already read (its inside is data, not structure). */
 class OtherInfoBlock {

@@ -4,7 +4,7 @@
  * told about, with their statuses), independently of the rollups and of their SQL.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import type { InvoiceStatus, NewInvoice, Store, TaxRateAmount, ReportFigures, TotalsQuery, TotalsReport, TotalsSource } from "../../src/storage/store.js";
+import type { InvoiceStatus, NewInvoice, ReportFigures, Store, TaxRateAmount, TotalsQuery, TotalsReport, TotalsSource } from "../../src/storage/store.js";
 
 export interface ReadySeller {
   taxCode: string;

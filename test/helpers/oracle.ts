@@ -1,7 +1,7 @@
 /**
  * The verifiers the differential tests hold against each other, each answering "is the seller's
  * signature mathematically valid" (no trust decision):
- * - `fastPath`: the service's own gate up to the signature value (parse, frame, profile, digests
+ * - `fastPathVerdict`: the service's own gate up to the signature value (parse, frame, profile, digests
  *   and SignatureValue), with legacy SHA-1 allowed so that only the cryptography is compared;
  * - `signedXmlVerifies`: xml-crypto's generic SignedXml.checkSignature (xpath resolution, its own
  *   bundled @xmldom 0.8 parse of the bytes);
@@ -16,7 +16,7 @@ import { SignedXml } from "xml-crypto";
 import { readInvoiceDocument, readSellerSignature } from "../../src/xml/invoice-document.js";
 import { parseXml } from "../../src/xml/parse.js";
 import { verifyProfile } from "../../src/xml/verify.js";
-import { SELLER_SIGNATURE_XPATH, registerAlgorithms } from "./sign.js";
+import { registerAlgorithms, SELLER_SIGNATURE_XPATH } from "./sign.js";
 
 /** The service's verdict on the seller signature; `code` is the refusal's code when it refuses. */
 export function fastPathVerdict(xml: string | Uint8Array): { ok: boolean; code?: string } {
@@ -30,8 +30,6 @@ export function fastPathVerdict(xml: string | Uint8Array): { ok: boolean; code?:
   return v.ok ? { ok: true } : { ok: false, code: v.faults[0]!.code };
 }
 
-/** True when the service's gate finds the seller signature mathematically valid. */
-export const fastPath = (xml: string | Uint8Array): boolean => fastPathVerdict(xml).ok;
 
 /**
  * True when xml-crypto's SignedXml verifies the seller signature (DSCKS/NBan/Signature), with the

@@ -3,10 +3,10 @@
  * makes its own sellers, CAs and CRLs instead of relying on checked-in blobs.
  */
 import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
-import { createPrivateKey, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, webcrypto } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import * as x509 from "@peculiar/x509";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

@@ -3,7 +3,7 @@
  * under tsx), `wrangler dev`, a throw-away PostgreSQL cluster. Loopback only; every wait is
  * bounded; each process is ended by its own pid (its process group), never by name.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";

@@ -14,7 +14,7 @@
  *   instead of carrying `xmlns=""`; SigningTime is matched by local name.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createHash, createPrivateKey, createSign, createVerify, randomBytes, type KeyLike } from "node:crypto";
+import { createHash, createPrivateKey, createSign, createVerify, type KeyLike, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,9 +27,9 @@ import {
   DSIG_NS,
   ENVELOPED,
   EXC_C14N,
+  type HashName,
   SIGNATURE_METHODS,
   XML_CRYPTO_ECDSA,
-  type HashName,
 } from "../../src/xml/algorithms.js";
 import { InheritingC14n, InheritingC14nWithComments, inheritXmlAttributesIn } from "../../src/xml/c14n.js";
 

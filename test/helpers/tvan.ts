@@ -2,8 +2,8 @@
  * Test helpers for the T-VAN channel: envelopes (TDiep) as accounting software sends them, the
  * error notice 04/SS-HĐĐT signed by the seller, and reading and verifying the authority's replies.
  */
-import { randomUUID } from "node:crypto";
 import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -161,12 +161,19 @@ export interface FormOptions {
 
 /** The unsigned TKhai of a 100 (01/ĐKTĐ-HĐĐT), DSCKS/NNT left empty for the signer. */
 export function registrationForm(o: FormOptions): string {
-  const f: Record<string, "0" | "1"> = { CMa: "1", KCMa: "0", NNTDBKKhan: "0", NNTKTDNUBND: "0", CDLTTDCQT: "0", CDLQTCTN: "0", CDDu: "1", CBTHop: "0", HDGTGT: "1", HDBHang: "0", HDBTSCong: "0", HDBHDTQGia: "0", HDKhac: "0", CTu: "0", ...o.flags };
+  const f: Record<string, "0" | "1"> = {
+    CMa: "1", KCMa: "0", NNTDBKKhan: "0", NNTKTDNUBND: "0", CDLTTDCQT: "0", CDLQTCTN: "0", CDDu: "1", CBTHop: "0",
+    HDGTGT: "1", HDBHang: "0", HDBTSCong: "0", HDBHDTQGia: "0", HDKhac: "0", CTu: "0", ...o.flags,
+  };
   const x = (n: string) => `<${n}>${f[n]}</${n}>`;
   const opt = (n: string) => (f[n] !== undefined ? x(n) : "");
   const today = nowGmt7().slice(0, 10);
   const certs = (o.certificates ?? [])
-    .map((c, i) => `<CTS><STT>${i + 1}</STT><TTChuc>CN=Hoadon Test Issuing CA, C=VN</TTChuc><Seri>${c.serial}</Seri><TNgay>${c.from ?? "2020-01-01T00:00:00"}</TNgay><DNgay>${c.to ?? "2099-12-31T00:00:00"}</DNgay><HThuc>${c.action}</HThuc></CTS>`)
+    .map(
+      (c, i) =>
+        `<CTS><STT>${i + 1}</STT><TTChuc>CN=Hoadon Test Issuing CA, C=VN</TTChuc><Seri>${c.serial}</Seri>` +
+        `<TNgay>${c.from ?? "2020-01-01T00:00:00"}</TNgay><DNgay>${c.to ?? "2099-12-31T00:00:00"}</DNgay><HThuc>${c.action}</HThuc></CTS>`,
+    )
     .join("");
   return (
     `<TKhai><DLTKhai Id="SigningData"><TTChung><PBan>${o.pban ?? "2.0.0"}</PBan><MSo>01/ĐKTĐ-HĐĐT</MSo><Ten>Tờ khai đăng ký/thay đổi thông tin sử dụng hóa đơn điện tử</Ten>` +
@@ -248,8 +255,11 @@ export interface SummaryHeader {
 }
 
 /** The fields of a summary row (DSDLieu/DLieu), written in 01/TH-HĐĐT's order. */
-export type SummaryRowFields = Partial<Record<"STT" | "KHMSHDon" | "KHHDon" | "SHDon" | "NLap" | "TNMua" | "MSTNMua" | "MHHDVu" | "THHDVu" | "DVTinh" | "SLuong" | "TTCThue" | "TSuat" | "TgTThue" | "TgTTToan" | "TThai" | "LHDCLQuan" | "KHMSHDCLQuan" | "KHHDCLQuan" | "SHDCLQuan" | "GChu", string>>;
-const ROW_ORDER = ["STT", "KHMSHDon", "KHHDon", "SHDon", "NLap", "TNMua", "MSTNMua", "MHHDVu", "THHDVu", "DVTinh", "SLuong", "TTCThue", "TSuat", "TgTThue", "TgTTToan", "TThai", "LHDCLQuan", "KHMSHDCLQuan", "KHHDCLQuan", "SHDCLQuan", "GChu"] as const;
+export type SummaryRowFields = Partial<Record<(typeof ROW_ORDER)[number], string>>;
+const ROW_ORDER = [
+  "STT", "KHMSHDon", "KHHDon", "SHDon", "NLap", "TNMua", "MSTNMua", "MHHDVu", "THHDVu", "DVTinh", "SLuong", "TTCThue", "TSuat",
+  "TgTThue", "TgTTToan", "TThai", "LHDCLQuan", "KHMSHDCLQuan", "KHHDCLQuan", "SHDCLQuan", "GChu",
+] as const;
 
 /** An unsigned BTHDLieu (01/TH-HĐĐT), DSCKS/NNT left empty for the signer. */
 export function summaryTable(h: SummaryHeader, rows: SummaryRowFields[]): string {
@@ -322,7 +332,9 @@ function signIntoWithXmlsec1(xml: string, key: { keyPem: string; certPem: string
     writeFileSync(join(dir, "key.pem"), key.keyPem, { mode: 0o600 });
     writeFileSync(join(dir, "cert.pem"), key.certPem);
     writeFileSync(join(dir, "in.xml"), input);
-    const run = spawnSync("xmlsec1", ["--sign", "--privkey-pem", `${join(dir, "key.pem")},${join(dir, "cert.pem")}`, "--id-attr:Id", o.target, "--id-attr:Id", "Object", "--output", join(dir, "out.xml"), join(dir, "in.xml")], { encoding: "utf8" });
+    const keyFiles = `${join(dir, "key.pem")},${join(dir, "cert.pem")}`;
+    const ids = ["--id-attr:Id", o.target, "--id-attr:Id", "Object"];
+    const run = spawnSync("xmlsec1", ["--sign", "--privkey-pem", keyFiles, ...ids, "--output", join(dir, "out.xml"), join(dir, "in.xml")], { encoding: "utf8" });
     if (run.status !== 0) throw new Error(`xmlsec1 --sign failed: ${run.stdout}${run.stderr}`);
     return readFileSync(join(dir, "out.xml"), "utf8");
   } finally {

@@ -19,7 +19,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DOMParser } from "@xmldom/xmldom";
@@ -31,13 +31,13 @@ import { canonicalize } from "../../src/xml/canonical.js";
 import { readInvoiceDocument } from "../../src/xml/invoice-document.js";
 import { parseXml } from "../../src/xml/parse.js";
 import { stamp } from "../../src/xml/stamp.js";
-import { SIGNATURE_ATTACKS, XML_ATTACKS, type Attack, type AttackContext } from "../helpers/attack-corpus.js";
 import { ADVERSARIAL } from "../helpers/adversarial.js";
+import { type Attack, type AttackContext, SIGNATURE_ATTACKS, XML_ATTACKS } from "../helpers/attack-corpus.js";
 import { finish, generateCase, mutationsFor, prng, type SigningKey } from "../helpers/generate.js";
 import { buildInvoice, nextNumber, todayGmt7 } from "../helpers/invoice.js";
 import { issueCertificate, issueSellerCert, makeTestCa } from "../helpers/pki.js";
 import { ROOT } from "../helpers/process.js";
-import { nowGmt7, signInvoice, signManyWithXmlsec1, xmlsec1Available, type SignOptions } from "../helpers/sign.js";
+import { nowGmt7, type SignOptions, signInvoice, signManyWithXmlsec1, xmlsec1Available } from "../helpers/sign.js";
 import { errorNotice, registrationForm, signForm, signFormWithXmlsec1, signNotice, tdiep } from "../helpers/tvan.js";
 
 const DSIG = "http://www.w3.org/2000/09/xmldsig#";
@@ -180,7 +180,9 @@ const DIFFERENCES: { name: string; reason: string; ours: boolean; xmlsec1: boole
   {
     name: "enveloped-signature on the Reference to the signature's own Object",
     reason:
-      "by the XMLDSig text the transform removes the whole Signature, so the Object inside it digests as nothing: xmlsec1 does that (its --store-references shows an empty pre-digest buffer for 01's #SigningTime) and refuses what the signers made (samples 01 and 03, .NET's SignedXml); check, like .NET and xml-crypto, digests the Object (docs/security.md), and the real 2021 signatures verify",
+      "by the XMLDSig text the transform removes the whole Signature, so the Object inside it digests as nothing: xmlsec1 does that " +
+      "(its --store-references shows an empty pre-digest buffer for 01's #SigningTime) and refuses what the signers made (samples 01 and 03, " +
+      ".NET's SignedXml); check, like .NET and xml-crypto, digests the Object (docs/security.md), and the real 2021 signatures verify",
     ours: true,
     xmlsec1: false,
     applies: (x) => x.ours?.valid === true && envelopedObjectReference(x.el),
@@ -196,7 +198,9 @@ const DIFFERENCES: { name: string; reason: string; ours: boolean; xmlsec1: boole
   {
     name: "References to other than the seller profile's targets",
     reason:
-      "the attacker re-signed, so xmlsec1 verifies whatever the References name; the seller's profile (invoice-format.md §4) requires one Reference to DLHDon itself, by #Id, and at most one more to the signature's own SigningTime Object, so that the data the rules read is the data signed (SIGNATURE_PROFILE)",
+      "the attacker re-signed, so xmlsec1 verifies whatever the References name; the seller's profile (invoice-format.md §4) requires " +
+      "one Reference to DLHDon itself, by #Id, and at most one more to the signature's own SigningTime Object, so that the data the rules " +
+      "read is the data signed (SIGNATURE_PROFILE)",
     ours: false,
     xmlsec1: true,
     applies: (x) =>
@@ -219,7 +223,8 @@ const DIFFERENCES: { name: string; reason: string; ours: boolean; xmlsec1: boole
   {
     name: "An Id value repeated under a prefixed attribute",
     reason:
-      "xmlsec1 resolves #Id through the registered Id attribute only, so a wsu:Id decoy with DLHDon's value changes nothing for it; xml-crypto resolves by local name and would find the decoy, so the profile wants every Id-like value unique in the document (SIGNATURE_PROFILE)",
+      "xmlsec1 resolves #Id through the registered Id attribute only, so a wsu:Id decoy with DLHDon's value changes nothing for it; " +
+      "xml-crypto resolves by local name and would find the decoy, so the profile wants every Id-like value unique in the document (SIGNATURE_PROFILE)",
     ours: false,
     xmlsec1: true,
     applies: (x) => x.ours?.code === "SIGNATURE_PROFILE" && attackNamed(x, "an Id in another namespace (wsu:Id)"),
@@ -227,10 +232,13 @@ const DIFFERENCES: { name: string; reason: string; ours: boolean; xmlsec1: boole
   {
     name: "Signatures where the invoice's frame allows none",
     reason:
-      "xmlsec1 verifies each signature alone, and a copied signature verifies; the gate's frame refuses an HDon with a Signature outside DSCKS/NBan, NMua, CQT or CCKSKhac, or two under NBan (a wrapping signal), and check reports each signature of that HDon with the frame's SIGNATURE_PROFILE",
+      "xmlsec1 verifies each signature alone, and a copied signature verifies; the gate's frame refuses an HDon with a Signature outside " +
+      "DSCKS/NBan, NMua, CQT or CCKSKhac, or two under NBan (a wrapping signal), and check reports each signature of that HDon with the frame's SIGNATURE_PROFILE",
     ours: false,
     xmlsec1: true,
-    applies: (x) => x.ours?.code === "SIGNATURE_PROFILE" && attackNamed(x, "two Signatures under DSCKS/NBan", "a Signature directly under HDon", "a Signature directly under DSCKS", "a Signature inside the seller signature's Object", "a Signature inside DSCKS/NMua/X"),
+    applies: (x) =>
+      x.ours?.code === "SIGNATURE_PROFILE" &&
+      attackNamed(x, "two Signatures under DSCKS/NBan", "a Signature directly under HDon", "a Signature directly under DSCKS", "a Signature inside the seller signature's Object", "a Signature inside DSCKS/NMua/X"),
   },
   {
     name: "KeyInfo/RetrievalMethod",
@@ -250,7 +258,9 @@ const DIFFERENCES: { name: string; reason: string; ours: boolean; xmlsec1: boole
   {
     name: "The signer among several KeyInfo certificates",
     reason:
-      "software lists certificates in any order, so check tries up to four KeyInfo certificates for the key that verifies the SignatureValue, and the certificate stage then judges that one (an attacker's self-signed: CERT_UNTRUSTED, test/api/attacks-trust.test.ts); xmlsec1 takes one leaf of the X509Data and fails when another made the signature",
+      "software lists certificates in any order, so check tries up to four KeyInfo certificates for the key that verifies the SignatureValue, " +
+      "and the certificate stage then judges that one (an attacker's self-signed: CERT_UNTRUSTED, test/api/attacks-trust.test.ts); " +
+      "xmlsec1 takes one leaf of the X509Data and fails when another made the signature",
     ours: true,
     xmlsec1: false,
     applies: (x) => x.ours?.valid === true && attackNamed(x, "the seller's certificate first in KeyInfo, the signature made by the second"),
@@ -258,7 +268,10 @@ const DIFFERENCES: { name: string; reason: string; ours: boolean; xmlsec1: boole
   {
     name: "Documents the parse stage refuses",
     reason:
-      "libxml2 reads comments, processing instructions and DOCTYPEs: C14N without comments drops a comment inside signed data, base64 text is read around one inside a value, and outside the root or the signed element they are not digested, so xmlsec1 verifies; the gate refuses them at parse (XML_FORBIDDEN_CONSTRUCT) before any signature is read, and check reports the file's fault and no signature (a processing instruction inside signed data, an entity's text, a second root: xmlsec1 refuses too)",
+      "libxml2 reads comments, processing instructions and DOCTYPEs: C14N without comments drops a comment inside signed data, base64 text " +
+      "is read around one inside a value, and outside the root or the signed element they are not digested, so xmlsec1 verifies; the gate " +
+      "refuses them at parse (XML_FORBIDDEN_CONSTRUCT) before any signature is read, and check reports the file's fault and no signature " +
+      "(a processing instruction inside signed data, an entity's text, a second root: xmlsec1 refuses too)",
     ours: false,
     xmlsec1: true,
     applies: (x) =>
@@ -362,7 +375,11 @@ const label = (x: Compared) => `${x.c.corpus}: ${x.c.name} #${x.i}: check ${x.ou
 function explain(compared: Compared[]): { unexplained: string[]; used: Map<string, number> } {
   const r = tally(compared);
   const files = new Set(compared.map((x) => x.c.file)).size;
-  console.log(`check vs xmlsec1 (${compared[0]?.c.corpus}): ${files} files with signatures, ${compared.length} signatures, ${[...r.used.values()].reduce((a, b) => a + b, 0)} explained differences ${JSON.stringify(Object.fromEntries(r.used))}, ${r.unexplained.length} unexplained`);
+  const explained = [...r.used.values()].reduce((a, b) => a + b, 0);
+  console.log(
+    `check vs xmlsec1 (${compared[0]?.c.corpus}): ${files} files with signatures, ${compared.length} signatures, ` +
+      `${explained} explained differences ${JSON.stringify(Object.fromEntries(r.used))}, ${r.unexplained.length} unexplained`,
+  );
   return r;
 }
 
@@ -448,7 +465,8 @@ describe.skipIf(!xmlsec1Available())("hoadon check and xmlsec1, signature by sig
     stamped.forEach((xml, k) => list.push(put({ corpus: "generated", name: `stamped by ${k ? "an EC" : "an RSA"} authority`, xml })));
     // The taxpayer's T-VAN documents: an error notice (300) and a registration (100, signed by xml-crypto and by xmlsec1), in their TDiep.
     const seller = { keyPem: read("seller-0100000010-rsa.key"), certPem: read("seller-0100000010-rsa.pem") };
-    const notice = tdiep("300", signNotice(errorNotice("0100000010", [{ code: "00AB12CD34EF5678901234567890ABCDEF", symbol: "C26TAA", number: 7, issueDate: "2026-11-20", action: "1", reason: "Hủy do sai" }]), seller), { mst: "0100000010" }).xml;
+    const entry = { code: "00AB12CD34EF5678901234567890ABCDEF", symbol: "C26TAA", number: 7, issueDate: "2026-11-20", action: "1", reason: "Hủy do sai" };
+    const notice = tdiep("300", signNotice(errorNotice("0100000010", [entry]), seller), { mst: "0100000010" }).xml;
     list.push(put({ corpus: "generated", name: "an error notice (300) signed in TBao/DSCKS/NNT", xml: notice }));
     list.push(put({ corpus: "generated", name: "an error notice (300), its reason changed", xml: notice.replace("Hủy do sai", "Hủy do sai sót") }));
     for (const [by, signed] of [["xml-crypto", signForm(registrationForm({ mst: "0100000010" }), seller)], ["xmlsec1", signFormWithXmlsec1(registrationForm({ mst: "0100000010" }), seller)]] as const) {

@@ -3,11 +3,11 @@
  * (xmllint), live. Needs `xmlsec1` and `xmllint` on the PATH: `npm run test:interop`.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CERTS, startHarness, type Harness, type TestSeller } from "../helpers/app.js";
+import { CERTS, type Harness, startHarness, type TestSeller } from "../helpers/app.js";
 import { buildInvoice } from "../helpers/invoice.js";
 import { SELLER_SIGNATURE_XPATH, signWithXmlsec1, verifyWithXmlsec1 } from "../helpers/sign.js";
 

@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, NEEDS_POSTGRES, registerSeller, removeDataDirs, serviceEnv, SERVER_URL, type RemoteSeller } from "../faults/common.js";
+import { freshDatabase, NEEDS_POSTGRES, type RemoteSeller, registerSeller, removeDataDirs, SERVER_URL, serviceEnv } from "../faults/common.js";
 import { buildInvoice, nextNumber } from "../helpers/invoice.js";
-import { ROOT, startService, type NodeService } from "../helpers/process.js";
+import { type NodeService, ROOT, startService } from "../helpers/process.js";
 
 const PYTHON = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "import xmlsec, lxml"]).status === 0);
 const P12_PASSWORD = "sample-p12-password";

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UniqueViolationError, sql, sqlState } from "../../src/storage/db.js";
+import { sql, sqlState, UniqueViolationError } from "../../src/storage/db.js";
 import { TXN_BLOCK_SIZE } from "../../src/storage/invoices.js";
 import type { PgStore } from "../../src/storage/pg-store.js";
 import type { NewInvoice } from "../../src/storage/store.js";

@@ -10,7 +10,7 @@ import { sql } from "../../src/storage/db.js";
 import type { PgStore } from "../../src/storage/pg-store.js";
 import type { MessageReply, MessageWork, ReceivedMessage } from "../../src/storage/store.js";
 import { testStore } from "../helpers/db.js";
-import { newInvoice, rate, readySeller, type ReadySeller } from "../helpers/ledger.js";
+import { newInvoice, type ReadySeller, rate, readySeller } from "../helpers/ledger.js";
 
 let store: PgStore;
 let messages: PgStore["messages"];

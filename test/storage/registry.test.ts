@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UniqueViolationError, sql, sqlState } from "../../src/storage/db.js";
+import { sql, sqlState, UniqueViolationError } from "../../src/storage/db.js";
 import type { PgStore } from "../../src/storage/pg-store.js";
 import { SqlSessionStore } from "../../src/storage/sessions.js";
 import type { AuditEntry } from "../../src/storage/store.js";

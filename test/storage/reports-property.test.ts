@@ -12,10 +12,10 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PgStore } from "../../src/storage/pg-store.js";
-import type { NamedInvoice, NewSummaryRow } from "../../src/storage/summary-store.js";
 import type { InvoiceSource, IssueOutcome, NewInvoice, TaxRateAmount, TotalsGroupBy, TotalsSource } from "../../src/storage/store.js";
+import type { NamedInvoice, NewSummaryRow } from "../../src/storage/summary-store.js";
 import { testStore } from "../helpers/db.js";
-import { Ledger, newInvoice, readySeller, type LedgerSummaryRow, type ReadySeller } from "../helpers/ledger.js";
+import { Ledger, type LedgerSummaryRow, newInvoice, type ReadySeller, readySeller } from "../helpers/ledger.js";
 
 const RUNS = Number(process.env.HOADON_REPORT_RUNS ?? 40);
 

@@ -6,12 +6,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sql, UniqueViolationError, type Db, type SqlQuery } from "../../src/storage/db.js";
+import { type Db, type SqlQuery, sql } from "../../src/storage/db.js";
 import { PgStore } from "../../src/storage/pg-store.js";
 import { cutPeriod } from "../../src/storage/reports.js";
 import type { NewInvoice, TotalsGroupBy, TotalsQuery } from "../../src/storage/store.js";
 import { testStore } from "../helpers/db.js";
-import { Ledger, newCode, newInvoice, rate, readySeller, type ReadySeller } from "../helpers/ledger.js";
+import { Ledger, newCode, newInvoice, type ReadySeller, rate, readySeller } from "../helpers/ledger.js";
 
 let store: PgStore;
 let reports: PgStore["reports"];

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PgStore } from "../../src/storage/pg-store.js";
 import type { InvoiceSearch, NewInvoice } from "../../src/storage/store.js";
 import { testStore } from "../helpers/db.js";
-import { newInvoice, newTaxCode, rate, readySeller, type ReadySeller } from "../helpers/ledger.js";
+import { newInvoice, newTaxCode, type ReadySeller, rate, readySeller } from "../helpers/ledger.js";
 
 let store: PgStore;
 let search: PgStore["reports"];

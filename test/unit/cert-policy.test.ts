@@ -8,8 +8,8 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TrustStore } from "../../src/pki/trust.js";
-import { issueSellerCert, makeTestCa, pemToDer, type NodeKeySpec, type TestCa } from "../helpers/pki.js";
 import { randomTaxCode } from "../helpers/invoice.js";
+import { issueSellerCert, makeTestCa, type NodeKeySpec, pemToDer, type TestCa } from "../helpers/pki.js";
 
 let ca: TestCa;
 let strict: TrustStore;

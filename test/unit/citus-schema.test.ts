@@ -172,7 +172,10 @@ describe("the schema on Citus (distributed by seller tax code)", () => {
 
   it("already meets the rules on sellers, certificates, tvan_messages, the invoice tables and the rollups, and the natural key of invoices", () => {
     const found = violations();
-    const clean = ["sellers", "certificates", "tvan_messages", "invoice_keys", "invoice_codes", "invoice_tax_rates", "invoice_events", "totals_seller_daily", "totals_seller_monthly", "totals_seller_yearly", "totals_daily"];
+    const clean = [
+      "sellers", "certificates", "tvan_messages", "invoice_keys", "invoice_codes", "invoice_tax_rates", "invoice_events",
+      "totals_seller_daily", "totals_seller_monthly", "totals_seller_yearly", "totals_daily",
+    ];
     for (const t of clean) expect(found.filter((v) => v.startsWith(`${t}:`) || v.startsWith(`${t} (`))).toEqual([]);
     expect(found.filter((v) => v.includes("form, symbol, number"))).toEqual([]);
   });

@@ -7,12 +7,12 @@
  *
  * HOADON_DIFF_SEED reproduces a run (the seed is printed), HOADON_DIFF_COUNT changes its size.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { finish, generateCase, mutationsFor, prng, type SigningKey } from "../helpers/generate.js";
+import { randomTaxCode } from "../helpers/invoice.js";
 import { fastPathVerdict, signedXmlVerifies } from "../helpers/oracle.js";
 import { issueSellerCert } from "../helpers/pki.js";
-import { randomTaxCode } from "../helpers/invoice.js";
 import { signInvoice } from "../helpers/sign.js";
 
 const SEED = Number(process.env.HOADON_DIFF_SEED ?? Math.floor(Math.random() * 2 ** 31));

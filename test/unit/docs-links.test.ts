@@ -3,7 +3,7 @@
  * load-tests/RESULTS.md names a file or directory of the repository, and every #anchor names
  * a heading of its target (GitHub's slugs). The README stays a landing page (< 200 lines).
  */
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 

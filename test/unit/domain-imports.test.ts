@@ -6,7 +6,7 @@
  * error with HTTP statuses) or an HTTP status; they refuse with a Refusal (errors.ts). Imports are read as text — `import … from`, `export … from`, bare `import "…"` and
  * `import("…")`, type-only ones included — and relative ones resolved against the file.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 

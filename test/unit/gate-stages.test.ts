@@ -6,24 +6,24 @@
  * and registrations in each state. Also: the table lists every stage of invoice-format.md §4 in
  * its order, and runGate stops at the stage it is asked to.
  */
-import fc from "fast-check";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ApiError, RefusalError } from "../../src/errors.js";
-import { GateRefusal, STAGES, STAGE_NAMES, runGate, signatureVerdicts, stageRow, type GateDeps, type Registry } from "../../src/gate/index.js";
-import { loadTrust } from "../../src/pki/trust-files.js";
-import { TrustStore } from "../../src/pki/trust.js";
-import type { CertificateRecord, RegisteredSeller } from "../../src/storage/store.js";
-import { DEFAULT_LIMITS } from "../../src/xml/scan.js";
-import { parseAnyRoot } from "../../src/xml/parse.js";
 import { DEFAULT_TIME_WINDOW } from "../../src/domain/rules.js";
-import { MUTATIONS, finish, generateCase, prng, type SigningKey } from "../helpers/generate.js";
+import { ApiError, RefusalError } from "../../src/errors.js";
+import { type GateDeps, GateRefusal, type Registry, runGate, STAGE_NAMES, STAGES, signatureVerdicts, stageRow } from "../../src/gate/index.js";
+import { TrustStore } from "../../src/pki/trust.js";
+import { loadTrust } from "../../src/pki/trust-files.js";
+import type { CertificateRecord, RegisteredSeller } from "../../src/storage/store.js";
+import { parseAnyRoot } from "../../src/xml/parse.js";
+import { DEFAULT_LIMITS } from "../../src/xml/scan.js";
+import { byteMutation, mutate } from "../fuzz/arbitraries.js";
+import { C14N, ENVELOPED, reference, resign } from "../helpers/attacks.js";
+import { finish, generateCase, MUTATIONS, prng, type SigningKey } from "../helpers/generate.js";
 import { buildInvoice } from "../helpers/invoice.js";
 import { signInvoice } from "../helpers/sign.js";
 import { errorNotice, signNotice, tdiep } from "../helpers/tvan.js";
-import { C14N, ENVELOPED, reference, resign } from "../helpers/attacks.js";
-import { byteMutation, mutate } from "../fuzz/arbitraries.js";
 
 const certsDir = new URL("../../certs/", import.meta.url);
 const read = (f: string) => readFileSync(new URL(f, certsDir), "utf8");
@@ -68,7 +68,8 @@ async function judge(body: string | Uint8Array, registry: Registry = registryOf(
   }
 }
 
-const signed = (opts: Parameters<typeof buildInvoice>[0] = {}, key = RSA) => signInvoice(buildInvoice({ sellerTaxCode: key === RSA ? "0100000010" : "0310000024", issueDate: "2026-11-20", ...opts }), { ...key, signingTime: "2026-11-20T09:00:00" } as never);
+const signed = (opts: Parameters<typeof buildInvoice>[0] = {}, key = RSA) =>
+  signInvoice(buildInvoice({ sellerTaxCode: key === RSA ? "0100000010" : "0310000024", issueDate: "2026-11-20", ...opts }), { ...key, signingTime: "2026-11-20T09:00:00" } as never);
 
 describe("the stage table", () => {
   it("names the stages of invoice-format.md §4 in order, each once", () => {
@@ -197,7 +198,8 @@ describe("signatureVerdicts", () => {
   });
 
   it("reports a taxpayer's signature on an error notice (TBao/DSCKS/NNT) under the T-VAN channel's profile", () => {
-    const notice = tdiep("300", signNotice(errorNotice("0100000010", [{ code: "00AB12CD34EF5678901234567890ABCDEF", symbol: "C26TAA", number: 7, issueDate: "2026-11-20", action: "1", reason: "Hủy" }]), RSA), { mst: "0100000010" }).xml;
+    const entry = { code: "00AB12CD34EF5678901234567890ABCDEF", symbol: "C26TAA", number: 7, issueDate: "2026-11-20", action: "1", reason: "Hủy" };
+    const notice = tdiep("300", signNotice(errorNotice("0100000010", [entry]), RSA), { mst: "0100000010" }).xml;
     expect(verdicts(notice)).toEqual([["TDiep/DLieu/TBao/DSCKS/NNT", "seller", true, null]]);
     expect(verdicts(notice.replace("<LDo>Hủy", "<LDo>Hủy bỏ"))).toEqual([["TDiep/DLieu/TBao/DSCKS/NNT", "seller", false, "SIGNATURE_INVALID"]]);
     // Correctly re-signed with a third Reference, to the envelope's DLieu: valid for a signature of no

@@ -5,15 +5,15 @@ import { fileURLToPath } from "node:url";
 import { DOMParser, type Document as XmlDocument, type Element as XmlElement } from "@xmldom/xmldom";
 import { describe, expect, it } from "vitest";
 import { SignedXml } from "xml-crypto";
-import { buildInvoice, computeTotals, nextNumber, randomTaxCode, todayGmt7, type InvoiceLine } from "../helpers/invoice.js";
+import { buildInvoice, computeTotals, type InvoiceLine, nextNumber, randomTaxCode, todayGmt7 } from "../helpers/invoice.js";
 import {
-  SELLER_SIGNATURE_XPATH,
   registerAlgorithms,
+  SELLER_SIGNATURE_XPATH,
+  type SignOptions,
   signInvoice,
   signWithXmlsec1,
   verifyWithXmlsec1,
   xmlsec1Available,
-  type SignOptions,
 } from "../helpers/sign.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -5,7 +5,7 @@
  * text: every `import … from`, `export … from`, bare `import "…"` and `import("…")` of a
  * relative path, resolved to its .ts/.tsx file.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";

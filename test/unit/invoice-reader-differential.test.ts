@@ -17,7 +17,7 @@
  *
  * Deterministic: a fixed seed; `INVOICE_DIFF_CASES=100000` runs more.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
@@ -126,13 +126,18 @@ const FULL =
   '<HDon><DLHDon Id="data">' +
   "<TTChung><PBan>2.1.0</PBan><THDon>Hóa đơn giá trị gia tăng</THDon><KHMSHDon>1</KHMSHDon><KHHDon>C26TAA</KHHDon><SHDon>00000042</SHDon>" +
   "<NLap>2026-03-15</NLap><HDCTTChinh>1</HDCTTChinh><DVTTe>USD</DVTTe><TGia>25450.5</TGia><HTTToan>TM/CK</HTTToan><MSTTCGP>0100000010</MSTTCGP>" +
-  "<TTHDLQuan><TCHDon>1</TCHDon><LHDCLQuan>3</LHDCLQuan><KHMSHDCLQuan>01GTKT0/001</KHMSHDCLQuan><KHHDCLQuan>AA/19E</KHHDCLQuan><SHDCLQuan>0000123</SHDCLQuan><NLHDCLQuan>2026-03-01</NLHDCLQuan><GChu>Thay thế</GChu></TTHDLQuan>" +
+  "<TTHDLQuan><TCHDon>1</TCHDon><LHDCLQuan>3</LHDCLQuan><KHMSHDCLQuan>01GTKT0/001</KHMSHDCLQuan><KHHDCLQuan>AA/19E</KHHDCLQuan>" +
+  "<SHDCLQuan>0000123</SHDCLQuan><NLHDCLQuan>2026-03-01</NLHDCLQuan><GChu>Thay thế</GChu></TTHDLQuan>" +
   `${TTKHAC}</TTChung>` +
   "<NDHDon>" +
-  "<NBan><Ten>Công ty A</Ten><MST>0100000010-001</MST><DChi>Hà Nội</DChi><SDThoai>024 0000</SDThoai><DCTDTu>a@example.vn</DCTDTu><STKNHang>0011</STKNHang><TNHang>VCB</TNHang><Fax>024 1111</Fax><Website>a.vn</Website><MCHang>CH01</MCHang><TCHang>Cửa hàng 1</TCHang><TTKhac/></NBan>" +
-  "<NMua><Ten>Công ty B</Ten><MST>0310000024</MST><DChi>TP HCM</DChi><MKHang>KH1</MKHang><HVTNMHang>Nguyễn Văn B</HVTNMHang><SDThoai>028</SDThoai><DCTDTu>b@example.vn</DCTDTu><STKNHang>0022</STKNHang><TNHang>BIDV</TNHang><CCCDan>001203012345</CCCDan><SHChieu>B1234567</SHChieu><MDVQHNSach>1234567</MDVQHNSach><TTKhac><TTin><TTruong>x</TTruong></TTin></TTKhac></NMua>" +
+  "<NBan><Ten>Công ty A</Ten><MST>0100000010-001</MST><DChi>Hà Nội</DChi><SDThoai>024 0000</SDThoai><DCTDTu>a@example.vn</DCTDTu>" +
+  "<STKNHang>0011</STKNHang><TNHang>VCB</TNHang><Fax>024 1111</Fax><Website>a.vn</Website><MCHang>CH01</MCHang><TCHang>Cửa hàng 1</TCHang><TTKhac/></NBan>" +
+  "<NMua><Ten>Công ty B</Ten><MST>0310000024</MST><DChi>TP HCM</DChi><MKHang>KH1</MKHang><HVTNMHang>Nguyễn Văn B</HVTNMHang><SDThoai>028</SDThoai>" +
+  "<DCTDTu>b@example.vn</DCTDTu><STKNHang>0022</STKNHang><TNHang>BIDV</TNHang><CCCDan>001203012345</CCCDan><SHChieu>B1234567</SHChieu>" +
+  "<MDVQHNSach>1234567</MDVQHNSach><TTKhac><TTin><TTruong>x</TTruong></TTin></TTKhac></NMua>" +
   "<DSHHDVu>" +
-  "<HHDVu><TChat>1</TChat><STT>1</STT><MHHDVu>M1</MHHDVu><THHDVu>Phần mềm</THHDVu><DVTinh>Gói</DVTinh><SLuong>2</SLuong><DGia>1600000</DGia><TLCKhau>0</TLCKhau><STCKhau>0</STCKhau><ThTien>3200000</ThTien><TSuat>10%</TSuat><TTKhac/></HHDVu>" +
+  "<HHDVu><TChat>1</TChat><STT>1</STT><MHHDVu>M1</MHHDVu><THHDVu>Phần mềm</THHDVu><DVTinh>Gói</DVTinh><SLuong>2</SLuong><DGia>1600000</DGia>" +
+  "<TLCKhau>0</TLCKhau><STCKhau>0</STCKhau><ThTien>3200000</ThTien><TSuat>10%</TSuat><TTKhac/></HHDVu>" +
   "<HHDVu><TChat>3</TChat><STT>2</STT><THHDVu>Chiết khấu</THHDVu><ThTien>-200000</ThTien><TSuat>10%</TSuat></HHDVu>" +
   "<HHDVu><TChat>4</TChat><THHDVu>Ghi chú: giao tại kho</THHDVu></HHDVu>" +
   "<HHDVu><TChat>1</TChat><STT>3</STT><THHDVu>Dịch vụ</THHDVu><ThTien>1000000.5</ThTien><TSuat>KHAC:5.26</TSuat></HHDVu>" +
@@ -199,8 +204,14 @@ const LEAVES = [
 const STRANGE = ["MHSo", "SBKe", "Extra", "__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "Id", "Signature", "DSCKS", "HDon", "a", "ttchung", "Ten_", "Ｔｅｎ"];
 const ALL_NAMES = [...CONTAINERS, ...LEAVES, ...STRANGE];
 
-const AMOUNTS = ["0", "1", "-1", "-1.5", "3200000", "0.000001", "999999999999999.999999", "-999999999999999.999999", "1000000000000000", "1.0000001", "1e6", "+1", " 1", "1 ", ".5", "5.", "1,000", "", "-", "--1", "0x10", "١٢", "-0", "00000000000000000001", "1".padEnd(24, "0"), "9".repeat(10_000)];
-const DATES = ["2026-03-15", "2024-02-29", "2023-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "0000-01-01", "0001-01-01", "9999-12-31", "2026-3-15", "2026-03-15Z", "2026-03-15T10:00:00", "15/03/2026", "", "２０２６-03-15"];
+const AMOUNTS = [
+  "0", "1", "-1", "-1.5", "3200000", "0.000001", "999999999999999.999999", "-999999999999999.999999", "1000000000000000", "1.0000001",
+  "1e6", "+1", " 1", "1 ", ".5", "5.", "1,000", "", "-", "--1", "0x10", "١٢", "-0", "00000000000000000001", "1".padEnd(24, "0"), "9".repeat(10_000),
+];
+const DATES = [
+  "2026-03-15", "2024-02-29", "2023-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "0000-01-01", "0001-01-01", "9999-12-31",
+  "2026-3-15", "2026-03-15Z", "2026-03-15T10:00:00", "15/03/2026", "", "２０２６-03-15",
+];
 const RATES = ["0%", "5%", "8%", "10%", "KCT", "KKKNT", "KHAC:5.26", "KHAC:5.26%", "KHAC:05.00", "KHAC:5.2", "KHAC:123.45", "7%", "10", "kct", "", " 10%"];
 const SYMBOLS = ["C26TAA", "K26TAA", "C21TPM", "C26ZAA", "C26Taa", "C2TAA", "A26TAA", "C26TAAA", "K99XZZ", ""];
 const NUMBERS = ["1", "7", "00000007", "99999999", "0", "00000000", "100000000", "000000007", "-1", "1.0", "", "12a"];
@@ -253,7 +264,18 @@ function strangeElement(g: Rng, depth = 0): LElement {
   }
   if (kind === 1) return { ...element(g.pick(ALL_NAMES), g.chance(0.5) ? [text("x")] : [leafEl("TTin", "y")], [attr("xmlns:x", "urn:example", XMLNS)]), prefix: "x", namespaceURI: "urn:example" };
   if (kind === 2) return clone(OTHER_INFO_BLOCK);
-  if (kind === 3) return element("TTKhac", g.pick([[text("free text")], [element("TTin", [leafEl("TTruong", "a"), leafEl("TTruong", "b"), leafEl("DLieu", "c")])], [{ ...element("TTin"), prefix: "x", namespaceURI: "urn:x", attributes: [attr("xmlns:x", "urn:x", XMLNS)] }], [text(" "), { nodeType: 8, nodeValue: "c" }], [element("TTin", [text("z")])]]));
+  if (kind === 3) {
+    return element(
+      "TTKhac",
+      g.pick([
+        [text("free text")],
+        [element("TTin", [leafEl("TTruong", "a"), leafEl("TTruong", "b"), leafEl("DLieu", "c")])],
+        [{ ...element("TTin"), prefix: "x", namespaceURI: "urn:x", attributes: [attr("xmlns:x", "urn:x", XMLNS)] }],
+        [text(" "), { nodeType: 8, nodeValue: "c" }],
+        [element("TTin", [text("z")])],
+      ]),
+    );
+  }
   const name = g.pick(ALL_NAMES);
   if (kind === 4 && depth < 3) return element(name, [strangeElement(g, depth + 1), strangeElement(g, depth + 1)]);
   return leafEl(name, textFor(g, name));

@@ -85,7 +85,17 @@ const VALID: [string, () => string][] = [
   ["the real HDon of interop 01 (PBan 2.0.0, seller-signed)", () => interopHDon("01_")],
   ["the real HDon of interop 03 (with MCCQT and the CQT signature)", () => interopHDon("03_")],
   ["an invoice from the test builder", () => signedBuilt(buildInvoice({ issueDate: "2026-01-05" }))],
-  ["an adjustment with negative amounts", () => signedBuilt(buildInvoice({ issueDate: "2026-01-05", related: { kind: 2, form: "1", symbol: "C26TAA", number: 4, issueDate: "2026-01-02" }, lines: [{ name: "Giảm giá", quantity: -1, unitPrice: 100000, taxRate: "8%" }] }))],
+  [
+    "an adjustment with negative amounts",
+    () =>
+      signedBuilt(
+        buildInvoice({
+          issueDate: "2026-01-05",
+          related: { kind: 2, form: "1", symbol: "C26TAA", number: 4, issueDate: "2026-01-02" },
+          lines: [{ name: "Giảm giá", quantity: -1, unitPrice: 100000, taxRate: "8%" }],
+        }),
+      ),
+  ],
   ["a foreign-currency invoice with TGia", () => ed("<DVTTe>VND</DVTTe><TGia>1</TGia>", "<DVTTe>USD</DVTTe><TGia>25450.5</TGia>")],
   ["no DVTTe and no TGia (VND by default)", () => ed("<DVTTe>VND</DVTTe><TGia>1</TGia>", "")],
   ["PBan 2.1.0 with HDCTTChinh", () => ed("<PBan>2.0.1</PBan>", "<PBan>2.1.0</PBan><HDCTTChinh>0</HDCTTChinh>")],
@@ -95,20 +105,39 @@ const VALID: [string, () => string][] = [
   ["children in another order", () => ed("<PBan>2.0.1</PBan><THDon>Hóa đơn giá trị gia tăng</THDon>", "<THDon>Hóa đơn giá trị gia tăng</THDon><PBan>2.0.1</PBan>")],
   ["pretty-printed whitespace between elements", () => ed("<NBan><Ten>", "<NBan>\n    <Ten>").replace("</DChi></NBan>", "</DChi>\n  </NBan>")],
   ["a note line (TChat 4) without ThTien", () => ed(LINE2, LINE2 + "<HHDVu><TChat>4</TChat><THHDVu>Ghi chú: giao hàng tại kho</THHDVu></HHDVu>")],
-  ["KHAC tax rates with and without %", () => ed("<TSuat>8%</TSuat></HHDVu>", "<TSuat>KHAC:5.26</TSuat></HHDVu>").replace("<TSuat>8%</TSuat><ThTien>1000000</ThTien>", "<TSuat>KHAC:8.00%</TSuat><ThTien>1000000</ThTien>")],
+  [
+    "KHAC tax rates with and without %",
+    () =>
+      ed("<TSuat>8%</TSuat></HHDVu>", "<TSuat>KHAC:5.26</TSuat></HHDVu>").replace(
+        "<TSuat>8%</TSuat><ThTien>1000000</ThTien>",
+        "<TSuat>KHAC:8.00%</TSuat><ThTien>1000000</ThTien>",
+      ),
+  ],
   ["15 integer digits with 6 decimals", () => ed("<SLuong>1</SLuong>", "<SLuong>999999999999999.999999</SLuong>")],
   ["a negative amount (the sign is a business rule)", () => ed("<SLuong>1</SLuong>", "<SLuong>-1.5</SLuong>")],
   ["no buyer at all", () => ed("<NMua><Ten>Công ty B</Ten><MST>0310000024</MST><DChi>TP HCM</DChi></NMua>", "")],
   ["an empty buyer MST (a consumer)", () => ed("<MST>0310000024</MST>", "<MST/>")],
   ["an empty optional text", () => ed("<HTTToan>TM/CK</HTTToan>", "<HTTToan></HHTToan>".replace("HHTToan", "HTTToan"))],
   ["the related invoice of an adjustment", () => withRelated(RELATED)],
-  ["TTKhac with TTin entries and other data", () => ed("</NDHDon></DLHDon>", "</NDHDon><TTKhac><TTin><TTruong>Fkey</TTruong><KDLieu>string</KDLieu><DLieu>abc</DLieu></TTin><Foo a=\"1\"><Bar>x</Bar>text</Foo></TTKhac></DLHDon>")],
-  ["TTKhac inside TTChung, NBan and a line", () => ed("<MSTTCGP>0100000010</MSTTCGP>", "<MSTTCGP>0100000010</MSTTCGP><TTKhac/>").replace("<DChi>Hà Nội</DChi>", "<DChi>Hà Nội</DChi><TTKhac><TTin/></TTKhac>").replace("<TSuat>10%</TSuat></HHDVu>", "<TSuat>10%</TSuat><TTKhac/></HHDVu>")],
+  [
+    "TTKhac with TTin entries and other data",
+    () => ed("</NDHDon></DLHDon>", "</NDHDon><TTKhac><TTin><TTruong>Fkey</TTruong><KDLieu>string</KDLieu><DLieu>abc</DLieu></TTin><Foo a=\"1\"><Bar>x</Bar>text</Foo></TTKhac></DLHDon>"),
+  ],
+  [
+    "TTKhac inside TTChung, NBan and a line",
+    () =>
+      ed("<MSTTCGP>0100000010</MSTTCGP>", "<MSTTCGP>0100000010</MSTTCGP><TTKhac/>")
+        .replace("<DChi>Hà Nội</DChi>", "<DChi>Hà Nội</DChi><TTKhac><TTin/></TTKhac>")
+        .replace("<TSuat>10%</TSuat></HHDVu>", "<TSuat>10%</TSuat><TTKhac/></HHDVu>"),
+  ],
   ["fees, trade discount and other deductions", () => ed("<TgTTTBSo>", "<TTCKTMai>0</TTCKTMai><DSLPhi><LPhi><TLPhi>Phí môi trường</TLPhi><TPhi>50000</TPhi></LPhi></DSLPhi><TGTKhac>0</TGTKhac><TgTTTBSo>")],
   ["a namespace declaration on a container", () => ed("<TTChung>", '<TTChung xmlns:x="urn:example">')],
   ["CDATA text", () => ed("<Ten>Công ty A</Ten>", "<Ten><![CDATA[Công ty A & Co]]></Ten>")],
   ["400 characters outside the BMP (counted as characters, not UTF-16 units)", () => ed("<Ten>Công ty A</Ten>", `<Ten>${emoji400}</Ten>`)],
-  ["a QR code, a buyer signature and other signatures", () => ed("<DSCKS>", "<DLQRCode>00020101</DLQRCode><DSCKS>").replace("</NBan></DSCKS>", `</NBan><NMua>${SIGNATURE}</NMua><CCKSKhac>${SIGNATURE}${SIGNATURE}</CCKSKhac></DSCKS>`)],
+  [
+    "a QR code, a buyer signature and other signatures",
+    () => ed("<DSCKS>", "<DLQRCode>00020101</DLQRCode><DSCKS>").replace("</NBan></DSCKS>", `</NBan><NMua>${SIGNATURE}</NMua><CCKSKhac>${SIGNATURE}${SIGNATURE}</CCKSKhac></DSCKS>`),
+  ],
 ];
 
 const INVALID: [string, () => string][] = [
@@ -311,7 +340,11 @@ describe("readInvoice", () => {
   });
 
   it("names a duplicate element, an attribute and a duplicate rate by path", () => {
-    const r = read(ed("<PBan>2.0.1</PBan>", "<PBan>2.0.1</PBan><PBan>2.0.1</PBan>").replace("<TTChung>", '<TTChung a="1">').replace("<TSuat>8%</TSuat><ThTien>1000000</ThTien><TThue>", "<TSuat>10%</TSuat><ThTien>1000000</ThTien><TThue>"));
+    const r = read(
+      ed("<PBan>2.0.1</PBan>", "<PBan>2.0.1</PBan><PBan>2.0.1</PBan>")
+        .replace("<TTChung>", '<TTChung a="1">')
+        .replace("<TSuat>8%</TSuat><ThTien>1000000</ThTien><TThue>", "<TSuat>10%</TSuat><ThTien>1000000</ThTien><TThue>"),
+    );
     expect(r.ok ? [] : r.faults.map((f) => f.path).sort()).toEqual(["NDHDon/TToan/THTTLTSuat/LTSuat[2]/TSuat", "TTChung/@a", "TTChung/PBan"]);
   });
 

@@ -13,12 +13,12 @@ import {
   INITIAL_STATUS,
   INVOICE_EVENT_KINDS,
   INVOICE_STATUSES,
+  type InvoiceStatus,
   LIFECYCLE,
   may,
   STATUSES_FOR_DISPLAY,
-  transitionOfRelation,
-  type InvoiceStatus,
   type Transition,
+  transitionOfRelation,
 } from "../../src/domain/lifecycle.js";
 import { sql } from "../../src/storage/db.js";
 import { COUNTED_LIST, STATUS_IS } from "../../src/storage/lifecycle-sql.js";

@@ -11,12 +11,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sql, type Db } from "../../src/storage/db.js";
+import { type Db, sql } from "../../src/storage/db.js";
 import { openDb } from "../../src/storage/index.js";
 import { loadMigrations, migrate } from "../../src/storage/migrate.js";
 import { PgStore } from "../../src/storage/pg-store.js";
 import type { IssueOutcome, NewInvoice, TotalsGroupBy, TotalsQuery, TotalsSource } from "../../src/storage/store.js";
-import { Ledger, newInvoice, rate, readySeller, type ReadySeller } from "../helpers/ledger.js";
+import { Ledger, newInvoice, type ReadySeller, rate, readySeller } from "../helpers/ledger.js";
 
 let db: Db;
 let schema: string | null = null;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { ONE, ZERO, abs, add, cmp, decimalOf, isWhole, mul, parseAmount, parseSum, roundToWhole, sub, toString, type Decimal } from "../../src/domain/money.js";
+import { abs, add, cmp, type Decimal, decimalOf, isWhole, mul, ONE, parseAmount, parseSum, roundToWhole, sub, toString, ZERO } from "../../src/domain/money.js";
 
 const d = decimalOf;
 const s = (x: Decimal | null): string | null => (x === null ? null : toString(x));

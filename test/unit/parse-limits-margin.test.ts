@@ -6,9 +6,9 @@
  * of 9,000 lines carries 13 attributes). Each stays under half of each limit, so a tighter limit
  * that refused a real message would fail here first.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS, ID_LOCAL_NAMES, XMLNS_NS, scanXml, type XElement } from "../../src/xml/scan.js";
+import { DEFAULT_LIMITS, ID_LOCAL_NAMES, scanXml, type XElement, XMLNS_NS } from "../../src/xml/scan.js";
 import { buildInvoice } from "../helpers/invoice.js";
 import { signInvoice } from "../helpers/sign.js";
 import { packageTdiep, signPackage, signSummary, summaryTable } from "../helpers/tvan.js";

@@ -5,7 +5,7 @@
  * the Id map; and the frame offsets that the stamping splices bytes with.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS, parseXml, prescan, textOf, type ParsedXml, type ParseLimits } from "../../src/xml/parse.js";
+import { DEFAULT_LIMITS, type ParsedXml, type ParseLimits, parseXml, prescan, textOf } from "../../src/xml/parse.js";
 
 type Code = "XML_MALFORMED" | "XML_FORBIDDEN_CONSTRUCT";
 const MALFORMED: Code = "XML_MALFORMED";

@@ -17,7 +17,7 @@
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DatabaseUnavailableError, openPostgresDb, type Db } from "../../src/storage/db.js";
+import { DatabaseUnavailableError, type Db, openPostgresDb } from "../../src/storage/db.js";
 
 const URL_ = process.env.DATABASE_URL;
 

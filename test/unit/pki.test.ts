@@ -1,25 +1,26 @@
+import "reflect-metadata"; // before @peculiar/x509 is evaluated (its decorators need it)
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import * as x509 from "@peculiar/x509";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { ErrorCode, Result } from "../../src/errors.js";
 import { parseCertificate, parsePemBundle, pemOrDerToDer, tryParseCertificate, UID_OID } from "../../src/pki/certificate.js";
-import { TrustStore, type TrustMaterial } from "../../src/pki/trust.js";
+import { type TrustMaterial, TrustStore } from "../../src/pki/trust.js";
 import { loadTrust } from "../../src/pki/trust-files.js";
 import {
   defaultHierarchy,
   devCaAvailable,
+  type IssuedCert,
   issueCertificate,
   issueSellerCert,
   makeCrl,
   makeTestCa,
   pemToDer,
-  type IssuedCert,
   type TestCa,
 } from "../helpers/pki.js";
-import * as x509 from "@peculiar/x509";
 
 const DAY = 86_400_000;
 const YEAR = 365 * DAY;

@@ -3,7 +3,7 @@
  * the QR image drawn from it.
  */
 import { describe, expect, it } from "vitest";
-import { buildQrPayload, buyerCheckUrl, crc16, parseQrPayload, publicBase, QR_GUID, readPastedCode, type QrInvoice } from "../../src/domain/qr.js";
+import { buildQrPayload, buyerCheckUrl, crc16, parseQrPayload, publicBase, QR_GUID, type QrInvoice, readPastedCode } from "../../src/domain/qr.js";
 import { qrDataUrl, qrMatrix, qrSvg } from "../../src/web/qr-image.js";
 
 const invoice: QrInvoice = { sellerTaxCode: "0100000010", form: "1", symbol: "C26TAA", number: 42, issueDate: "2026-11-20", totalPayable: "3790000" };

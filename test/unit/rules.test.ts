@@ -3,10 +3,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DOMParser, type Element as XmlElement } from "@xmldom/xmldom";
 import { describe, expect, it } from "vitest";
-import type { Fault } from "../../src/errors.js";
-import { readInvoice, type Invoice, type InvoiceLine, type LineKind } from "../../src/domain/invoice.js";
-import { ONE, decimalOf as d } from "../../src/domain/money.js";
+import { type Invoice, type InvoiceLine, type LineKind, readInvoice } from "../../src/domain/invoice.js";
+import { decimalOf as d, ONE } from "../../src/domain/money.js";
 import { checkRules, vndTotals } from "../../src/domain/rules.js";
+import type { Fault } from "../../src/errors.js";
 import { buildInvoice } from "../helpers/invoice.js";
 
 const TODAY = "2026-03-15";

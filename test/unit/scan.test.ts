@@ -4,11 +4,12 @@
  * its steps, and the canonical output of a subtree is bounded by its text), inclusive C14N carries
  * inherited xml:* attributes (C14N 1.0 §2.4), and namespace rendering follows both recommendations.
  */
+
+import { DOMParser } from "@xmldom/xmldom";
 import { describe, expect, it } from "vitest";
 import { C14N, EXC_C14N } from "../../src/xml/algorithms.js";
-import { CanonicalTooLarge, MAX_CANONICAL_BYTES, canonicalBytes, canonicalize } from "../../src/xml/canonical.js";
 import { canonicalize as oracleCanonicalize } from "../../src/xml/c14n.js";
-import { DOMParser } from "@xmldom/xmldom";
+import { CanonicalTooLarge, canonicalBytes, canonicalize, MAX_CANONICAL_BYTES } from "../../src/xml/canonical.js";
 import { DEFAULT_LIMITS, scanXml } from "../../src/xml/scan.js";
 import { ADVERSARIAL } from "../helpers/adversarial.js";
 

@@ -4,7 +4,7 @@
  * original is at hand, every page of it is here byte for byte, and nothing else is. The served
  * copy of the XSD is held to its original the same way.
  */
-import { existsSync, lstatSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 

@@ -15,7 +15,7 @@ import { C14N, digestBase64 } from "../../src/xml/algorithms.js";
 import { canonicalize } from "../../src/xml/canonical.js";
 import { authorityRules, readInvoiceDocument, readSellerSignature } from "../../src/xml/invoice-document.js";
 import { parseXml } from "../../src/xml/parse.js";
-import { stamp, type AuthorityKey } from "../../src/xml/stamp.js";
+import { type AuthorityKey, stamp } from "../../src/xml/stamp.js";
 import { readSignature, verifyProfile } from "../../src/xml/verify.js";
 import { buildInvoice } from "../helpers/invoice.js";
 import { signInvoice, xmlsec1Available } from "../helpers/sign.js";
@@ -57,7 +57,9 @@ function xmlsec1VerifiesCqt(xml: string): boolean {
   try {
     writeFileSync(join(dir, "d.xml"), xml);
     writeFileSync(join(dir, "a.pem"), authorityPem);
-    const r = spawnSync("xmlsec1", ["--verify", "--pubkey-cert-pem", join(dir, "a.pem"), "--id-attr:Id", "DLHDon", "--id-attr:Id", "MCCQT", "--id-attr:Id", "http://www.w3.org/2000/09/xmldsig#:Object", "--node-xpath", "//*[local-name()='CQT']/*[local-name()='Signature']", join(dir, "d.xml")], { encoding: "utf8" });
+    const ids = ["--id-attr:Id", "DLHDon", "--id-attr:Id", "MCCQT", "--id-attr:Id", "http://www.w3.org/2000/09/xmldsig#:Object"];
+    const xpath = "//*[local-name()='CQT']/*[local-name()='Signature']";
+    const r = spawnSync("xmlsec1", ["--verify", "--pubkey-cert-pem", join(dir, "a.pem"), ...ids, "--node-xpath", xpath, join(dir, "d.xml")], { encoding: "utf8" });
     return r.status === 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -79,7 +81,10 @@ describe("DLHDon Ids", () => {
 describe("the stamp in its context", () => {
   const contexts: [string, (x: string) => string][] = [
     ["a plain HDon", (x) => x],
-    ["xml:lang and xml:space on HDon, a prefix declared on HDon and on DSCKS", (x) => x.replace("<HDon>", `<HDon xml:lang="vi" xmlns:b="urn:b" xml:space="preserve">`).replace("<DSCKS>", `<DSCKS xmlns:a="urn:a" xml:lang="en">`)],
+    [
+      "xml:lang and xml:space on HDon, a prefix declared on HDon and on DSCKS",
+      (x) => x.replace("<HDon>", `<HDon xml:lang="vi" xmlns:b="urn:b" xml:space="preserve">`).replace("<DSCKS>", `<DSCKS xmlns:a="urn:a" xml:lang="en">`),
+    ],
   ];
   for (const id of ["SigningData", "dữLiệu", "_x.y-z"]) {
     for (const [name, edit] of contexts) {

@@ -6,10 +6,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { canonicalDecimal, decodeBundle, decodeEntry, encodeBundle, encodeEntry, encodeTileIndex, parseTilePath, tilePath, type LogEntry } from "../../src/tlog/entry.js";
-import { TileFrontier, consistencyProof, inclusionProof, leafHash, tileKey, treeRoot, verifyConsistency, verifyInclusion, type TileSource } from "../../src/tlog/merkle.js";
-import { H, MTH, PATH, SUBPROOF, rfcVerifyConsistency, rfcVerifyInclusion } from "../helpers/rfc9162.js";
-import { checkpointText, openCheckpoint, openNote, parseCheckpoint, parseSignerKey, parseVerifierKey, signNote, signerFromSeed } from "../../src/tlog/note.js";
+import { canonicalDecimal, decodeBundle, decodeEntry, encodeBundle, encodeEntry, encodeTileIndex, type LogEntry, parseTilePath, tilePath } from "../../src/tlog/entry.js";
+import { consistencyProof, inclusionProof, leafHash, TileFrontier, type TileSource, tileKey, treeRoot, verifyConsistency, verifyInclusion } from "../../src/tlog/merkle.js";
+import { checkpointText, openCheckpoint, openNote, parseCheckpoint, parseSignerKey, parseVerifierKey, signerFromSeed, signNote } from "../../src/tlog/note.js";
+import { H, MTH, PATH, rfcVerifyConsistency, rfcVerifyInclusion, SUBPROOF } from "../helpers/rfc9162.js";
 
 
 /** A log of `n` random entries built by the service's frontier: its entries and every tile. */

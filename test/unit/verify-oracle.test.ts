@@ -3,15 +3,15 @@
  * SignedXml.checkSignature, the oracle, on every committed xmlsec1 fixture, on invoices from the
  * project's signer in every supported variant, and on tampered copies of each.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { DOMParser } from "@xmldom/xmldom";
-import { SignedXml } from "xml-crypto";
 import { describe, expect, it } from "vitest";
+import { SignedXml } from "xml-crypto";
 import { readInvoiceDocument, readSellerSignature } from "../../src/xml/invoice-document.js";
 import { parseXml } from "../../src/xml/parse.js";
 import { verifyProfile } from "../../src/xml/verify.js";
 import { buildInvoice } from "../helpers/invoice.js";
-import { registerAlgorithms, signInvoice, type SignOptions } from "../helpers/sign.js";
+import { registerAlgorithms, type SignOptions, signInvoice } from "../helpers/sign.js";
 
 const certs = new URL("../../certs/", import.meta.url);
 const read = (f: string) => readFileSync(new URL(f, certs), "utf8");

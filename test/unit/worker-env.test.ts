@@ -5,9 +5,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { generateDevAuthority } from "../../src/secrets.js";
-import { buildIsolate, workerConfig, type RequestEnv, type WorkerBindings } from "../../src/worker-env.js";
 import { createServices } from "../../src/services.js";
 import type { Store } from "../../src/storage/store.js";
+import { buildIsolate, type RequestEnv, type WorkerBindings, workerConfig } from "../../src/worker-env.js";
 import { CERTS } from "../helpers/app.js";
 
 async function bindings(overrides: Record<string, unknown> = {}): Promise<WorkerBindings> {

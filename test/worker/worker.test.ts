@@ -6,20 +6,20 @@
  *
  * Needs PostgreSQL (DATABASE_URL), which the local Hyperdrive binding connects to.
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateDevAuthority } from "../../src/secrets.js";
+import { type Db, sql } from "../../src/storage/db.js";
 import { openDb } from "../../src/storage/index.js";
 import { migrate } from "../../src/storage/migrate.js";
-import { sql, type Db } from "../../src/storage/db.js";
 import { buildInvoice, nextNumber, randomTaxCode } from "../helpers/invoice.js";
 import { issueSellerCert } from "../helpers/pki.js";
+import { type Child, childEnv, freePort, ROOT, startChild, waitUntil } from "../helpers/process.js";
 import { signInvoice } from "../helpers/sign.js";
-import { childEnv, freePort, ROOT, startChild, waitUntil, type Child } from "../helpers/process.js";
 
 const SERVER_URL = process.env.DATABASE_URL;
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
