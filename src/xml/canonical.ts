@@ -137,14 +137,24 @@ export function inScopeNamespaces(el: XElement): Map<string, string> {
 
 /**
  * The most bytes a canonical form may have: exclusive C14N repeats namespace declarations on
- * every element that uses them, so its output can outgrow its input many times over.
+ * every element that uses them, so its output can outgrow its input many times over. Whatever
+ * the document, at most 16 MiB; and at most four times the document's characters and 64 KiB
+ * (canonicalLimit): what escaping can make of a real document ('>' in text becomes "&gt;"; a
+ * character takes at most 4 bytes; an apex's inherited declarations are text of the document),
+ * while an exclusive form that repeats a long namespace URI on element after element stops there
+ * (writing and digesting 16 MiB was most of such a document's cost).
  */
 export const MAX_CANONICAL_BYTES = 16 * 1024 * 1024;
+const CANONICAL_GROWTH = 4;
+const CANONICAL_SLACK = 64 * 1024;
 
-/** Thrown when a canonical form would exceed MAX_CANONICAL_BYTES. */
+/** The cap on the canonical form of an element of `tree`. */
+export const canonicalLimit = (tree: XTree): number => Math.min(MAX_CANONICAL_BYTES, tree.text.length * CANONICAL_GROWTH + CANONICAL_SLACK);
+
+/** Thrown when a canonical form would exceed its cap (canonicalLimit). */
 export class CanonicalTooLarge extends Error {
-  constructor() {
-    super(`The canonical form would exceed ${MAX_CANONICAL_BYTES} bytes.`);
+  constructor(limit: number) {
+    super(`The canonical form would exceed ${limit} bytes (four times the document, at most ${MAX_CANONICAL_BYTES}).`);
   }
 }
 
@@ -218,10 +228,12 @@ class ByteOutput {
   }
   /** Bytes made before. */
   copy(bytes: Uint8Array): void {
-    const b = this.room(bytes.length);
-    if (bytes.length > 64) b.set(bytes, this.pos);
-    else for (let i = 0; i < bytes.length; i++) b[this.pos + i] = bytes[i]!;
-    this.pos += bytes.length;
+    const n = bytes.length;
+    const b = this.room(n);
+    const p = this.pos;
+    if (n > 16) b.set(bytes, p);
+    else for (let i = 0; i < n; i++) b[p + i] = bytes[i]!;
+    this.pos = p + n;
   }
   /** A span of the document in canonical form under `mode`. */
   span(t: string, start: number, end: number, mode: Mode): void {
@@ -374,12 +386,20 @@ class Renderer {
   private nsCount = 0;
   private readonly attrs: number[] = [];
   private attrCount = 0;
-  /** Each URI's escaped bytes, made once. */
-  private readonly uriBytes: (Uint8Array | undefined)[] = [];
+  /** Each namespace declaration's and attribute name's bytes, made once. */
+  private readonly declBytes: (Uint8Array | undefined)[];
+  private readonly declPrefix: number[];
+  private readonly attrHeads: (Uint8Array | undefined)[];
+  private readonly bareTags: (Uint8Array | undefined)[];
+  private readonly endTags: (Uint8Array | undefined)[];
+  private readonly declTags: (Uint8Array | undefined)[];
+  private readonly declTagName: number[];
+  private readonly declTagPrefix: number[];
   /** Exclusive: what the output ancestors (and this element, so far) rendered, prefix id → URI id, with an undo log. */
   private readonly rendered: Int32Array;
   private readonly undo: number[] = [];
   private readonly listed: Set<number>;
+  private readonly limit: number;
 
   constructor(
     private readonly tree: XTree,
@@ -389,6 +409,18 @@ class Renderer {
     capacity: number,
   ) {
     this.out = new ByteOutput(capacity);
+    this.limit = canonicalLimit(tree);
+    // Caches by name id and by URI id, as long as the tree's tables (holes until written).
+    const names = tree.qName.length;
+    const uris = tree.uris.length;
+    this.attrHeads = new Array(names);
+    this.bareTags = new Array(names);
+    this.endTags = new Array(names);
+    this.declBytes = new Array(uris);
+    this.declPrefix = new Array(uris);
+    this.declTags = new Array(uris);
+    this.declTagName = new Array(uris);
+    this.declTagPrefix = new Array(uris);
     this.n = tree.n;
     this.a = tree.a;
     this.text = tree.text;
@@ -430,11 +462,16 @@ class Renderer {
     if (this.exclusive) this.openExclusive(id, apex, first, end);
     else this.openInclusive(id, apex, first, end);
 
-    const name = tree.qName[n[o + N_NAME]!]!;
-    const bare = this.nsCount === 0 && this.attrCount === 0;
-    out.tag(name, false, bare);
-    if (!bare) this.rest();
-    if (out.pos > MAX_CANONICAL_BYTES) throw new CanonicalTooLarge();
+    const q = n[o + N_NAME]!;
+    const name = tree.qName[q]!;
+    if (this.attrCount === 0 && this.nsCount <= 1) {
+      // The common start tags, `<name>` and `<name xmlns:p="URI">`: bytes made once.
+      out.copy(this.nsCount === 0 ? this.bareTag(q) : this.declaredTag(q, this.nsPrefix[0]!, this.nsUri[0]!));
+    } else {
+      out.tag(name, false, false);
+      this.rest();
+    }
+    if (out.pos > this.limit) throw new CanonicalTooLarge(this.limit);
     for (let c = n[o + N_FIRST]!; c !== 0; c = n[c * NODE + N_NEXT]!) {
       const co = c * NODE;
       const kind = n[co + N_KIND]! & KIND_MASK;
@@ -442,7 +479,7 @@ class Renderer {
         if (c !== this.exclude) this.element(c, false);
       } else out.span(this.text, n[co + N_START]!, n[co + N_OPEN_END]!, kind === 4 ? Mode.Cdata : Mode.Text);
     }
-    out.tag(name, true, true);
+    out.copy(this.endTag(q));
     if (this.exclusive && this.undo.length > mark) this.close(mark);
   }
 
@@ -457,24 +494,14 @@ class Renderer {
     if (this.nsCount > 1) sortIds(order, this.nsCount, this.prefixLess);
     for (let k = 0; k < this.nsCount; k++) {
       const i = order[k]!;
-      const p = this.nsPrefix[i]!;
-      if (p === PREFIX_DEFAULT) out.ascii(' xmlns="');
-      else {
-        out.ascii(" xmlns:");
-        out.name(tree.prefixes[p]!);
-        out.ascii('="');
-      }
-      out.copy(this.uri(this.nsUri[i]!));
-      out.byte(0x22);
+      out.copy(this.declaration(this.nsPrefix[i]!, this.nsUri[i]!));
     }
     // Attributes, by namespace URI (none first), then local name.
     const attrs = this.attrs;
     if (this.attrCount > 1) sortIds(attrs, this.attrCount, this.attrLess);
     for (let k = 0; k < this.attrCount; k++) {
       const r = attrs[k]! * ATTR;
-      out.byte(0x20);
-      out.name(tree.qName[a[r + A_NAME]!]!);
-      out.ascii('="');
+      out.copy(this.attributeHead(a[r + A_NAME]!));
       out.span(this.text, a[r + A_VS]!, a[r + A_VE]!, Mode.Attr);
       out.byte(0x22);
     }
@@ -483,15 +510,74 @@ class Renderer {
 
   private readonly order: number[] = [];
 
-  /** The escaped bytes of URI `u`, made once. */
-  private uri(u: number): Uint8Array {
-    let b = this.uriBytes[u];
-    if (b === undefined) {
-      const s = this.tree.uris[u]!;
-      const w = new ByteOutput(s.length * 6 + 16);
+  /** ` xmlns="URI"` or ` xmlns:p="URI"`, escaped, made once per URI (and again only if another prefix declares it). */
+  private declaration(prefix: number, uri: number): Uint8Array {
+    let b = this.declBytes[uri];
+    if (b === undefined || this.declPrefix[uri] !== prefix) {
+      const w = new ByteOutput(64);
+      if (prefix === PREFIX_DEFAULT) w.ascii(' xmlns="');
+      else {
+        w.ascii(" xmlns:");
+        w.name(this.tree.prefixes[prefix]!);
+        w.ascii('="');
+      }
+      const s = this.tree.uris[uri]!;
       w.span(s, 0, s.length, Mode.Decoded);
+      w.byte(0x22);
       b = w.bytes().slice();
-      this.uriBytes[u] = b;
+      this.declBytes[uri] = b;
+      this.declPrefix[uri] = prefix;
+    }
+    return b;
+  }
+
+  /** `<name>` of element name `q`, made once. */
+  private bareTag(q: number): Uint8Array {
+    let b = this.bareTags[q];
+    if (b === undefined) {
+      const w = new ByteOutput(64);
+      w.tag(this.tree.qName[q]!, false, true);
+      this.bareTags[q] = b = w.bytes().slice();
+    }
+    return b;
+  }
+
+  /** `</name>` of element name `q`, made once. */
+  private endTag(q: number): Uint8Array {
+    let b = this.endTags[q];
+    if (b === undefined) {
+      const w = new ByteOutput(64);
+      w.tag(this.tree.qName[q]!, true, true);
+      this.endTags[q] = b = w.bytes().slice();
+    }
+    return b;
+  }
+
+  /** `<name xmlns:p="URI">`, made once per URI (and again only for another name or prefix). */
+  private declaredTag(q: number, prefix: number, uri: number): Uint8Array {
+    let b = this.declTags[uri];
+    if (b === undefined || this.declTagName[uri] !== q || this.declTagPrefix[uri] !== prefix) {
+      const d = this.declaration(prefix, uri);
+      const w = new ByteOutput(d.length + 64);
+      w.tag(this.tree.qName[q]!, false, false);
+      w.copy(d);
+      w.byte(0x3e);
+      this.declTags[uri] = b = w.bytes().slice();
+      this.declTagName[uri] = q;
+      this.declTagPrefix[uri] = prefix;
+    }
+    return b;
+  }
+
+  /** ` name="` of attribute name `q`, made once. */
+  private attributeHead(q: number): Uint8Array {
+    let b = this.attrHeads[q];
+    if (b === undefined) {
+      const w = new ByteOutput(64);
+      w.byte(0x20);
+      w.name(this.tree.qName[q]!);
+      w.ascii('="');
+      this.attrHeads[q] = b = w.bytes().slice();
     }
     return b;
   }

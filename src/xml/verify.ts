@@ -291,7 +291,13 @@ export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
   }
   // The signer's certificate is normally the first in KeyInfo; some software lists the chain in
   // another order, so a few more are tried (bounded: each try is one public-key operation).
-  const signedInfo = canonicalBytes(p.signedInfo, p.c14n, { prefixList: p.c14nPrefixList });
+  let signedInfo: Uint8Array;
+  try {
+    signedInfo = canonicalBytes(p.signedInfo, p.c14n, { prefixList: p.c14nPrefixList });
+  } catch (e) {
+    if (!(e instanceof CanonicalTooLarge)) throw e;
+    return { ok: false, faults: [{ code: "XML_FORBIDDEN_CONSTRUCT", message: e.message, path: "Signature/SignedInfo" }] };
+  }
   let signer = -1;
   let publicKey: KeyObject | null = null;
   for (let i = 0; i < Math.min(p.certificates.length, MAX_SIGNER_CANDIDATES) && signer < 0; i++) {

@@ -77,7 +77,24 @@ export function manyElements(bytes: number): string {
   return hdon(fill(0, 0, bytes));
 }
 
-export const ADVERSARIAL = { nestedNamespaces, manyAttributes, deepNesting, referenceText, manyIds, manyElements } as const;
+/**
+ * Exclusive C14N's amplification, as far as its cap lets it go: elements in a prefix declared
+ * once on HDon (exclusive C14N declares it again on each, DLHDon not using it), a text filling the
+ * size, the URI as long as keeps the exclusive form just under four times the document (the cap:
+ * src/xml/canonical.ts) — the most octets to write and digest that a document within the limits
+ * can ask for.
+ */
+export function repeatedNamespace(bytes: number): string {
+  // Elements take about 57 % of the size (all of the node limit at 2 MiB), the text the rest.
+  const n = Math.min(MAX_NODES - RESERVE, Math.floor(((bytes - 3000) * 0.57) / 6));
+  const text = Math.max(0, bytes - 6 * n - 3000);
+  // Each element renders as <p:E xmlns:p="URI"></p:E>: the URI and 22 characters.
+  const uriLength = Math.floor((4 * bytes - text - 64 * 1024) / n) - 22 - 1;
+  const uri = `urn:${"x".repeat(Math.max(1, uriLength - 4))}`;
+  return hdon(`<T>${"t".repeat(text)}</T>${"<p:E/>".repeat(n)}`, ` xmlns:p="${uri}"`);
+}
+
+export const ADVERSARIAL = { nestedNamespaces, manyAttributes, deepNesting, referenceText, manyIds, manyElements, repeatedNamespace } as const;
 
 /**
  * The adversarial document as a seller would send it: a seller Signature in DSCKS/NBan whose

@@ -112,4 +112,15 @@ describe("canonical form over the scanned tree", () => {
     expect(expected).toMatch(/^ a0:v="0" a1:v="1" a10:v="10"/);
     for (const alg of [C14N, EXC_C14N]) expect(canonicalize(d, alg)).toContain(`${expected}></E>`);
   });
+
+  it("caps a canonical form at four times its document and 64 KiB: exclusive C14N's repeated declarations stop there, escaping never reaches it", () => {
+    const uri = `urn:${"x".repeat(1000)}`;
+    const repeated = scanned(`<HDon xmlns:p="${uri}"><DLHDon Id="d">${"<p:E/>".repeat(2000)}</DLHDon></HDon>`);
+    const d = repeated.root.elements[0]!;
+    expect(() => canonicalBytes(d, EXC_C14N)).toThrow(CanonicalTooLarge);
+    expect(canonicalBytes(d, C14N).length).toBeLessThan(4 * repeated.text.length);
+    // Every '>' of a text becomes "&gt;": four times the characters, the most escaping can make.
+    const gt = scanned(`<HDon><DLHDon Id="d"><T>${">".repeat(500_000)}</T></DLHDon></HDon>`);
+    for (const alg of [C14N, EXC_C14N]) expect(canonicalize(gt.root.elements[0]!, alg)).toBe(`<DLHDon Id="d"><T>${"&gt;".repeat(500_000)}</T></DLHDon>`);
+  });
 });
