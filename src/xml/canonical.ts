@@ -34,6 +34,8 @@ import {
   A_VE,
   A_VS,
   ATTR,
+  F_AMP,
+  F_CR,
   KIND_MASK,
   N_ATTR,
   N_FIRST,
@@ -79,6 +81,7 @@ export interface CanonicalOptions {
 }
 
 const utf8Decoder = new TextDecoder();
+const utf8Encoder = new TextEncoder();
 
 /** The canonical octets (as a string) of `el` under `algorithm`, a C14N 1.0 or exclusive C14N URI. */
 export function canonicalize(el: XElement, algorithm: string, opts: CanonicalOptions = {}): string {
@@ -234,6 +237,17 @@ class ByteOutput {
     if (n > 16) b.set(bytes, p);
     else for (let i = 0; i < n; i++) b[p + i] = bytes[i]!;
     this.pos = p + n;
+  }
+  /**
+   * Text without a reference or a CR: a long run without '>' either (nothing to escape) goes
+   * through the native encoder in one call.
+   */
+  plainText(t: string, start: number, end: number): void {
+    if (end - start < 256) return this.span(t, start, end, Mode.Text);
+    const gt = t.indexOf(">", start);
+    if (gt !== -1 && gt < end) return this.span(t, start, end, Mode.Text);
+    const b = this.room((end - start) * 3);
+    this.pos += utf8Encoder.encodeInto(t.substring(start, end), b.subarray(this.pos)).written;
   }
   /** A span of the document in canonical form under `mode`. */
   span(t: string, start: number, end: number, mode: Mode): void {
@@ -477,7 +491,9 @@ class Renderer {
       const kind = n[co + N_KIND]! & KIND_MASK;
       if (kind === 1) {
         if (c !== this.exclude) this.element(c, false);
-      } else out.span(this.text, n[co + N_START]!, n[co + N_OPEN_END]!, kind === 4 ? Mode.Cdata : Mode.Text);
+      } else if (kind === 4) out.span(this.text, n[co + N_START]!, n[co + N_OPEN_END]!, Mode.Cdata);
+      else if (n[co + N_KIND]! & (F_AMP | F_CR)) out.span(this.text, n[co + N_START]!, n[co + N_OPEN_END]!, Mode.Text);
+      else out.plainText(this.text, n[co + N_START]!, n[co + N_OPEN_END]!);
     }
     out.copy(this.endTag(q));
     if (this.exclusive && this.undo.length > mark) this.close(mark);

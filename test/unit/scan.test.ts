@@ -86,7 +86,9 @@ describe("canonical form over the scanned tree", () => {
   it("writes the octets the (corrected) xml-crypto oracle writes: escapes, references, line ends, CDATA, non-ASCII runs, surrogate pairs, every adversarial document", () => {
     const xml =
       `<HDon xmlns:a="urn:a" xml:lang="vi"><DLHDon Id="d" a:t="tab&#9;nl&#10;cr&#13;q&quot;lt&lt;amp&amp;gt>é😀" b='sq"x&#x22;\t\r\ny'>` +
-      `Hóa đơn &amp; &lt;x&gt; &#13; 😀 ]]&gt; \r\n\r<a:X a:y="Điện thoại 😀&#9;&#x1F600;">Ư&#x1F600;ư&#65;&#x41;</a:X><![CDATA[<raw> & é\r\n]]></DLHDon></HDon>`;
+      `Hóa đơn &amp; &lt;x&gt; &#13; 😀 ]]&gt; \r\n\r<a:X a:y="Điện thoại 😀&#9;&#x1F600;">Ư&#x1F600;ư&#65;&#x41;</a:X><![CDATA[<raw> & é\r\n]]>` +
+      // A long text with nothing to escape (written in one piece), and one with a '>' at its end.
+      `<V>${"Hóa đơn 😀 ".repeat(40)}</V><W>${"Hóa đơn 😀 ".repeat(40)}></W></DLHDon></HDon>`;
     // manyAttributes is left to the next test: xml-crypto orders attributes by namespace URI and local
     // name concatenated ("urn:a:10" + "v" before "urn:a:1" + "v"), not by URI first as C14N says.
     const docs = [xml, ...Object.entries(ADVERSARIAL).flatMap(([name, make]) => (name === "manyAttributes" ? [] : [make(20_000)]))];
