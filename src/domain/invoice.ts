@@ -28,7 +28,7 @@
  *   (`NDHDon/DSHHDVu/HHDVu[2]/ThTien`), attributes are `@Name`.
  */
 import { type Fault, ok, type Result } from "../errors.js";
-import type { RelationKind } from "./lifecycle.js";
+import { type RelationKind, transition } from "./lifecycle.js";
 import { type Decimal, ONE, parseAmount, ZERO } from "./money.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -699,7 +699,7 @@ const ttHDLQuan = shape(
     GChu: maybe(optionalText(255)),
   },
   (r): RelatedInvoice => ({
-    kind: r.TCHDon === "1" ? "replaces" : "adjusts",
+    kind: transition(r.TCHDon === "1" ? "replace" : "adjust").causeEvent,
     relatedType: Number(r.LHDCLQuan) as RelatedInvoice["relatedType"],
     form: r.KHMSHDCLQuan,
     symbol: r.KHHDCLQuan,
