@@ -282,6 +282,24 @@ describe("invoices", () => {
     await invoices.issueInvoice(inv);
     expect(await invoices.getInvoiceXml(inv.code)).toBe(xml);
   });
+
+  it("keeps each XML of a group and of a large batch byte for byte, whatever characters JSON escapes", async () => {
+    const seller = await sellerReady();
+    const tricky = [
+      `<HDon a="1" b='2'>\\ \" \\" "" {} {,} , ; NULL</HDon>`,
+      "NULL",
+      `{"x":[1,2]}`,
+      "<HDon>\t tab\r\n crlf \u2028 😀 Việt Nam ₫ &amp; &lt;</HDon>",
+      ` <HDon>  leading and trailing spaces  </HDon> `,
+      "\\",
+    ];
+    const group = tricky.map((xml) => invoiceFor(seller, { xml }));
+    expect((await invoices.issueInvoices(group)).map((o) => o.kind)).toEqual(group.map(() => "stored"));
+    // Over 500: the chunked path of issueIn.
+    const batch = Array.from({ length: 501 }, (_, i) => invoiceFor(seller, { xml: tricky[i % tricky.length]! + i }));
+    expect((await invoices.issueInvoices(batch)).every((o) => o.kind === "stored")).toBe(true);
+    for (const inv of [...group, batch[0]!, batch[5]!, batch[500]!]) expect(await invoices.getInvoiceXml(inv.code)).toBe(inv.xml);
+  });
 });
 
 describe("transaction numbers", () => {
