@@ -82,6 +82,20 @@ export function stageRow(name: StageName): StageRow {
 }
 
 /** A refusal by a stage of the gate (a RefusalError: a code, a message, all the stage's faults) that knows its stage. */
+/**
+ * The most faults one refusal lists: a signed 2 MB document within every limit can hold 200,000
+ * faulty elements, and a reply naming each would be tens of megabytes. Past it, one last fault
+ * (the first fault's code) says how many more there are.
+ */
+export const MAX_FAULTS = 100;
+
+/** `faults` cut to MAX_FAULTS, the rest counted in one last fault. */
+function capFaults(faults: Fault[]): Fault[] {
+  if (faults.length <= MAX_FAULTS) return faults;
+  const more = faults.length - MAX_FAULTS;
+  return [...faults.slice(0, MAX_FAULTS), { code: faults[0]!.code, message: `${more} more faults not listed (a refusal lists the first ${MAX_FAULTS}).` }];
+}
+
 export class GateRefusal extends RefusalError {
   override readonly name: string = "GateRefusal";
   constructor(
@@ -89,7 +103,7 @@ export class GateRefusal extends RefusalError {
     faults: Fault[],
   ) {
     const first = faults[0]!;
-    super(first.code, first.message, faults);
+    super(first.code, first.message, capFaults(faults));
   }
 }
 

@@ -229,3 +229,36 @@ describe("signatureVerdicts", () => {
     expect(verdicts(changed)).toEqual([["TDiep/DLieu/TBao/DSCKS/CQT", "authority", false, "SIGNATURE_INVALID"]]);
   });
 });
+
+describe("a refusal's list of faults", () => {
+  it("names at most MAX_FAULTS faults and counts the rest in one last fault of the first fault's code", async () => {
+    const { MAX_FAULTS, schemaStageForTest } = await faultsFixture();
+    const many = schemaStageForTest(MAX_FAULTS * 3);
+    expect(many.details).toHaveLength(MAX_FAULTS + 1);
+    expect(many.details.slice(0, MAX_FAULTS).every((f) => f.code === "SCHEMA_INVALID" && f.path !== undefined)).toBe(true);
+    expect(many.details[MAX_FAULTS]!.code).toBe("SCHEMA_INVALID");
+    expect(many.details[MAX_FAULTS]!.message).toMatch(new RegExp(`^\\d+ more faults not listed`));
+    const few = schemaStageForTest(3);
+    expect(few.details.length).toBeLessThanOrEqual(MAX_FAULTS);
+    expect(few.details.some((f) => /more faults not listed/.test(f.message))).toBe(false);
+  });
+});
+
+/** A DLHDon with `n` unknown elements, through the schema stage: its refusal. */
+async function faultsFixture() {
+  const { MAX_FAULTS } = await import("../../src/gate/stages.js");
+  const { schemaStage } = await import("../../src/gate/schema.js");
+  const schemaStageForTest = (n: number): GateRefusal => {
+    const extra = Array.from({ length: n }, (_, i) => `<Bogus${i}>x</Bogus${i}>`).join("");
+    const parsed = parseAnyRoot(`<DLHDon Id="data">${extra}</DLHDon>`);
+    if (!parsed.ok) throw new Error("fixture does not parse");
+    try {
+      schemaStage(parsed.value.root);
+    } catch (e) {
+      if (e instanceof GateRefusal) return e;
+      throw e;
+    }
+    throw new Error("schema stage accepted a DLHDon of unknown elements");
+  };
+  return { MAX_FAULTS, schemaStageForTest };
+}
