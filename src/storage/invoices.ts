@@ -174,7 +174,7 @@ function checkAmounts(inv: NewInvoice): void {
   for (const a of inv.legacy ?? []) if (!LEGACY_ALLOWANCES.includes(a)) throw new RangeError(`legacy: not an allowance the store knows: ${JSON.stringify(a)}`);
 }
 
-const rowKeyString = (r: InvoiceRow): string => `${r.seller_tax_code}|${r.form}|${r.symbol}|${r.number}`;
+const rowKeyString = (r: InvoiceRow): string => keyOf({ sellerTaxCode: r.seller_tax_code, form: r.form, symbol: r.symbol, number: r.number });
 function compareKeys(a: NaturalKey, b: NaturalKey): number {
   const ka = [a.sellerTaxCode, a.form, a.symbol];
   const kb = [b.sellerTaxCode, b.form, b.symbol];
@@ -290,20 +290,7 @@ export async function issueIn(tx: Db, tail: Tail, invs: NewInvoice[]): Promise<I
       const rows = await tx.query<InvoiceRow>(insertInvoices(part.map((x) => x.inv)));
       for (const r of rows) inserted.set(r.code, r);
     }
-    const issued: NewInvoice[] = [];
-    const lost: { inv: NewInvoice; index: number }[] = [];
-    for (const x of plain) {
-      const row = inserted.get(x.inv.code);
-      if (row) {
-        outcomes[x.index] = { kind: "stored", invoice: toInvoice(row) };
-        issued.push(x.inv);
-      } else lost.push(x);
-    }
-    if (lost.length > 0) {
-      // The statement after ON CONFLICT sees the committed winners (read committed).
-      const winners = new Map((await keysIn(tx, lost.map((x) => x.inv))).map((w) => [rowKeyString(w), w]));
-      for (const x of lost) outcomes[x.index] = replayOrConflict(x.inv, winners.get(keyOf(x.inv)));
-    }
+    const { issued } = await answerInsert(tx, plain, inserted, outcomes);
     writeIssued(tail, issued);
     // Replacing and adjusting invoices, one at a time in input order (a later one may relate
     // to an earlier one of the same call).
@@ -331,9 +318,25 @@ async function issuePlain(tx: Db, tail: Tail, invs: NewInvoice[]): Promise<Issue
   );
   const inserted = new Map((await tx.query<InvoiceRow>(insertInvoices(sorted.map((x) => x.inv), carried))).map((r) => [r.code, r]));
   const outcomes: IssueOutcome[] = new Array(invs.length);
+  const { issued, lost } = await answerInsert(tx, sorted, inserted, outcomes);
+  if (lost > 0) writeIssued(tail, issued);
+  return outcomes;
+}
+
+/**
+ * The outcome of each of `items` after their insert: stored where `inserted` holds its row;
+ * otherwise its key was taken, and the committed winner (read committed lets the statement after
+ * ON CONFLICT see it) makes it a replay or a conflict. Returns the stored invoices and how many lost.
+ */
+async function answerInsert(
+  tx: Db,
+  items: { inv: NewInvoice; index: number }[],
+  inserted: Map<string, InvoiceRow>,
+  outcomes: IssueOutcome[],
+): Promise<{ issued: NewInvoice[]; lost: number }> {
   const issued: NewInvoice[] = [];
   const lost: { inv: NewInvoice; index: number }[] = [];
-  for (const x of sorted) {
+  for (const x of items) {
     const row = inserted.get(x.inv.code);
     if (row) {
       outcomes[x.index] = { kind: "stored", invoice: toInvoice(row) };
@@ -341,11 +344,10 @@ async function issuePlain(tx: Db, tail: Tail, invs: NewInvoice[]): Promise<Issue
     } else lost.push(x);
   }
   if (lost.length > 0) {
-    writeIssued(tail, issued);
     const winners = new Map((await keysIn(tx, lost.map((x) => x.inv))).map((w) => [rowKeyString(w), w]));
     for (const x of lost) outcomes[x.index] = replayOrConflict(x.inv, winners.get(keyOf(x.inv)));
   }
-  return outcomes;
+  return { issued, lost: lost.length };
 }
 
 /**
