@@ -4,7 +4,7 @@
  * seconds, so a test file opens one store in beforeAll and shares it; tests keep out of each
  * other's way by using their own sellers and invoice numbers.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { sql } from "../../src/storage/db.js";
 import { openDb } from "../../src/storage/index.js";
 import { PgStore } from "../../src/storage/pg-store.js";
@@ -55,4 +55,29 @@ export async function testStore(): Promise<PgStore> {
     throw error;
   }
   return store;
+}
+
+/** Each test makes its own sellers and numbers: a random prefix per test file, a counter per call. */
+const prefix = String(100000 + Math.floor(Math.random() * 900000));
+let counter = 0;
+/** A tax code no other test file uses. */
+export const newTaxCode = (): string => `${prefix}${String(++counter).padStart(4, "0")}`;
+/** A random MCCQT-shaped code. */
+export const newCode = (): string => randomBytes(17).toString("hex").toUpperCase();
+/** A random content hash. */
+export const newHash = (): string => randomBytes(32).toString("base64url");
+
+/** A certificate record of `sellerTaxCode` (random DER bytes: the store does not parse them). */
+export function certificateFor(sellerTaxCode: string, serial = randomBytes(8).toString("hex").toUpperCase()) {
+  const der = new Uint8Array(randomBytes(300));
+  return {
+    sellerTaxCode,
+    fingerprint: createHash("sha256").update(der).digest("hex"),
+    serial,
+    issuer: "CN=Hoadon Test CA",
+    subject: `UID=MST:${sellerTaxCode}, CN=Test Seller`,
+    notBefore: new Date("2026-01-01T00:00:00Z"),
+    notAfter: new Date("2028-01-01T00:00:00Z"),
+    der,
+  };
 }

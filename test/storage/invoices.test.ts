@@ -9,7 +9,7 @@ import { sql, sqlState, UniqueViolationError } from "../../src/storage/db.js";
 import { TXN_BLOCK_SIZE } from "../../src/storage/invoices.js";
 import type { PgStore } from "../../src/storage/pg-store.js";
 import type { NewInvoice } from "../../src/storage/store.js";
-import { testStore } from "../helpers/db.js";
+import { certificateFor, newCode, newHash, newTaxCode, testStore } from "../helpers/db.js";
 import { newInvoice, rate, readySeller } from "../helpers/ledger.js";
 
 let store: PgStore;
@@ -24,26 +24,6 @@ afterAll(async () => {
   await store?.close();
 });
 
-// Each test makes its own sellers and numbers: a random prefix per file, a counter per call.
-const prefix = String(100000 + Math.floor(Math.random() * 900000));
-let counter = 0;
-const newTaxCode = (): string => `${prefix}${String(++counter).padStart(4, "0")}`;
-const newCode = (): string => randomBytes(17).toString("hex").toUpperCase();
-const newHash = (): string => randomBytes(32).toString("base64url");
-
-function certificateFor(sellerTaxCode: string, serial = randomBytes(8).toString("hex").toUpperCase()) {
-  const der = new Uint8Array(randomBytes(300));
-  return {
-    sellerTaxCode,
-    fingerprint: createHash("sha256").update(der).digest("hex"),
-    serial,
-    issuer: "CN=Hoadon Test CA",
-    subject: `UID=MST:${sellerTaxCode}, CN=Test Seller`,
-    notBefore: new Date("2026-01-01T00:00:00Z"),
-    notAfter: new Date("2028-01-01T00:00:00Z"),
-    der,
-  };
-}
 
 /** A registered seller with one certificate and one API key, ready to issue invoices. */
 async function sellerReady() {

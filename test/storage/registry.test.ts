@@ -9,7 +9,7 @@ import { sql, sqlState, UniqueViolationError } from "../../src/storage/db.js";
 import type { PgStore } from "../../src/storage/pg-store.js";
 import { SqlSessionStore } from "../../src/storage/sessions.js";
 import type { AuditEntry } from "../../src/storage/store.js";
-import { testStore } from "../helpers/db.js";
+import { certificateFor, newCode, newHash, newTaxCode, testStore } from "../helpers/db.js";
 
 let store: PgStore;
 let registry: PgStore["registry"];
@@ -21,26 +21,6 @@ afterAll(async () => {
   await store?.close();
 });
 
-// Each test makes its own sellers and numbers: a random prefix per file, a counter per call.
-const prefix = String(100000 + Math.floor(Math.random() * 900000));
-let counter = 0;
-const newTaxCode = (): string => `${prefix}${String(++counter).padStart(4, "0")}`;
-const newCode = (): string => randomBytes(17).toString("hex").toUpperCase();
-const newHash = (): string => randomBytes(32).toString("base64url");
-
-function certificateFor(sellerTaxCode: string, serial = randomBytes(8).toString("hex").toUpperCase()) {
-  const der = new Uint8Array(randomBytes(300));
-  return {
-    sellerTaxCode,
-    fingerprint: createHash("sha256").update(der).digest("hex"),
-    serial,
-    issuer: "CN=Hoadon Test CA",
-    subject: `UID=MST:${sellerTaxCode}, CN=Test Seller`,
-    notBefore: new Date("2026-01-01T00:00:00Z"),
-    notAfter: new Date("2028-01-01T00:00:00Z"),
-    der,
-  };
-}
 
 describe("sellers", () => {
   it("creates an active seller with its fields", async () => {
