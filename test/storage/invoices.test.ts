@@ -3,7 +3,7 @@
  * stamped XML, transaction numbers, partitions; on whichever backend test/helpers/db.ts gives
  * (PGlite, or PostgreSQL with DATABASE_URL).
  */
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql, sqlState, UniqueViolationError } from "../../src/storage/db.js";
 import { TXN_BLOCK_SIZE } from "../../src/storage/invoices.js";

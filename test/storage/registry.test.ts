@@ -3,13 +3,13 @@
  * whichever backend test/helpers/db.ts gives (PGlite, or PostgreSQL with DATABASE_URL). The
  * registry in memory has its own file (registry-cache.test.ts).
  */
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql, sqlState, UniqueViolationError } from "../../src/storage/db.js";
 import type { PgStore } from "../../src/storage/pg-store.js";
 import { SqlSessionStore } from "../../src/storage/sessions.js";
 import type { AuditEntry } from "../../src/storage/store.js";
-import { certificateFor, newCode, newHash, newTaxCode, testStore } from "../helpers/db.js";
+import { certificateFor, newHash, newTaxCode, testStore } from "../helpers/db.js";
 
 let store: PgStore;
 let registry: PgStore["registry"];
