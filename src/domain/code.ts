@@ -28,6 +28,7 @@
  * doubles a forger's 2^-72.
  */
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from "node:crypto";
+import { secretKeyOf } from "../xml/algorithms.js";
 
 /** What a code binds: the natural key, the date, the amount and the digest of the signed data. */
 export interface CodeIdentity {
@@ -51,7 +52,7 @@ const ZERO_IV = Buffer.alloc(16);
 function mac(secret: Uint8Array, issuer: string, txnHex: string, id: CodeIdentity): Buffer {
   // JSON keeps the fields unambiguous (no field can run into the next).
   const message = JSON.stringify([issuer, txnHex, id.sellerTaxCode, id.form, id.symbol, id.number, id.issueDate, id.totalPayable, id.digest]);
-  return createHmac("sha256", secret).update(message).digest().subarray(0, MAC_BYTES);
+  return createHmac("sha256", secretKeyOf(secret)).update(message).digest().subarray(0, MAC_BYTES);
 }
 
 // Derived keys by secret and issuer: one HMAC per issuer for the life of the secret.
@@ -63,19 +64,19 @@ function cipherKey(secret: Uint8Array, issuer: string): Buffer {
   if (!byIssuer) keyCache.set(secret, (byIssuer = new Map()));
   let key = byIssuer.get(issuer);
   if (!key) {
-    key = createHmac("sha256", secret).update(`hoadon/mccqt/aes-128/v2\u0000${issuer}`).digest().subarray(0, 16);
+    key = createHmac("sha256", secretKeyOf(secret)).update(`hoadon/mccqt/aes-128/v2\u0000${issuer}`).digest().subarray(0, 16);
     byIssuer.set(issuer, key);
   }
   return key;
 }
 
 function encipher(key: Buffer, block: Buffer): Buffer {
-  const c = createCipheriv("aes-128-cbc", key, ZERO_IV).setAutoPadding(false);
+  const c = createCipheriv("aes-128-cbc", secretKeyOf(key), ZERO_IV).setAutoPadding(false);
   return Buffer.concat([c.update(block), c.final()]);
 }
 
 function decipher(key: Buffer, block: Buffer): Buffer {
-  const d = createDecipheriv("aes-128-cbc", key, ZERO_IV).setAutoPadding(false);
+  const d = createDecipheriv("aes-128-cbc", secretKeyOf(key), ZERO_IV).setAutoPadding(false);
   return Buffer.concat([d.update(block), d.final()]);
 }
 

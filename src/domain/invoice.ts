@@ -268,6 +268,11 @@ function append(to: Fault[], from: readonly Fault[]): Fault[] {
  */
 class Reading {
   readonly walk: Fault[] = [];
+  /** Past this many faults of the walk, the walk stops: they are listed first, so what follows could not be listed. */
+  constructor(readonly walkLimit: number) {}
+  get stopped(): boolean {
+    return this.walk.length > this.walkLimit;
+  }
   /** TTChung/TGia missing for a foreign currency. */
   exchangeRate: Fault | null = null;
   /** HHDVu/ThTien missing on a line that is not a note. */
@@ -294,7 +299,7 @@ function checkAttributes(r: Reading, el: XmlNodeLike, at: Where | null, isRoot: 
   const attrs = el.attributes;
   const n = attrs ? attrs.length : 0;
   let sawId = false;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n && !r.stopped; i++) {
     const a = attrs![i]!;
     // Namespace declarations are not attributes in the XSD sense (and carry no business data).
     if (a.namespaceURI === XMLNS_NS) continue;
@@ -335,7 +340,7 @@ function walkContent(r: Reading, el: XmlNodeLike, at: Where, depth: number): str
   let repeats: Map<string, number> | null = null;
   const kids = el.childNodes;
   const n = kids ? kids.length : 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n && !r.stopped; i++) {
     const k = kids![i]!;
     const type = k.nodeType;
     if (type === TEXT_NODE || type === CDATA_NODE) {
@@ -398,7 +403,7 @@ function readOtherInfo(r: Reading, el: XmlNodeLike, at: Where): OtherInfo[] {
   const entries: OtherInfo[] = [];
   let text = "";
   const kids = el.childNodes;
-  for (let i = 0; kids && i < kids.length; i++) {
+  for (let i = 0; kids && i < kids.length && !r.stopped; i++) {
     const k = kids[i]!;
     if (k.nodeType === TEXT_NODE || k.nodeType === CDATA_NODE) {
       text += k.nodeValue ?? "";
@@ -537,7 +542,7 @@ function readContainer<T>(r: Reading, el: XmlNodeLike, at: Where | null, depth: 
   let hasElements = false;
   const kids = el.childNodes;
   const count = kids ? kids.length : 0;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count && !r.stopped; i++) {
     const k = kids![i]!;
     const type = k.nodeType;
     if (type === TEXT_NODE || type === CDATA_NODE) {
@@ -930,17 +935,28 @@ const dlhdon = shape({ TTChung: one(ttChung), NDHDon: one(ndHDon), TTKhac: maybe
 // ---------------------------------------------------------------------------------------------
 // readInvoice
 
+/** A reading of DLHDon: the Invoice, or every fault; `stopped` when the walk stopped at `maxFaults` (more faults, uncounted). */
+export type InvoiceReading = Result<Invoice> | { ok: false; faults: Fault[]; stopped: true };
+
 /**
  * Reads the verified DLHDon element into an Invoice, or refuses it with every SCHEMA_INVALID
  * fault found (path relative to DLHDon). Reads only that element: business data comes from nowhere else.
  */
-export function readInvoice(dlhdonEl: XmlNodeLike, opts: { /** A K symbol allowed (an invoice without a code, T-VAN 203). */ uncoded?: boolean } = {}): Result<Invoice> {
+export function readInvoice(
+  dlhdonEl: XmlNodeLike,
+  opts: {
+    /** A K symbol allowed (an invoice without a code, T-VAN 203). */ uncoded?: boolean;
+    /** Stop reading once the walk has found more faults than this (default: read to the end). */ maxFaults?: number;
+  } = {},
+): InvoiceReading {
   if (dlhdonEl.nodeType !== ELEMENT_NODE || dlhdonEl.localName !== "DLHDon" || dlhdonEl.namespaceURI) {
     return { ok: false, faults: [schemaFault("", "expected the DLHDon element (no namespace)")] };
   }
-  const r = new Reading();
+  const r = new Reading(opts.maxFaults ?? Number.POSITIVE_INFINITY);
   const read = readContainer(r, dlhdonEl, null, 0, dlhdon, true);
   const faults = r.walk;
+  // The walk's faults come first: past the limit, nothing after them would be listed.
+  if (r.stopped) return { ok: false, faults, stopped: true };
   if (read instanceof Refused) append(faults, read.faults);
   else if (!opts.uncoded && read.symbol[0] !== "C") faults.push(schemaFault("TTChung/KHHDon", UNCODED_SYMBOL));
   if (r.exchangeRate !== null) faults.push(r.exchangeRate);

@@ -85,15 +85,17 @@ export function stageRow(name: StageName): StageRow {
 /**
  * The most faults one refusal lists: a signed 2 MB document within every limit can hold 200,000
  * faulty elements, and a reply naming each would be tens of megabytes. Past it, one last fault
- * (the first fault's code) says how many more there are.
+ * (the first fault's code) says how many more there are; or, when the stage stopped looking once
+ * it had more than these (the schema's walk: `stopped`), that there are more.
  */
 export const MAX_FAULTS = 100;
 
-/** `faults` cut to MAX_FAULTS, the rest counted in one last fault. */
-function capFaults(faults: Fault[]): Fault[] {
+/** `faults` cut to MAX_FAULTS, the rest counted (or, `stopped`, said to exist) in one last fault. */
+function capFaults(faults: Fault[], stopped: boolean): Fault[] {
   if (faults.length <= MAX_FAULTS) return faults;
-  const more = faults.length - MAX_FAULTS;
-  return [...faults.slice(0, MAX_FAULTS), { code: faults[0]!.code, message: `${more} more faults not listed (a refusal lists the first ${MAX_FAULTS}).` }];
+  const more = stopped ? "More faults not listed" : `${faults.length - MAX_FAULTS} more faults not listed`;
+  const why = stopped ? `a refusal lists the first ${MAX_FAULTS}, and the stage stops looking past them` : `a refusal lists the first ${MAX_FAULTS}`;
+  return [...faults.slice(0, MAX_FAULTS), { code: faults[0]!.code, message: `${more} (${why}).` }];
 }
 
 export class GateRefusal extends RefusalError {
@@ -101,13 +103,15 @@ export class GateRefusal extends RefusalError {
   constructor(
     readonly stage: StageName,
     faults: Fault[],
+    /** The stage stopped looking once it had more than MAX_FAULTS faults: how many more is unknown. */
+    stopped = false,
   ) {
     const first = faults[0]!;
-    super(first.code, first.message, capFaults(faults));
+    super(first.code, first.message, capFaults(faults, stopped));
   }
 }
 
 /** Throws the refusal of `stage` with its faults. */
-export function refuse(stage: StageName, faults: Fault[]): never {
-  throw new GateRefusal(stage, faults);
+export function refuse(stage: StageName, faults: Fault[], stopped = false): never {
+  throw new GateRefusal(stage, faults, stopped);
 }

@@ -4,7 +4,7 @@
  * ECDSA signature values in XMLDSig are r‖s (IEEE P1363), not DER; xml-crypto has no ECDSA, so the
  * classes below plug into its SignedXml too (the test oracle and the test signer use them).
  */
-import { createHash, createSign, createVerify, sign as cryptoSign, verify as cryptoVerify, type KeyLike, type KeyObject } from "node:crypto";
+import { createHash, createSecretKey, createSign, createVerify, sign as cryptoSign, verify as cryptoVerify, type KeyLike, type KeyObject } from "node:crypto";
 
 export const C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
 export const C14N_WITH_COMMENTS = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
@@ -76,20 +76,23 @@ export function digestBase64(hash: HashName, canonical: string | Uint8Array): st
 export function verifySignatureValue(method: SignatureMethod, key: KeyObject, data: string | Uint8Array, signature: Uint8Array): boolean {
   try {
     if (key.asymmetricKeyType !== (method.key === "rsa" ? "rsa" : "ec")) return false;
-    return cryptoVerify(method.hash, typeof data === "string" ? Buffer.from(data, "utf8") : data, method.key === "ec" ? ecdsaP1363(key) : key, signature);
+    const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    if (method.key !== "ec") return cryptoVerify(method.hash, buf, key, signature);
+    if (ON_WORKERD) return cryptoVerify(method.hash, buf, ecdsaP1363(key), signature);
+    const der = ecdsaP1363ToDer(signature, scalarBytes(key));
+    return der !== null && cryptoVerify(method.hash, buf, key, der);
   } catch {
     return false;
   }
 }
 
 // workerd's node:crypto (Cloudflare Workers) refuses a KeyObject inside `{key, dsaEncoding}`
-// and takes the key's DER instead; Node takes the KeyObject as it is (no export on its hot path).
+// and takes the key's DER instead.
 const ON_WORKERD = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
 const derKeys = new WeakMap<KeyObject, Buffer>();
 
-/** The ECDSA key input with r‖s (ieee-p1363) signature encoding, as each runtime accepts it. */
+/** The ECDSA key input with r‖s (ieee-p1363) signature encoding, as workerd accepts it. */
 function ecdsaP1363(key: KeyObject): { key: KeyObject; dsaEncoding: "ieee-p1363" } {
-  if (!ON_WORKERD) return { key, dsaEncoding: "ieee-p1363" };
   const type = key.type === "private" ? ("pkcs8" as const) : ("spki" as const);
   let der = derKeys.get(key);
   if (!der) derKeys.set(key, (der = key.export({ format: "der", type }) as Buffer));
@@ -97,11 +100,92 @@ function ecdsaP1363(key: KeyObject): { key: KeyObject; dsaEncoding: "ieee-p1363"
   return { key: der, format: "der", type, dsaEncoding: "ieee-p1363" } as unknown as { key: KeyObject; dsaEncoding: "ieee-p1363" };
 }
 
+/**
+ * On Node the key goes to sign and verify bare, and r‖s is converted to and from DER here: Node 24
+ * spends 12–30 µs on any key given inside an options object (`{key, dsaEncoding}`: its key-type
+ * checks throw and catch internally), more than a P-256 signature costs (load-tests/RESULTS.md).
+ */
+const CURVE_BYTES: Readonly<Record<string, number>> = { prime256v1: 32, secp384r1: 48, secp521r1: 66 };
+const curveBytes = new WeakMap<KeyObject, number>();
+
+/** The byte length of r (and of s) in a key's r‖s signatures; 0 for a curve not listed. */
+function scalarBytes(key: KeyObject): number {
+  let n = curveBytes.get(key);
+  if (n === undefined) curveBytes.set(key, (n = CURVE_BYTES[key.asymmetricKeyDetails?.namedCurve ?? ""] ?? 0));
+  return n;
+}
+
+/** An ECDSA-Sig-Value (DER SEQUENCE of INTEGER r, s) as r‖s of `size` bytes each (RFC 4050 §3.3, IEEE P1363). */
+export function ecdsaDerToP1363(der: Uint8Array, size: number): Buffer {
+  const fail = (): never => {
+    throw new Error("not a DER ECDSA signature of this curve");
+  };
+  let i = 0;
+  if (der[i++] !== 0x30) fail();
+  const len = der[i++] ?? fail();
+  if (len & 0x80) i += len & 0x7f;
+  const out = Buffer.alloc(2 * size);
+  for (let half = 0; half < 2; half++) {
+    if (der[i++] !== 0x02) fail();
+    const n = der[i++] ?? fail();
+    let start = i;
+    const end = i + n;
+    if (n >= 0x80 || end > der.length) fail();
+    while (start < end - 1 && der[start] === 0) start++;
+    if (end - start > size) fail();
+    out.set(der.subarray(start, end), half * size + size - (end - start));
+    i = end;
+  }
+  if (i !== der.length) fail();
+  return out;
+}
+
+/** r‖s of `size` bytes each as DER, or null when its length is not 2 × size (such a value never verifies). */
+export function ecdsaP1363ToDer(sig: Uint8Array, size: number): Buffer | null {
+  if (sig.length !== 2 * size) return null;
+  const integer = (from: number): Uint8Array => {
+    let start = from;
+    while (start < from + size - 1 && sig[start] === 0) start++;
+    const v = sig.subarray(start, from + size);
+    const pad = v[0]! & 0x80 ? 1 : 0;
+    const out = new Uint8Array(2 + pad + v.length);
+    out[0] = 0x02;
+    out[1] = pad + v.length;
+    out.set(v, 2 + pad);
+    return out;
+  };
+  const r = integer(0);
+  const s = integer(size);
+  const body = r.length + s.length;
+  const head = body < 0x80 ? [0x30, body] : [0x30, 0x81, body];
+  const der = Buffer.allocUnsafe(head.length + body);
+  der.set(head, 0);
+  der.set(r, head.length);
+  der.set(s, head.length + r.length);
+  return der;
+}
+
+const secretKeys = new WeakMap<Uint8Array, KeyObject>();
+
+/**
+ * A secret (an HMAC or AES key) as node:crypto takes it fastest: a KeyObject made once per secret
+ * on Node (given as bytes, Node 24 spends ≈ 10 µs a call on its key-type checks); the bytes on workerd.
+ */
+export function secretKeyOf(secret: Uint8Array): KeyObject | Uint8Array {
+  if (ON_WORKERD) return secret;
+  let key = secretKeys.get(secret);
+  if (!key) secretKeys.set(secret, (key = createSecretKey(secret)));
+  return key;
+}
+
 /** Signs canonical SignedInfo; returns base64 (ECDSA as r‖s). */
 export function signValue(method: SignatureMethod, key: KeyObject, data: string | Uint8Array): string {
   const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-  const sig = cryptoSign(method.hash, buf, method.key === "ec" ? ecdsaP1363(key) : key);
-  return sig.toString("base64");
+  if (method.key !== "ec") return cryptoSign(method.hash, buf, key).toString("base64");
+  if (ON_WORKERD) return cryptoSign(method.hash, buf, ecdsaP1363(key)).toString("base64");
+  const size = scalarBytes(key);
+  if (size === 0) throw new Error(`signValue: no r‖s size for curve ${key.asymmetricKeyDetails?.namedCurve}`);
+  return ecdsaDerToP1363(cryptoSign(method.hash, buf, key), size).toString("base64");
 }
 
 /** ECDSA for xml-crypto's SignedXml (the test oracle and the tests' own signer). */

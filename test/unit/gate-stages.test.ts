@@ -240,7 +240,40 @@ describe("a refusal's list of faults", () => {
     expect(many.details[MAX_FAULTS]!.message).toMatch(new RegExp(`^\\d+ more faults not listed`));
     const few = schemaStageForTest(3);
     expect(few.details.length).toBeLessThanOrEqual(MAX_FAULTS);
-    expect(few.details.some((f) => /more faults not listed/.test(f.message))).toBe(false);
+    expect(few.details.some((f) => /more faults not listed/i.test(f.message))).toBe(false);
+  });
+
+  it("stops the schema's walk past MAX_FAULTS of its faults, lists the same first ones, and says more follow uncounted", async () => {
+    const { MAX_FAULTS } = await faultsFixture();
+    const { schemaStage } = await import("../../src/gate/schema.js");
+    const { readInvoice } = await import("../../src/domain/invoice.js");
+    // Faults of the walk (namespaced elements, attributes) interleaved, then an unknown element: whatever comes after the 101st is never listed.
+    const parts = Array.from({ length: MAX_FAULTS * 4 }, (_, i) => (i % 3 === 0 ? `<x:E${i} xmlns:x="urn:x"/>` : i % 3 === 1 ? `<NLap a${i}="1">2026-01-01</NLap>` : `<Q${i}/>`));
+    const parsed = parseAnyRoot(`<DLHDon Id="data">${parts.join("")}</DLHDon>`);
+    if (!parsed.ok) throw new Error("fixture does not parse");
+    const full = readInvoice(parsed.value.root);
+    const cut = readInvoice(parsed.value.root, { maxFaults: MAX_FAULTS });
+    expect(full.ok || cut.ok).toBe(false);
+    if (full.ok || cut.ok) return;
+    expect(full.faults.length).toBeGreaterThan(2 * MAX_FAULTS);
+    expect("stopped" in cut && cut.stopped).toBe(true);
+    expect(cut.faults.length).toBeGreaterThan(MAX_FAULTS);
+    expect(cut.faults.length).toBeLessThan(MAX_FAULTS + 5);
+    expect(cut.faults.slice(0, MAX_FAULTS)).toEqual(full.faults.slice(0, MAX_FAULTS));
+    let refusal: GateRefusal | undefined;
+    try {
+      schemaStage(parsed.value.root);
+    } catch (e) {
+      if (e instanceof GateRefusal) refusal = e;
+    }
+    expect(refusal?.details).toHaveLength(MAX_FAULTS + 1);
+    expect(refusal!.details.slice(0, MAX_FAULTS)).toEqual(full.faults.slice(0, MAX_FAULTS));
+    expect(refusal!.details[MAX_FAULTS]!.message).toMatch(/^More faults not listed \(a refusal lists the first 100, and the stage stops looking past them\)\.$/);
+    // A document with fewer faults of the walk is read to its end: the count is exact.
+    const few = parseAnyRoot(`<DLHDon Id="data"><x:E xmlns:x="urn:x"/>${"<Q/>".repeat(5)}</DLHDon>`);
+    if (!few.ok) throw new Error("fixture does not parse");
+    const read = readInvoice(few.value.root, { maxFaults: MAX_FAULTS });
+    expect(!read.ok && !("stopped" in read)).toBe(true);
   });
 });
 
