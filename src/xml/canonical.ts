@@ -29,6 +29,7 @@ import { C14N, C14N_WITH_COMMENTS, EXC_C14N, EXC_C14N_WITH_COMMENTS } from "./al
 import {
   A_CHANGED,
   A_DECL_URI,
+  A_FLAGS,
   A_NAME,
   A_NS,
   A_VE,
@@ -38,6 +39,8 @@ import {
   F_CR,
   KIND_MASK,
   N_ATTR,
+  N_CLOSE_START,
+  N_END,
   N_FIRST,
   N_KIND,
   N_NAME,
@@ -78,6 +81,8 @@ export interface CanonicalOptions {
   prefixList?: readonly string[];
   /** An element left out with its subtree (the enveloped-signature transform). */
   exclude?: XElement | null;
+  /** false: always render, never take the element's text as it stands (verbatim below; the tests compare both). */
+  verbatim?: boolean;
 }
 
 const utf8Decoder = new TextDecoder();
@@ -104,9 +109,74 @@ export function canonicalBytes(el: XElement, algorithm: string, opts: CanonicalO
       throw new Error(`not a canonicalization: ${algorithm}`);
   }
   const exclude = opts.exclude && opts.exclude.tree === el.tree ? opts.exclude.node : 0;
+  if (opts.verbatim !== false && !opts.prefixList?.length) {
+    const same = verbatim(el.tree, el.node, exclude);
+    if (same !== null) return same;
+  }
   const r = new Renderer(el.tree, exclusive, exclude, exclusive ? (opts.prefixList ?? []) : [], Math.ceil((el.end - el.start) * 1.1));
   r.element(el.node, true);
   return r.out.bytes();
+}
+
+/**
+ * The canonical octets of element `apex` when its text is already in canonical form, else null:
+ * what a careful signer (and the k6 generator) writes, whose canonical form is its own bytes. Both
+ * algorithms agree then, and the renderer would write the same octets one by one:
+ * - no ancestor declares a namespace or carries an attribute in one (xml:*): nothing is inherited,
+ *   and every element of the subtree is in no namespace;
+ * - every element of the subtree: an unprefixed name; its start tag written `<name a="v" b="w">`
+ *   (one space before each attribute, `="` and `"` around the value, nothing before `>`), its
+ *   attributes unprefixed, none a declaration, in the order the renderer sorts them, no value
+ *   with a reference or a TAB, LF or CR; an end tag `</name>` (no empty-element tag);
+ * - its character data: no reference, no CR, no `>`; no CDATA section; not the enveloped Signature.
+ * One pass over the subtree's records and its character data, then one native UTF-8 encode.
+ */
+export function verbatimCanonical(el: XElement, exclude: XElement | null = null): Uint8Array | null {
+  return verbatim(el.tree, el.node, exclude && exclude.tree === el.tree ? exclude.node : 0);
+}
+
+function verbatim(tree: XTree, apex: number, exclude: number): Uint8Array | null {
+  const n = tree.n;
+  const a = tree.a;
+  const t = tree.text;
+  for (let p = n[apex * NODE + N_PARENT]!; p !== 0; p = n[p * NODE + N_PARENT]!) {
+    const first = n[p * NODE + N_ATTR]!;
+    const last = first + n[p * NODE + N_NATTR]!;
+    for (let k = first; k < last; k++) if (a[k * ATTR + A_NS] !== URI_NONE) return null;
+  }
+  const end = n[apex * NODE + N_END]!;
+  for (let id = apex; id <= tree.nodeCount; id++) {
+    const o = id * NODE;
+    if (id !== apex && n[o + N_START]! >= end) break;
+    if (id === exclude) return null;
+    const kind = n[o + N_KIND]!;
+    if ((kind & KIND_MASK) === 3) {
+      if (kind & (F_AMP | F_CR)) return null;
+      const stop = n[o + N_OPEN_END]!;
+      for (let i = n[o + N_START]!; i < stop; i++) if (t.charCodeAt(i) === 0x3e) return null;
+      continue;
+    }
+    if ((kind & KIND_MASK) !== 1) return null;
+    const q = n[o + N_NAME]!;
+    if (tree.qPrefix[q] !== null) return null;
+    let pos = n[o + N_START]! + 1 + tree.qName[q]!.length;
+    const first = n[o + N_ATTR]!;
+    const last = first + n[o + N_NATTR]!;
+    for (let k = first; k < last; k++) {
+      const r = k * ATTR;
+      if (a[r + A_NS] !== URI_NONE || a[r + A_FLAGS] !== 0) return null;
+      const aq = a[r + A_NAME]!;
+      if (k > first && !(tree.qLocal[a[r - ATTR + A_NAME]!]! < tree.qLocal[aq]!)) return null;
+      // ` name="`: a value starting exactly there leaves no room for other whitespace or quotes.
+      const head = pos + 1 + tree.qName[aq]!.length;
+      if (t.charCodeAt(pos) !== 0x20 || t.charCodeAt(head) !== 0x3d || t.charCodeAt(head + 1) !== 0x22 || a[r + A_VS] !== head + 2) return null;
+      pos = a[r + A_VE]! + 1;
+    }
+    const openEnd = n[o + N_OPEN_END]!;
+    if (openEnd !== pos + 1 || t.charCodeAt(pos) !== 0x3e) return null;
+    if (n[o + N_END]! - n[o + N_CLOSE_START]! !== tree.qName[q]!.length + 3 || n[o + N_END] === openEnd) return null;
+  }
+  return utf8Encoder.encode(t.substring(n[apex * NODE + N_START]!, end));
 }
 
 const byPrefix = (a: [string, string], b: [string, string]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
