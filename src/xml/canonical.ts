@@ -28,12 +28,14 @@
 import { C14N, C14N_WITH_COMMENTS, EXC_C14N, EXC_C14N_WITH_COMMENTS } from "./algorithms.js";
 import {
   A_CHANGED,
+  A_AMP,
   A_DECL_URI,
   A_FLAGS,
   A_NAME,
   A_NS,
   A_VE,
   A_VS,
+  A_WS,
   ATTR,
   F_AMP,
   F_CR,
@@ -127,8 +129,10 @@ export function canonicalBytes(el: XElement, algorithm: string, opts: CanonicalO
  * - every element of the subtree: an unprefixed name; its start tag written `<name a="v" b="w">`
  *   (one space before each attribute, `="` and `"` around the value, nothing before `>`), its
  *   attributes unprefixed, none a declaration, in the order the renderer sorts them, no value
- *   with a reference or a TAB, LF or CR; an end tag `</name>` (no empty-element tag);
- * - its character data: no reference, no CR, no `>`; no CDATA section; not the enveloped Signature.
+ *   with a TAB, LF or CR or a reference other than &amp; &lt; &quot;; an end tag `</name>` (no
+ *   empty-element tag);
+ * - its character data: no CR, no `>`, no reference other than &amp; &lt; &gt;; no CDATA section;
+ *   not the enveloped Signature.
  * One pass over the subtree's records and its character data, then one native UTF-8 encode.
  */
 export function verbatimCanonical(el: XElement, exclude: XElement | null = null): Uint8Array | null {
@@ -151,9 +155,13 @@ function verbatim(tree: XTree, apex: number, exclude: number): Uint8Array | null
     if (id === exclude) return null;
     const kind = n[o + N_KIND]!;
     if ((kind & KIND_MASK) === 3) {
-      if (kind & (F_AMP | F_CR)) return null;
+      if (kind & F_CR) return null;
       const stop = n[o + N_OPEN_END]!;
-      for (let i = n[o + N_START]!; i < stop; i++) if (t.charCodeAt(i) === 0x3e) return null;
+      for (let i = n[o + N_START]!; i < stop; i++) {
+        const c = t.charCodeAt(i);
+        // '>' is written &gt;; of the references, only &amp; &lt; &gt; are written as they stand.
+        if (c === 0x3e || (c === 0x26 && !(t.startsWith("amp;", i + 1) || t.startsWith("lt;", i + 1) || t.startsWith("gt;", i + 1)))) return null;
+      }
       continue;
     }
     if ((kind & KIND_MASK) !== 1) return null;
@@ -164,7 +172,14 @@ function verbatim(tree: XTree, apex: number, exclude: number): Uint8Array | null
     const last = first + n[o + N_NATTR]!;
     for (let k = first; k < last; k++) {
       const r = k * ATTR;
-      if (a[r + A_NS] !== URI_NONE || a[r + A_FLAGS] !== 0) return null;
+      const flags = a[r + A_FLAGS]!;
+      if (a[r + A_NS] !== URI_NONE || flags & A_WS) return null;
+      if (flags & A_AMP) {
+        // Of the references, only &amp; &lt; &quot; are written as they stand in an attribute value.
+        for (let i = a[r + A_VS]!, stop = a[r + A_VE]!; i < stop; i++) {
+          if (t.charCodeAt(i) === 0x26 && !(t.startsWith("amp;", i + 1) || t.startsWith("lt;", i + 1) || t.startsWith("quot;", i + 1))) return null;
+        }
+      }
       const aq = a[r + A_NAME]!;
       if (k > first && !(tree.qLocal[a[r - ATTR + A_NAME]!]! < tree.qLocal[aq]!)) return null;
       // ` name="`: a value starting exactly there leaves no room for other whitespace or quotes.
