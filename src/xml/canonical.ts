@@ -27,8 +27,8 @@
  */
 import { C14N, C14N_WITH_COMMENTS, EXC_C14N, EXC_C14N_WITH_COMMENTS } from "./algorithms.js";
 import {
-  A_CHANGED,
   A_AMP,
+  A_CHANGED,
   A_DECL_URI,
   A_FLAGS,
   A_NAME,
