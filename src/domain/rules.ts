@@ -152,22 +152,42 @@ function amountsWithPaths(inv: Invoice): { lines: [string, Decimal | null][]; to
   return { lines, totals };
 }
 
+/** Whether `test` holds for an amount of the lines (`lines`) or of the totals: amountsWithPaths' values, without making their paths. */
+function anyAmount(inv: Invoice, lines: boolean, test: (d: Decimal) => boolean): boolean {
+  const is = (d: Decimal | null) => d !== null && test(d);
+  if (lines && inv.lines.some((l) => is(l.quantity) || is(l.unitPrice) || is(l.discountRate) || is(l.discountAmount) || is(l.amount))) return true;
+  const t = inv.totals;
+  return (
+    t.byRate.some((g) => is(g.amountBeforeTax) || is(g.tax)) ||
+    is(t.totalBeforeTax) ||
+    is(t.totalTax) ||
+    is(t.tradeDiscount) ||
+    t.fees.some((f) => is(f.amount)) ||
+    is(t.otherDeductions) ||
+    is(t.totalPayable)
+  );
+}
+
 function totalsFaults(inv: Invoice): Fault[] {
   const faults: Fault[] = [];
   const vnd = inv.currency === "VND";
   const t = inv.totals;
 
-  const { lines, totals } = amountsWithPaths(inv);
-  if (inv.related?.kind !== LIFECYCLE.transitions.adjust.causeEvent) {
+  // The paths are made only for an invoice that has such a fault (most have none).
+  const notWhole = (d: Decimal) => !isWhole(d);
+  const negatives = inv.related?.kind !== LIFECYCLE.transitions.adjust.causeEvent && anyAmount(inv, true, isNegative);
+  const fractions = vnd && anyAmount(inv, false, notWhole);
+  const { lines, totals } = negatives || fractions ? amountsWithPaths(inv) : { lines: [], totals: [] };
+  if (negatives) {
     for (const [path, value] of [...lines, ...totals]) {
       if (value !== null && isNegative(value)) {
         faults.push(mismatch(path, `negative amount ${str(value)}: only an adjusting invoice (TTHDLQuan/TCHDon = 2) may carry negative amounts`));
       }
     }
   }
-  if (vnd) {
+  if (fractions) {
     for (const [path, value] of totals) {
-      if (value !== null && !isWhole(value)) faults.push(mismatch(path, `${str(value)} is not a whole number of đồng (VND totals are whole)`));
+      if (value !== null && notWhole(value)) faults.push(mismatch(path, `${str(value)} is not a whole number of đồng (VND totals are whole)`));
     }
   }
 

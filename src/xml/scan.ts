@@ -141,10 +141,10 @@ export class XTree {
   /** Decoded attribute values, made when a reader asks (after the scan). */
   private values: (string | undefined)[] | null = null;
   /** The reader's objects, one per node at most, made when asked; the lists they answered, kept. */
-  private readonly nodes = new Sparse<XNode>();
-  private readonly kids = new Sparse<readonly XNode[]>();
-  private readonly els = new Sparse<readonly XElement[]>();
-  private readonly attrs = new Sparse<readonly XAttr[]>();
+  private readonly nodes = new Sparse<XNode>(this);
+  private readonly kids = new Sparse<readonly XNode[]>(this);
+  private readonly els = new Sparse<readonly XElement[]>(this);
+  private readonly attrs = new Sparse<readonly XAttr[]>(this);
   private texts: Map<number, string> | null = null;
 
   constructor(
@@ -253,6 +253,8 @@ export class XTree {
 /** Values by node id, in chunks made when first written (most ids are never asked for). */
 class Sparse<T> {
   private readonly chunks: (T | undefined)[][] = [];
+  /** `tree`: its node count, known by the time a reader asks, sizes a tree's only chunk when it has fewer than 1024 nodes. */
+  constructor(private readonly tree: { nodeCount: number }) {}
   get(id: number): T | undefined {
     const c = this.chunks[id >> 10];
     return c === undefined ? undefined : c[id & 1023];
@@ -260,8 +262,9 @@ class Sparse<T> {
   set(id: number, value: T): void {
     let c = this.chunks[id >> 10];
     if (c === undefined) {
-      // Chunks below this one stay holes in `chunks` until written.
-      c = this.chunks[id >> 10] = new Array(1024);
+      // Chunks below this one stay holes in `chunks` until written. An invoice of a few hundred
+      // nodes gets arrays of its own size (four of 1024 slots were a third of what a submission allocated).
+      c = this.chunks[id >> 10] = new Array(Math.min(1024, this.tree.nodeCount + 1 - (id & ~1023)));
     }
     c[id & 1023] = value;
   }
