@@ -357,7 +357,9 @@ function walkContent(r: Reading, el: XmlNodeLike, at: Where, depth: number): str
       continue;
     }
     const name = k.localName ?? "";
-    const child = new Where(at, name, repeatIndex((repeats ??= new Map()), name));
+    const index = repeatIndex((repeats ??= new Map()), name);
+    if (isBare(k)) continue;
+    const child = new Where(at, name, index);
     if (name === "TTKhac") readOtherInfo(r, k, child);
     // Too deep to be part of the format: its parent is refused anyway, no need to look further.
     else if (depth < MAX_DEPTH) walkElement(r, k, child, depth + 1);
@@ -365,6 +367,11 @@ function walkContent(r: Reading, el: XmlNodeLike, at: Where, depth: number): str
   if (!hasElements) return text;
   if (hasNonBlank(text)) r.walk.push(schemaFault(at.toString(), "text is not allowed next to child elements (mixed content)"));
   return null;
+}
+
+/** An element without attributes or children: the walk has nothing to find in it (and no path to make for it). */
+function isBare(el: XmlNodeLike): boolean {
+  return (!el.attributes || el.attributes.length === 0) && (!el.childNodes || el.childNodes.length === 0);
 }
 
 function walkElement(r: Reading, el: XmlNodeLike, at: Where, depth: number): string | null {
@@ -562,7 +569,9 @@ function readContainer<T>(r: Reading, el: XmlNodeLike, at: Where | null, depth: 
     const s = shape.slots.get(name);
     if (s === undefined) {
       (unknown ??= new Set()).add(name);
-      const child = new Where(at, name, repeatIndex((repeats ??= new Map()), name));
+      const index = repeatIndex((repeats ??= new Map()), name);
+      if (isBare(k)) continue;
+      const child = new Where(at, name, index);
       if (name === "TTKhac") readOtherInfo(r, k, child);
       else walkElement(r, k, child, depth + 1); // known containers stand far above MAX_DEPTH
       continue;
