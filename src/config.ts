@@ -84,6 +84,8 @@ export const ConfigSchema = z
     HOADON_TRUST_PROXY: wholeNumber(0, 10).default(0),
     // Large documents (64 KiB or more) one client may have in flight at once (src/heavy-work.ts); 0: no bound.
     HOADON_LARGE_PER_CLIENT: wholeNumber(0, 1000).default(2),
+    // Milliseconds a small group of submissions waits for company under sustained traffic (src/domain/group-commit.ts); 0: never.
+    HOADON_COMMIT_LINGER_MS: wholeNumber(0, 50).default(2),
     // Processes serving on the port (node:cluster), each with its own pool; PostgreSQL only.
     HOADON_WORKERS: wholeNumber(1, 64).default(1),
     // The buyer's check as the public reaches it (what the pages' QR codes open); default: the request's own origin.

@@ -90,6 +90,7 @@ async function main(): Promise<void> {
     maxIssueDateLagDays: config.HOADON_MAX_ISSUE_DATE_LAG_DAYS,
     rateLimits: { publicPerMinute: config.HOADON_RATE_LIMIT_PUBLIC, refusalLimit: config.HOADON_RATE_LIMIT_REFUSALS, trustProxyHops: config.HOADON_TRUST_PROXY },
     heavyWork: { perClient: config.HOADON_LARGE_PER_CLIENT },
+    commitLingerMs: config.HOADON_COMMIT_LINGER_MS,
     ...(config.HOADON_PUBLIC_URL ? { publicUrl: config.HOADON_PUBLIC_URL } : {}),
   });
   // Last use of keys and tokens: written every 30 s off the request path, and once more at shutdown.

@@ -32,6 +32,8 @@ export interface ServiceOptions {
   counters?: CounterStore;
   /** Large documents: the per-client bound and the lane (defaults: DEFAULT_HEAVY_WORK). */
   heavyWork?: Partial<HeavyWorkSettings>;
+  /** HOADON_COMMIT_LINGER_MS: how long a small group of submissions waits for company under sustained traffic (default 0: never). */
+  commitLingerMs?: number;
   /** Officer sessions (default: the sessions table of `store`'s database). */
   sessions?: SessionStore;
   /** HOADON_PUBLIC_URL: the buyer's check as the public reaches it (the pages' QR codes); default: each request's origin. */
@@ -83,6 +85,7 @@ export function createServices(o: ServiceOptions): Services {
       maxClockSkewMs: DEFAULT_TIME_WINDOW.maxClockSkewMs,
       maxSigningLagMs: o.maxSigningLagHours !== undefined ? o.maxSigningLagHours * 3600_000 : DEFAULT_TIME_WINDOW.maxSigningLagMs,
       maxIssueDateLagDays: o.maxIssueDateLagDays ?? DEFAULT_TIME_WINDOW.maxIssueDateLagDays,
+      ...(o.commitLingerMs ? { commitLingerMs: o.commitLingerMs } : {}),
     },
   };
 }

@@ -51,6 +51,8 @@ export interface SubmitDeps extends TimeWindow {
   limits: ParseLimits;
   /** Where a large document waits for its turn (src/heavy-work.ts); absent: no wait. */
   lane?: Pick<HeavyWork, "turn">;
+  /** How long a small group of single submissions waits for company under sustained traffic (group-commit.ts; 0 or absent: never). */
+  commitLingerMs?: number;
 }
 
 /** Who is submitting: an API key of one seller. */
@@ -128,7 +130,7 @@ const groups = new WeakMap<SubmitDeps, GroupCommit<VerifiedInvoice, Judgement>>(
 export function groupCommitOf(deps: SubmitDeps): GroupCommit<VerifiedInvoice, Judgement> {
   let g = groups.get(deps);
   if (!g) {
-    g = new GroupCommit((items) => commitInvoices(deps, items));
+    g = new GroupCommit((items) => commitInvoices(deps, items), undefined, deps.commitLingerMs ?? 0);
     groups.set(deps, g);
   }
   return g;

@@ -205,6 +205,13 @@ describe("valid settings", () => {
     expect(loadConfig({ HOADON_DATA_DIR: "/var/lib/hoadon", HOADON_DB_POOL: "25" })).toMatchObject({ HOADON_DATA_DIR: "/var/lib/hoadon", HOADON_DB_POOL: 25 });
   });
 
+  it("lingers 2 ms for company under sustained traffic unless HOADON_COMMIT_LINGER_MS says otherwise (0–50)", () => {
+    expect(loadConfig({}).HOADON_COMMIT_LINGER_MS).toBe(2);
+    expect(loadConfig({ HOADON_COMMIT_LINGER_MS: "0" }).HOADON_COMMIT_LINGER_MS).toBe(0);
+    expectOneLineNaming(configError({ HOADON_COMMIT_LINGER_MS: "51" }), "HOADON_COMMIT_LINGER_MS");
+    expectOneLineNaming(configError({ HOADON_COMMIT_LINGER_MS: "-1" }), "HOADON_COMMIT_LINGER_MS");
+  });
+
   it("runs one process unless HOADON_WORKERS says more, which needs PostgreSQL", () => {
     expect(loadConfig({}).HOADON_WORKERS).toBe(1);
     expect(loadConfig({ HOADON_WORKERS: "2", DATABASE_URL: "postgres://h/db" }).HOADON_WORKERS).toBe(2);

@@ -3,7 +3,7 @@
  * each waiter gets, and what happens when a group's transaction throws.
  */
 import { describe, expect, it } from "vitest";
-import { GroupCommit } from "../../src/domain/group-commit.js";
+import { GroupCommit, LINGER_FILL } from "../../src/domain/group-commit.js";
 import { DatabaseUnavailableError } from "../../src/storage/db.js";
 
 /** A commit that records its groups and holds each transaction until released. */
@@ -23,6 +23,54 @@ function recording(judge: (items: number[]) => string[] = (items) => items.map((
   };
   return { groups, commit, releaseAll };
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("GroupCommit's linger", () => {
+  it("never delays a first item after a quiet spell, even with a linger set", async () => {
+    const r = recording();
+    const g = new GroupCommit(r.commit, 500, 40);
+    const first = g.submit(1);
+    await new Promise((res) => setImmediate(res));
+    expect(r.groups).toEqual([[1]]);
+    await r.releaseAll();
+    expect(await first).toBe("ok 1");
+  });
+
+  it("under sustained traffic, holds a small group back for the linger and gathers what arrives meanwhile", async () => {
+    const r = recording();
+    const g = new GroupCommit(r.commit, 500, 40);
+    const first = g.submit(1);
+    await new Promise((res) => setImmediate(res));
+    const second = g.submit(2);
+    await r.releaseAll(); // the first transaction ends: traffic is sustained, and a group of one waits
+    expect(r.groups).toEqual([[1]]);
+    const third = g.submit(3);
+    await sleep(5);
+    expect(r.groups).toEqual([[1]]);
+    await sleep(60);
+    expect(r.groups).toEqual([[1], [2, 3]]);
+    await r.releaseAll();
+    expect(await Promise.all([first, second, third])).toEqual(["ok 1", "ok 2", "ok 3"]);
+  });
+
+  it("starts a group of LINGER_FILL or more at once, and never lingers without a linger", async () => {
+    for (const [linger, queued] of [[40, LINGER_FILL], [0, 1]] as const) {
+      const r = recording();
+      const g = new GroupCommit(r.commit, 500, linger);
+      const first = g.submit(0);
+      await new Promise((res) => setImmediate(res));
+      const rest = Array.from({ length: queued }, (_, i) => g.submit(i + 1));
+      for (let round = 0; round < 5; round++) await new Promise((res) => setImmediate(res));
+      r.releaseAll();
+      await sleep(5); // far less than the linger
+      expect(r.groups.length).toBe(2);
+      expect(r.groups[1]).toHaveLength(queued);
+      await r.releaseAll();
+      await Promise.all([first, ...rest]);
+    }
+  });
+});
 
 describe("GroupCommit", () => {
   it("commits the first item at once and everything that arrives meanwhile in the next group, answering each its own", async () => {
