@@ -136,36 +136,37 @@ function issueDateFaults(inv: Invoice, today: string): Fault[] {
 const isNegative = (d: Decimal): boolean => d < 0n;
 const within = (actual: Decimal, expected: Decimal, tolerance: Decimal): boolean => cmp(abs(sub(actual, expected)), tolerance) <= 0;
 
-/** Every amount of the invoice with its path, for the sign and whole-number checks. */
-function amountsWithPaths(inv: Invoice): { lines: [string, Decimal | null][]; totals: [string, Decimal | null][] } {
-  const lines: [string, Decimal | null][] = [];
-  inv.lines.forEach((l, i) => {
-    const p = `${LINES}[${i + 1}]`;
-    lines.push([`${p}/SLuong`, l.quantity], [`${p}/DGia`, l.unitPrice], [`${p}/TLCKhau`, l.discountRate], [`${p}/STCKhau`, l.discountAmount], [`${p}/ThTien`, l.amount]);
-  });
-  const t = inv.totals;
-  const totals: [string, Decimal | null][] = [];
-  t.byRate.forEach((g, i) => totals.push([`${GROUPS}/LTSuat[${i + 1}]/ThTien`, g.amountBeforeTax], [`${GROUPS}/LTSuat[${i + 1}]/TThue`, g.tax]));
-  totals.push([`${TOTALS}/TgTCThue`, t.totalBeforeTax], [`${TOTALS}/TgTThue`, t.totalTax], [`${TOTALS}/TTCKTMai`, t.tradeDiscount]);
-  t.fees.forEach((f, i) => totals.push([`${TOTALS}/DSLPhi/LPhi[${i + 1}]/TPhi`, f.amount]));
-  totals.push([`${TOTALS}/TGTKhac`, t.otherDeductions], [`${TOTALS}/TgTTTBSo`, t.totalPayable]);
-  return { lines, totals };
-}
+const RATE_GROUPS = `${GROUPS}/LTSuat`;
+const FEES = `${TOTALS}/DSLPhi/LPhi`;
+/** The path of an amount `eachAmount` visits: `prefix[index]/field`, or `prefix/field` when `index` is 0. */
+const amountPath = (prefix: string, index: number, field: string): string => (index ? `${prefix}[${index}]/${field}` : `${prefix}/${field}`);
 
-/** Whether `test` holds for an amount of the lines (`lines`) or of the totals: amountsWithPaths' values, without making their paths. */
-function anyAmount(inv: Invoice, lines: boolean, test: (d: Decimal) => boolean): boolean {
-  const is = (d: Decimal | null) => d !== null && test(d);
-  if (lines && inv.lines.some((l) => is(l.quantity) || is(l.unitPrice) || is(l.discountRate) || is(l.discountAmount) || is(l.amount))) return true;
+/**
+ * Visits every amount of the lines (when `lines`) and then of the totals, in the order their
+ * faults are listed, with what makes its path (amountPath): a path is made only for a fault.
+ */
+function eachAmount(inv: Invoice, lines: boolean, visit: (value: Decimal, prefix: string, index: number, field: string) => void): void {
+  const at = (value: Decimal | null, prefix: string, index: number, field: string) => value !== null && visit(value, prefix, index, field);
+  if (lines) {
+    inv.lines.forEach((l, i) => {
+      at(l.quantity, LINES, i + 1, "SLuong");
+      at(l.unitPrice, LINES, i + 1, "DGia");
+      at(l.discountRate, LINES, i + 1, "TLCKhau");
+      at(l.discountAmount, LINES, i + 1, "STCKhau");
+      at(l.amount, LINES, i + 1, "ThTien");
+    });
+  }
   const t = inv.totals;
-  return (
-    t.byRate.some((g) => is(g.amountBeforeTax) || is(g.tax)) ||
-    is(t.totalBeforeTax) ||
-    is(t.totalTax) ||
-    is(t.tradeDiscount) ||
-    t.fees.some((f) => is(f.amount)) ||
-    is(t.otherDeductions) ||
-    is(t.totalPayable)
-  );
+  t.byRate.forEach((g, i) => {
+    at(g.amountBeforeTax, RATE_GROUPS, i + 1, "ThTien");
+    at(g.tax, RATE_GROUPS, i + 1, "TThue");
+  });
+  at(t.totalBeforeTax, TOTALS, 0, "TgTCThue");
+  at(t.totalTax, TOTALS, 0, "TgTThue");
+  at(t.tradeDiscount, TOTALS, 0, "TTCKTMai");
+  t.fees.forEach((f, i) => at(f.amount, FEES, i + 1, "TPhi"));
+  at(t.otherDeductions, TOTALS, 0, "TGTKhac");
+  at(t.totalPayable, TOTALS, 0, "TgTTTBSo");
 }
 
 function totalsFaults(inv: Invoice): Fault[] {
@@ -173,22 +174,17 @@ function totalsFaults(inv: Invoice): Fault[] {
   const vnd = inv.currency === "VND";
   const t = inv.totals;
 
-  // The paths are made only for an invoice that has such a fault (most have none).
-  const notWhole = (d: Decimal) => !isWhole(d);
-  const negatives = inv.related?.kind !== LIFECYCLE.transitions.adjust.causeEvent && anyAmount(inv, true, isNegative);
-  const fractions = vnd && anyAmount(inv, false, notWhole);
-  const { lines, totals } = negatives || fractions ? amountsWithPaths(inv) : { lines: [], totals: [] };
-  if (negatives) {
-    for (const [path, value] of [...lines, ...totals]) {
-      if (value !== null && isNegative(value)) {
-        faults.push(mismatch(path, `negative amount ${str(value)}: only an adjusting invoice (TTHDLQuan/TCHDon = 2) may carry negative amounts`));
+  if (inv.related?.kind !== LIFECYCLE.transitions.adjust.causeEvent) {
+    eachAmount(inv, true, (value, prefix, index, field) => {
+      if (isNegative(value)) {
+        faults.push(mismatch(amountPath(prefix, index, field), `negative amount ${str(value)}: only an adjusting invoice (TTHDLQuan/TCHDon = 2) may carry negative amounts`));
       }
-    }
+    });
   }
-  if (fractions) {
-    for (const [path, value] of totals) {
-      if (value !== null && notWhole(value)) faults.push(mismatch(path, `${str(value)} is not a whole number of đồng (VND totals are whole)`));
-    }
+  if (vnd) {
+    eachAmount(inv, false, (value, prefix, index, field) => {
+      if (!isWhole(value)) faults.push(mismatch(amountPath(prefix, index, field), `${str(value)} is not a whole number of đồng (VND totals are whole)`));
+    });
   }
 
   // Σ of TChat 1 lines minus TChat 3 lines, per TSuat as written; lines without TSuat apart.

@@ -288,6 +288,17 @@ describe("checkRules: totals (TOTALS_MISMATCH)", () => {
     expect(faults[0]!.message).toBe("4384000.5 is not a whole number of đồng (VND totals are whole)");
   });
 
+  it("names the fee (DSLPhi/LPhi[n]/TPhi) whose amount has a fraction of a đồng, after the totals before it", () => {
+    const inv = base();
+    inv.totals.fees = [{ name: "Phí môi trường", amount: d("1000") }, { name: "Phí vận chuyển", amount: d("0.5") }];
+    inv.totals.totalTax = d("0.5");
+    const paths = brief(rules(inv)).filter(([, path]) => /TgTThue|LPhi/.test(path!));
+    expect(paths.slice(0, 2)).toEqual([
+      ["TOTALS_MISMATCH", "NDHDon/TToan/TgTThue"],
+      ["TOTALS_MISMATCH", "NDHDon/TToan/DSLPhi/LPhi[2]/TPhi"],
+    ]);
+  });
+
   it("refuses lines at a rate that has no LTSuat", () => {
     const inv = base();
     inv.lines.push(line(1, "500000", "5%"));
