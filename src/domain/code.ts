@@ -28,7 +28,7 @@
  * doubles a forger's 2^-72.
  */
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from "node:crypto";
-import { secretKeyOf } from "../xml/algorithms.js";
+import { type SecretKey, secretKeyOf } from "../xml/algorithms.js";
 
 /** What a code binds: the natural key, the date, the amount and the digest of the signed data. */
 export interface CodeIdentity {
@@ -55,28 +55,28 @@ function mac(secret: Uint8Array, issuer: string, txnHex: string, id: CodeIdentit
   return createHmac("sha256", secretKeyOf(secret)).update(message).digest().subarray(0, MAC_BYTES);
 }
 
-// Derived keys by secret and issuer: one HMAC per issuer for the life of the secret.
-const keyCache = new WeakMap<Uint8Array, Map<string, Buffer>>();
+// Derived keys by secret and issuer, as node:crypto takes them (secretKeyOf): one HMAC per issuer for the life of the secret.
+const keyCache = new WeakMap<Uint8Array, Map<string, SecretKey>>();
 
 /** The AES-128 key of an issuer's codes, derived from the code secret. */
-function cipherKey(secret: Uint8Array, issuer: string): Buffer {
+function cipherKey(secret: Uint8Array, issuer: string): SecretKey {
   let byIssuer = keyCache.get(secret);
   if (!byIssuer) keyCache.set(secret, (byIssuer = new Map()));
   let key = byIssuer.get(issuer);
   if (!key) {
-    key = createHmac("sha256", secretKeyOf(secret)).update(`hoadon/mccqt/aes-128/v2\u0000${issuer}`).digest().subarray(0, 16);
+    key = secretKeyOf(createHmac("sha256", secretKeyOf(secret)).update(`hoadon/mccqt/aes-128/v2\u0000${issuer}`).digest().subarray(0, 16));
     byIssuer.set(issuer, key);
   }
   return key;
 }
 
-function encipher(key: Buffer, block: Buffer): Buffer {
-  const c = createCipheriv("aes-128-cbc", secretKeyOf(key), ZERO_IV).setAutoPadding(false);
+function encipher(key: SecretKey, block: Buffer): Buffer {
+  const c = createCipheriv("aes-128-cbc", key, ZERO_IV).setAutoPadding(false);
   return Buffer.concat([c.update(block), c.final()]);
 }
 
-function decipher(key: Buffer, block: Buffer): Buffer {
-  const d = createDecipheriv("aes-128-cbc", secretKeyOf(key), ZERO_IV).setAutoPadding(false);
+function decipher(key: SecretKey, block: Buffer): Buffer {
+  const d = createDecipheriv("aes-128-cbc", key, ZERO_IV).setAutoPadding(false);
   return Buffer.concat([d.update(block), d.final()]);
 }
 
