@@ -139,6 +139,11 @@ export function verbatimCanonical(el: XElement, exclude: XElement | null = null)
   return verbatim(el.tree, el.node, exclude && exclude.tree === el.tree ? exclude.node : 0);
 }
 
+/** Whether the reference at t[i] ('&') is one canonical form writes as it stands: &amp;, &lt;, or `third` (&gt; in text, &quot; in a value). */
+function keptReference(t: string, i: number, third: string): boolean {
+  return t.startsWith("amp;", i + 1) || t.startsWith("lt;", i + 1) || t.startsWith(third, i + 1);
+}
+
 function verbatim(tree: XTree, apex: number, exclude: number): Uint8Array | null {
   const n = tree.n;
   const a = tree.a;
@@ -160,7 +165,7 @@ function verbatim(tree: XTree, apex: number, exclude: number): Uint8Array | null
       for (let i = n[o + N_START]!; i < stop; i++) {
         const c = t.charCodeAt(i);
         // '>' is written &gt;; of the references, only &amp; &lt; &gt; are written as they stand.
-        if (c === 0x3e || (c === 0x26 && !(t.startsWith("amp;", i + 1) || t.startsWith("lt;", i + 1) || t.startsWith("gt;", i + 1)))) return null;
+        if (c === 0x3e || (c === 0x26 && !keptReference(t, i, "gt;"))) return null;
       }
       continue;
     }
@@ -177,7 +182,7 @@ function verbatim(tree: XTree, apex: number, exclude: number): Uint8Array | null
       if (flags & A_AMP) {
         // Of the references, only &amp; &lt; &quot; are written as they stand in an attribute value.
         for (let i = a[r + A_VS]!, stop = a[r + A_VE]!; i < stop; i++) {
-          if (t.charCodeAt(i) === 0x26 && !(t.startsWith("amp;", i + 1) || t.startsWith("lt;", i + 1) || t.startsWith("quot;", i + 1))) return null;
+          if (t.charCodeAt(i) === 0x26 && !keptReference(t, i, "quot;")) return null;
         }
       }
       const aq = a[r + A_NAME]!;
@@ -189,7 +194,8 @@ function verbatim(tree: XTree, apex: number, exclude: number): Uint8Array | null
     }
     const openEnd = n[o + N_OPEN_END]!;
     if (openEnd !== pos + 1 || t.charCodeAt(pos) !== 0x3e) return null;
-    if (n[o + N_END]! - n[o + N_CLOSE_START]! !== tree.qName[q]!.length + 3 || n[o + N_END] === openEnd) return null;
+    // `</name>` exactly (an empty-element tag has no end tag: its length is 0).
+    if (n[o + N_END]! - n[o + N_CLOSE_START]! !== tree.qName[q]!.length + 3) return null;
   }
   return utf8Encoder.encode(t.substring(n[apex * NODE + N_START]!, end));
 }

@@ -45,7 +45,7 @@ describe.each(CURVES)("ECDSA r‖s on %s", (curve, size, uri) => {
     for (const v of values) {
       const der = ecdsaP1363ToDer(v, size)!;
       expect(ecdsaDerToP1363(der, size).equals(v)).toBe(true);
-      // Node's own DER of the same r‖s: convert through a signature it verifies would need the key; compare structure instead.
+      // A SEQUENCE whose length says all of it (P-521's needs the long form).
       expect(der[0]).toBe(0x30);
       expect(der.length).toBe(der[1]! & 0x80 ? 3 + der[2]! : 2 + der[1]!);
     }
