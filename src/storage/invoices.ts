@@ -70,7 +70,11 @@ const XML_SEPARATOR = "\u0001";
  * whatever the group's size.
  */
 function xmlList(invs: readonly NewInvoice[]): string {
-  for (const inv of invs) if (inv.xml.includes(XML_SEPARATOR)) throw new Error(`insertInvoices: the XML of ${inv.code} holds U+0001, which XML does not allow`);
+  // Either would split into another number of parts than invoices, and pair XMLs with the wrong rows
+  // (string_to_array makes no part of an empty text): neither comes from the stamp.
+  for (const inv of invs) {
+    if (inv.xml === "" || inv.xml.includes(XML_SEPARATOR)) throw new RangeError(`insertInvoices: the XML of ${inv.code} is empty or holds U+0001, which XML does not allow`);
+  }
   return invs.map((inv) => inv.xml).join(XML_SEPARATOR);
 }
 

@@ -223,6 +223,15 @@ describe("invoices", () => {
     expect(await store.countRows()).toEqual(before);
   });
 
+  it("refuses, before writing, a group with an XML that is empty or holds U+0001 (the group's XMLs travel as one text split at U+0001)", async () => {
+    const seller = await sellerReady();
+    const before = await store.countRows();
+    for (const bad of ["", "<HDon>\u0001</HDon>"]) {
+      await expect(invoices.issueInvoices([invoiceFor(seller), invoiceFor(seller, { xml: bad }), invoiceFor(seller)])).rejects.toBeInstanceOf(RangeError);
+    }
+    expect(await store.countRows()).toEqual(before);
+  });
+
   it("writes nothing when a later insert of the transaction fails", async () => {
     const seller = await sellerReady();
     const before = await store.countRows();
