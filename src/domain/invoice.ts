@@ -268,11 +268,6 @@ function append(to: Fault[], from: readonly Fault[]): Fault[] {
  */
 class Reading {
   readonly walk: Fault[] = [];
-  /** Past this many faults of the walk, the walk stops: they are listed first, so what follows could not be listed. */
-  constructor(readonly walkLimit: number) {}
-  get stopped(): boolean {
-    return this.walk.length > this.walkLimit;
-  }
   /** TTChung/TGia missing for a foreign currency. */
   exchangeRate: Fault | null = null;
   /** HHDVu/ThTien missing on a line that is not a note. */
@@ -280,6 +275,13 @@ class Reading {
   /** A second LTSuat for the same TSuat. */
   readonly rates: Fault[] = [];
   readonly ratesSeen = new Set<string>();
+
+  /** Past `walkLimit` faults of the walk, the walk stops: they are listed first, so what follows could not be listed. */
+  constructor(readonly walkLimit: number) {}
+
+  get stopped(): boolean {
+    return this.walk.length > this.walkLimit;
+  }
 }
 
 /** What the schema refuses in one element, in the schema's order, paths already made. */
