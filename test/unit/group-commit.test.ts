@@ -25,11 +25,13 @@ function recording(judge: (items: number[]) => string[] = (items) => items.map((
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Long beside the test's own steps, so that a loaded machine cannot make them outlast it. */
+const LINGER = 200;
 
 describe("GroupCommit's linger", () => {
   it("never delays a first item after a quiet spell, even with a linger set", async () => {
     const r = recording();
-    const g = new GroupCommit(r.commit, 500, 40);
+    const g = new GroupCommit(r.commit, 500, LINGER);
     const first = g.submit(1);
     await new Promise((res) => setImmediate(res));
     expect(r.groups).toEqual([[1]]);
@@ -39,23 +41,23 @@ describe("GroupCommit's linger", () => {
 
   it("under sustained traffic, holds a small group back for the linger and gathers what arrives meanwhile", async () => {
     const r = recording();
-    const g = new GroupCommit(r.commit, 500, 40);
+    const g = new GroupCommit(r.commit, 500, LINGER);
     const first = g.submit(1);
     await new Promise((res) => setImmediate(res));
     const second = g.submit(2);
     await r.releaseAll(); // the first transaction ends: traffic is sustained, and a group of one waits
     expect(r.groups).toEqual([[1]]);
     const third = g.submit(3);
-    await sleep(5);
+    await sleep(20);
     expect(r.groups).toEqual([[1]]);
-    await sleep(60);
+    await sleep(LINGER + 100);
     expect(r.groups).toEqual([[1], [2, 3]]);
     await r.releaseAll();
     expect(await Promise.all([first, second, third])).toEqual(["ok 1", "ok 2", "ok 3"]);
   });
 
   it("starts a group of LINGER_FILL or more at once, and never lingers without a linger", async () => {
-    for (const [linger, queued] of [[40, LINGER_FILL], [0, 1]] as const) {
+    for (const [linger, queued] of [[LINGER, LINGER_FILL], [0, 1]] as const) {
       const r = recording();
       const g = new GroupCommit(r.commit, 500, linger);
       const first = g.submit(0);
@@ -63,7 +65,7 @@ describe("GroupCommit's linger", () => {
       const rest = Array.from({ length: queued }, (_, i) => g.submit(i + 1));
       for (let round = 0; round < 5; round++) await new Promise((res) => setImmediate(res));
       r.releaseAll();
-      await sleep(5); // far less than the linger
+      await sleep(20); // far less than the linger
       expect(r.groups.length).toBe(2);
       expect(r.groups[1]).toHaveLength(queued);
       await r.releaseAll();
