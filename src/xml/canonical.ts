@@ -197,7 +197,9 @@ function verbatim(tree: XTree, apex: number, exclude: number): Uint8Array | null
     // `</name>` exactly (an empty-element tag has no end tag: its length is 0).
     if (n[o + N_END]! - n[o + N_CLOSE_START]! !== tree.qName[q]!.length + 3) return null;
   }
-  return utf8Encoder.encode(t.substring(n[apex * NODE + N_START]!, end));
+  const start = n[apex * NODE + N_START]!;
+  // The seller's own bytes when the text was decoded from them: a slice, not an encode.
+  return tree.source ? tree.source.slice(start, end) : utf8Encoder.encode(t.substring(start, end));
 }
 
 const byPrefix = (a: [string, string], b: [string, string]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);

@@ -23,6 +23,7 @@
  * the scanner's steps.
  */
 import { ok, type Result } from "../errors.js";
+import { bomLength, SourceBytes } from "./source-bytes.js";
 
 export const XML_NS = "http://www.w3.org/XML/1998/namespace";
 export const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
@@ -146,6 +147,8 @@ export class XTree {
   private readonly els = new Sparse<readonly XElement[]>(this);
   private readonly attrs = new Sparse<readonly XAttr[]>(this);
   private texts: Map<number, string> | null = null;
+  /** The body's bytes, when the text was decoded from them (not when the body came as a string). */
+  source: SourceBytes | null = null;
 
   constructor(
     readonly text: string,
@@ -643,6 +646,7 @@ export function scanXml(body: Uint8Array | string, limits: ParseLimits = DEFAULT
   }
   try {
     const s = new Scanner(text, limits).run();
+    if (typeof body !== "string") s.tree.source = new SourceBytes(text, body, bomLength(body));
     if (rootName !== undefined && (s.root.localName !== rootName || s.root.namespaceURI !== null)) return malformed(`The root element must be ${rootName} in no namespace.`);
     return ok(s);
   } catch (e) {
