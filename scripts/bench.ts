@@ -36,7 +36,7 @@ import postgres from "postgres";
 import { Pool } from "undici";
 import { LOAD_SELLERS, runSymbol } from "../load-tests/lib/invoice.js";
 import { ECDSA_SHA256, RSA_SHA256, SIGNATURE_METHODS, signValue } from "../src/xml/algorithms.js";
-import { PostgresMeter, readCert, register, rssMiB, startService, treeCpu } from "./load-harness.js";
+import { PostgresMeter, readCert, register, rssMiB, startService, threadCpu, treeCpu } from "./load-harness.js";
 
 interface SignerJob {
   /** Invoice indexes [from, to) step `step`, this worker's share. */
@@ -231,7 +231,7 @@ async function main(): Promise<void> {
     const serverPid = service?.child.pid ?? 0;
     const pgMeter = new PostgresMeter(database);
     const commits0 = serverPid ? await commits() : 0;
-    const cpu0 = { service: serverPid ? treeCpu(serverPid) : 0, pg: 0 };
+    const cpu0 = { service: serverPid ? treeCpu(serverPid) : 0, pg: 0, main: serverPid ? threadCpu(serverPid) : 0 };
     const rss: number[] = [serverPid ? rssMiB(serverPid) : 0];
     const timeline: string[] = ["second,issued_per_s,p99_ms,in_flight,service_rss_mib"];
     const t0 = performance.now();
@@ -313,7 +313,7 @@ async function main(): Promise<void> {
       tick();
     }
     const elapsed = (performance.now() - t0) / 1000;
-    const cpu1 = { service: serverPid ? treeCpu(serverPid) : 0, pg: pgMeter.sample() };
+    const cpu1 = { service: serverPid ? treeCpu(serverPid) : 0, pg: pgMeter.sample(), main: serverPid ? threadCpu(serverPid) : 0 };
     const pgSplit = pgMeter.split();
     rss.push(serverPid ? rssMiB(serverPid) : 0);
     process.stderr.write("\n");
@@ -331,6 +331,8 @@ async function main(): Promise<void> {
       console.log(`CPU per issued invoice: service ${f(serviceMs)} ms + PostgreSQL ${f(pgMs)} ms = ${f(serviceMs + pgMs)} ms → capacity ${Math.round(2000 / (serviceMs + pgMs))} invoices/s on 2 cores`);
       // The writers serve every database of the server: on a shared server, part of theirs is others'.
       const perInvoice = (ms: number) => f(ms / Math.max(1, issued));
+      // The main thread runs the JS; the others are V8's (collector helpers, compilers) and libuv's.
+      console.log(`service per issued invoice: main thread ${perInvoice(cpu1.main - cpu0.main)} ms + other threads ${perInvoice(cpu1.service - cpu0.service - (cpu1.main - cpu0.main))} ms`);
       const committed = (await commits()) - commits0;
       console.log(
         `PostgreSQL per issued invoice: this database's backends ${perInvoice(pgSplit.backends)} ms + the server's WAL writer, checkpointer ` +

@@ -31,6 +31,17 @@ export function cpuOf(pid: number, reaped = false): number {
   }
 }
 
+/** utime+stime of one thread of a process (the main thread: tid = pid), in ms; 0 when gone. */
+export function threadCpu(pid: number, tid = pid): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
 export function processes(): { pid: number; ppid: number; comm: string }[] {
   const out: { pid: number; ppid: number; comm: string }[] = [];
   for (const d of readdirSync("/proc")) {
