@@ -248,7 +248,18 @@ export function checkSchema(schema: string): string {
 export const SESSION = { TimeZone: "UTC", DateStyle: "ISO, YMD" } as const;
 
 // OIDs of the types whose parsing we pin (pg_type.oid, stable across versions).
-export const OID = { int8: 20, bytea: 17, date: 1082 } as const;
+export const OID = { int8: 20, bytea: 17, text: 25, date: 1082 } as const;
+
+/**
+ * A text parameter given in parts, which the driver writes one after the other (the stamped XMLs
+ * of a group, storage/invoices.ts): Postgres.js encodes each part once into its message, with no
+ * joined copy and no separate pass to measure it (our patch to its Bind, patches/). Two-byte
+ * strings of ≈ 11,000 characters each, those two passes were ≈ 28 µs an invoice on Node 24
+ * (load-tests/RESULTS.md). PGlite gets the joined text.
+ */
+export class TextParts {
+  constructor(readonly parts: readonly string[]) {}
+}
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL through Postgres.js
@@ -311,6 +322,13 @@ export async function openPostgresDb(opts: PostgresDbOptions): Promise<Db> {
         serialize: (x: unknown) => (x instanceof Date ? x.toISOString().slice(0, 10) : String(x)),
         parse: (x: string) => x,
       },
+      // TextParts go to Bind as the array of their parts (our patch writes each); other text as before.
+      textParts: {
+        to: OID.text,
+        from: [],
+        serialize: (x: unknown) => (x instanceof TextParts ? x.parts : "" + x),
+        parse: (x: string) => x,
+      },
       // Postgres.js gives Buffers; hand out plain Uint8Arrays like PGlite.
       bytes: {
         to: OID.bytea,
@@ -328,7 +346,8 @@ export async function openPostgresDb(opts: PostgresDbOptions): Promise<Db> {
       // simple: false keeps the extended protocol even without parameters, as PGlite does
       // (so a script of several statements fails the same way on both engines).
       const options = { prepare: !q.unprepared, simple: false } as postgres.UnsafeQueryOptions;
-      return mapped(async () => Array.from(await conn.unsafe(q.text, q.values as never[], options)) as T[]);
+      const values = q.values.some((v) => v instanceof TextParts) ? q.values.map((v) => (v instanceof TextParts ? client.typed(v as never, OID.text) : v)) : q.values;
+      return mapped(async () => Array.from(await conn.unsafe(q.text, values as never[], options)) as T[]);
     },
     exec(script: string): Promise<void> {
       return mapped(async () => {

@@ -7,7 +7,7 @@
 import { countsInReports, LIFECYCLE, transition as lifecycleTransition, may, transitionOfRelation } from "../domain/lifecycle.js";
 import type { InvoicesPort } from "../domain/ports.js";
 import { type EntryType, encodeEntry } from "../tlog/entry.js";
-import { type Db, jsonRows, sql } from "./db.js";
+import { type Db, jsonRows, sql, TextParts } from "./db.js";
 import { BY_CODE, BY_KEY, INVOICE, INVOICE_I, type InvoiceRow, toInvoice } from "./invoice-rows.js";
 import { type Contribution } from "./rollups.js";
 import { first } from "./rows.js";
@@ -67,15 +67,18 @@ const XML_SEPARATOR = "\u0001";
  * XML is neither escaped into the rows' JSON nor parsed as JSON by the server, where it was ≈ 8.5 KB
  * of two-byte text an invoice to escape, and PostgreSQL's JSON lexer was a seventh of its CPU per
  * invoice (load-tests/RESULTS.md). One parameter, so the statement keeps one shape (and one plan)
- * whatever the group's size.
+ * whatever the group's size; in parts (TextParts), so that the XMLs are not joined into a copy.
  */
-function xmlList(invs: readonly NewInvoice[]): string {
-  // Either would split into another number of parts than invoices, and pair XMLs with the wrong rows
-  // (string_to_array makes no part of an empty text): neither comes from the stamp.
+function xmlList(invs: readonly NewInvoice[]): TextParts {
+  const parts: string[] = [];
   for (const inv of invs) {
+    // Either would split into another number of parts than invoices, and pair XMLs with the wrong rows
+    // (string_to_array makes no part of an empty text): neither comes from the stamp.
     if (inv.xml === "" || inv.xml.includes(XML_SEPARATOR)) throw new RangeError(`insertInvoices: the XML of ${inv.code} is empty or holds U+0001, which XML does not allow`);
+    if (parts.length > 0) parts.push(XML_SEPARATOR);
+    parts.push(inv.xml);
   }
-  return invs.map((inv) => inv.xml).join(XML_SEPARATOR);
+  return new TextParts(parts);
 }
 
 const invoiceRecord = (inv: NewInvoice) => ({

@@ -4,7 +4,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import type { PGlite, Transaction as PgliteTransaction } from "@electric-sql/pglite";
-import { checkSchema, DatabaseUnavailableError, type Db, mapped, OID, SESSION, type SqlQuery, toQuery } from "./db.js";
+import { checkSchema, DatabaseUnavailableError, type Db, mapped, OID, SESSION, type SqlQuery, TextParts, toQuery } from "./db.js";
 
 export interface PgliteDbOptions {
   /** A directory (created when missing) or "memory://" for a throw-away database. */
@@ -38,7 +38,8 @@ export async function openPgliteDb(opts: PgliteDbOptions): Promise<Db> {
     engine: "pglite",
     query<T>(textOrQuery: string | SqlQuery, params?: readonly unknown[]): Promise<T[]> {
       const q = toQuery(textOrQuery, params);
-      return mapped(async () => (await conn.query<T>(q.text, q.values as unknown[])).rows);
+      const values = q.values.map((v) => (v instanceof TextParts ? v.parts.join("") : v));
+      return mapped(async () => (await conn.query<T>(q.text, values)).rows);
     },
     exec(script: string): Promise<void> {
       return mapped(async () => {

@@ -281,6 +281,8 @@ describe("invoices", () => {
       "<HDon>\t tab\r\n crlf \u2028 😀 Việt Nam ₫ &amp; &lt;</HDon>",
       ` <HDon>  leading and trailing spaces  </HDon> `,
       "\\",
+      // Long, of every UTF-8 length: the driver's message grows while the parts are written (TextParts).
+      `<HDon>${"Đường 😀 ₫ a".repeat(3000)}</HDon>`,
     ];
     const group = tricky.map((xml) => invoiceFor(seller, { xml }));
     expect((await invoices.issueInvoices(group)).map((o) => o.kind)).toEqual(group.map(() => "stored"));
