@@ -13,5 +13,6 @@ export function authorityKeyFromPem(keyPem: string, certPem: string): AuthorityK
   const spki = (k: ReturnType<typeof createPublicKey>) => Buffer.from(k.export({ type: "spki", format: "der" }));
   if (!spki(createPublicKey(privateKey)).equals(spki(cert.publicKey))) throw new Error("HOADON_SIGNING_KEY does not match HOADON_SIGNING_CERT");
   const parsed = new x509.X509Certificate(certPem);
-  return { privateKey, method: authorityMethod(privateKey), certDer: Buffer.from(cert.raw), certPem: cert.toString(), subjectName: parsed.subject };
+  const certDer = Buffer.from(cert.raw);
+  return { privateKey, method: authorityMethod(privateKey), certDer, certBase64: certDer.toString("base64"), certPem: cert.toString(), subjectName: parsed.subject };
 }

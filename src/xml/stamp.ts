@@ -14,6 +14,8 @@ export interface AuthorityKey {
   privateKey: KeyObject;
   method: SignatureMethod;
   certDer: Buffer;
+  /** certDer in base64, as KeyInfo carries it (made once, not per invoice). */
+  certBase64: string;
   certPem: string;
   subjectName: string;
 }
@@ -112,7 +114,7 @@ function cqtValues(doc: InvoiceDocument, signingTime: Date, key: AuthorityKey): 
     digests: ["", "", ""],
     signatureValue: "",
     subjectName: key.subjectName,
-    certBase64: key.certDer.toString("base64"),
+    certBase64: key.certBase64,
     signingTime: gmt7(signingTime),
   };
 }
