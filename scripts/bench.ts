@@ -6,8 +6,8 @@
  * its queue) and reports:
  *
  *   throughput, latency percentiles, the CPU time of the service and of PostgreSQL per issued
- *   invoice (from /proc: the service's process tree, and every process named postgres plus what
- *   the postmaster reaped), the crypto floor measured in the same run (RSA-2048 verify + the
+ *   invoice (from /proc: the service's process tree, split into its main thread and the others,
+ *   and every process named postgres plus what the postmaster reaped), the crypto floor measured in the same run (RSA-2048 verify + the
  *   authority's signature + SHA-256 of the invoice) and the ratio, the service's memory, and a
  *   per-second timeline (CSV) for the chart of load-tests/RESULTS.md.
  *
