@@ -52,9 +52,6 @@ const INVOICE_RECORD = sql`(code char(34), seller_tax_code text, form text, symb
   buyer_tax_code text, issue_date date, currency text, exchange_rate numeric, total_before_tax numeric, total_tax numeric,
   total_payable numeric, digest text, certificate_fingerprint text, submitted_by uuid, issued_at timestamptz, legacy text[],
   source text, message_id text, register_code text)`;
-const RECORD_COLUMNS = sql`code, seller_tax_code, form, symbol, number, status, buyer_tax_code,
-  issue_date, currency, exchange_rate, total_before_tax, total_tax, total_payable, digest,
-  certificate_fingerprint, submitted_by, issued_at, legacy, source, message_id, register_code`;
 
 /**
  * What separates the stamped XMLs of one statement: U+0001, a character XML 1.0 does not allow in
@@ -115,12 +112,11 @@ const invoiceRecord = (inv: NewInvoice) => ({
  * its CTEs read `won` to know, so they run after every key is decided.
  */
 const insertInvoices = (invs: NewInvoice[], carried?: Tail) => sql`
-  with r as (select * from rows from (json_to_recordset(${jsonRows(invs.map(invoiceRecord))}::text::json) as ${INVOICE_RECORD})
-    with ordinality as r (${RECORD_COLUMNS}, ord)),
-  v as (select r.*, x.xml from r join unnest(string_to_array(${xmlList(invs)}::text, ${XML_SEPARATOR}::text)) with ordinality as x (xml, ord) using (ord)),
+  with r as (select * from rows from (json_to_recordset(${jsonRows(invs.map(invoiceRecord))}::text::json) as ${INVOICE_RECORD}) with ordinality as r),
+  v as (select r.*, x.xml from r join unnest(string_to_array(${xmlList(invs)}::text, ${XML_SEPARATOR}::text)) with ordinality as x (xml, ordinality) using (ordinality)),
   won as (
     insert into invoice_keys (seller_tax_code, form, symbol, number, code, issue_date)
-    select seller_tax_code, form, symbol, number, code, issue_date from v order by ord
+    select seller_tax_code, form, symbol, number, code, issue_date from v order by ordinality
     on conflict (seller_tax_code, form, symbol, number) do nothing
     returning code),
   routed as (
@@ -128,7 +124,7 @@ const insertInvoices = (invs: NewInvoice[], carried?: Tail) => sql`
     select v.code, v.seller_tax_code, v.issue_date from v join won on won.code = v.code)${carried ? sql`,
   ${carried.ctes(sql`(select count(*) from won) = ${invs.length}`)}` : sql``}
   insert into invoices (${INVOICE_COLUMNS})
-  select ${INVOICE_COLUMNS} from v join won using (code) order by v.ord
+  select ${INVOICE_COLUMNS} from v join won using (code) order by v.ordinality
   returning ${INVOICE}`;
 
 /** What an invoice adds to the rollups while it counts. */
