@@ -7,9 +7,10 @@
  *
  *   throughput, latency percentiles, the CPU time of the service and of PostgreSQL per issued
  *   invoice (from /proc: the service's process tree, split into its main thread and the others,
- *   and every process named postgres plus what the postmaster reaped), the crypto floor measured in the same run (RSA-2048 verify + the
- *   authority's signature + SHA-256 of the invoice) and the ratio, the service's memory, and a
- *   per-second timeline (CSV) for the chart of load-tests/RESULTS.md.
+ *   and every process named postgres plus what the postmaster reaped), the crypto floor measured
+ *   in the same run (RSA-2048 verify + the authority's signature + SHA-256 of the invoice) and the
+ *   ratio, the service's memory, and a per-second timeline (CSV) for the chart of
+ *   load-tests/RESULTS.md.
  *
  * It starts the service itself (node src/server.ts, its own data directory, an authority key of
  * --authority ec|rsa) on DATABASE_URL, or drives --base-url with --admin-token instead.

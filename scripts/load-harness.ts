@@ -20,23 +20,21 @@ const TICK_MS = 10; // USER_HZ is 100 on Linux
 
 /** utime+stime (+ reaped children's cutime+cstime when `reaped`) of one process, in ms; 0 when gone. */
 export function cpuOf(pid: number, reaped = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // Fields after ")": state(0) … utime(11) stime(12) cutime(13) cstime(14).
-    const own = Number(f[11]) + Number(f[12]);
-    return (reaped ? own + Number(f[13]) + Number(f[14]) : own) * TICK_MS;
-  } catch {
-    return 0;
-  }
+  return statCpu(`/proc/${pid}/stat`, reaped);
 }
 
 /** utime+stime of one thread of a process (the main thread: tid = pid), in ms; 0 when gone. */
 export function threadCpu(pid: number, tid = pid): number {
+  return statCpu(`/proc/${pid}/task/${tid}/stat`, false);
+}
+
+function statCpu(path: string, reaped: boolean): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    const stat = readFileSync(path, "utf8");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+    // Fields after ")": state(0) … utime(11) stime(12) cutime(13) cstime(14).
+    const own = Number(f[11]) + Number(f[12]);
+    return (reaped ? own + Number(f[13]) + Number(f[14]) : own) * TICK_MS;
   } catch {
     return 0;
   }
