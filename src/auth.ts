@@ -3,7 +3,7 @@
  * random 256-bit strings shown once; only their SHA-256 is kept (a slow KDF buys nothing for
  * secrets with that much entropy, and the lookup sits on every request).
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { ApiError } from "./errors.js";
 import type { Store } from "./storage/store.js";
 
@@ -21,7 +21,7 @@ export function newSecret(prefix: "hda" | "hdo" | "hdk"): string {
 
 /** The stored form of a secret. */
 export function hashSecret(secret: string): string {
-  return createHash("sha256").update(secret, "utf8").digest("hex");
+  return hash("sha256", secret, "hex");
 }
 
 export const newId = (): string => randomUUID();

@@ -396,14 +396,15 @@ function relatedState(code: string, status: string, kind: RelationKind): Refusal
   return refusal("RELATED_INVOICE_STATE", message, [{ code: "RELATED_INVOICE_STATE", message, path: code }]);
 }
 
-/** The invoice's digest: SHA-256 (base64) of DLHDon under C14N 1.0, reusing the seller's canonical octets when they are exactly that. */
+/**
+ * The invoice's digest: SHA-256 (base64) of DLHDon under C14N 1.0. When the seller's Reference to
+ * DLHDon used exactly that canonicalization, its octets are reused (no second canonicalization),
+ * and so is their digest when it was SHA-256 too (the common case: no second hash of the invoice).
+ */
 export function signedDataDigest(v: VerifiedSignature, dlhdon: XElement): string {
-  return digestBase64("sha256", reuseInclusiveCanonical(v, dlhdon) ?? canonicalBytes(dlhdon, C14N));
-}
-
-/** The seller's own C14N 1.0 octets of DLHDon, when its Reference used exactly that (no second canonicalization). */
-function reuseInclusiveCanonical(v: VerifiedSignature, dlhdon: XElement): Uint8Array | null {
   const i = v.profile.references.findIndex((r) => r.target === dlhdon);
-  return i >= 0 && v.profile.references[i]!.c14n === C14N ? v.canonical[i]! : null;
+  const r = i >= 0 ? v.profile.references[i]! : null;
+  if (r?.c14n !== C14N) return digestBase64("sha256", canonicalBytes(dlhdon, C14N));
+  return r.digest === "sha256" ? v.digests[i]!.toString("base64") : digestBase64("sha256", v.canonical[i]!);
 }
 

@@ -4,7 +4,7 @@
  * ECDSA signature values in XMLDSig are r‖s (IEEE P1363), not DER; xml-crypto has no ECDSA, so the
  * classes below plug into its SignedXml too (the test oracle and the test signer use them).
  */
-import { createHash, createSecretKey, createSign, createVerify, sign as cryptoSign, verify as cryptoVerify, type KeyLike, type KeyObject } from "node:crypto";
+import { createSecretKey, hash as oneShotHash, createSign, createVerify, sign as cryptoSign, verify as cryptoVerify, type KeyLike, type KeyObject } from "node:crypto";
 
 export const C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
 export const C14N_WITH_COMMENTS = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
@@ -67,9 +67,14 @@ export function allowedDigest(uri: string, allowSha1: boolean): HashName | null 
   return h;
 }
 
-/** Base64 digest of a canonical string. */
+/** Base64 digest of a canonical string (one-shot: no Hash object to make and collect). */
 export function digestBase64(hash: HashName, canonical: string | Uint8Array): string {
-  return createHash(hash).update(canonical).digest("base64");
+  return oneShotHash(hash, canonical, "base64");
+}
+
+/** The digest's octets. */
+export function digestBytes(hash: HashName, canonical: string | Uint8Array): Buffer {
+  return oneShotHash(hash, canonical, "buffer");
 }
 
 /** Verifies a SignatureValue over canonical SignedInfo; ECDSA values are r‖s. Never throws. */

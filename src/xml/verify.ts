@@ -14,7 +14,7 @@ import {
   C14N,
   CANONICALIZATIONS,
   DSIG_NS,
-  digestBase64,
+  digestBytes,
   ENVELOPED,
   EXC_C14N,
   EXC_C14N_WITH_COMMENTS,
@@ -69,6 +69,8 @@ export interface VerifiedSignature {
   others: Buffer[];
   /** Canonical octets (UTF-8) of each verified Reference target, by Reference index. */
   canonical: Uint8Array[];
+  /** The digest of each of those octets under its Reference's DigestMethod (equal to its DigestValue), by Reference index. */
+  digests: Buffer[];
   /** SigningTime from an Object this signature covers, or null when none is covered. */
   signingTime: Date | null;
 }
@@ -274,6 +276,7 @@ function publicKeyOf(der: Buffer): KeyObject | null {
 export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
   const faults: Fault[] = [];
   const canonical: Uint8Array[] = [];
+  const digests: Buffer[] = [];
   for (const [i, r] of p.references.entries()) {
     let c: Uint8Array;
     try {
@@ -284,7 +287,8 @@ export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
     }
     canonical.push(c);
     if (c.length === 0) faults.push({ code: "SIGNATURE_INVALID", message: `Reference ${r.uri} canonicalizes to nothing.`, path: `Signature/SignedInfo/Reference[${i + 1}]` });
-    const actual = Buffer.from(digestBase64(r.digest, c), "base64");
+    const actual = digestBytes(r.digest, c);
+    digests.push(actual);
     if (actual.length !== r.digestValue.length || !timingSafeEqual(actual, r.digestValue)) {
       faults.push({ code: "SIGNATURE_INVALID", message: `The digest of ${r.uri} does not match: the signed content was changed.`, path: `Signature/SignedInfo/Reference[${i + 1}]` });
     }
@@ -312,7 +316,7 @@ export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
   if (faults.length) return { ok: false, faults };
   const st = coveredSigningTime(p);
   if (!st.ok) return st;
-  return ok({ profile: p, publicKey: publicKey!, signer: p.certificates[signer]!, others: p.certificates.filter((_, i) => i !== signer), canonical, signingTime: st.value });
+  return ok({ profile: p, publicKey: publicKey!, signer: p.certificates[signer]!, others: p.certificates.filter((_, i) => i !== signer), canonical, digests, signingTime: st.value });
 }
 
 const SIGNING_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?$/;

@@ -30,8 +30,8 @@ describe("the Node runtime", () => {
   it("is admitted by package.json's engines, which name Node 24 LTS and Node 20 and nothing in between", () => {
     expect(admits(pkg.engines.node, process.versions.node)).toBe(true);
     expect(admits(pkg.engines.node, "24.0.0")).toBe(true);
-    expect(admits(pkg.engines.node, "20.11.0")).toBe(true);
-    expect(admits(pkg.engines.node, "20.10.0")).toBe(false);
+    expect(admits(pkg.engines.node, "20.12.0")).toBe(true);
+    expect(admits(pkg.engines.node, "20.11.1")).toBe(false); // crypto.hash came in 20.12
     expect(admits(pkg.engines.node, "22.12.0")).toBe(false);
     expect(admits(pkg.engines.node, "25.0.0")).toBe(false);
   });
