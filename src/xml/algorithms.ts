@@ -4,7 +4,7 @@
  * ECDSA signature values in XMLDSig are r‖s (IEEE P1363), not DER; xml-crypto has no ECDSA, so the
  * classes below plug into its SignedXml too (the test oracle and the test signer use them).
  */
-import { createSecretKey, hash as oneShotHash, createSign, createVerify, sign as cryptoSign, verify as cryptoVerify, type KeyLike, type KeyObject } from "node:crypto";
+import { createSecretKey, createSign, createVerify, sign as cryptoSign, verify as cryptoVerify, type KeyLike, type KeyObject, hash as oneShotHash } from "node:crypto";
 
 export const C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
 export const C14N_WITH_COMMENTS = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
