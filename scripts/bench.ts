@@ -24,7 +24,8 @@
  * --log-level (the service's, default warn), --verify-lookups M (then M public lookups of the codes
  * issued, GET /v1/verify/{code}, with the service's public rate limit off), --profile DIR (the service writes a V8 CPU profile
  * there when it stops: `node --cpu-prof`), --heap-profile FILE (every allocation of the service sampled,
- * garbage included, written to FILE when it stops: scripts/heap-sampler.mjs), --node-options="…" (the service's Node flags; default
+ * garbage included, written to FILE when it stops: scripts/heap-sampler.mjs; with --heap-promoted, only what outlived the
+ * young generation: promoted, then collected by a full collection or still alive), --node-options="…" (the service's Node flags; default
  * --max-semi-space-size=128, as `npm start`).
  */
 import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from "node:crypto";
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
       port: { type: "string", default: "18080" },
       profile: { type: "string" },
       "heap-profile": { type: "string" },
+      "heap-promoted": { type: "boolean", default: false },
       "node-options": { type: "string" },
       "verify-lookups": { type: "string", default: "0" },
     },
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
     if (a["heap-profile"]) {
       // The preload reads where to write from the environment the service inherits.
       process.env.BENCH_HEAP_PROFILE = resolve(a["heap-profile"]);
+      if (a["heap-promoted"]) process.env.BENCH_HEAP_PROMOTED = "1";
       nodeOptions = `${nodeOptions ?? "--max-semi-space-size=128"} --import ${fileURLToPath(new URL("./heap-sampler.mjs", import.meta.url))}`;
     }
     service = await startService({
