@@ -13,20 +13,27 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DOMParser } from "@xmldom/xmldom";
 import { SignedXml } from "xml-crypto";
-import { readInvoiceDocument, readSellerSignature } from "../../src/xml/invoice-document.js";
+import type { Result } from "../../src/errors.js";
+import { type InvoiceDocument, readInvoiceDocument, readSellerSignature } from "../../src/xml/invoice-document.js";
 import { parseXml } from "../../src/xml/parse.js";
-import { verifyProfile } from "../../src/xml/verify.js";
+import { type VerifiedSignature, verifyProfile } from "../../src/xml/verify.js";
 import { registerAlgorithms, SELLER_SIGNATURE_XPATH } from "./sign.js";
+
+/** The service's path to a verified seller signature (parse, frame, profile, digests, SignatureValue): the document and the signature, or the first refusal. */
+export function verifiedSeller(xml: string | Uint8Array, allowSha1: boolean): Result<{ doc: InvoiceDocument; verified: VerifiedSignature }> {
+  const parsed = parseXml(xml, "HDon");
+  if (!parsed.ok) return parsed;
+  const doc = readInvoiceDocument(parsed.value);
+  if (!doc.ok) return doc;
+  const profile = readSellerSignature(doc.value, allowSha1);
+  if (!profile.ok) return profile;
+  const verified = verifyProfile(profile.value);
+  return verified.ok ? { ok: true, value: { doc: doc.value, verified: verified.value } } : verified;
+}
 
 /** The service's verdict on the seller signature; `code` is the refusal's code when it refuses. */
 export function fastPathVerdict(xml: string | Uint8Array): { ok: boolean; code?: string } {
-  const parsed = parseXml(xml, "HDon");
-  if (!parsed.ok) return { ok: false, code: parsed.faults[0]!.code };
-  const doc = readInvoiceDocument(parsed.value);
-  if (!doc.ok) return { ok: false, code: doc.faults[0]!.code };
-  const profile = readSellerSignature(doc.value, true);
-  if (!profile.ok) return { ok: false, code: profile.faults[0]!.code };
-  const v = verifyProfile(profile.value);
+  const v = verifiedSeller(xml, true);
   return v.ok ? { ok: true } : { ok: false, code: v.faults[0]!.code };
 }
 

@@ -11,10 +11,8 @@ import { DOMParser } from "@xmldom/xmldom";
 import { describe, expect, it } from "vitest";
 import { C14nCanonicalization } from "xml-crypto";
 import { signedDataDigest } from "../../src/domain/submit.js";
-import { readInvoiceDocument, readSellerSignature } from "../../src/xml/invoice-document.js";
-import { parseXml } from "../../src/xml/parse.js";
-import { verifyProfile } from "../../src/xml/verify.js";
 import { buildInvoice } from "../helpers/invoice.js";
+import { verifiedSeller } from "../helpers/oracle.js";
 import { type SignOptions, signInvoice } from "../helpers/sign.js";
 
 const certs = new URL("../../certs/", import.meta.url);
@@ -23,15 +21,9 @@ const RSA = { keyPem: read("seller-0100000010-rsa.key"), certPem: read("seller-0
 const EC = { keyPem: read("seller-0310000024-ec.key"), certPem: read("seller-0310000024-ec.pem") };
 
 function gateDigest(xml: string): string {
-  const parsed = parseXml(xml, "HDon");
-  if (!parsed.ok) throw new Error("not parsed");
-  const doc = readInvoiceDocument(parsed.value);
-  if (!doc.ok) throw new Error("no invoice document");
-  const profile = readSellerSignature(doc.value, false);
-  if (!profile.ok) throw new Error("no seller signature");
-  const verified = verifyProfile(profile.value);
-  if (!verified.ok) throw new Error(`not verified: ${JSON.stringify(verified.faults)}`);
-  return signedDataDigest(verified.value, doc.value.dlhdon);
+  const v = verifiedSeller(xml, false);
+  if (!v.ok) throw new Error(`not verified: ${JSON.stringify(v.faults)}`);
+  return signedDataDigest(v.value.verified, v.value.doc.dlhdon);
 }
 
 function oracleDigest(xml: string): string {
