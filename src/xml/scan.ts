@@ -497,7 +497,14 @@ const fail = (r: Result<never>): never => {
 const INVALID_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 // Only reachable for string input (bytes go through strict UTF-8 decoding).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const XML_DECL = /^<\?xml\s+version\s*=\s*(["'])1\.0\1(?:\s+encoding\s*=\s*(["'])([A-Za-z][A-Za-z0-9._-]*)\2)?(?:\s+standalone\s*=\s*(["'])(?:yes|no)\4)?\s*\?>/;
+// XML's white space (S) is space, tab, CR and LF only: not JS's \s, which also matches U+00A0,
+// U+2028, U+FEFF and the rest of Unicode's spaces, and let `<?xml version="1.0"\u00A0?>` in
+// where every other XML parser refuses it (found by test/fuzz/submit.test.ts).
+const S = "[ \\t\\r\\n]";
+const EQ = `${S}*=${S}*`;
+const XML_DECL = new RegExp(
+  `^<\\?xml${S}+version${EQ}(["'])1\\.0\\1(?:${S}+encoding${EQ}(["'])([A-Za-z][A-Za-z0-9._-]*)\\2)?(?:${S}+standalone${EQ}(["'])(?:yes|no)\\4)?${S}*\\?>`,
+);
 // XML 1.0 (5th edition) NameStartChar / NameChar, without ':' (namespaces: NCName).
 const NC_START = "A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD";
 const NC_CHAR = `${NC_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040`;
@@ -833,7 +840,7 @@ class Scanner {
     const n = this.n;
     if (INVALID_CHAR.test(t)) fail(malformed("The document contains a character that XML does not allow."));
     let i = 0;
-    if (/^<\?xml[\s?]/.test(t)) {
+    if (/^<\?xml[ \t\r\n?]/.test(t)) {
       const m = XML_DECL.exec(t);
       if (!m) fail(malformed("The XML declaration is malformed."));
       const enc = m![3];

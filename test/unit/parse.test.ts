@@ -322,6 +322,21 @@ describe("not well-formed (XML_MALFORMED)", () => {
     refusedBoth('<?xml version="2.0"?><HDon/>', MALFORMED);
     refusedBoth("<?xml encoding='UTF-8'?><HDon/>", MALFORMED);
   });
+
+  it("takes only XML's white space (space, tab, CR, LF) between the declaration's parts, not Unicode's other spaces", () => {
+    // Found by the submission fuzzer: a NBSP after version="1.0" was accepted, which @xmldom,
+    // libxml2 and every other XML parser refuse. The declaration is outside the signed data, so
+    // no signature was at stake; the gate must still read the document as everyone else does.
+    for (const sp of ["\u00A0", "\u2028", "\u2029", "\u0085", "\u3000", "\uFEFF", "\u1680", "\u202F"]) {
+      refusedBoth(`<?xml version="1.0"${sp} encoding="UTF-8"?><HDon/>`, MALFORMED);
+      refusedBoth(`<?xml version="1.0"${sp}encoding="UTF-8"?><HDon/>`, MALFORMED);
+      refusedBoth(`<?xml version="1.0" encoding="UTF-8"${sp}?><HDon/>`, MALFORMED);
+      refusedBoth(`<?xml version${sp}="1.0"?><HDon/>`, MALFORMED);
+      // Not `<?xml` and white space: a processing instruction, refused as every one is.
+      refusedBoth(`<?xml${sp}version="1.0"?><HDon/>`, FORBIDDEN);
+    }
+    for (const sp of [" ", "\t", "\r\n", "\n  "]) parsed(`<?xml${sp}version${sp}=${sp}"1.0"${sp}encoding="UTF-8"${sp}standalone='no'${sp}?><HDon/>`);
+  });
 });
 
 describe("no prototype pollution", () => {
