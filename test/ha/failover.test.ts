@@ -139,6 +139,10 @@ describe.skipIf(WHY_NOT)(`PostgreSQL fails over (${WHY_NOT ?? "pg_auto_failover:
     try {
       await waitUntil(() => acks >= BEFORE_KILL || stop, 60_000, `${BEFORE_KILL} acknowledged invoices`);
       expect(stop, JSON.stringify(outcomes.at(-1))).toBe(false);
+      // And a head over some of them, signed by the sequencer (every 500 ms) and seen by the monitor
+      // (every 200 ms) before the kill: on a fast machine the 40 acknowledgements come sooner than
+      // that (the test below once found no head before the kill), and the no-fork check needs one.
+      await waitUntil(() => stop || [...heads.keys()].some((note) => readCheckpoint(note, verifierKey).size > 0), 10_000, "a head over the first invoices, seen before the kill");
 
       // The moment a crash can hit: commits durable on the secondary but not yet acknowledged
       // to the service. Made certain (not left to the kill's timing) by pointing the primary's
