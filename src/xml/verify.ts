@@ -319,6 +319,8 @@ export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
   return ok({ profile: p, publicKey: publicKey!, signer: p.certificates[signer]!, others: p.certificates.filter((_, i) => i !== signer), canonical, digests, signingTime: st.value });
 }
 
+/** xsd:dateTime collapses XML's white space (space, tab, CR, LF), not JS trim()'s Unicode spaces. */
+const XML_SPACE_AT_ENDS = /^[ \t\r\n]+|[ \t\r\n]+$/g;
 const SIGNING_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?$/;
 
 /** SigningTime is believed only from an Object that a verified Reference covers; without offset it is GMT+7. */
@@ -330,7 +332,7 @@ function coveredSigningTime(p: SignatureProfile): Result<Date | null> {
       if (props.localName !== "SignatureProperties") continue;
       for (const prop of childElements(props)) {
         if (prop.localName !== "SignatureProperty") continue;
-        for (const t of childElements(prop)) if (t.localName === "SigningTime") found.push(textOf(t).trim());
+        for (const t of childElements(prop)) if (t.localName === "SigningTime") found.push(textOf(t).replace(XML_SPACE_AT_ENDS, ""));
       }
     }
   }

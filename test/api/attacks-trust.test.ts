@@ -124,6 +124,10 @@ describe("certificates", () => {
 
   it("refuses a SigningTime that is not a date-time, and two SigningTimes (SIGNATURE_PROFILE)", async () => {
     await refused(s.invoice({}, { signingTime: "not-a-date" }), "SIGNATURE_PROFILE");
+    // XML's white space around it is collapsed, as xsd:dateTime says; no other Unicode space is.
+    await refused(s.invoice({}, { signingTime: `\u00A0${at(0)}` }), "SIGNATURE_PROFILE");
+    await refused(s.invoice({}, { signingTime: `${at(0)}\u3000` }), "SIGNATURE_PROFILE");
+    await expectIssued(h, s.invoice({}, { signingTime: `\n    ${at(0)}\t\r\n` }), s.apiKey);
     const two = resign(s.invoice(), s.keyPem, ({ doc }) => {
       const prop = all(doc, "SignatureProperty")[0]!;
       prop.appendChild(all(doc, "SigningTime")[0]!.cloneNode(true));
