@@ -399,12 +399,13 @@ function relatedState(code: string, status: string, kind: RelationKind): Refusal
 /**
  * The invoice's digest: SHA-256 (base64) of DLHDon under C14N 1.0. When the seller's Reference to
  * DLHDon used exactly that canonicalization, its octets are reused (no second canonicalization),
- * and so is their digest when it was SHA-256 too (the common case: no second hash of the invoice).
+ * and when it was SHA-256 too, its DigestValue is that digest (verified equal: the common case,
+ * no second hash of the invoice).
  */
 export function signedDataDigest(v: VerifiedSignature, dlhdon: XElement): string {
   const i = v.profile.references.findIndex((r) => r.target === dlhdon);
   const r = i >= 0 ? v.profile.references[i]! : null;
   if (r?.c14n !== C14N) return digestBase64("sha256", canonicalBytes(dlhdon, C14N));
-  return r.digest === "sha256" ? v.digests[i]!.toString("base64") : digestBase64("sha256", v.canonical[i]!);
+  return r.digest === "sha256" ? r.digestValue.toString("base64") : digestBase64("sha256", v.canonical[i]!);
 }
 

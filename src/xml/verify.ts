@@ -69,8 +69,6 @@ export interface VerifiedSignature {
   others: Buffer[];
   /** Canonical octets (UTF-8) of each verified Reference target, by Reference index. */
   canonical: Uint8Array[];
-  /** The digest of each of those octets under its Reference's DigestMethod (equal to its DigestValue), by Reference index. */
-  digests: Buffer[];
   /** SigningTime from an Object this signature covers, or null when none is covered. */
   signingTime: Date | null;
 }
@@ -276,7 +274,6 @@ function publicKeyOf(der: Buffer): KeyObject | null {
 export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
   const faults: Fault[] = [];
   const canonical: Uint8Array[] = [];
-  const digests: Buffer[] = [];
   for (const [i, r] of p.references.entries()) {
     let c: Uint8Array;
     try {
@@ -288,7 +285,6 @@ export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
     canonical.push(c);
     if (c.length === 0) faults.push({ code: "SIGNATURE_INVALID", message: `Reference ${r.uri} canonicalizes to nothing.`, path: `Signature/SignedInfo/Reference[${i + 1}]` });
     const actual = digestBytes(r.digest, c);
-    digests.push(actual);
     if (actual.length !== r.digestValue.length || !timingSafeEqual(actual, r.digestValue)) {
       faults.push({ code: "SIGNATURE_INVALID", message: `The digest of ${r.uri} does not match: the signed content was changed.`, path: `Signature/SignedInfo/Reference[${i + 1}]` });
     }
@@ -316,7 +312,7 @@ export function verifyProfile(p: SignatureProfile): Result<VerifiedSignature> {
   if (faults.length) return { ok: false, faults };
   const st = coveredSigningTime(p);
   if (!st.ok) return st;
-  return ok({ profile: p, publicKey: publicKey!, signer: p.certificates[signer]!, others: p.certificates.filter((_, i) => i !== signer), canonical, digests, signingTime: st.value });
+  return ok({ profile: p, publicKey: publicKey!, signer: p.certificates[signer]!, others: p.certificates.filter((_, i) => i !== signer), canonical, signingTime: st.value });
 }
 
 /** xsd:dateTime collapses XML's white space (space, tab, CR, LF), not JS trim()'s Unicode spaces. */
