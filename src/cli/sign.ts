@@ -3,6 +3,7 @@
  * invoice with the profile's seller signature in DSCKS/NBan (invoice-format.md §4, docs/signing.md):
  * rsa-sha256 (ecdsa-sha256 for an EC key), C14N 1.0, a Reference to DLHDon (enveloped-signature +
  * C14N) and one to the Signature's own SigningTime Object (C14N only), the certificate in KeyInfo.
+ * An unsigned template in DSCKS/NBan (an empty SignatureValue, as xmlsec1 fills) is replaced.
  * For tests and sandboxes: a seller's software signs with its own key store.
  */
 import { createPrivateKey, randomBytes } from "node:crypto";
@@ -30,7 +31,12 @@ export function signXml(xml: string, keyPem: string, certPem: string, signingTim
   let dscks = children(hdon, "DSCKS")[0];
   if (!dscks) dscks = hdon.appendChild(doc.createElement("DSCKS")) as XmlElement;
   if (!children(dscks, "NBan")[0]) dscks.appendChild(doc.createElement("NBan"));
-  if (children(children(dscks, "NBan")[0], "Signature").length) throw new Error("DSCKS/NBan already holds a Signature");
+  const nban = children(dscks, "NBan")[0]!;
+  for (const sig of children(nban, "Signature")) {
+    // An xmlsec1 template (examples/invoice-template.xml: an empty SignatureValue) is replaced; a signature is not.
+    if (children(sig, "SignatureValue").some((v) => (v.textContent ?? "").trim() !== "")) throw new Error("DSCKS/NBan already holds a Signature");
+    nban.removeChild(sig);
+  }
 
   const sigId = `Signature-${randomBytes(16).toString("hex")}`;
   const objId = `SigningTime-${randomBytes(16).toString("hex")}`;
